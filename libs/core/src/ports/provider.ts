@@ -1,0 +1,47 @@
+import type { ArmConfig } from '../routing/arm';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter';
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ProviderCall {
+  arm: ArmConfig;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  stop?: string[];
+  /** Aborts the HTTP call: deadline reached, hedge lost, or shutdown. */
+  signal: AbortSignal;
+}
+
+export interface ProviderReply {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  /** The model the provider says answered (may differ from the requested alias). */
+  model: string;
+}
+
+/**
+ * One provider endpoint (OpenAI, Anthropic, OpenAI-compatible). Implementations throw only
+ * `ProviderError`, already classified, and make exactly one HTTP attempt per call: retries are
+ * the router's.
+ */
+export interface Provider {
+  call(call: ProviderCall): Promise<ProviderReply>;
+}
+
+/** Finds the provider client for an arm (one client per configured provider). */
+export interface ProviderRegistry {
+  providerFor(arm: ArmConfig): Provider;
+}
