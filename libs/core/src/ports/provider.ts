@@ -16,6 +16,9 @@ export interface TokenUsage {
 
 export interface ProviderCall {
   arm: ArmConfig;
+  /** Request id and attempt number, sent as `x-switchyard-request-id` / `x-switchyard-attempt`. */
+  requestId: string;
+  attempt: number;
   messages: ChatMessage[];
   maxTokens?: number;
   temperature?: number;

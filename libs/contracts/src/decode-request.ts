@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { DlqReason } from './dlq.schema';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits';
+import { requestV1Schema, type RequestV1 } from './request.schema';
+
+export type DecodeResult =
+  | { ok: true; request: RequestV1 }
+  | { ok: false; reason: DlqReason; message: string; requestId?: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes → validated request, or a classified reason. Never throws: the consumer routes every
+ * failure to the DLQ and moves on.
+ */
+export function decodeRequest(value: Buffer | null, limits: RequestLimits = DEFAULT_LIMITS): DecodeResult {
+  if (value === null || value.length === 0) {
+    return { ok: false, reason: 'undecodable', message: 'empty message value (tombstone or null payload)' };
+  }
+  if (value.length > limits.maxMessageBytes) {
+    return {
+      ok: false,
+      reason: 'oversize',
+      message: `message is ${value.length} bytes; the limit is ${limits.maxMessageBytes} bytes (ROUTER_MAX_MESSAGE_BYTES)`,
+    };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return { ok: false, reason: 'undecodable', message: 'message value is not valid UTF-8' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: 'invalid_json', message: `message value is not JSON: ${(err as Error).message}` };
+  }
+  const requestId = idOf(json);
+  const parsed = requestV1Schema.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId };
+  }
+  const limitError = checkLimits(parsed.data, limits);
+  if (limitError) return { ok: false, reason: 'limits', message: limitError, requestId };
+  return { ok: true, request: parsed.data };
+}
+
+function idOf(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const id = (json as Record<string, unknown>).id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+/** One line per issue, each naming the field, e.g. `messages.0.role: Invalid option ...`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function checkLimits(request: RequestV1, limits: RequestLimits): string | undefined {
+  if (request.messages.length > limits.maxMessages) {
+    return `request has ${request.messages.length} messages; the limit is ${limits.maxMessages} (ROUTER_MAX_MESSAGES)`;
+  }
+  const longest = request.messages.findIndex((m) => m.content.length > limits.maxContentChars);
+  if (longest >= 0) {
+    return `messages.${longest}.content has ${request.messages[longest].content.length} characters; the limit is ${limits.maxContentChars} (ROUTER_MAX_CONTENT_CHARS)`;
+  }
+  return undefined;
+}

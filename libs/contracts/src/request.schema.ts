@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+export const OBJECTIVES = ['balanced', 'cheapest', 'fastest', 'quality'] as const;
+
+export const chatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+
+export const requestParamsSchema = z
+  .object({
+    maxTokens: z.int().positive().max(1_000_000).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    stop: z.array(z.string().min(1)).max(16).optional(),
+  })
+  .strict();
+
+export const routingOptionsSchema = z
+  .object({
+    models: z.array(z.string().min(1)).min(1).optional(),
+    objective: z.enum(OBJECTIVES).default('balanced'),
+    latencySloMs: z.int().positive().optional(),
+    maxCostUsd: z.number().positive().optional(),
+    deadlineMs: z.int().positive().max(600_000).optional(),
+    conversationId: z.string().min(1).max(256).optional(),
+    hedge: z.boolean().optional(),
+    contentPolicyFallback: z.boolean().optional(),
+  })
+  .strict();
+
+/** Request v1 (DESIGN.md). Unknown top-level fields are refused so typos don't pass silently. */
+export const requestV1Schema = z
+  .object({
+    schemaVersion: z.literal(1),
+    id: z.string().min(1).max(128),
+    tenant: z.string().min(1).max(128),
+    class: z.string().min(1).max(64).default('default'),
+    messages: z.array(chatMessageSchema).min(1),
+    params: requestParamsSchema.default({}),
+    routing: routingOptionsSchema.default({ objective: 'balanced' }),
+    replyTopic: z.string().min(1).max(249).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type RequestV1 = z.infer<typeof requestV1Schema>;
+/** What a producer writes: defaults may be omitted. */
+export type RequestV1Input = z.input<typeof requestV1Schema>;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const attemptSchema = z.object({
+  arm: z.string(),
+  outcome: z.string(),
+  latencyMs: z.number(),
+  costUsd: z.number(),
+});
+
+export const responseV1Schema = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string(),
+  tenant: z.string(),
+  status: z.enum(['ok', 'failed']),
+  output: z.object({ text: z.string(), finishReason: z.enum(['stop', 'length', 'content_filter']) }).optional(),
+  servedBy: z.object({ arm: z.string(), provider: z.string(), model: z.string() }).optional(),
+  attempts: z.array(attemptSchema),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
+  latencyMs: z.number(),
+  traceId: z.string().optional(),
+  degraded: z.boolean().optional(),
+  error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+});
+
+export type ResponseV1 = z.infer<typeof responseV1Schema>;
+export type AttemptV1 = z.infer<typeof attemptSchema>;

@@ -1,0 +1,17 @@
+/** Default topic names (DESIGN.md "Topics"); every one is configurable. */
+export const DEFAULT_TOPICS = {
+  requests: 'llm.requests',
+  responses: 'llm.responses',
+  dlq: 'llm.requests.dlq',
+  escalations: 'llm.escalations',
+  outcomes: 'switchyard.outcomes',
+} as const;
+
+export type TopicNames = { -readonly [K in keyof typeof DEFAULT_TOPICS]: string };
+
+/** Headers the router reads or writes on Kafka records. */
+export const HEADERS = {
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+  contentType: 'content-type',
+} as const;

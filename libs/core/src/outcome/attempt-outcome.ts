@@ -1,0 +1,33 @@
+import type { ErrorKind } from '../errors/error-kind';
+import type { FinishReason, TokenUsage } from '../ports/provider';
+
+export type OutcomeKind = 'ok' | ErrorKind;
+
+/**
+ * One provider attempt, as data. The same object feeds the response's `attempts[]`, the breaker,
+ * the posterior, the budget settlement and the attempt span.
+ */
+export interface AttemptOutcome {
+  arm: string;
+  /** 1-based attempt number within the request. */
+  attempt: number;
+  kind: OutcomeKind;
+  retryable: boolean;
+  countsAgainstArm: boolean;
+  startedAt: number;
+  latencyMs: number;
+  costUsd: number;
+  usage: TokenUsage;
+  finishReason?: FinishReason;
+  /** The model the provider reported (ok outcomes). */
+  model?: string;
+  /** Human-readable failure detail (never contains secrets). */
+  message?: string;
+  status?: number;
+  retryAfterMs?: number;
+}
+
+/** Receives every attempt outcome, e.g. posteriors, breakers, quantile sketches. */
+export interface OutcomeSink {
+  record(outcome: AttemptOutcome, requestClass: string): void;
+}

@@ -1,0 +1,61 @@
+import type { ArmConfig } from './arm';
+import type { ExcludedArm } from './arm-selector';
+import type { RouteRequest } from './route-request';
+import { estimatePromptTokens } from './token-estimate';
+
+export interface EligibilityContext {
+  request: RouteRequest;
+  promptTokens: number;
+  tried: ReadonlySet<string>;
+  now: number;
+}
+
+/** Returns why `arm` cannot serve this request now, or undefined when it can. */
+export type EligibilityRule = (arm: ArmConfig, ctx: EligibilityContext) => string | undefined;
+
+export const allowedByRequest: EligibilityRule = (arm, { request }) => {
+  const allowed = request.routing.models;
+  if (!allowed || allowed.includes(arm.id) || allowed.includes(arm.model)) return undefined;
+  return 'not in request routing.models';
+};
+
+export const suitsClass: EligibilityRule = (arm, { request }) =>
+  arm.classes.length === 0 || arm.classes.includes(request.class) ? undefined : `does not serve class "${request.class}"`;
+
+export const fitsContextWindow: EligibilityRule = (arm, { request, promptTokens }) => {
+  const output = Math.min(request.params.maxTokens ?? 0, arm.maxOutputTokens);
+  const needed = promptTokens + output;
+  return needed <= arm.contextWindow ? undefined : `context window ${arm.contextWindow} < ~${needed} tokens needed`;
+};
+
+export const notTriedYet: EligibilityRule = (arm, { tried }) =>
+  tried.has(arm.id) ? 'already attempted for this request' : undefined;
+
+export const DEFAULT_RULES: readonly EligibilityRule[] = [allowedByRequest, suitsClass, fitsContextWindow, notTriedYet];
+
+export interface Eligibility {
+  eligible: ArmConfig[];
+  excluded: ExcludedArm[];
+}
+
+/** Applies the rules in order; an arm is excluded by the first rule that refuses it. */
+export function checkEligibility(
+  arms: readonly ArmConfig[],
+  ctx: EligibilityContext,
+  rules: readonly EligibilityRule[] = DEFAULT_RULES,
+): Eligibility {
+  const eligible: ArmConfig[] = [];
+  const excluded: ExcludedArm[] = [];
+  for (const arm of arms) {
+    let reason: string | undefined;
+    for (const rule of rules) {
+      reason = rule(arm, ctx);
+      if (reason) break;
+    }
+    if (reason) excluded.push({ arm: arm.id, reason });
+    else eligible.push(arm);
+  }
+  return { eligible, excluded };
+}
+
+export { estimatePromptTokens };

@@ -1,0 +1,20 @@
+import type { ErrorKind } from '../errors/error-kind';
+import type { FinishReason } from '../ports/provider';
+import type { AttemptOutcome } from '../outcome/attempt-outcome';
+
+export interface RouteFailure {
+  kind: ErrorKind;
+  message: string;
+  retryable: boolean;
+}
+
+/** The router's answer for one request; the edge maps it to Response v1. */
+export interface RouteResult {
+  status: 'ok' | 'failed';
+  output?: { text: string; finishReason: FinishReason };
+  servedBy?: { arm: string; provider: string; model: string };
+  attempts: AttemptOutcome[];
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  latencyMs: number;
+  error?: RouteFailure;
+}
