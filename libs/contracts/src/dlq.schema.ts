@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Why a message could not be turned into a request. */
-export const DLQ_REASONS = ['undecodable', 'invalid_json', 'schema', 'oversize', 'limits'] as const;
+export const DLQ_REASONS = ['undecodable', 'invalid_json', 'schema', 'oversize', 'limits', 'conflict'] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
 /**

@@ -14,3 +14,5 @@ export * from './routing/route-request';
 export * from './routing/route-result';
 export * from './routing/token-estimate';
 export * from './router';
+export * from './ports/idempotency-store';
+export * from './state/in-memory-idempotency-store';

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { ArmConfig } from '@switchyard/core';
+import { describeIssues, routingTableSchema, type RoutingTable } from '@switchyard/contracts';
+import type { ProviderEndpointConfig } from '@switchyard/providers';
+import { ConfigError } from './env';
+
+export interface LoadedRoutingTable {
+  arms: ArmConfig[];
+  endpoints: ProviderEndpointConfig[];
+}
+
+export const NO_KEY = 'switchyard-no-key';
+const PUBLIC_APIS = new Set(['openai', 'anthropic']);
+
+/** Reads, validates and resolves the routing table; throws ConfigError naming the bad field. */
+export function loadRoutingTable(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRoutingTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read routing table ${path} (ROUTING_TABLE): ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError(`Routing table ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = routingTableSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`Invalid routing table ${path}: ${describeIssues(parsed.error)}`);
+  return resolve(parsed.data, path, env);
+}
+
+function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): LoadedRoutingTable {
+  const endpoints = Object.entries(table.providers).map(([name, p]): ProviderEndpointConfig => {
+    const apiKey = readApiKey(name, p.apiKeyEnv, p.apiKeyFile, env, path);
+    if (!apiKey && PUBLIC_APIS.has(p.kind) && !p.baseUrl) {
+      throw new ConfigError(
+        `Invalid routing table ${path}: providers.${name} calls the public ${p.kind} API but has no apiKeyEnv or apiKeyFile`,
+      );
+    }
+    // A self-hosted endpoint (provider-sim, vLLM, a gateway) may need no key; the SDKs insist on
+    // a non-empty one, so send a placeholder that is obviously not a secret.
+    return { name, kind: p.kind, baseUrl: p.baseUrl, apiKey: apiKey ?? (p.baseUrl ? NO_KEY : undefined), headers: p.headers };
+  });
+  const kinds = new Map(endpoints.map((e) => [e.name, e.kind]));
+  const arms = table.arms.map((a): ArmConfig => ({ ...a, providerKind: kinds.get(a.provider)! }));
+  return { arms, endpoints };
+}
+
+function readApiKey(name: string, envName: string | undefined, file: string | undefined, env: NodeJS.ProcessEnv, path: string): string | undefined {
+  if (envName) {
+    const value = env[envName];
+    if (!value) throw new ConfigError(`providers.${name}.apiKeyEnv names ${envName}, which is not set (routing table ${path})`);
+    return value.trim();
+  }
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`providers.${name}.apiKeyFile ${file} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,243 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { headersToStrings, REQUEST_PATTERN, type InboundMessage } from './inbound-message';
+import { OffsetTracker } from './offset-tracker';
+
+export interface RequestTransportOptions {
+  topic: string;
+  groupId: string;
+  /** Requests processed at once by this instance, across and within partitions. */
+  maxInFlight: number;
+  /** Requests in flight from one partition before that partition is paused. */
+  partitionWindow: number;
+  /** How long SIGTERM waits for in-flight requests before leaving the group anyway. */
+  drainTimeoutMs: number;
+  commitIntervalMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Partitions whose batches are handled concurrently by kafkajs. */
+  partitionsConsumedConcurrently: number;
+}
+
+export type TransportState = 'idle' | 'connecting' | 'running' | 'draining' | 'stopped' | 'crashed';
+
+const RESUME_FRACTION = 0.75;
+
+/**
+ * A NestJS transport strategy on kafkajs that keeps many requests in flight. The stock ServerKafka
+ * awaits each message inside `eachMessage`, so a partition moves one LLM call at a time. Here each
+ * batch is dispatched without waiting; offsets are committed only up to the lowest unfinished one
+ * per partition; a partition whose window (or the instance's) is full is paused and resumed when
+ * it drains. Delivery is at-least-once: the handler publishes the response before its offset can
+ * be committed, and redeliveries are answered from the idempotency store.
+ */
+export class KafkaRequestTransport extends Server implements CustomTransportStrategy {
+  protected override readonly logger = new Logger('KafkaTransport');
+  private consumer: Consumer | undefined;
+  private readonly tracker = new OffsetTracker();
+  private readonly paused = new Set<number>();
+  private assigned = new Set<number>();
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private stateValue: TransportState = 'idle';
+  private joinedGroup = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: RequestTransportOptions,
+  ) {
+    super();
+  }
+
+  get state(): TransportState {
+    return this.stateValue;
+  }
+
+  /** Ready means: joined the group and fetching (an instance with no partitions is still ready). */
+  get ready(): boolean {
+    return this.stateValue === 'running' && this.joinedGroup;
+  }
+
+  stats() {
+    return {
+      state: this.stateValue,
+      inFlight: this.inFlight,
+      peakInFlight: this.peakInFlight,
+      assignedPartitions: [...this.assigned].sort((a, b) => a - b),
+      pausedPartitions: [...this.paused].sort((a, b) => a - b),
+    };
+  }
+
+  on(): never {
+    throw new Error('KafkaRequestTransport does not expose events; read stats() instead');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+
+  listen(callback: (err?: unknown) => void): void {
+    this.start().then(
+      () => callback(),
+      (err: unknown) => callback(err),
+    );
+  }
+
+  private async start(): Promise<void> {
+    const handler = this.getHandlerByPattern(REQUEST_PATTERN);
+    if (!handler) throw new Error(`no handler registered for ${REQUEST_PATTERN}`);
+    this.stateValue = 'connecting';
+    const o = this.options;
+    const consumer = this.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      allowAutoTopicCreation: true,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = new Set<number>(payload.memberAssignment[o.topic] ?? []);
+      this.assigned = mine;
+      this.tracker.retain(mine);
+      for (const p of [...this.paused]) if (!mine.has(p)) this.paused.delete(p);
+      this.joinedGroup = true;
+      this.logger.log(`joined group ${o.groupId}: partitions [${[...mine].sort((a, b) => a - b).join(', ')}] of ${o.topic}`);
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.logger.log('group rebalancing');
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error(`consumer crashed: ${payload.error.message}${payload.restart ? ' (restarting)' : ''}`);
+      if (!payload.restart) this.stateValue = 'crashed';
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload, (m) => this.invoke(handler, m)),
+    });
+    this.stateValue = 'running';
+    this.commitTimer = setInterval(() => void this.commit(), o.commitIntervalMs);
+  }
+
+  private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, message: InboundMessage): Promise<void> {
+    await lastValueFrom(this.transformToObservable(await handler(message)), { defaultValue: undefined });
+  }
+
+  private async onBatch(payload: EachBatchPayload, handle: (m: InboundMessage) => Promise<void>): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const partition = batch.partition;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stateValue !== 'running') break;
+      const offset = Number(message.offset);
+      if (this.tracker.seen(partition, offset)) {
+        // Redelivered after a rebalance that kept this partition here: already in flight.
+        resolveOffset(message.offset);
+        continue;
+      }
+      if (this.inFlight >= this.options.maxInFlight || this.tracker.inFlight(partition) >= this.options.partitionWindow) {
+        this.pause(partition);
+        break;
+      }
+      this.tracker.begin(partition, offset);
+      resolveOffset(message.offset);
+      this.inFlight++;
+      if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+      void this.dispatch(batch.topic, partition, message, handle);
+    }
+    await heartbeat();
+  }
+
+  private async dispatch(topic: string, partition: number, message: KafkaMessage, handle: (m: InboundMessage) => Promise<void>): Promise<void> {
+    const inbound: InboundMessage = {
+      topic,
+      partition,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      key: message.key,
+      value: message.value,
+      headers: headersToStrings(message.headers),
+    };
+    // The handler is built never to throw (bad input goes to the DLQ, publish failures are
+    // retried inside it). If it throws anyway, retry rather than commit past a lost request.
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await handle(inbound);
+        break;
+      } catch (err) {
+        if (this.stateValue === 'stopped') return;
+        this.logger.error(`handler failed for ${topic}/${partition}@${message.offset}, retrying in ${delay} ms: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    this.inFlight--;
+    if (this.assigned.has(partition)) this.tracker.complete(partition, Number(message.offset));
+    this.maybeResume();
+    if (this.inFlight === 0) this.drained?.();
+  }
+
+  private pause(partition: number): void {
+    if (this.paused.has(partition) || !this.consumer) return;
+    this.paused.add(partition);
+    this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
+  }
+
+  private maybeResume(): void {
+    if (this.paused.size === 0 || !this.consumer || this.stateValue !== 'running') return;
+    if (this.inFlight > this.options.maxInFlight * RESUME_FRACTION) return;
+    const ready = [...this.paused].filter((p) => this.tracker.inFlight(p) <= this.options.partitionWindow * RESUME_FRACTION);
+    if (ready.length === 0) return;
+    ready.forEach((p) => this.paused.delete(p));
+    this.consumer.resume([{ topic: this.options.topic, partitions: ready }]);
+  }
+
+  /** Commits, per assigned partition, the lowest unfinished offset (never past unfinished work). */
+  async commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const consumer = this.consumer;
+    const pending = this.tracker.pendingCommits().filter(([p]) => this.assigned.has(p));
+    if (!consumer || pending.length === 0) return;
+    this.committing = consumer
+      .commitOffsets(pending.map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: String(offset) })))
+      .then(
+        () => pending.forEach(([p, o]) => this.tracker.markCommitted(p, o)),
+        (err: Error) => this.logger.warn(`offset commit deferred: ${err.message}`),
+      )
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
+  }
+
+  /**
+   * Graceful stop: stop fetching, let in-flight requests finish (up to the drain deadline),
+   * commit, leave the group. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'draining') return;
+    const consumer = this.consumer;
+    this.stateValue = 'draining';
+    if (consumer && this.assigned.size > 0) consumer.pause([{ topic: this.options.topic }]);
+    if (this.inFlight > 0) {
+      this.logger.log(`draining ${this.inFlight} in-flight requests (up to ${this.options.drainTimeoutMs} ms)`);
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      const timedOut = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainTimeoutMs).unref());
+      await Promise.race([drained, timedOut]);
+      if (this.inFlight > 0) this.logger.warn(`drain deadline reached with ${this.inFlight} requests unfinished; they will be redelivered`);
+    }
+    clearInterval(this.commitTimer);
+    await this.committing;
+    await this.commit();
+    this.stateValue = 'stopped';
+    await consumer?.disconnect();
+    this.logger.log('consumer left the group');
+  }
+}

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from './app.module';
+import { ConfigError, parseEnv, type RouterEnv } from './config/env';
+import { loadRoutingTable } from './config/routing-table.loader';
+import { ensureTopics } from './kafka/ensure-topics';
+import { warmFromResponses } from './pipeline/response-log-warmer';
+import { RouterRuntime } from './runtime';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+function loggerLevels(level: RouterEnv['LOG_LEVEL']): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}
+
+async function bootstrap(): Promise<void> {
+  let runtime: RouterRuntime;
+  try {
+    const env = parseEnv();
+    runtime = new RouterRuntime(env, loadRoutingTable(env.ROUTING_TABLE));
+  } catch (err) {
+    // Exit with the reason and EX_CONFIG: a supervisor should not restart into the same error.
+    const message = err instanceof ConfigError ? err.message : `invalid configuration: ${(err as Error).message}`;
+    process.stderr.write(`switchyard-router: ${message}\n`);
+    process.exit(78);
+  }
+  const { env } = runtime;
+  const logger = new Logger('Router');
+  const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL) });
+  if (env.KAFKA_CREATE_TOPICS) {
+    const created = await ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS], env.KAFKA_TOPIC_PARTITIONS);
+    if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
+  }
+  await runtime.output.connect();
+  if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
+    await warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS);
+  }
+  app.connectMicroservice({ strategy: runtime.transport });
+  await app.startAllMicroservices();
+  await app.listen(env.HTTP_PORT, env.HTTP_HOST);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: draining`);
+    await runtime.transport.close();
+    await runtime.output.close();
+    await app.close();
+    const c = runtime.processor.counters;
+    logger.log(`stopped (answered ${c.answered}, failed ${c.failed}, replayed ${c.replayed}, dlq ${c.dlq})`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+bootstrap().catch((err: unknown) => {
+  process.stderr.write(`switchyard-router: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

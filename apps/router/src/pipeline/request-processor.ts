@@ -1,0 +1,106 @@
+import { Logger } from '@nestjs/common';
+import { decodeRequest, type DlqRecord, type RequestLimits, type RequestV1, type TopicNames } from '@switchyard/contracts';
+import type { IdempotencyStore, Router, StoredAnswer } from '@switchyard/core';
+import type { InboundMessage } from '../kafka/inbound-message';
+import type { OutboundRecord } from '../kafka/batching-publisher';
+import { toDlqRecord } from './dlq-record';
+import { toResponseV1, toRouteRequest } from './response-builder';
+
+export interface Publisher {
+  publish(record: OutboundRecord): Promise<void>;
+}
+
+export interface ProcessorCounters {
+  answered: number;
+  failed: number;
+  replayed: number;
+  dlq: number;
+}
+
+/**
+ * One Kafka record in, exactly one record out: a response (new or replayed) or a DLQ record.
+ * Never throws for bad input; publish failures are retried here so the transport does not commit
+ * past a request whose answer is not yet in Kafka.
+ */
+export class RequestProcessor {
+  private readonly logger = new Logger('RequestProcessor');
+  private readonly inFlight = new Map<string, Promise<StoredAnswer>>();
+  readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0 };
+
+  constructor(
+    private readonly router: Router,
+    private readonly store: IdempotencyStore,
+    private readonly publisher: Publisher,
+    private readonly topics: TopicNames,
+    private readonly limits: RequestLimits,
+  ) {}
+
+  async process(message: InboundMessage): Promise<void> {
+    const decoded = decodeRequest(message.value, this.limits);
+    if (!decoded.ok) {
+      return this.toDlq(toDlqRecord(message, decoded.reason, decoded.message, decoded.requestId), message);
+    }
+    const request = decoded.request;
+    const answer = await this.answer(request);
+    if (answer.tenant !== request.tenant) {
+      // Same id from another tenant: never hand one tenant another's answer.
+      return this.toDlq(toDlqRecord(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id), message);
+    }
+    await this.publishWithRetry({ topic: answer.topic, key: request.id, value: Buffer.from(answer.value), headers: answer.headers });
+  }
+
+  /** The stored answer for this id, or a new one; concurrent duplicates share one routing. */
+  private answer(request: RequestV1): Promise<StoredAnswer> {
+    const running = this.inFlight.get(request.id);
+    if (running) {
+      this.counters.replayed++;
+      return running;
+    }
+    const work = (async () => {
+      const stored = await this.store.get(request.id);
+      if (stored) {
+        this.counters.replayed++;
+        return stored;
+      }
+      const result = await this.router.route(toRouteRequest(request));
+      const response = toResponseV1(request, result);
+      if (response.status === 'ok') this.counters.answered++;
+      else this.counters.failed++;
+      const answer: StoredAnswer = {
+        requestId: request.id,
+        tenant: request.tenant,
+        topic: request.replyTopic ?? this.topics.responses,
+        value: Buffer.from(JSON.stringify(response)),
+        headers: { 'content-type': 'application/json' },
+      };
+      // Stored before publishing: if the process dies in between, the redelivery is answered
+      // from the store (or the response log) instead of calling a provider again.
+      await this.store.put(answer);
+      return answer;
+    })().finally(() => this.inFlight.delete(request.id));
+    this.inFlight.set(request.id, work);
+    return work;
+  }
+
+  private async toDlq(record: DlqRecord, message: InboundMessage): Promise<void> {
+    this.counters.dlq++;
+    this.logger.warn(`DLQ ${message.topic}/${message.partition}@${message.offset}: ${record.reason}: ${record.message}`);
+    await this.publishWithRetry({
+      topic: this.topics.dlq,
+      key: record.requestId ?? message.key?.toString('utf8') ?? null,
+      value: Buffer.from(JSON.stringify(record)),
+      headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  private async publishWithRetry(record: OutboundRecord): Promise<void> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await this.publisher.publish(record);
+      } catch (err) {
+        this.logger.warn(`publish to ${record.topic} failed, retrying in ${delay} ms: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { InMemoryIdempotencyStore, OrderedSelector, Router } from '@switchyard/core';
+import { SdkProviderRegistry } from '@switchyard/providers';
+import type { Kafka } from 'kafkajs';
+import type { RouterEnv } from './config/env';
+import type { LoadedRoutingTable } from './config/routing-table.loader';
+import { KafkaRequestTransport } from './kafka/kafka-request-transport';
+import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
+import { RequestProcessor } from './pipeline/request-processor';
+import { SystemClock } from './system/system-clock';
+
+/**
+ * The composition root: every long-lived object of the router, built once from validated config.
+ * NestJS exposes it to controllers; nothing here depends on NestJS except the transport base class.
+ */
+export class RouterRuntime {
+  readonly clock = new SystemClock();
+  readonly kafka: Kafka;
+  readonly output: KafkaOutput;
+  readonly idempotency: InMemoryIdempotencyStore;
+  readonly router: Router;
+  readonly processor: RequestProcessor;
+  readonly transport: KafkaRequestTransport;
+
+  constructor(
+    readonly env: Readonly<RouterEnv>,
+    readonly table: LoadedRoutingTable,
+  ) {
+    this.kafka = createKafka(env);
+    this.output = new KafkaOutput(this.kafka);
+    this.idempotency = new InMemoryIdempotencyStore(this.clock, { ttlMs: env.IDEMPOTENCY_TTL_MS, maxEntries: env.IDEMPOTENCY_MAX_ENTRIES });
+    this.router = new Router({
+      arms: table.arms,
+      providers: new SdkProviderRegistry(table.endpoints),
+      selector: new OrderedSelector(),
+      clock: this.clock,
+      defaultDeadlineMs: env.ROUTER_DEFAULT_DEADLINE_MS,
+    });
+    this.processor = new RequestProcessor(
+      this.router,
+      this.idempotency,
+      this.output,
+      {
+        requests: env.TOPIC_REQUESTS,
+        responses: env.TOPIC_RESPONSES,
+        dlq: env.TOPIC_DLQ,
+        escalations: env.TOPIC_ESCALATIONS,
+        outcomes: env.TOPIC_OUTCOMES,
+      },
+      { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: env.ROUTER_MAX_CONTENT_CHARS },
+    );
+    this.transport = new KafkaRequestTransport(this.kafka, {
+      topic: env.TOPIC_REQUESTS,
+      groupId: env.KAFKA_GROUP_ID,
+      maxInFlight: env.ROUTER_MAX_IN_FLIGHT,
+      partitionWindow: env.ROUTER_PARTITION_WINDOW,
+      drainTimeoutMs: env.ROUTER_DRAIN_TIMEOUT_MS,
+      commitIntervalMs: env.ROUTER_COMMIT_INTERVAL_MS,
+      sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
+      partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENCY,
+    });
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The published answer to a request id, kept so a redelivered or re-published request is answered
+ * again byte for byte, without a new provider call or a new charge.
+ */
+export interface StoredAnswer {
+  requestId: string;
+  tenant: string;
+  topic: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface IdempotencyStore {
+  get(requestId: string): Promise<StoredAnswer | undefined>;
+  put(answer: StoredAnswer): Promise<void>;
+}

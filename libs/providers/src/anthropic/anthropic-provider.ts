@@ -1,0 +1,118 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply } from '@switchyard/core';
+import type { ProviderEndpointConfig } from '../endpoint';
+import { runProviderCall } from '../shared/call-runner';
+import { malformedReplyError } from '../shared/errors';
+import { requestHeaders } from '../shared/headers';
+import { EndpointTransport } from '../shared/transport';
+import { normalizeAnthropicError } from './anthropic-errors';
+
+/** Anthropic requires `max_tokens`; without one from the request we ask for at most this. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS_CAP = 1024;
+
+const CLIENT_DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * Anthropic Messages API through `@anthropic-ai/sdk`: one SDK client per endpoint,
+ * `maxRetries: 0`, one HTTP request per call. System messages go to the `system` parameter.
+ */
+export class AnthropicProvider implements Provider {
+  readonly name: string;
+  private readonly client: Anthropic;
+  private readonly transport: EndpointTransport;
+  private readonly apiKey: string | undefined;
+
+  constructor(endpoint: ProviderEndpointConfig, options: { transport?: EndpointTransport } = {}) {
+    if (!endpoint.apiKey) {
+      throw new Error(`provider endpoint "${endpoint.name}" (anthropic) needs an apiKey`);
+    }
+    this.name = endpoint.name;
+    this.apiKey = endpoint.apiKey;
+    this.transport = options.transport ?? new EndpointTransport();
+    this.client = new Anthropic({
+      apiKey: endpoint.apiKey,
+      baseURL: endpoint.baseUrl,
+      maxRetries: 0,
+      timeout: CLIENT_DEFAULT_TIMEOUT_MS,
+      fetch: this.transport.fetch,
+      defaultHeaders: endpoint.headers,
+      // The telemetry lib makes the `chat <model>` client span; SDK spans would duplicate it.
+      openTelemetry: false,
+    });
+  }
+
+  async call(call: ProviderCall): Promise<ProviderReply> {
+    const system = call.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    const params: MessageCreateParamsNonStreaming = {
+      model: call.arm.model,
+      max_tokens: call.maxTokens ?? Math.min(call.arm.maxOutputTokens, ANTHROPIC_DEFAULT_MAX_TOKENS_CAP),
+      messages: call.messages
+        .filter((m) => m.role !== 'system')
+        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })),
+    };
+    if (system) params.system = system;
+    // `temperature` is deliberately not sent: @anthropic-ai/sdk 1.x no longer has it among the
+    // Messages parameters (deprecated by the API), so `call.temperature` is ignored here.
+    if (call.stop !== undefined && call.stop.length > 0) params.stop_sequences = call.stop;
+
+    const message = await runProviderCall<Message>({
+      endpoint: this.name,
+      transport: this.transport,
+      call,
+      secrets: [this.apiKey],
+      normalize: normalizeAnthropicError,
+      invoke: (signal) =>
+        this.client.messages.create(params, {
+          signal,
+          timeout: call.arm.timeouts.totalMs,
+          maxRetries: 0,
+          headers: requestHeaders(call),
+        }),
+    });
+    return this.toReply(message, call);
+  }
+
+  private toReply(message: Message, call: ProviderCall): ProviderReply {
+    if (!message || !Array.isArray(message.content)) throw malformedReplyError(this.name, 'no content');
+    const stop = message.stop_reason as string | null;
+    if (stop === 'refusal') {
+      throw new ProviderError({
+        kind: 'content_policy',
+        message: `${this.name}: the model refused the request (stop_reason=refusal)`,
+      });
+    }
+    const text = message.content
+      .filter((block): block is Extract<typeof block, { type: 'text' }> => block.type === 'text')
+      .map((block) => block.text)
+      .join('');
+    const usage = message.usage;
+    return {
+      text,
+      finishReason: mapStopReason(stop),
+      usage: {
+        // Cache writes and reads are input tokens too (billed differently; pricing has one rate).
+        inputTokens:
+          (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0) + (usage?.cache_read_input_tokens ?? 0),
+        outputTokens: usage?.output_tokens ?? 0,
+      },
+      model: message.model || call.arm.model,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}
+
+/**
+ * end_turn / stop_sequence (and tool_use / pause_turn, which end a turn) → stop;
+ * max_tokens and model_context_window_exceeded (output cut by the window) → length.
+ * `refusal` is thrown as content_policy before this is reached.
+ */
+export function mapStopReason(stop: string | null | undefined): FinishReason {
+  return stop === 'max_tokens' || stop === 'model_context_window_exceeded' ? 'length' : 'stop';
+}

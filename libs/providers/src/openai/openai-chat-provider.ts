@@ -1,0 +1,116 @@
+import OpenAI from 'openai';
+import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply } from '@switchyard/core';
+import type { ProviderEndpointConfig } from '../endpoint';
+import { runProviderCall } from '../shared/call-runner';
+import { malformedReplyError } from '../shared/errors';
+import { requestHeaders } from '../shared/headers';
+import { EndpointTransport } from '../shared/transport';
+import { normalizeOpenAiError } from './openai-errors';
+
+export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
+
+export interface OpenAiChatProviderOptions {
+  /** Which request field carries the output cap (see the subclasses). */
+  maxTokensParam: MaxTokensParam;
+  /** API key sent when the endpoint has none (the SDK insists on a non-empty string). */
+  placeholderApiKey?: string;
+  /** Injected for tests; one per endpoint otherwise. */
+  transport?: EndpointTransport;
+}
+
+/** Client-level timeout; every call overrides it with `arm.timeouts.totalMs`. */
+const CLIENT_DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * Chat Completions through the official `openai` SDK: the one base for OpenAI and every
+ * OpenAI-compatible server (vLLM, Ollama, LM Studio, gateways), as Portkey does it.
+ * One SDK client per endpoint, `maxRetries: 0` (the router owns retries), one HTTP request per call.
+ */
+export class OpenAiChatProvider implements Provider {
+  readonly name: string;
+  protected readonly client: OpenAI;
+  protected readonly transport: EndpointTransport;
+  private readonly maxTokensParam: MaxTokensParam;
+  private readonly apiKey: string | undefined;
+
+  constructor(endpoint: ProviderEndpointConfig, options: OpenAiChatProviderOptions) {
+    this.name = endpoint.name;
+    this.maxTokensParam = options.maxTokensParam;
+    this.transport = options.transport ?? new EndpointTransport();
+    this.apiKey = endpoint.apiKey;
+    const apiKey = endpoint.apiKey || options.placeholderApiKey;
+    if (!apiKey) {
+      // Checked here so the key-less mistake shows at start-up, not as a 401 on the first request.
+      throw new Error(`provider endpoint "${endpoint.name}" (${endpoint.kind}) needs an apiKey`);
+    }
+    this.client = new OpenAI({
+      apiKey,
+      baseURL: endpoint.baseUrl,
+      maxRetries: 0,
+      timeout: CLIENT_DEFAULT_TIMEOUT_MS,
+      fetch: this.transport.fetch,
+      defaultHeaders: endpoint.headers,
+    });
+  }
+
+  async call(call: ProviderCall): Promise<ProviderReply> {
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: call.arm.model,
+      messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
+    };
+    if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
+    if (call.temperature !== undefined) body.temperature = call.temperature;
+    if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
+
+    const completion = await runProviderCall<ChatCompletion>({
+      endpoint: this.name,
+      transport: this.transport,
+      call,
+      secrets: [this.apiKey],
+      normalize: normalizeOpenAiError,
+      invoke: (signal) =>
+        this.client.chat.completions.create(body, {
+          signal,
+          timeout: call.arm.timeouts.totalMs,
+          maxRetries: 0,
+          headers: requestHeaders(call),
+        }),
+    });
+    return this.toReply(completion, call);
+  }
+
+  protected toReply(completion: ChatCompletion, call: ProviderCall): ProviderReply {
+    const choice = completion?.choices?.[0];
+    if (!choice || typeof choice !== 'object') throw malformedReplyError(this.name, 'no choices');
+    const finish = choice.finish_reason as string | null;
+    const refusal = choice.message?.refusal;
+    if (finish === 'content_filter' || (typeof refusal === 'string' && refusal.length > 0)) {
+      throw new ProviderError({
+        kind: 'content_policy',
+        message:
+          finish === 'content_filter'
+            ? `${this.name}: output stopped by the provider's content filter (finish_reason=content_filter)`
+            : `${this.name}: the model refused the request`,
+      });
+    }
+    const usage = completion.usage;
+    return {
+      text: choice.message?.content ?? '',
+      finishReason: mapFinishReason(finish),
+      // Some OpenAI-compatible servers omit usage; 0 means "not reported".
+      usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
+      model: completion.model || call.arm.model,
+    };
+  }
+
+  /** Closes this endpoint's connection pools. */
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}
+
+/** `length` is returned (the router decides about continuation); tool/function calls end a turn. */
+export function mapFinishReason(finish: string | null | undefined): FinishReason {
+  return finish === 'length' ? 'length' : 'stop';
+}

@@ -1,0 +1,71 @@
+import { OpenAiProvider } from '../openai/openai-provider';
+import { hasPython3, startBlackholeListener, startFakeServer } from '../testing/fake-http-server';
+import { caught, testArm, testCall } from '../testing/fixtures';
+import { EndpointTransport, resolveUndiciRuntime } from './transport';
+
+describe('EndpointTransport', () => {
+  it('finds an undici Agent (npm undici, else the one bundled with Node)', () => {
+    const runtime = resolveUndiciRuntime();
+    expect(runtime).not.toBeNull();
+    expect(['undici', 'node-bundled']).toContain(runtime!.source);
+  });
+
+  it('keeps one keep-alive pool per connect timeout', async () => {
+    const transport = new EndpointTransport();
+    try {
+      expect(transport.hasAgent).toBe(true);
+      expect(transport.dispatcherFor(1000)).toBe(transport.dispatcherFor(1000));
+      expect(transport.dispatcherFor(1000)).not.toBe(transport.dispatcherFor(2000));
+    } finally {
+      await transport.close();
+    }
+  });
+
+  describe('without an undici Agent (global fetch + connect watchdog)', () => {
+    it('still works and counts one request per call', async () => {
+      const server = await startFakeServer(() => ({ status: 503, body: { error: { message: 'busy', type: 'server_error' } } }));
+      const transport = new EndpointTransport({ runtime: null });
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' }, { transport });
+      try {
+        expect(transport.hasAgent).toBe(false);
+        const error = await caught(() => provider.call(testCall(testArm())));
+        expect(error.kind).toBe('server_error');
+        expect(server.requests).toHaveLength(1);
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+
+    (hasPython3() ? it : it.skip)('enforces connectMs with the watchdog → timeout_connect', async () => {
+      const blackhole = await startBlackholeListener();
+      const transport = new EndpointTransport({ runtime: null });
+      const provider = new OpenAiProvider(
+        { name: 'openai', kind: 'openai', baseUrl: `http://127.0.0.1:${blackhole.port}/v1`, apiKey: 'sk-x-1234567' },
+        { transport },
+      );
+      try {
+        const started = Date.now();
+        const error = await caught(() => provider.call(testCall(testArm({ timeouts: { connectMs: 200, totalMs: 3000 } }))));
+        expect(error.kind).toBe('timeout_connect');
+        expect(Date.now() - started).toBeLessThan(1500);
+      } finally {
+        await provider.close();
+        await blackhole.close();
+      }
+    });
+
+    (hasPython3() ? it : it.skip)('a total timeout before any connection → timeout_connect, not timeout_read', async () => {
+      const blackhole = await startBlackholeListener();
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `http://127.0.0.1:${blackhole.port}/v1`, apiKey: 'sk-x-1234567' });
+      try {
+        // connectMs longer than totalMs: the total timer fires first, but nothing ever connected.
+        const error = await caught(() => provider.call(testCall(testArm({ timeouts: { connectMs: 5000, totalMs: 200 } }))));
+        expect(error.kind).toBe('timeout_connect');
+      } finally {
+        await provider.close();
+        await blackhole.close();
+      }
+    });
+  });
+});

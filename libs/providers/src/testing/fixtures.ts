@@ -1,0 +1,41 @@
+import type { ArmConfig, ProviderCall } from '@switchyard/core';
+
+export function testArm(overrides: Partial<ArmConfig> = {}): ArmConfig {
+  return {
+    id: 'test-arm',
+    provider: 'test',
+    providerKind: 'openai',
+    model: 'gpt-4o',
+    pricing: { inputPer1M: 2.5, outputPer1M: 10 },
+    contextWindow: 128_000,
+    maxOutputTokens: 4096,
+    classes: [],
+    policyGroup: 'default',
+    timeouts: { connectMs: 1000, totalMs: 3000 },
+    ...overrides,
+  };
+}
+
+export function testCall(arm: ArmConfig, overrides: Partial<ProviderCall> = {}): ProviderCall {
+  return {
+    arm,
+    requestId: 'req-123',
+    attempt: 2,
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello?' },
+    ],
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+/** Runs `fn`, returns what it threw (fails the test when it does not throw). */
+export async function caught(fn: () => Promise<unknown>): Promise<any> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
