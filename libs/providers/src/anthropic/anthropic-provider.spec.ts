@@ -114,6 +114,25 @@ describe('AnthropicProvider (real @anthropic-ai/sdk against an in-process HTTP s
       { kind: 'context_overflow', status: 400, messageContains: 'prompt is too long: 210000 tokens > 200000 maximum' },
     ],
     [
+      '400 input + max_tokens exceed context limit',
+      {
+        status: 400,
+        body: anthropicError(
+          'invalid_request_error',
+          'input length and `max_tokens` exceed context limit: 197626 + 8192 > 200000, decrease input length or `max_tokens` and try again',
+        ),
+      },
+      { kind: 'context_overflow', status: 400 },
+    ],
+    [
+      '400 max_tokens above the model limit',
+      {
+        status: 400,
+        body: anthropicError('invalid_request_error', 'max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5'),
+      },
+      { kind: 'bad_request', status: 400 },
+    ],
+    [
       '400 other invalid_request_error',
       { status: 400, body: anthropicError('invalid_request_error', 'messages: roles must alternate between "user" and "assistant"') },
       { kind: 'bad_request', status: 400 },

@@ -296,6 +296,9 @@ describe('OpenAiProvider (real openai SDK against an in-process HTTP server)', (
       const error = await caught(() => stuck.call(testCall(testArm({ timeouts: { connectMs: 200, totalMs: 3000 } }))));
       const elapsed = Date.now() - started;
       expect(error.kind).toBe('timeout_connect');
+      // enforced by the endpoint's undici Agent (connect.timeout = connectMs)
+      expect(error.message).toBe('openai: no connection within 200 ms (UND_ERR_CONNECT_TIMEOUT)');
+      expect(elapsed).toBeGreaterThanOrEqual(190);
       expect(elapsed).toBeLessThan(1500);
     } finally {
       await stuck.close();

@@ -63,6 +63,7 @@ const CONTEXT_OVERFLOW_PATTERNS = [
   /context[ _-]?length/i, // OpenAI code context_length_exceeded, "maximum context length"
   /context window/i,
   /prompt is too long/i, // Anthropic
+  /exceeds? (the )?context limit/i, // Anthropic: "input length and `max_tokens` exceed context limit: …"
   /input is too long/i,
   /too many (input )?tokens/i,
   /exceeds? the (model'?s? )?(maximum|max) (context|input)/i,

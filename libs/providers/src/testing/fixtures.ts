@@ -1,4 +1,4 @@
-import type { ArmConfig, ProviderCall } from '@switchyard/core';
+import type { ArmConfig, ProviderCall, ProviderError } from '@switchyard/core';
 
 export function testArm(overrides: Partial<ArmConfig> = {}): ArmConfig {
   return {
@@ -30,12 +30,15 @@ export function testCall(arm: ArmConfig, overrides: Partial<ProviderCall> = {}):
   };
 }
 
-/** Runs `fn`, returns what it threw (fails the test when it does not throw). */
-export async function caught(fn: () => Promise<unknown>): Promise<any> {
+/**
+ * Runs `fn`, returns what it threw (fails the test when it does not throw). Typed as ProviderError
+ * for convenient assertions; tests that care check `isProviderError` too.
+ */
+export async function caught(fn: () => Promise<unknown>): Promise<ProviderError> {
   try {
     await fn();
   } catch (error) {
-    return error;
+    return error as ProviderError;
   }
   throw new Error('expected the call to throw');
 }

@@ -1,0 +1,178 @@
+// Serves one provider call: parse, look up the model, plan the outcome (fault-plan.ts), wait the
+// sampled latency, respond (or reset / hang), and record the call exactly once.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallLog, CallOutcome, CallRecord } from './call-log';
+import type { StatsCounter } from './call-log';
+import { generateText } from './completion-text';
+import { planCall, type CallPlan } from './fault-plan';
+import { BodyTooLargeError, headerValue, parseJson, readBody } from './http-io';
+import type { Scenario } from './scenario';
+import type { Completion, SimRequest } from './sim-request';
+import { isSimError, nextId, type WireApi, type WireResponse } from './wire';
+
+export const HEADER_REQUEST_ID = 'x-switchyard-request-id';
+export const HEADER_ATTEMPT = 'x-switchyard-attempt';
+/** Forces one outcome for this call: ok | rate429 | error5xx | <status> | reset | hang | content_policy | truncate | auth | refused. */
+export const HEADER_FORCE_FAULT = 'x-sim-fault';
+
+function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** API key from `authorization: Bearer …` (OpenAI) or `x-api-key` (Anthropic). */
+function apiKey(req: IncomingMessage): string | null {
+  const direct = headerValue(req, 'x-api-key');
+  if (direct) return direct;
+  const auth = headerValue(req, 'authorization');
+  if (auth && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return null;
+}
+
+export class ProviderHandler {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly log: CallLog,
+    private readonly stats: StatsCounter,
+  ) {}
+
+  /** Cancels pending responses (server shutdown). */
+  cancelAll(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  handle(wire: WireApi, req: IncomingMessage, res: ServerResponse): void {
+    const arrived = performance.now();
+    const at = Date.now();
+    this.stats.enter();
+    const requestId = headerValue(req, HEADER_REQUEST_ID);
+    const attemptHeader = headerValue(req, HEADER_ATTEMPT);
+    const attemptNum = attemptHeader === null ? NaN : Number(attemptHeader);
+    const attempt = Number.isFinite(attemptNum) ? attemptNum : null;
+    const rec: Pick<CallRecord, 'model' | 'inputTokens' | 'outputTokens' | 'sampledLatencyMs' | 'finishReason' | 'fault'> = {
+      model: null, inputTokens: 0, outputTokens: 0, sampledLatencyMs: null, finishReason: null, fault: null,
+    };
+    let done = false;
+    let hanging = false;
+    let timer: NodeJS.Timeout | undefined;
+
+    const finish = (outcome: CallOutcome, status: number | null): boolean => {
+      if (done) return false;
+      done = true;
+      if (timer) {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        timer = undefined;
+      }
+      const record: Omit<CallRecord, 'seq'> = {
+        at, api: wire.api, model: rec.model, requestId, attempt, outcome, status,
+        latencyMs: round2(performance.now() - arrived),
+        sampledLatencyMs: rec.sampledLatencyMs, inputTokens: rec.inputTokens, outputTokens: rec.outputTokens,
+        finishReason: rec.finishReason, fault: rec.fault,
+      };
+      this.stats.exit(record);
+      this.log.add(record);
+      return true;
+    };
+
+    const send = (r: WireResponse): void => {
+      if (!finish(r.status === 200 ? 'ok' : (String(r.status) as CallOutcome), r.status)) return;
+      const headers = r.headers;
+      headers['content-length'] = String(Buffer.byteLength(r.body));
+      if (wire.api === 'openai') headers['openai-processing-ms'] = String(Math.round(performance.now() - arrived));
+      res.writeHead(r.status, headers);
+      res.end(r.body);
+    };
+
+    const reset = (): void => {
+      if (finish('reset', null)) req.socket.resetAndDestroy();
+    };
+
+    const later = (ms: number, fn: () => void): void => {
+      if (!(ms > 0)) return fn();
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        timer = undefined;
+        fn();
+      }, ms);
+      timer = t;
+      this.timers.add(t);
+    };
+
+    res.on('close', () => {
+      if (!done) finish(hanging ? 'hang' : 'aborted', null);
+    });
+
+    readBody(req).then(
+      (text) => {
+        if (done) return;
+        const parsed = parseJson(text);
+        if (parsed === undefined) return send(wire.error({ kind: 'invalid_json' }, 400));
+        const request = wire.parseRequest(parsed);
+        if (isSimError(request)) return send(wire.error(request, 400));
+        rec.model = request.model;
+        rec.inputTokens = request.inputTokens;
+        const live = this.scenario.find(wire.api, request.model);
+        if (!live) return send(wire.error({ kind: 'model_not_found', model: request.model }, 404));
+        const key = apiKey(req);
+        if (!key || key.includes('invalid')) {
+          rec.fault = 'invalid_api_key';
+          return send(wire.error({ kind: 'auth' }, 401));
+        }
+        const plan = planCall(live, request, this.scenario.latencyScale, headerValue(req, HEADER_FORCE_FAULT) ?? undefined);
+        rec.sampledLatencyMs = round2(plan.sampledLatencyMs);
+        rec.fault = plan.fault;
+        switch (plan.kind) {
+          case 'refuse':
+            return reset();
+          case 'error':
+            return later(plan.delayMs, () => send(wire.error(plan.error, plan.status)));
+          case 'reset':
+            return later(plan.delayMs, reset);
+          case 'hang':
+            hanging = true;
+            return;
+          case 'complete':
+            return later(plan.delayMs, () => {
+              const completion = buildCompletion(wire, live.spec.responseModel ?? live.spec.name, request, plan);
+              rec.outputTokens = completion.outputTokens;
+              rec.finishReason = wire.finishLabel(completion.finish);
+              send(wire.completion(completion));
+            });
+        }
+      },
+      (err: unknown) => {
+        if (done) return;
+        if (err instanceof BodyTooLargeError) {
+          send(wire.error({ kind: 'bad_request', message: err.message, param: null, code: 'request_too_large' }, 413));
+        } else {
+          finish('aborted', null);
+        }
+      },
+    );
+  }
+}
+
+function buildCompletion(
+  wire: WireApi,
+  model: string,
+  request: SimRequest,
+  plan: Extract<CallPlan, { kind: 'complete' }>,
+): Completion {
+  const id = nextId(wire.api === 'openai' ? 'chatcmpl-' : 'msg_01');
+  if (plan.finish === 'content_filter') {
+    return { id, model, text: '', finish: 'content_filter', stopSequence: null, inputTokens: request.inputTokens, outputTokens: 0 };
+  }
+  const generated = generateText(model, request.prompt, plan.outputTokens, request.stop);
+  return {
+    id,
+    model,
+    text: generated.text,
+    finish: generated.stopSequence !== null ? 'stop_sequence' : plan.finish,
+    stopSequence: generated.stopSequence,
+    inputTokens: request.inputTokens,
+    outputTokens: generated.tokens,
+  };
+}

@@ -1,0 +1,37 @@
+// API-neutral view of a provider call and of the errors the simulator can produce; each wire module
+// (openai-wire.ts, anthropic-wire.ts) translates to and from its provider's exact shapes.
+
+export interface SimRequest {
+  model: string;
+  /** All prompt text (system + messages), used for token counting and deterministic output. */
+  prompt: string;
+  inputTokens: number;
+  /** Requested output cap, or null if the request set none (OpenAI only). */
+  maxTokens: number | null;
+  stop: string[];
+}
+
+export type SimError =
+  | { kind: 'invalid_json' }
+  | { kind: 'bad_request'; message: string; param: string | null; code: string | null }
+  | { kind: 'stream_unsupported' }
+  | { kind: 'model_not_found'; model: string }
+  | { kind: 'auth' }
+  | { kind: 'rate_limit'; model: string; retryAfterS: number }
+  | { kind: 'server'; status: number }
+  | { kind: 'context_overflow'; inputTokens: number; maxTokens: number | null; contextWindow: number }
+  | { kind: 'max_tokens_too_large'; model: string; maxTokens: number; limit: number }
+  | { kind: 'content_policy' }
+  | { kind: 'route_not_found'; method: string; path: string };
+
+export type FinishKind = 'stop' | 'length' | 'content_filter' | 'stop_sequence';
+
+export interface Completion {
+  id: string;
+  model: string;
+  text: string;
+  finish: FinishKind;
+  stopSequence: string | null;
+  inputTokens: number;
+  outputTokens: number;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies (including Node 24 from the npm `node` package) when they are
+# missing or older than package-lock.json, so `npm test` and `npm run demo` work on a fresh clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=node_modules/.package-lock.json
+if [[ -x node_modules/.bin/node && -f "$stamp" && "$stamp" -nt package-lock.json ]]; then
+  exit 0
+fi
+echo "== installing npm dependencies (first run on this checkout)"
+npm ci --no-audit --no-fund
+# npm 11 can hold back install scripts; make sure the ones we rely on really ran.
+if ! node_modules/.bin/node -e 'process.exit(process.versions.node.startsWith("24.") ? 0 : 1)'; then
+  echo "error: node_modules/.bin/node is not Node 24; the 'node' package install step did not run (npm install-scripts ls)" >&2
+  exit 1
+fi
+node_modules/.bin/node -e 'require("@swc/core")' || {
+  echo "error: @swc/core has no native binding; reinstall with: npm rebuild @swc/core" >&2
+  exit 1
+}
