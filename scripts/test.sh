@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 export NODE_OPTIONS="--experimental-vm-modules --disable-warning=TimeoutNegativeWarning"
-mkdir -p .infra
+mkdir -p .infra && rm -f .infra/jest-unit.json .infra/jest-e2e.json
 step() { printf '\n== %s\n' "$1"; }
 status=0
 
