@@ -1,0 +1,188 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { RequestV1Input, ResponseV1 } from '@switchyard/contracts';
+import { intArg, parseArgs } from './args';
+
+/**
+ * `npm run demo`: local Kafka + provider-sim + the router as real processes, a stream of requests
+ * (a few of them malformed), answers printed as they arrive, a summary, then a clean shutdown.
+ */
+const ROOT = resolve(__dirname, '../../../../..');
+const SIM_PORT = 4010;
+const QUESTIONS = [
+  'Summarise why Kafka consumer groups rebalance.',
+  'Write a haiku about circuit breakers.',
+  'Explain exponential backoff with full jitter in two sentences.',
+  'What is the difference between P95 and P99 latency?',
+  'Name three reasons an LLM request can fail.',
+];
+
+interface Tracked {
+  sentAt: number;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const total = intArg(args, 'requests', 300);
+  const rate = intArg(args, 'rate', 40);
+  const malformedEvery = intArg(args, 'malformed-every', 50);
+  const startedKafka = !process.env.KAFKA_BROKERS;
+  const brokers = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.DEMO_KAFKA_PORT ?? '9092'}`;
+  const kafkaEnv = { ...process.env, KAFKA_PORT: brokers.split(':')[1], KAFKA_CONTROLLER_PORT: String(Number(brokers.split(':')[1]) + 1), KAFKA_RUN_DIR: join(ROOT, '.infra/kafka-demo') };
+  const children: ChildProcess[] = [];
+  const shutdown = async () => {
+    for (const child of children.reverse()) await stop(child);
+    if (startedKafka) {
+      line('stopping Kafka');
+      spawnSync('bash', [join(ROOT, 'infra/kafka.sh'), 'stop'], { env: kafkaEnv, stdio: 'inherit' });
+    }
+  };
+  process.on('SIGINT', () => void shutdown().then(() => process.exit(130)));
+
+  try {
+    if (startedKafka) {
+      line('starting Kafka (first run downloads the broker jars from Maven Central)');
+      const up = spawnSync('bash', [join(ROOT, 'infra/kafka.sh'), 'start'], { env: kafkaEnv, stdio: 'inherit' });
+      if (up.status !== 0) throw new Error('Kafka did not start; see .infra/kafka-demo/kafka.log');
+    }
+    line(`starting provider-sim on :${SIM_PORT} (config/sim/demo.yaml: flaky primary with an outage from 7 s to 11 s)`);
+    const sim = start('provider-sim', 'dist/apps/provider-sim/src/main.js', { SIM_PORT: String(SIM_PORT), SIM_CONFIG: 'config/sim/demo.yaml' }, /listening on/);
+    children.push(sim.child);
+    await sim.ready;
+    line('starting the router (config/routing.yaml)');
+    const router = start('router', 'dist/apps/router/src/main.js', { KAFKA_BROKERS: brokers, ROUTING_TABLE: 'config/routing.yaml', HTTP_PORT: '8080', LOG_LEVEL: 'log' }, /ready: consuming/);
+    children.push(router.child);
+    await router.ready;
+
+    const kafka = new Kafka({ clientId: 'switchyard-demo', brokers: [brokers], logLevel: logLevel.NOTHING });
+    const tracked = new Map<string, Tracked>();
+    const latencies: number[] = [];
+    const servedBy = new Map<string, number>();
+    let answered = 0;
+    let failed = 0;
+    let dlq = 0;
+    let withFallback = 0;
+    let cost = 0;
+    const consumer = kafka.consumer({ groupId: `switchyard-demo-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['llm.responses', 'llm.requests.dlq'], fromBeginning: false });
+    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const id = message.key?.toString() ?? '';
+        const t = tracked.get(id);
+        if (!t) return;
+        tracked.delete(id);
+        if (topic === 'llm.requests.dlq') {
+          dlq++;
+          const record = JSON.parse(message.value!.toString()) as { reason: string; message: string };
+          line(`DLQ     ${id}: ${record.reason}: ${record.message.slice(0, 90)}`);
+          return;
+        }
+        const r = JSON.parse(message.value!.toString()) as ResponseV1;
+        latencies.push(Date.now() - t.sentAt);
+        cost += r.usage.costUsd;
+        if (r.attempts.length > 1) withFallback++;
+        if (r.status === 'ok') {
+          answered++;
+          servedBy.set(r.servedBy!.arm, (servedBy.get(r.servedBy!.arm) ?? 0) + 1);
+          if (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6)) {
+            const path = r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ');
+            line(`answer  ${id} ${r.latencyMs} ms [${path}] ${r.output!.text.slice(0, 60)}…`);
+          }
+        } else {
+          failed++;
+          line(`FAILED  ${id} ${r.error?.kind}: ${r.error?.message.slice(0, 100)}`);
+        }
+      },
+    });
+    await joined;
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    line(`publishing ${total} requests at ~${rate}/s to llm.requests (every ${malformedEvery}th one malformed on purpose)`);
+    const run = Date.now();
+    let sent = 0;
+    const progress = setInterval(() => line(`progress: sent ${sent}, answered ${answered}, failed ${failed}, dlq ${dlq}, in flight ${tracked.size}`), 2_000);
+    for (; sent < total; sent++) {
+      const id = `demo-${sent}-${randomUUID().slice(0, 8)}`;
+      tracked.set(id, { sentAt: Date.now() });
+      const malformed = malformedEvery > 0 && sent % malformedEvery === malformedEvery - 1;
+      const request: RequestV1Input = { schemaVersion: 1, id, tenant: 'demo', messages: [{ role: 'user', content: QUESTIONS[sent % QUESTIONS.length] }], params: { maxTokens: 200 } };
+      const value = malformed ? JSON.stringify({ ...request, tenant: undefined, messages: 'not a list' }) : JSON.stringify(request);
+      await producer.send({ topic: 'llm.requests', messages: [{ key: id, value }] });
+      const due = run + ((sent + 1) * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const deadline = Date.now() + 60_000;
+    while (tracked.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    clearInterval(progress);
+    await producer.disconnect();
+    await consumer.disconnect();
+
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+    process.stdout.write(
+      [
+        '',
+        'Summary',
+        `  requests published   ${total} in ${((Date.now() - run) / 1000).toFixed(1)} s`,
+        `  answered             ${answered}`,
+        `  failed (classified)  ${failed}`,
+        `  sent to the DLQ      ${dlq}`,
+        `  unanswered           ${tracked.size}`,
+        `  needed a fallback    ${withFallback}`,
+        `  latency p50 / p95    ${q(0.5)} ms / ${q(0.95)} ms (publish → response, at the client)`,
+        `  cost                 $${cost.toFixed(6)}`,
+        `  served by            ${[...servedBy].map(([arm, n]) => `${arm} ${n}`).join(', ')}`,
+        '',
+      ].join('\n'),
+    );
+    if (tracked.size > 0) process.exitCode = 1;
+  } finally {
+    await shutdown();
+  }
+}
+
+function start(name: string, script: string, env: Record<string, string>, readyLine: RegExp) {
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = new Promise<void>((resolveReady, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (readyLine.test(out)) resolveReady();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => {
+      onData(d);
+      process.stderr.write(`[${name}] ${d.toString()}`);
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`)));
+    setTimeout(() => reject(new Error(`${name} not ready after 60 s:\n${out}`)), 60_000).unref();
+  });
+  return { child, ready };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 35_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+function line(text: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo: ${(err as Error).message}\n`);
+  process.exit(1);
+});
