@@ -8,7 +8,10 @@ if [[ -x node_modules/.bin/node && -f "$stamp" && "$stamp" -nt package-lock.json
   exit 0
 fi
 echo "== installing npm dependencies (first run on this checkout)"
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: the registry mirror here lacks the non-Linux optional
+# binaries of @swc/core, which `npm ci` insists on finding in the lockfile; install follows the
+# lockfile for everything it can resolve.
+npm install --no-audit --no-fund
 # npm 11 can hold back install scripts; make sure the ones we rely on really ran.
 if ! node_modules/.bin/node -e 'process.exit(process.versions.node.startsWith("24.") ? 0 : 1)'; then
   echo "error: node_modules/.bin/node is not Node 24; the 'node' package install step did not run (npm install-scripts ls)" >&2

@@ -39,6 +39,9 @@ describe('crash recovery', () => {
       // Commit rarely so the crash leaves many answered-but-uncommitted requests to be redelivered.
       ROUTER_COMMIT_INTERVAL_MS: '5000',
       ROUTER_MAX_IN_FLIGHT: '40',
+      // A killed member holds its partitions until its session times out; keep the test short.
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
     };
     router = await startRouter(env);
     const ids = Array.from({ length: 600 }, (_, i) => `c-${i}`);

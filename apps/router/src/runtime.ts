@@ -58,6 +58,7 @@ export class RouterRuntime {
       sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
       partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENCY,
+      maxWaitTimeMs: env.KAFKA_MAX_WAIT_MS,
     });
   }
 }

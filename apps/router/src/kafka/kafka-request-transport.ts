@@ -19,6 +19,11 @@ export interface RequestTransportOptions {
   heartbeatIntervalMs: number;
   /** Partitions whose batches are handled concurrently by kafkajs. */
   partitionsConsumedConcurrently: number;
+  /**
+   * Fetch long-poll wait. kafkajs also sleeps this long when every assigned partition is paused,
+   * and a resume does not cut that sleep short, so it bounds how fast a full window refills.
+   */
+  maxWaitTimeMs: number;
 }
 
 export type TransportState = 'idle' | 'connecting' | 'running' | 'draining' | 'stopped' | 'crashed';
@@ -98,6 +103,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: o.heartbeatIntervalMs,
       allowAutoTopicCreation: true,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
@@ -188,6 +194,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     if (this.paused.has(partition) || !this.consumer) return;
     this.paused.add(partition);
     this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
+    this.logger.debug(`paused partition ${partition} (${this.tracker.inFlight(partition)} in flight there, ${this.inFlight} in total)`);
   }
 
   private maybeResume(): void {
@@ -197,6 +204,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     if (ready.length === 0) return;
     ready.forEach((p) => this.paused.delete(p));
     this.consumer.resume([{ topic: this.options.topic, partitions: ready }]);
+    this.logger.debug(`resumed partitions ${ready.join(', ')} (${this.inFlight} in flight)`);
   }
 
   /** Commits, per assigned partition, the lowest unfinished offset (never past unfinished work). */
