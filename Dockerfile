@@ -23,4 +23,4 @@ COPY --from=build /app/dist ./dist
 COPY config ./config
 USER node
 EXPOSE 8080 4010
-CMD ["node", "dist/apps/router/src/main.js"]
+CMD ["node", "--disable-warning=TimeoutNegativeWarning", "dist/apps/router/src/main.js"]
