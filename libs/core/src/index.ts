@@ -16,3 +16,4 @@ export * from './routing/token-estimate';
 export * from './router';
 export * from './ports/idempotency-store';
 export * from './state/in-memory-idempotency-store';
+export * from './resilience';

@@ -3,6 +3,7 @@ import { RouterEventBus, type RouterEvent } from './events/router-events';
 import { OrderedSelector } from './routing/ordered-selector';
 import type { RouteRequest } from './routing/route-request';
 import { ManualClock, ScriptedProviders, makeArm, type ScriptedStep } from './testing';
+import { settle } from './resilience/spec-support';
 
 function request(overrides: Partial<RouteRequest> = {}): RouteRequest {
   return {
@@ -49,14 +50,15 @@ describe('Router (ordered arms)', () => {
     expect(providers.calls.map((c) => c.attempt)).toEqual([1, 2]);
   });
 
-  it('never attempts the same arm twice in v1 and fails with the last error kind when all fail', async () => {
+  it('tries every untried arm before retrying one, and fails with the last error kind when all fail', async () => {
     const failing: ScriptedStep[] = [{ ok: false, kind: 'server_error' }];
-    const { router, providers } = setup({ a: failing, b: failing, c: [{ ok: false, kind: 'rate_limited' }] });
-    const result = await router.route(request());
+    const { router, providers, clock } = setup({ a: failing, b: failing, c: [{ ok: false, kind: 'rate_limited' }] });
+    const result = await settle(clock, router.route(request()));
     expect(result.status).toBe('failed');
     expect(result.error?.kind).toBe('rate_limited');
     expect(result.error?.message).toMatch(/a: server_error/);
-    expect(providers.calls.map((c) => c.arm)).toEqual(['a', 'b', 'c']);
+    // a and b once each (fallbacks first), then c up to the 5 attempts a 429 allows.
+    expect(providers.calls.map((c) => c.arm)).toEqual(['a', 'b', 'c', 'c', 'c', 'c', 'c']);
   });
 
   it('honours routing.models and explains exclusions when nothing is eligible', async () => {

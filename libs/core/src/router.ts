@@ -1,12 +1,22 @@
 import { traitsOf, type ErrorKind } from './errors/error-kind';
-import type { RouterEvents } from './events/router-events';
-import type { AttemptOutcome, OutcomeSink } from './outcome/attempt-outcome';
+import type { RouterEvent, RouterEvents } from './events/router-events';
+import type { AttemptOutcome, AttemptRole, OutcomeSink } from './outcome/attempt-outcome';
 import type { Clock } from './ports/clock';
-import type { ProviderRegistry } from './ports/provider';
+import type { ChatMessage, ProviderRegistry } from './ports/provider';
+import { SeededRandom, type Random } from './ports/random';
+import { BreakerRegistry, isBreakerExclusion } from './resilience/breaker-registry';
+import { continuationMessages, shouldContinue } from './resilience/continuation';
+import { ConversationStickiness } from './resilience/conversation-stickiness';
+import { FallbackConstraints, FallbackPlanner } from './resilience/fallback-planner';
+import { raceHedged, type HedgeLeg } from './resilience/hedger';
+import type { LatencyEstimator } from './stats/latency-estimator';
+import { resolveResilience, type ResilienceConfig, type ResilienceOverrides } from './resilience/resilience-config';
+import { RetryBudget } from './resilience/retry-budget';
+import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
-import type { ArmSelector } from './routing/arm-selector';
-import { runAttempt } from './routing/attempt-runner';
-import { checkEligibility, DEFAULT_RULES, type EligibilityRule } from './routing/eligibility';
+import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
+import { runAttempt, type AttemptResult } from './routing/attempt-runner';
+import { checkEligibility, DEFAULT_RULES, type Eligibility, type EligibilityRule } from './routing/eligibility';
 import type { RouteRequest } from './routing/route-request';
 import type { RouteFailure, RouteResult } from './routing/route-result';
 import { estimatePromptTokens } from './routing/token-estimate';
@@ -23,23 +33,72 @@ export interface RouterOptions {
   defaultDeadlineMs?: number;
   /** Hard cap on attempts per request, whatever the policies say. */
   maxAttempts?: number;
+  /** Retry, breaker, fallback, hedge, ... settings over DEFAULT_RESILIENCE. */
+  resilience?: ResilienceOverrides;
+  /** Jitter. Defaults to a SeededRandom seeded from the clock: inject a real source in production. */
+  random?: Random;
+  /** Pass one to share breakers (health endpoints read `snapshot()`); otherwise the router makes its own. */
+  breakers?: BreakerRegistry;
+  retryBudget?: RetryBudget;
+  stickiness?: ConversationStickiness;
+  /** Hedge delay source (P95 per arm) when `resilience.hedge.delayMs` is not set. */
+  latency?: LatencyEstimator;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
+export const DEFAULT_MAX_ATTEMPTS = 8;
 
 const silent: RouterEvents = { emit: () => undefined };
 
+/** One request in flight: what has been tried and learnt so far. */
+interface Run {
+  request: RouteRequest;
+  signal?: AbortSignal;
+  startedAt: number;
+  deadlineAt: number;
+  promptTokens: number;
+  /** The conversation sent to providers (a content-policy rewrite replaces it). */
+  messages: ChatMessage[];
+  rewritten: boolean;
+  tried: string[];
+  attempts: AttemptOutcome[];
+  started: number;
+  step: number;
+  constraints: FallbackConstraints;
+}
+
+type Next = { kind: 'attempt'; arm: ArmConfig; role: AttemptRole } | { kind: 'stop'; failure: ErrorKind; detail?: string };
+
+type Selection = { decision: Decision } | { decision?: undefined; excluded: ExcludedArm[] };
+
 /**
- * The routing loop: choose an eligible arm, attempt it, record the outcome, decide the next step.
+ * The routing loop: choose an eligible arm, attempt it, record the outcome, decide the next step
+ * (retry the same arm, fall back, hedge, continue a partial answer, or give up). Each of those
+ * decisions belongs to a small policy object; this class only sequences them.
  * Framework-free; time and randomness come in through ports.
  */
 export class Router {
   private readonly events: RouterEvents;
   private readonly rules: readonly EligibilityRule[];
+  private readonly config: ResilienceConfig;
+  private readonly armsById: ReadonlyMap<string, ArmConfig>;
+  readonly breakers: BreakerRegistry;
+  private readonly retryBudget: RetryBudget;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly fallbacks: FallbackPlanner;
+  private readonly stickiness: ConversationStickiness;
 
   constructor(private readonly options: RouterOptions) {
+    const { clock } = options;
     this.events = options.events ?? silent;
     this.rules = options.eligibilityRules ?? DEFAULT_RULES;
+    this.config = resolveResilience(options.resilience);
+    this.armsById = new Map(options.arms.map((a) => [a.id, a]));
+    this.breakers = options.breakers ?? new BreakerRegistry({ clock, config: this.config.breaker, events: this.events });
+    this.retryBudget = options.retryBudget ?? new RetryBudget(clock, this.config.retryBudget);
+    this.retryPolicy = new RetryPolicy(this.config.retry, options.random ?? new SeededRandom(clock.now()));
+    this.fallbacks = new FallbackPlanner(this.config.fallback);
+    this.stickiness = options.stickiness ?? new ConversationStickiness(clock, this.config.stickiness);
   }
 
   get arms(): readonly ArmConfig[] {
@@ -47,92 +106,310 @@ export class Router {
   }
 
   async route(request: RouteRequest, signal?: AbortSignal): Promise<RouteResult> {
-    const { clock, selector, providers } = this.options;
-    const startedAt = clock.now();
-    const deadlineAt = startedAt + (request.routing.deadlineMs ?? this.options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS);
-    const maxAttempts = this.options.maxAttempts ?? 8;
-    const promptTokens = estimatePromptTokens(request.messages);
-    const tried: string[] = [];
-    const attempts: AttemptOutcome[] = [];
-    this.events.emit({ type: 'request.started', requestId: request.id, tenant: request.tenant, requestClass: request.class, at: startedAt });
-
-    const finish = (result: Omit<RouteResult, 'attempts' | 'latencyMs' | 'usage'> & { usage?: RouteResult['usage'] }): RouteResult => {
-      const spent = attempts.reduce((sum, a) => sum + a.costUsd, 0);
-      const full: RouteResult = {
-        ...result,
-        attempts,
-        usage: result.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: spent },
-        latencyMs: clock.now() - startedAt,
-      };
-      this.events.emit({ type: 'request.finished', requestId: request.id, at: clock.now(), result: full });
-      return full;
-    };
-
-    for (let step = 1; ; step++) {
-      const now = clock.now();
-      if (now >= deadlineAt) return finish({ status: 'failed', error: this.failure('deadline_exceeded', attempts) });
-      if (signal?.aborted) return finish({ status: 'failed', error: this.failure('deadline_exceeded', attempts, 'router shutting down') });
-      if (attempts.length >= maxAttempts) return finish({ status: 'failed', error: this.failure(lastKind(attempts), attempts) });
-
-      const { eligible, excluded } = checkEligibility(this.options.arms, { request, promptTokens, tried: new Set(tried), now }, this.rules);
-      if (eligible.length === 0) {
-        return finish({ status: 'failed', error: this.failure(attempts.length ? lastKind(attempts) : 'no_eligible_arm', attempts, describeExclusions(excluded)) });
-      }
-      const picked = selector.select({ request, tried, clock }, eligible);
-      this.events.emit({ type: 'decision', requestId: request.id, at: now, step, decision: { ...picked, excluded } });
-      const arm = picked.chosen;
-      const attempt = attempts.length + 1;
-      this.events.emit({ type: 'attempt.started', requestId: request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
-      const { outcome, reply } = await runAttempt({
-        arm,
-        provider: providers.providerFor(arm),
-        call: {
-          requestId: request.id,
-          attempt,
-          messages: request.messages,
-          maxTokens: request.params.maxTokens,
-          temperature: request.params.temperature,
-          stop: request.params.stop,
-        },
-        deadlineAt,
-        signal,
-        clock,
-      });
-      attempts.push(outcome);
-      tried.push(arm.id);
-      this.record(outcome, request.class);
-      this.events.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
-
-      if (outcome.kind === 'ok' && reply) {
-        return finish({
-          status: 'ok',
-          output: { text: reply.text, finishReason: reply.finishReason },
-          servedBy: { arm: arm.id, provider: arm.provider, model: reply.model || arm.model },
-          usage: { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens, costUsd: attempts.reduce((s, a) => s + a.costUsd, 0) },
-        });
-      }
-      if (outcome.kind === 'deadline_exceeded') return finish({ status: 'failed', error: this.failure('deadline_exceeded', attempts) });
-      this.events.emit({ type: 'fallback', requestId: request.id, at: clock.now(), from: arm.id, reason: outcome.kind });
+    const run = this.start(request, signal);
+    let next = this.guard(run) ?? this.choose(run);
+    while (next.kind === 'attempt') {
+      const exchange = await this.exchange(run, next);
+      if (exchange.winner) return this.succeed(run, exchange.winner);
+      next = await this.afterFailure(run, exchange.results.at(-1)!.outcome);
     }
+    return this.fail(run, next);
   }
 
-  private record(outcome: AttemptOutcome, requestClass: string): void {
-    for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, requestClass);
+  private start(request: RouteRequest, signal?: AbortSignal): Run {
+    const startedAt = this.options.clock.now();
+    this.emit({ type: 'request.started', requestId: request.id, tenant: request.tenant, requestClass: request.class, at: startedAt });
+    return {
+      request,
+      signal,
+      startedAt,
+      deadlineAt: startedAt + (request.routing.deadlineMs ?? this.options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS),
+      promptTokens: estimatePromptTokens(request.messages),
+      messages: request.messages,
+      rewritten: false,
+      tried: [],
+      attempts: [],
+      started: 0,
+      step: 0,
+      constraints: new FallbackConstraints(),
+    };
+  }
+
+  /** Stops the loop when time, shutdown or the attempt cap say so. */
+  private guard(run: Run): Extract<Next, { kind: 'stop' }> | undefined {
+    if (this.options.clock.now() >= run.deadlineAt) return { kind: 'stop', failure: 'deadline_exceeded' };
+    if (run.signal?.aborted) return { kind: 'stop', failure: 'deadline_exceeded', detail: 'router shutting down' };
+    const max = this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (run.attempts.length >= max) return { kind: 'stop', failure: lastKind(run.attempts), detail: `attempt cap of ${max} reached` };
+    return undefined;
+  }
+
+  /** The first decision of a request. */
+  private choose(run: Run): Next {
+    const selection = this.select(run);
+    if (!selection.decision) return this.nothingEligible(run, selection.excluded);
+    this.emitDecision(run, selection.decision);
+    return { kind: 'attempt', arm: selection.decision.chosen, role: 'first' };
+  }
+
+  private eligibility(run: Run, arms: readonly ArmConfig[], tried: readonly string[]): Eligibility {
+    const rules = [...this.rules, this.breakers.eligibilityRule, run.constraints.rule];
+    const ctx = { request: run.request, promptTokens: run.promptTokens, tried: new Set(tried), now: this.options.clock.now() };
+    return checkEligibility(arms, ctx, rules);
+  }
+
+  /** Picks among untried eligible arms: the conversation's previous arm first, else the selector. */
+  private select(run: Run): Selection {
+    const { eligible, excluded } = this.eligibility(run, this.options.arms, run.tried);
+    if (eligible.length === 0) return { excluded };
+    const conversation = run.request.routing.conversationId;
+    const sticky = run.attempts.length === 0 && conversation ? this.stickiness.armFor(conversation) : undefined;
+    const stickyArm = eligible.find((a) => a.id === sticky);
+    if (stickyArm) {
+      const candidates = eligible.map((a) => ({ arm: a.id }));
+      return { decision: { chosen: stickyArm, candidates, excluded, reason: 'conversation stickiness: served the previous turn', exploration: false } };
+    }
+    const picked = this.options.selector.select({ request: run.request, tried: run.tried, clock: this.options.clock }, eligible);
+    return { decision: { ...picked, excluded } };
+  }
+
+  private nothingEligible(run: Run, excluded: readonly ExcludedArm[]): Next {
+    const allBreakers = excluded.length > 0 && excluded.every((e) => isBreakerExclusion(e.reason));
+    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : 'no_eligible_arm';
+    return { kind: 'stop', failure, detail: describeExclusions(excluded) };
+  }
+
+  /** One attempt, or a hedged pair when the request asks for hedging and a delay is known. */
+  private async exchange(run: Run, next: Extract<Next, { kind: 'attempt' }>): Promise<{ results: AttemptResult[]; winner?: AttemptResult }> {
+    const leg = (arm: ArmConfig, role: AttemptRole): HedgeLeg => ({ arm: arm.id, run: (signal) => this.attempt(run, arm, role, { signal }) });
+    const delayMs = this.hedgeDelay(run, next.arm);
+    if (delayMs === undefined) {
+      const result = await this.attempt(run, next.arm, next.role, { signal: run.signal });
+      return { results: [result], winner: result.reply && result.outcome.kind === 'ok' ? result : undefined };
+    }
+    const race = await raceHedged({
+      clock: this.options.clock,
+      delayMs,
+      signal: run.signal,
+      primary: leg(next.arm, next.role),
+      startHedge: () => {
+        const selection = this.select(run);
+        if (!selection.decision || !this.retryBudget.canRetry(selection.decision.chosen.id)) return undefined;
+        const hedge = selection.decision.chosen;
+        this.emitDecision(run, selection.decision);
+        this.emit({ type: 'hedge.started', requestId: run.request.id, at: this.options.clock.now(), primary: next.arm.id, hedge: hedge.id, attempt: run.started + 1, delayMs });
+        return leg(hedge, 'hedge');
+      },
+    });
+    if (race.hedged && race.winner) {
+      const loser = race.results.find((r) => r !== race.winner)!;
+      this.emit({ type: 'hedge.won', requestId: run.request.id, at: this.options.clock.now(), winner: race.winner.outcome.arm, loser: loser.outcome.arm, loserCancelled: loser.outcome.kind === 'cancelled' });
+    }
+    return race;
+  }
+
+  private hedgeDelay(run: Run, arm: ArmConfig): number | undefined {
+    const { hedge } = this.config;
+    const wanted = run.request.routing.hedge ?? (hedge.enabled || hedge.classes.includes(run.request.class));
+    if (!wanted) return undefined;
+    const delay = hedge.delayMs ?? this.options.latency?.p95(arm.id);
+    return delay === undefined ? undefined : Math.max(hedge.minDelayMs, delay);
+  }
+
+  /** Runs one provider call and records its outcome everywhere it matters. */
+  private async attempt(
+    run: Run,
+    arm: ArmConfig,
+    role: AttemptRole,
+    opts: { signal?: AbortSignal; messages?: ChatMessage[]; maxTokens?: number },
+  ): Promise<AttemptResult> {
+    const { clock, providers } = this.options;
+    const attempt = ++run.started;
+    run.tried.push(arm.id);
+    if (role === 'first' || role === 'fallback') this.retryBudget.recordFirstAttempt(arm.id);
+    if (role === 'retry' || role === 'hedge') this.retryBudget.recordRetry(arm.id);
+    const permit = this.breakers.acquire(arm.id);
+    this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
+    const { request } = run;
+    const result = await runAttempt({
+      arm,
+      provider: providers.providerFor(arm),
+      call: {
+        requestId: request.id,
+        attempt,
+        messages: opts.messages ?? run.messages,
+        maxTokens: opts.maxTokens ?? request.params.maxTokens,
+        temperature: request.params.temperature,
+        stop: request.params.stop,
+      },
+      deadlineAt: run.deadlineAt,
+      signal: opts.signal,
+      clock,
+      role,
+    });
+    const { outcome } = result;
+    run.attempts.push(outcome);
+    this.breakers.record(outcome, permit, request.id);
+    if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
+    this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
+    return result;
+  }
+
+  /** After a failed attempt: fall back to an untried arm if one is healthy, else retry the same arm, else stop. */
+  private async afterFailure(run: Run, outcome: AttemptOutcome): Promise<Next> {
+    const stop = this.guard(run);
+    if (stop) return stop;
+    if (outcome.kind === 'deadline_exceeded') return { kind: 'stop', failure: 'deadline_exceeded' };
+    const arm = this.armsById.get(outcome.arm)!;
+    const plan = this.fallbacks.plan(outcome, arm, run.request, run);
+    if (plan.action === 'rewrite') {
+      run.messages = plan.messages;
+      run.rewritten = true;
+      this.emit({ type: 'retry.scheduled', requestId: run.request.id, at: this.options.clock.now(), arm: arm.id, attempt: run.started + 1, delayMs: 0, reason: plan.reason });
+      return { kind: 'attempt', arm, role: 'rewrite' };
+    }
+    let excluded: ExcludedArm[] = [];
+    if (plan.action === 'fallback') {
+      const selection = this.select(run);
+      if (selection.decision) {
+        this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: arm.id, to: selection.decision.chosen.id, reason: plan.reason });
+        this.emitDecision(run, selection.decision);
+        return { kind: 'attempt', arm: selection.decision.chosen, role: 'fallback' };
+      }
+      excluded = selection.excluded;
+    }
+    const retry = await this.retrySameArm(run, outcome, arm);
+    // Interrupted while waiting (shutdown): that, not the last failure, is why the request ends.
+    if (retry.kind === 'attempt' || retry.failure === 'deadline_exceeded') return retry;
+    if (plan.action === 'fallback') this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: arm.id, reason: `${plan.reason}: no arm left (${retry.detail})` });
+    const detail = [plan.action === 'none' ? plan.reason : undefined, retry.detail, excluded.length ? describeExclusions(excluded) : undefined];
+    return { kind: 'stop', failure: lastKind(run.attempts), detail: detail.filter(Boolean).join('; ') };
+  }
+
+  /** Waits out the backoff (never past the deadline, within the retry budget) and re-checks the arm. */
+  private async retrySameArm(run: Run, outcome: AttemptOutcome, arm: ArmConfig): Promise<Next & { detail?: string }> {
+    const plan = this.planRetry(run, outcome, arm);
+    if (!plan.retry) return { kind: 'stop', failure: lastKind(run.attempts), detail: plan.reason };
+    const { clock } = this.options;
+    this.emit({ type: 'retry.scheduled', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt: run.started + 1, delayMs: plan.delayMs, reason: plan.reason });
+    try {
+      await clock.sleep(plan.delayMs, run.signal);
+    } catch {
+      return { kind: 'stop', failure: 'deadline_exceeded', detail: 'router shutting down' };
+    }
+    const stop = this.guard(run);
+    if (stop) return stop;
+    const { excluded } = this.eligibility(run, [arm], run.tried.filter((id) => id !== arm.id));
+    if (excluded.length) return { kind: 'stop', failure: lastKind(run.attempts), detail: `${arm.id} ${excluded[0].reason}` };
+    return { kind: 'attempt', arm, role: 'retry' };
+  }
+
+  private planRetry(run: Run, outcome: AttemptOutcome, arm: ArmConfig): RetryPlan {
+    const onArm = run.attempts.filter((a) => a.arm === arm.id && a.role !== 'continuation').length;
+    const plan = this.retryPolicy.plan(outcome, onArm);
+    if (!plan.retry) return plan;
+    const breaker = this.breakers.stateOf(arm.id);
+    if (breaker.state === 'open') return { retry: false, reason: `circuit of ${arm.id} is open` };
+    const now = this.options.clock.now();
+    // A 429 cooldown shared with other requests may outlast this request's own backoff.
+    const delayMs = Math.max(plan.delayMs, (breaker.coolingDownUntil ?? now) - now);
+    if (now + delayMs >= run.deadlineAt) return { retry: false, reason: `a ${delayMs} ms backoff would pass the request deadline` };
+    if (!this.retryBudget.canRetry(arm.id)) return { retry: false, reason: 'retry budget spent' };
+    return { ...plan, delayMs };
+  }
+
+  /** A successful reply, continued while it was cut by the length limit below what was asked. */
+  private async succeed(run: Run, winner: AttemptResult): Promise<RouteResult> {
+    const arm = this.armsById.get(winner.outcome.arm)!;
+    let reply = winner.reply!;
+    const texts = [reply.text];
+    const usage = { ...reply.usage };
+    const requested = run.request.params.maxTokens;
+    for (let n = 1; n <= this.config.continuation.maxContinuations && shouldContinue(reply, usage.outputTokens, requested) && !this.guard(run); n++) {
+      const attempt = run.started + 1;
+      this.emit({ type: 'continuation', requestId: run.request.id, at: this.options.clock.now(), arm: arm.id, attempt, continuation: n, outputTokensSoFar: usage.outputTokens });
+      const messages = continuationMessages(run.messages, texts.join(''), this.config.continuation.prompt);
+      const maxTokens = requested === undefined ? undefined : requested - usage.outputTokens;
+      const next = await this.attempt(run, arm, 'continuation', { signal: run.signal, messages, maxTokens });
+      // A failed continuation still leaves a usable (if cut) answer.
+      if (!next.reply || next.outcome.kind !== 'ok') break;
+      reply = next.reply;
+      texts.push(reply.text);
+      usage.inputTokens += reply.usage.inputTokens;
+      usage.outputTokens += reply.usage.outputTokens;
+    }
+    const conversation = run.request.routing.conversationId;
+    if (conversation) this.stickiness.remember(conversation, arm.id);
+    return this.finish(run, {
+      status: 'ok',
+      output: { text: texts.join(''), finishReason: reply.finishReason },
+      servedBy: { arm: arm.id, provider: arm.provider, model: winner.reply!.model || arm.model },
+      usage: { ...usage, costUsd: totalCost(run.attempts) },
+    });
+  }
+
+  /** A classified failure, or the class's static reply when degradation is configured for it. */
+  private fail(run: Run, stop: Extract<Next, { kind: 'stop' }>): RouteResult {
+    const failure = this.failure(stop.failure, run.attempts, stop.detail);
+    const { degradation } = this.config;
+    const reply = degradation.replies[run.request.class];
+    if (reply === undefined || degradation.neverOn.includes(stop.failure)) return this.finish(run, { status: 'failed', error: failure });
+    this.emit({ type: 'degraded', requestId: run.request.id, at: this.options.clock.now(), requestClass: run.request.class, failure });
+    return this.finish(run, { status: 'ok', output: { text: reply, finishReason: 'stop' }, degraded: true, degradedFrom: failure });
+  }
+
+  private finish(run: Run, result: Omit<RouteResult, 'attempts' | 'latencyMs' | 'usage'> & { usage?: RouteResult['usage'] }): RouteResult {
+    const { clock } = this.options;
+    const escalate = this.escalation(run, result);
+    const full: RouteResult = {
+      ...result,
+      attempts: run.attempts,
+      usage: result.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: totalCost(run.attempts) },
+      latencyMs: clock.now() - run.startedAt,
+      ...(escalate ? { escalate } : {}),
+    };
+    if (escalate) this.emit({ type: 'escalated', requestId: run.request.id, at: clock.now(), reason: escalate.reason });
+    this.emit({ type: 'request.finished', requestId: run.request.id, at: clock.now(), result: full });
+    return full;
+  }
+
+  private escalation(run: Run, result: Pick<RouteResult, 'status' | 'degraded'>): { reason: string } | undefined {
+    const { escalation } = this.config;
+    if (escalation.reviewClasses.includes(run.request.class)) return { reason: `class "${run.request.class}" is configured for review` };
+    const failed = run.attempts.filter((a) => a.kind !== 'ok' && a.kind !== 'cancelled');
+    if ((result.status === 'failed' || result.degraded) && failed.length >= escalation.afterFailedAttempts) {
+      return { reason: `${failed.length} failed attempts (last: ${lastKind(run.attempts)})` };
+    }
+    return undefined;
+  }
+
+  private emitDecision(run: Run, decision: Decision): void {
+    this.emit({ type: 'decision', requestId: run.request.id, at: this.options.clock.now(), step: ++run.step, decision });
+  }
+
+  private emit(event: RouterEvent): void {
+    this.events.emit(event);
   }
 
   private failure(kind: ErrorKind, attempts: readonly AttemptOutcome[], detail?: string): RouteFailure {
-    const last = attempts.at(-1);
     const tried = attempts.map((a) => `${a.arm}: ${a.kind}${a.message ? ` (${a.message})` : ''}`).join('; ');
     const parts = [FAILURE_TEXT[kind] ?? kind];
     if (detail) parts.push(detail);
     if (tried) parts.push(`attempts: ${tried}`);
-    return { kind, message: parts.join(' — '), retryable: last ? traitsOf(kind).retryable : false };
+    return { kind, message: parts.join(' — '), retryable: attempts.length ? traitsOf(kind).retryable : false };
   }
 }
 
+function totalCost(attempts: readonly AttemptOutcome[]): number {
+  return attempts.reduce((sum, a) => sum + a.costUsd, 0);
+}
+
 function lastKind(attempts: readonly AttemptOutcome[]): ErrorKind {
-  const last = attempts.at(-1);
-  return !last || last.kind === 'ok' ? 'no_eligible_arm' : last.kind;
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const kind = attempts[i].kind;
+    if (kind !== 'ok' && kind !== 'cancelled') return kind;
+  }
+  return 'no_eligible_arm';
 }
 
 function describeExclusions(excluded: readonly { arm: string; reason: string }[]): string {
@@ -143,15 +420,15 @@ function describeExclusions(excluded: readonly { arm: string; reason: string }[]
 const FAILURE_TEXT: Partial<Record<ErrorKind, string>> = {
   no_eligible_arm: 'No configured arm can serve this request (check routing.models, class and context size)',
   deadline_exceeded: 'The request deadline passed before any arm answered (raise routing.deadlineMs or check provider latency)',
-  rate_limited: 'Every eligible arm is rate limited right now',
-  server_error: 'Every eligible arm failed with a provider server error',
+  rate_limited: 'Every eligible arm stayed rate limited (429) through the allowed retries (lower the request rate or add capacity)',
+  server_error: 'Every eligible arm failed with a provider server error, retries included (check the providers\' status)',
   auth: 'The provider refused the credentials (check the API key configured for the provider)',
-  bad_request: 'The provider rejected the request as invalid',
-  context_overflow: 'The prompt does not fit the context window of any eligible arm',
-  content_policy: 'The provider refused the content under its policy',
-  network: 'Every eligible arm was unreachable',
-  timeout_connect: 'Connecting to the provider timed out',
-  timeout_read: 'The provider did not answer within the arm timeout',
+  bad_request: 'The provider rejected the request as invalid (check messages and params)',
+  context_overflow: 'The prompt does not fit the context window of any eligible arm (shorten it or allow a larger-window model)',
+  content_policy: 'The provider refused the content under its policy (content-policy fallback is off unless routing.contentPolicyFallback is set)',
+  network: 'Every eligible arm was unreachable (check network egress and provider endpoints)',
+  timeout_connect: 'Connecting to the provider timed out (check network egress and the arm\'s connect timeout)',
+  timeout_read: 'The provider did not answer within the arm timeout (raise timeouts.totalMs or use a faster arm)',
   budget_exceeded: 'The budget left for this tenant cannot cover the request',
-  circuit_open: 'Every eligible arm has an open circuit breaker',
+  circuit_open: 'Every eligible arm has an open circuit breaker or is cooling down after a 429 (see /health/routing)',
 };

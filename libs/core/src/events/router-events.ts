@@ -1,6 +1,7 @@
 import type { Decision } from '../routing/arm-selector';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
-import type { RouteResult } from '../routing/route-result';
+import type { RouteFailure, RouteResult } from '../routing/route-result';
+import type { BreakerState } from '../resilience/circuit-breaker';
 
 /**
  * What the core tells the outside world. Telemetry, metrics and health subscribe; the core never
@@ -11,7 +12,16 @@ export type RouterEvent =
   | { type: 'decision'; requestId: string; at: number; decision: Decision; step: number }
   | { type: 'attempt.started'; requestId: string; at: number; arm: string; attempt: number; model: string; provider: string }
   | { type: 'attempt.finished'; requestId: string; at: number; outcome: AttemptOutcome }
-  | { type: 'fallback'; requestId: string; at: number; from: string; reason: string }
+  | { type: 'retry.scheduled'; requestId: string; at: number; arm: string; attempt: number; delayMs: number; reason: string }
+  /** `to` is absent when no arm is left to fall back to (the request then fails or degrades). */
+  | { type: 'fallback'; requestId: string; at: number; from: string; to?: string; reason: string }
+  | { type: 'hedge.started'; requestId: string; at: number; primary: string; hedge: string; attempt: number; delayMs: number }
+  | { type: 'hedge.won'; requestId: string; at: number; winner: string; loser: string; loserCancelled: boolean }
+  | { type: 'continuation'; requestId: string; at: number; arm: string; attempt: number; continuation: number; outputTokensSoFar: number }
+  /** Not tied to one request: `requestId` names the request whose outcome caused it, when one did. */
+  | { type: 'breaker.transition'; requestId?: string; at: number; arm: string; from: BreakerState; to: BreakerState; reason: string }
+  | { type: 'degraded'; requestId: string; at: number; requestClass: string; failure: RouteFailure }
+  | { type: 'escalated'; requestId: string; at: number; reason: string }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

@@ -1,7 +1,15 @@
 import type { ErrorKind } from '../errors/error-kind';
 import type { FinishReason, TokenUsage } from '../ports/provider';
 
-export type OutcomeKind = 'ok' | ErrorKind;
+/**
+ * `cancelled`: the router aborted the attempt itself (a hedge that lost the race, shutdown). It is
+ * not a failure of the arm, costs 0 (the usage of an aborted call is unknown) and is not passed to
+ * outcome sinks.
+ */
+export type OutcomeKind = 'ok' | 'cancelled' | ErrorKind;
+
+/** Why the router made this attempt. */
+export type AttemptRole = 'first' | 'retry' | 'fallback' | 'hedge' | 'continuation' | 'rewrite';
 
 /**
  * One provider attempt, as data. The same object feeds the response's `attempts[]`, the breaker,
@@ -12,6 +20,7 @@ export interface AttemptOutcome {
   /** 1-based attempt number within the request. */
   attempt: number;
   kind: OutcomeKind;
+  role?: AttemptRole;
   retryable: boolean;
   countsAgainstArm: boolean;
   startedAt: number;

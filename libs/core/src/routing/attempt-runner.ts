@@ -1,6 +1,6 @@
 import { traitsOf } from '../errors/error-kind';
 import { isProviderError } from '../errors/provider-error';
-import type { AttemptOutcome } from '../outcome/attempt-outcome';
+import type { AttemptOutcome, AttemptRole } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
 import type { Provider, ProviderCall, ProviderReply } from '../ports/provider';
 import type { ArmConfig } from './arm';
@@ -15,6 +15,7 @@ export interface AttemptInput {
   /** Caller-side cancellation (shutdown, hedge lost). */
   signal?: AbortSignal;
   clock: Clock;
+  role?: AttemptRole;
 }
 
 export interface AttemptResult {
@@ -23,10 +24,13 @@ export interface AttemptResult {
 }
 
 const DEADLINE = 'deadline';
+const ARM_TIMEOUT = 'arm total timeout';
 
 /**
- * Runs exactly one provider call under the request deadline and turns whatever happens into an
- * `AttemptOutcome`. Nothing escapes as an exception: the routing loop works on data.
+ * Runs exactly one provider call bounded by min(arm.timeouts.totalMs, request deadline) and turns
+ * whatever happens into an `AttemptOutcome`. Nothing escapes as an exception: the routing loop works
+ * on data. The connect timeout (`arm.timeouts.connectMs`) is the provider adapter's: only it sees
+ * the socket. An abort by the caller (hedge lost, shutdown) yields `cancelled`, cost 0.
  */
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const { arm, clock } = input;
@@ -36,11 +40,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   input.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const timer = new AbortController();
   const remaining = Math.max(0, input.deadlineAt - startedAt);
-  clock.sleep(remaining, timer.signal).then(
-    () => controller.abort(DEADLINE),
+  const armBound = arm.timeouts.totalMs < remaining;
+  clock.sleep(armBound ? arm.timeouts.totalMs : remaining, timer.signal).then(
+    () => controller.abort(armBound ? ARM_TIMEOUT : DEADLINE),
     () => undefined,
   );
-  const base = { arm: arm.id, attempt: input.call.attempt, startedAt };
+  const base = { arm: arm.id, attempt: input.call.attempt, startedAt, ...(input.role ? { role: input.role } : {}) };
   try {
     const reply = await input.provider.call({ ...input.call, arm, signal: controller.signal });
     const latencyMs = clock.now() - startedAt;
@@ -63,6 +68,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     const failed = { ...base, latencyMs, costUsd: 0, usage: { inputTokens: 0, outputTokens: 0 } };
     if (controller.signal.aborted && controller.signal.reason === DEADLINE) {
       return { outcome: { ...failed, kind: 'deadline_exceeded', ...traitsOf('deadline_exceeded'), message: `request deadline reached after ${latencyMs} ms on ${arm.id}` } };
+    }
+    if (controller.signal.aborted && controller.signal.reason === ARM_TIMEOUT) {
+      return { outcome: { ...failed, kind: 'timeout_read', ...traitsOf('timeout_read'), message: `no answer within the arm's total timeout of ${arm.timeouts.totalMs} ms` } };
+    }
+    if (input.signal?.aborted) {
+      return { outcome: { ...failed, kind: 'cancelled', retryable: false, countsAgainstArm: false, message: `aborted by the router: ${String(input.signal.reason)}` } };
     }
     if (isProviderError(err)) {
       return {

@@ -17,4 +17,9 @@ export interface RouteResult {
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
   latencyMs: number;
   error?: RouteFailure;
+  /** The output is the configured static reply for the request class; `degradedFrom` says why. */
+  degraded?: boolean;
+  degradedFrom?: RouteFailure;
+  /** Set when the request needs a human; the app publishes it to llm.escalations. */
+  escalate?: { reason: string };
 }

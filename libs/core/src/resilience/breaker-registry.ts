@@ -1,0 +1,93 @@
+import type { RouterEvents } from '../events/router-events';
+import type { AttemptOutcome } from '../outcome/attempt-outcome';
+import type { Clock } from '../ports/clock';
+import type { EligibilityRule } from '../routing/eligibility';
+import { CircuitBreaker, type BreakerSnapshotFields, type BreakerTransition } from './circuit-breaker';
+import type { BreakerConfig } from './resilience-config';
+import { DEFAULT_RESILIENCE } from './resilience-config';
+
+export interface BreakerSnapshot extends BreakerSnapshotFields {
+  arm: string;
+}
+
+/** Proof that an attempt was let through; hand it back with the outcome. */
+export interface BreakerPermit {
+  arm: string;
+  probe: boolean;
+}
+
+export interface BreakerRegistryOptions {
+  clock: Clock;
+  config?: Partial<BreakerConfig>;
+  /** Receives `breaker.transition` events. */
+  events?: RouterEvents;
+}
+
+/**
+ * One circuit breaker per arm, created on first use. The router asks it for eligibility
+ * (`eligibilityRule`), takes a permit before each attempt and records each outcome; health
+ * endpoints read `snapshot()`.
+ */
+export class BreakerRegistry {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly config: BreakerConfig;
+
+  constructor(private readonly options: BreakerRegistryOptions) {
+    this.config = { ...DEFAULT_RESILIENCE.breaker, ...options.config };
+  }
+
+  /** Excludes arms whose breaker is open, whose half-open probes are all out, or that cool down after a 429. */
+  readonly eligibilityRule: EligibilityRule = (arm, { now, request }) => {
+    const breaker = this.breaker(arm.id);
+    this.emit(arm.id, breaker.observe(now), request.id);
+    return breaker.blockedReason(now);
+  };
+
+  acquire(arm: string): BreakerPermit {
+    const breaker = this.breaker(arm);
+    this.emit(arm, breaker.observe(this.options.clock.now()));
+    return { arm, probe: breaker.acquire() };
+  }
+
+  /** Records an outcome; without a permit (e.g. outcomes broadcast by other replicas) it is never a probe. */
+  record(outcome: AttemptOutcome, permit?: BreakerPermit, requestId?: string): void {
+    const now = this.options.clock.now();
+    const breaker = this.breaker(outcome.arm);
+    this.emit(outcome.arm, breaker.observe(now), requestId);
+    this.emit(outcome.arm, breaker.record(outcome, now, permit?.probe ?? false), requestId);
+  }
+
+  snapshot(): BreakerSnapshot[] {
+    const now = this.options.clock.now();
+    return [...this.breakers].map(([arm, breaker]) => {
+      this.emit(arm, breaker.observe(now));
+      return { arm, ...breaker.snapshot(now) };
+    });
+  }
+
+  stateOf(arm: string): BreakerSnapshot {
+    const now = this.options.clock.now();
+    const breaker = this.breaker(arm);
+    this.emit(arm, breaker.observe(now));
+    return { arm, ...breaker.snapshot(now) };
+  }
+
+  private breaker(arm: string): CircuitBreaker {
+    let breaker = this.breakers.get(arm);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.config, this.options.clock.now());
+      this.breakers.set(arm, breaker);
+    }
+    return breaker;
+  }
+
+  private emit(arm: string, transition: BreakerTransition | undefined, requestId?: string): void {
+    if (!transition) return;
+    this.options.events?.emit({ type: 'breaker.transition', arm, ...transition, requestId });
+  }
+}
+
+/** True for the exclusion reasons the breaker rule gives (open, half-open busy, 429 cooldown). */
+export function isBreakerExclusion(reason: string): boolean {
+  return reason.startsWith('circuit ') || reason.startsWith('cooling down after 429');
+}
