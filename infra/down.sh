@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SERVICES=(
   kafka
-  # jaeger
+  jaeger
   # redis
 )
 # Keep infra/up.sh's list in step.

@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SERVICES=(
   kafka
-  # jaeger
+  jaeger
   # redis
 )
 # Keep infra/down.sh's list in step.

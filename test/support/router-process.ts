@@ -52,8 +52,21 @@ export async function stopRouter(router: RouterProcess | undefined): Promise<voi
   if (router.child.exitCode === null) router.kill('SIGKILL');
 }
 
-/** Writes a routing table pointing every provider at the given simulator. */
-export function routingTableFor(simUrl: string, arms: Array<{ id: string; provider: 'openai' | 'anthropic'; model: string; contextWindow?: number; totalMs?: number }>): string {
+export interface TestArm {
+  id: string;
+  provider: 'openai' | 'anthropic';
+  model: string;
+  contextWindow?: number;
+  totalMs?: number;
+  policyGroup?: string;
+  classes?: string[];
+}
+
+/**
+ * Writes a routing table pointing every provider at the given simulator. `extraYaml` is appended
+ * as top-level sections (e.g. `resilience:`).
+ */
+export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const path = join(dir, 'routing.yaml');
   const lines = [
@@ -73,7 +86,10 @@ export function routingTableFor(simUrl: string, arms: Array<{ id: string; provid
       `    contextWindow: ${a.contextWindow ?? 128000}`,
       '    maxOutputTokens: 4096',
       `    timeouts: { connectMs: 1000, totalMs: ${a.totalMs ?? 20000} }`,
+      ...(a.policyGroup ? [`    policyGroup: ${a.policyGroup}`] : []),
+      ...(a.classes ? [`    classes: [${a.classes.join(', ')}]`] : []),
     ]),
+    ...(extraYaml ? [extraYaml.trimEnd()] : []),
   ];
   writeFileSync(path, lines.join('\n') + '\n');
   return path;

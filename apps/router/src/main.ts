@@ -1,3 +1,5 @@
+// First: the OpenTelemetry SDK must be registered before NestJS and kafkajs load.
+import { telemetry } from './telemetry/otel';
 import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -51,6 +53,8 @@ async function bootstrap(): Promise<void> {
     await runtime.transport.close();
     await runtime.output.close();
     await app.close();
+    // After the drain, so the spans of the last answered requests are exported too.
+    await telemetry.shutdown();
     const c = runtime.processor.counters;
     logger.log(`stopped (answered ${c.answered}, failed ${c.failed}, replayed ${c.replayed}, dlq ${c.dlq})`);
     process.exit(0);

@@ -1,12 +1,14 @@
-import { InMemoryIdempotencyStore, OrderedSelector, Router } from '@switchyard/core';
+import { BreakerRegistry, InMemoryIdempotencyStore, OrderedSelector, Router, RouterEventBus } from '@switchyard/core';
 import { SdkProviderRegistry } from '@switchyard/providers';
+import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
 import type { RouterEnv } from './config/env';
 import type { LoadedRoutingTable } from './config/routing-table.loader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
-import { SystemClock } from './system/system-clock';
+import { SystemClock, SystemRandom } from './system/system-clock';
+import { createRouterTracing } from './telemetry/create-router-tracing';
 
 /**
  * The composition root: every long-lived object of the router, built once from validated config.
@@ -14,9 +16,14 @@ import { SystemClock } from './system/system-clock';
  */
 export class RouterRuntime {
   readonly clock = new SystemClock();
+  /** Router events fan out from here: tracing now, metrics and health subscribe the same way. */
+  readonly events = new RouterEventBus();
+  readonly tracing: RouterTracing;
   readonly kafka: Kafka;
   readonly output: KafkaOutput;
   readonly idempotency: InMemoryIdempotencyStore;
+  /** One circuit breaker per arm (shared with the router); /health/routing reads `snapshot()`. */
+  readonly breakers: BreakerRegistry;
   readonly router: Router;
   readonly processor: RequestProcessor;
   readonly transport: KafkaRequestTransport;
@@ -26,14 +33,22 @@ export class RouterRuntime {
     readonly table: LoadedRoutingTable,
   ) {
     this.kafka = createKafka(env);
+    this.tracing = createRouterTracing(table.endpoints);
+    this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka);
     this.idempotency = new InMemoryIdempotencyStore(this.clock, { ttlMs: env.IDEMPOTENCY_TTL_MS, maxEntries: env.IDEMPOTENCY_MAX_ENTRIES });
+    this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
     this.router = new Router({
       arms: table.arms,
       providers: new SdkProviderRegistry(table.endpoints),
       selector: new OrderedSelector(),
       clock: this.clock,
+      events: this.events,
       defaultDeadlineMs: env.ROUTER_DEFAULT_DEADLINE_MS,
+      // Retries, fallback, breakers, hedging, ...: the routing table's `resilience:` over the defaults.
+      resilience: table.resilience,
+      breakers: this.breakers,
+      random: new SystemRandom(),
     });
     this.processor = new RequestProcessor(
       this.router,
@@ -47,6 +62,7 @@ export class RouterRuntime {
         outcomes: env.TOPIC_OUTCOMES,
       },
       { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: env.ROUTER_MAX_CONTENT_CHARS },
+      this.tracing,
     );
     this.transport = new KafkaRequestTransport(this.kafka, {
       topic: env.TOPIC_REQUESTS,

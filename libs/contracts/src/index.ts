@@ -5,3 +5,4 @@ export * from './response.schema';
 export * from './dlq.schema';
 export * from './decode-request';
 export * from './routing-table.schema';
+export * from './escalation.schema';

@@ -5,6 +5,8 @@ export const attemptSchema = z.object({
   outcome: z.string(),
   latencyMs: z.number(),
   costUsd: z.number(),
+  /** Why the attempt was made: first | retry | fallback | hedge | continuation | rewrite. */
+  role: z.string().optional(),
 });
 
 export const responseV1Schema = z.object({
@@ -18,6 +20,7 @@ export const responseV1Schema = z.object({
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
   latencyMs: z.number(),
   traceId: z.string().optional(),
+  /** The output is the request class's configured static reply: every arm failed (see the attempts). */
   degraded: z.boolean().optional(),
   error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorKind } from '@switchyard/core';
 
 const providerKind = z.enum(['openai', 'anthropic', 'openai-compatible']);
 
@@ -38,6 +39,173 @@ export const armSchema = z
   .strict();
 
 /**
+ * Error kinds of the core taxonomy, spelled out here so the contract has no runtime dependency on
+ * the core; `satisfies` below breaks the build if the two lists drift apart.
+ */
+const ERROR_KIND_NAMES = [
+  'rate_limited',
+  'server_error',
+  'timeout_connect',
+  'timeout_read',
+  'network',
+  'auth',
+  'bad_request',
+  'context_overflow',
+  'content_policy',
+  'partial',
+  'budget_exceeded',
+  'circuit_open',
+  'deadline_exceeded',
+  'no_eligible_arm',
+] as const satisfies readonly ErrorKind[];
+type UnlistedKinds = Exclude<ErrorKind, (typeof ERROR_KIND_NAMES)[number]>;
+// A core kind missing above fails this line at compile time.
+const _everyKindListed: [UnlistedKinds] extends [never] ? true : { unlisted: UnlistedKinds } = true;
+
+/** Kinds that may be retried on the same arm (the others are never worth a second identical call). */
+export const RETRYABLE_KINDS = ['rate_limited', 'server_error', 'timeout_connect', 'timeout_read', 'network'] as const satisfies readonly ErrorKind[];
+
+const errorKind = z.enum(ERROR_KIND_NAMES, { error: (issue) => `unknown error kind ${JSON.stringify(issue.input)}; known kinds: ${ERROR_KIND_NAMES.join(', ')}` });
+const ms = z.int('a whole number of milliseconds').nonnegative();
+const positiveMs = z.int('a whole number of milliseconds').positive();
+const fraction = z.number().min(0, 'a fraction between 0 and 1').max(1, 'a fraction between 0 and 1');
+
+const backoffSchema = z
+  .strictObject({
+    baseMs: ms,
+    factor: z.number().min(1, 'factor is the growth per retry, at least 1'),
+    capMs: ms,
+  })
+  .partial()
+  .refine((b) => b.baseMs === undefined || b.capMs === undefined || b.capMs >= b.baseMs, { message: 'capMs must be at least baseMs', path: ['capMs'] });
+
+/** Partial per kind: missing fields come from the kind's default rule (or a 1 s ×2, 30 s cap backoff). */
+const kindRetrySchema = z.strictObject({
+  /** Attempts on the same arm, the first included: 1 = never retry the same arm. */
+  maxAttempts: z.int().min(1, 'maxAttempts counts the first attempt: 1 means no retry on the same arm').max(20),
+  backoff: backoffSchema.optional(),
+});
+
+const retrySectionSchema = z
+  .strictObject({
+    perKind: z.record(z.string(), kindRetrySchema).optional(),
+    retryAfterCapMs: ms.optional(),
+  })
+  .superRefine((retry, ctx) => {
+    for (const kind of Object.keys(retry.perKind ?? {})) {
+      if (!(RETRYABLE_KINDS as readonly string[]).includes(kind)) {
+        const known = (ERROR_KIND_NAMES as readonly string[]).includes(kind);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['perKind', kind],
+          message: known
+            ? `${kind} is never retried on the same arm (not retryable); retryable kinds: ${RETRYABLE_KINDS.join(', ')}`
+            : `unknown error kind "${kind}"; retryable kinds: ${RETRYABLE_KINDS.join(', ')}`,
+        });
+      }
+    }
+  });
+
+const retryBudgetSectionSchema = z
+  .strictObject({
+    ratio: z.number().min(0, 'ratio is retries per first attempt, e.g. 0.2 for 20 %'),
+    minRetries: z.int().nonnegative(),
+    bucketMs: positiveMs,
+    windowMs: positiveMs,
+  })
+  .partial()
+  .refine((b) => b.bucketMs === undefined || b.windowMs === undefined || b.windowMs >= b.bucketMs, { message: 'windowMs must be at least bucketMs', path: ['windowMs'] });
+
+const breakerSectionSchema = z
+  .strictObject({
+    windowMs: positiveMs,
+    bucketMs: positiveMs,
+    minimumCalls: z.int().min(1),
+    failureRateThreshold: z.number().gt(0, 'failureRateThreshold is a fraction in (0, 1]').max(1, 'failureRateThreshold is a fraction in (0, 1]'),
+    consecutiveFailures: z.int().min(1),
+    openBaseMs: positiveMs,
+    openMaxMs: positiveMs,
+    halfOpenMaxProbes: z.int().min(1),
+    halfOpenSuccessesToClose: z.int().min(1),
+    defaultCooldownMs: ms,
+    maxCooldownMs: ms,
+  })
+  .partial()
+  .superRefine((b, ctx) => {
+    if (b.bucketMs !== undefined && b.windowMs !== undefined && b.windowMs < b.bucketMs) ctx.addIssue({ code: 'custom', path: ['windowMs'], message: 'windowMs must be at least bucketMs' });
+    if (b.openBaseMs !== undefined && b.openMaxMs !== undefined && b.openMaxMs < b.openBaseMs) ctx.addIssue({ code: 'custom', path: ['openMaxMs'], message: 'openMaxMs must be at least openBaseMs' });
+  });
+
+const fallbackSectionSchema = z.strictObject({
+  /** Kinds after which no other arm is tried. */
+  noFallbackOn: z.array(errorKind).optional(),
+  contentPolicy: z
+    .strictObject({
+      /** Default for requests that do not set routing.contentPolicyFallback. */
+      enabled: z.boolean(),
+    })
+    .optional(),
+});
+
+const continuationSectionSchema = z
+  .strictObject({
+    maxContinuations: z.int().min(0, '0 turns continuation off').max(10),
+    prompt: z.string().min(1),
+  })
+  .partial();
+
+const degradationSectionSchema = z
+  .strictObject({
+    /** Static reply text per request class, served (with `degraded: true`) when every arm failed. */
+    replies: z.record(z.string().min(1), z.string().min(1, 'a degraded reply needs some text')),
+    /** Failures reported as they are, never papered over with the static reply. */
+    neverOn: z.array(errorKind),
+  })
+  .partial();
+
+const escalationSectionSchema = z
+  .strictObject({
+    /** A failed (or degraded) request with at least this many failed attempts is escalated. */
+    afterFailedAttempts: z.int().min(1),
+    /** Request classes whose every answer is escalated for review. */
+    reviewClasses: z.array(z.string().min(1)),
+  })
+  .partial();
+
+const hedgeSectionSchema = z
+  .strictObject({
+    enabled: z.boolean(),
+    classes: z.array(z.string().min(1)),
+    /** Fixed hedge delay; without it the arm's P95 is used (no hedge while unknown). */
+    delayMs: positiveMs,
+    minDelayMs: ms,
+  })
+  .partial();
+
+const stickinessSectionSchema = z
+  .strictObject({
+    maxConversations: z.int().min(1),
+    ttlMs: positiveMs,
+  })
+  .partial();
+
+/**
+ * `resilience:` in the routing table: overrides over the core's DEFAULT_RESILIENCE, every section
+ * and every field optional (see docs/resilience.md).
+ */
+export const resilienceSectionSchema = z.strictObject({
+  retry: retrySectionSchema.optional(),
+  retryBudget: retryBudgetSectionSchema.optional(),
+  breaker: breakerSectionSchema.optional(),
+  fallback: fallbackSectionSchema.optional(),
+  continuation: continuationSectionSchema.optional(),
+  degradation: degradationSectionSchema.optional(),
+  escalation: escalationSectionSchema.optional(),
+  hedge: hedgeSectionSchema.optional(),
+  stickiness: stickinessSectionSchema.optional(),
+});
+
+/**
  * The routing table (YAML). Validated once at boot; any error names the field so the process can
  * refuse to start with a message a person can act on.
  */
@@ -45,6 +213,7 @@ export const routingTableSchema = z
   .object({
     providers: z.record(z.string().min(1), providerEndpointSchema),
     arms: z.array(armSchema).min(1),
+    resilience: resilienceSectionSchema.optional(),
   })
   .strict()
   .superRefine((table, ctx) => {
@@ -68,3 +237,4 @@ export const routingTableSchema = z
 export type RoutingTable = z.infer<typeof routingTableSchema>;
 export type ProviderEndpoint = z.infer<typeof providerEndpointSchema>;
 export type ArmEntry = z.infer<typeof armSchema>;
+export type ResilienceSection = z.infer<typeof resilienceSectionSchema>;

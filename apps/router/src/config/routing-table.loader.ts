@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ArmConfig } from '@switchyard/core';
-import { describeIssues, routingTableSchema, type RoutingTable } from '@switchyard/contracts';
+import { DEFAULT_RESILIENCE, type ArmConfig, type KindRetryRule, type ResilienceOverrides } from '@switchyard/core';
+import { describeIssues, routingTableSchema, type ResilienceSection, type RoutingTable } from '@switchyard/contracts';
 import type { ProviderEndpointConfig } from '@switchyard/providers';
 import { ConfigError } from './env';
 
 export interface LoadedRoutingTable {
   arms: ArmConfig[];
   endpoints: ProviderEndpointConfig[];
+  /** The table's `resilience:` section, over the core's DEFAULT_RESILIENCE. */
+  resilience: ResilienceOverrides;
 }
 
 export const NO_KEY = 'switchyard-no-key';
@@ -46,7 +48,29 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
   });
   const kinds = new Map(endpoints.map((e) => [e.name, e.kind]));
   const arms = table.arms.map((a): ArmConfig => ({ ...a, providerKind: kinds.get(a.provider)! }));
-  return { arms, endpoints };
+  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience) };
+}
+
+/** Backoff for a kind the defaults do not retry, when the table gives none. */
+const FALLBACK_BACKOFF = { baseMs: 1_000, factor: 2, capMs: 30_000 };
+
+/**
+ * The YAML section as core overrides. A per-kind retry rule may give only `maxAttempts` or part
+ * of `backoff`: the rest comes from that kind's default rule.
+ */
+export function toResilienceOverrides(section: ResilienceSection | undefined): ResilienceOverrides {
+  if (!section) return {};
+  const { retry, ...rest } = section;
+  const overrides: ResilienceOverrides = { ...rest };
+  if (retry) {
+    const perKind: Partial<Record<string, KindRetryRule>> = {};
+    for (const [kind, rule] of Object.entries(retry.perKind ?? {})) {
+      const base = DEFAULT_RESILIENCE.retry.perKind[kind as keyof typeof DEFAULT_RESILIENCE.retry.perKind];
+      perKind[kind] = { maxAttempts: rule.maxAttempts, backoff: { ...(base?.backoff ?? FALLBACK_BACKOFF), ...rule.backoff } };
+    }
+    overrides.retry = { ...(retry.retryAfterCapMs !== undefined ? { retryAfterCapMs: retry.retryAfterCapMs } : {}), ...(retry.perKind ? { perKind } : {}) };
+  }
+  return overrides;
 }
 
 function readApiKey(name: string, envName: string | undefined, file: string | undefined, env: NodeJS.ProcessEnv, path: string): string | undefined {

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { decodeRequest, type DlqRecord, type RequestLimits, type RequestV1, type TopicNames } from '@switchyard/contracts';
+import { decodeRequest, type DlqRecord, type EscalationRecord, type RequestLimits, type RequestV1, type ResponseV1, type TopicNames } from '@switchyard/contracts';
 import type { IdempotencyStore, Router, StoredAnswer } from '@switchyard/core';
+import { extractTraceContext, RouterTracing } from '@switchyard/telemetry';
 import type { InboundMessage } from '../kafka/inbound-message';
 import type { OutboundRecord } from '../kafka/batching-publisher';
+import { messagingAttributes } from '../telemetry/messaging-attributes';
 import { toDlqRecord } from './dlq-record';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
@@ -15,6 +17,7 @@ export interface ProcessorCounters {
   failed: number;
   replayed: number;
   dlq: number;
+  escalated: number;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface ProcessorCounters {
 export class RequestProcessor {
   private readonly logger = new Logger('RequestProcessor');
   private readonly inFlight = new Map<string, Promise<StoredAnswer>>();
-  readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0 };
+  readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0, escalated: 0 };
 
   constructor(
     private readonly router: Router,
@@ -33,6 +36,7 @@ export class RequestProcessor {
     private readonly publisher: Publisher,
     private readonly topics: TopicNames,
     private readonly limits: RequestLimits,
+    private readonly tracing: RouterTracing = new RouterTracing(),
   ) {}
 
   async process(message: InboundMessage): Promise<void> {
@@ -41,7 +45,7 @@ export class RequestProcessor {
       return this.toDlq(toDlqRecord(message, decoded.reason, decoded.message, decoded.requestId), message);
     }
     const request = decoded.request;
-    const answer = await this.answer(request);
+    const answer = await this.answer(request, message);
     if (answer.tenant !== request.tenant) {
       // Same id from another tenant: never hand one tenant another's answer.
       return this.toDlq(toDlqRecord(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id), message);
@@ -50,7 +54,7 @@ export class RequestProcessor {
   }
 
   /** The stored answer for this id, or a new one; concurrent duplicates share one routing. */
-  private answer(request: RequestV1): Promise<StoredAnswer> {
+  private answer(request: RequestV1, message: InboundMessage): Promise<StoredAnswer> {
     const running = this.inFlight.get(request.id);
     if (running) {
       this.counters.replayed++;
@@ -62,24 +66,55 @@ export class RequestProcessor {
         this.counters.replayed++;
         return stored;
       }
-      const result = await this.router.route(toRouteRequest(request));
-      const response = toResponseV1(request, result);
-      if (response.status === 'ok') this.counters.answered++;
-      else this.counters.failed++;
-      const answer: StoredAnswer = {
-        requestId: request.id,
-        tenant: request.tenant,
-        topic: request.replyTopic ?? this.topics.responses,
-        value: Buffer.from(JSON.stringify(response)),
-        headers: { 'content-type': 'application/json' },
-      };
-      // Stored before publishing: if the process dies in between, the redelivery is answered
-      // from the store (or the response log) instead of calling a provider again.
-      await this.store.put(answer);
-      return answer;
+      const routeRequest = toRouteRequest(request);
+      // The producer's trace continues here; a replay (above) keeps the trace of the first answer.
+      const trace = this.tracing.startRequest(routeRequest, { parent: extractTraceContext(message.headers), attributes: messagingAttributes(message) });
+      try {
+        const result = await trace.run(() => this.router.route(routeRequest));
+        const response = toResponseV1(request, result, trace.traceId);
+        if (response.status === 'ok') this.counters.answered++;
+        else this.counters.failed++;
+        // Before the answer is stored, so a replay from the store never escalates twice.
+        if (result.escalate) await this.escalate(request, response, result.escalate.reason, trace.headers());
+        const answer: StoredAnswer = {
+          requestId: request.id,
+          tenant: request.tenant,
+          topic: request.replyTopic ?? this.topics.responses,
+          value: Buffer.from(JSON.stringify(response)),
+          headers: { 'content-type': 'application/json', ...trace.headers() },
+        };
+        // Stored before publishing: if the process dies in between, the redelivery is answered
+        // from the store (or the response log) instead of calling a provider again.
+        await this.store.put(answer);
+        return answer;
+      } finally {
+        trace.end();
+      }
     })().finally(() => this.inFlight.delete(request.id));
     this.inFlight.set(request.id, work);
     return work;
+  }
+
+  /** Publishes the request and its response to the escalations topic, keyed by request id. */
+  private async escalate(request: RequestV1, response: ResponseV1, reason: string, headers: Record<string, string>): Promise<void> {
+    this.counters.escalated++;
+    const record: EscalationRecord = {
+      schemaVersion: 1,
+      id: request.id,
+      tenant: request.tenant,
+      class: request.class,
+      reason,
+      response,
+      request,
+      escalatedAt: new Date().toISOString(),
+    };
+    this.logger.log(`escalating ${request.id} (${request.tenant}/${request.class}): ${reason}`);
+    await this.publishWithRetry({
+      topic: this.topics.escalations,
+      key: request.id,
+      value: Buffer.from(JSON.stringify(record)),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   }
 
   private async toDlq(record: DlqRecord, message: InboundMessage): Promise<void> {

@@ -21,11 +21,14 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     status: result.status,
     output: result.output,
     servedBy: result.servedBy,
-    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd) })),
+    // `cancelled`: aborted by the router itself (a hedge that lost the race), not a failure of the arm.
+    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd), ...(a.role ? { role: a.role } : {}) })),
     usage: { ...result.usage, costUsd: usd(result.usage.costUsd) },
     latencyMs: Math.round(result.latencyMs),
     traceId,
     error: result.error,
+    // The class's static reply stands in for an answer no arm could give; attempts[] says why.
+    ...(result.degraded ? { degraded: true } : {}),
   };
 }
 
