@@ -35,4 +35,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Libraries emit through the OpenTelemetry API only; the SDK belongs to the application.
+    files: ['libs/**/*.ts'],
+    ignores: ['libs/core/**/*.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@opentelemetry/sdk-*', '@opentelemetry/exporter-*'], message: 'libs use @opentelemetry/api only; start the SDK in apps/router.' }] },
+      ],
+    },
+  },
 );

@@ -17,7 +17,8 @@ export interface RouterProcess {
 export async function startRouter(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RouterProcess> {
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(REPO_ROOT, 'dist/apps/router/src/main.js')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, KAFKA_BROKERS: kafkaBrokersString(), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', ...env },
+    // Tracing is off unless a suite points it at a Jaeger (test/tracing.e2e-spec.ts does).
+    env: { ...process.env, KAFKA_BROKERS: kafkaBrokersString(), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', OTEL_SDK_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
