@@ -17,3 +17,6 @@ export * from './router';
 export * from './ports/idempotency-store';
 export * from './state/in-memory-idempotency-store';
 export * from './resilience';
+export * from './stats';
+export * from './policy';
+export * from './budget';

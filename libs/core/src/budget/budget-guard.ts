@@ -1,0 +1,187 @@
+import { traitsOf } from '../errors/error-kind';
+import type { AttemptOutcome } from '../outcome/attempt-outcome';
+import type { Clock } from '../ports/clock';
+import { costUsd, type ArmConfig } from '../routing/arm';
+import type { ExcludedArm } from '../routing/arm-selector';
+import type { EligibilityRule } from '../routing/eligibility';
+import type { RouteRequest } from '../routing/route-request';
+import { estimatePromptTokens } from '../routing/token-estimate';
+import { formatUsd } from '../policy/format';
+import type { BudgetLine, BudgetStore, LineUsage } from './budget-store';
+import { BUDGET_WINDOWS, windowId, type BudgetWindow } from './budget-window';
+import { pacingWeight, type PacingOptions } from './pacer';
+
+export type CapsPerWindow = Partial<Record<BudgetWindow, number>>;
+
+/** USD caps per window, globally and per tenant. A window without a cap is unlimited. */
+export interface BudgetCaps {
+  global?: CapsPerWindow;
+  tenants?: Readonly<Record<string, CapsPerWindow>>;
+  /** Caps for every tenant not listed in `tenants`. */
+  defaultTenant?: CapsPerWindow;
+}
+
+export interface BudgetGuardOptions {
+  store: BudgetStore;
+  clock: Clock;
+  caps: BudgetCaps;
+  pacing?: PacingOptions;
+}
+
+/** A cap applying to a request, with the words an operator reads in an exclusion reason. */
+interface ScopedLine extends BudgetLine {
+  scope: string;
+  window: BudgetWindow;
+  cacheKey: string;
+}
+
+export type BudgetReservation = { ok: true; reservationId?: string; amountUsd: number; tenant: string };
+export type BudgetRefusal = { ok: false; reason: string };
+
+/** Exclusion reasons written by the budget rule start with this (the router maps them to budget_exceeded). */
+export const BUDGET_EXCLUSION_PREFIX = 'budget:';
+
+/** True when every arm was excluded by a budget cap: the request should fail as `budget_exceeded`. */
+export function excludedByBudget(excluded: readonly ExcludedArm[]): boolean {
+  return excluded.length > 0 && excluded.every((e) => e.reason.startsWith(BUDGET_EXCLUSION_PREFIX));
+}
+
+/**
+ * Keeps spend under the caps: reserve the most a call can cost before it starts (all caps or
+ * none), settle to the real cost after, release on failure. It also keeps a local view of what
+ * each cap has used, from every store answer, so the eligibility rule and the pacer read it
+ * synchronously inside a decision (call `refresh` periodically when other replicas share the store).
+ */
+export class BudgetGuard {
+  private readonly used = new Map<string, number>();
+  /** Lines per tenant for the current minute: window ids change at most once a minute. */
+  private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
+
+  constructor(private readonly options: BudgetGuardOptions) {}
+
+  /** The most `request` can cost on `arm`: the prompt estimate plus every output token it may produce. */
+  maxCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
+    const outputTokens = Math.min(request.params.maxTokens ?? arm.maxOutputTokens, arm.maxOutputTokens);
+    return costUsd(arm, { inputTokens: promptTokens, outputTokens });
+  }
+
+  async reserve(request: RouteRequest, arm: ArmConfig, promptTokens?: number): Promise<BudgetReservation | BudgetRefusal> {
+    const amountUsd = this.maxCostUsd(arm, request, promptTokens);
+    const lines = this.linesFor(request.tenant);
+    if (lines.length === 0) return { ok: true, amountUsd, tenant: request.tenant };
+    const result = await this.options.store.reserve(amountUsd, lines);
+    this.remember(result.lines);
+    if (result.ok) return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
+    const line = lines[result.blockedBy];
+    const left = Math.max(0, line.capUsd - result.lines[result.blockedBy].usedUsd);
+    return { ok: false, reason: `${describe(line, left)}; this call may cost up to ${formatUsd(amountUsd)}` };
+  }
+
+  async settle(reservation: BudgetReservation, actualUsd: number): Promise<void> {
+    if (reservation.reservationId) this.remember(await this.options.store.settle(reservation.reservationId, actualUsd));
+  }
+
+  async release(reservation: BudgetReservation): Promise<void> {
+    if (reservation.reservationId) this.remember(await this.options.store.release(reservation.reservationId));
+  }
+
+  /** Pulls current usage for these tenants (and the global caps) from the store. */
+  async refresh(tenants: readonly string[]): Promise<void> {
+    const lines = new Map<string, BudgetLine>();
+    for (const tenant of tenants) for (const line of this.linesFor(tenant)) lines.set(cacheKey(line), line);
+    if (lines.size) this.remember(await this.options.store.usage([...lines.values()]));
+  }
+
+  /**
+   * Excludes arms whose maximum cost does not fit what is left under some cap, with a reason like
+   * `budget: $0.0042 left of $5.00 (tenant acme, hour)`.
+   */
+  eligibilityRule(): EligibilityRule {
+    return (arm, ctx) => {
+      const lines = this.linesFor(ctx.request.tenant, ctx.now);
+      if (lines.length === 0) return undefined;
+      const maxCost = this.maxCostUsd(arm, ctx.request, ctx.promptTokens);
+      for (const line of lines) {
+        const left = line.capUsd - this.usedOf(line);
+        if (maxCost > left) return describe(line, Math.max(0, left));
+      }
+      return undefined;
+    };
+  }
+
+  /** The pacer: the highest pacing weight over the caps that apply to `tenant` (1 … 5). */
+  costWeight(tenant: string): number {
+    let weight = 1;
+    for (const line of this.linesFor(tenant)) weight = Math.max(weight, pacingWeight(this.usedOf(line), line.capUsd, this.options.pacing));
+    return weight;
+  }
+
+  /** Headroom per cap for /health/routing. */
+  headroom(tenant?: string): Array<LineUsage & { scope: string; window: BudgetWindow; remainingUsd: number }> {
+    const lines = tenant === undefined ? this.globalLines(this.options.clock.now()) : this.linesFor(tenant);
+    return lines.map((line) => {
+      const usedUsd = this.usedOf(line);
+      return { key: line.key, windowId: line.windowId, capUsd: line.capUsd, usedUsd, scope: line.scope, window: line.window, remainingUsd: Math.max(0, line.capUsd - usedUsd) };
+    });
+  }
+
+  private linesFor(tenant: string, now = this.options.clock.now()): ScopedLine[] {
+    const minute = Math.floor(now / 60_000);
+    const cached = this.lineCache.get(tenant);
+    if (cached?.minute === minute) return cached.lines;
+    const caps = this.options.caps.tenants?.[tenant] ?? this.options.caps.defaultTenant;
+    const lines: ScopedLine[] = [];
+    for (const window of BUDGET_WINDOWS) {
+      const cap = caps?.[window];
+      if (cap !== undefined) lines.push(scoped(`tenant:${tenant}`, window, now, cap, `tenant ${tenant}`));
+    }
+    lines.push(...this.globalLines(now));
+    if (this.lineCache.size >= 10_000) this.lineCache.clear();
+    this.lineCache.set(tenant, { minute, lines });
+    return lines;
+  }
+
+  private globalLines(now: number): ScopedLine[] {
+    const caps = this.options.caps.global;
+    return BUDGET_WINDOWS.filter((w) => caps?.[w] !== undefined).map((window) => scoped('global', window, now, caps?.[window] as number, 'global'));
+  }
+
+  private usedOf(line: ScopedLine): number {
+    return this.used.get(line.cacheKey) ?? 0;
+  }
+
+  private remember(lines: readonly LineUsage[]): void {
+    for (const line of lines) this.used.set(cacheKey(line), line.usedUsd);
+  }
+}
+
+function describe(line: ScopedLine, leftUsd: number): string {
+  return `${BUDGET_EXCLUSION_PREFIX} ${formatUsd(leftUsd)} left of ${formatUsd(line.capUsd)} (${line.scope}, ${line.window})`;
+}
+
+function scoped(key: string, window: BudgetWindow, now: number, capUsd: number, scope: string): ScopedLine {
+  const line = { key, windowId: windowId(window, now), capUsd };
+  return { ...line, scope, window, cacheKey: cacheKey(line) };
+}
+
+function cacheKey(line: BudgetLine): string {
+  return `${line.key}\u0000${line.windowId}`;
+}
+
+/**
+ * The attempt outcome to record when a reservation is refused at call time (another request
+ * took the headroom between eligibility and reserve): no provider call, no cost, not the arm's fault.
+ */
+export function budgetExceededOutcome(arm: ArmConfig, attempt: number, at: number, reason: string): AttemptOutcome {
+  return {
+    arm: arm.id,
+    attempt,
+    kind: 'budget_exceeded',
+    ...traitsOf('budget_exceeded'),
+    startedAt: at,
+    latencyMs: 0,
+    costUsd: 0,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    message: reason,
+  };
+}

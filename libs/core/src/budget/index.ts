@@ -1,0 +1,5 @@
+export * from './budget-guard';
+export * from './budget-store';
+export * from './budget-window';
+export * from './in-memory-budget-store';
+export * from './pacer';

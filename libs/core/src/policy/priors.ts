@@ -1,0 +1,29 @@
+/**
+ * What the policy believes about an arm before it has seen any outcome. Defaults are deliberately
+ * vague (uniform success, median 1 s with a wide spread) so a new arm is tried, not trusted.
+ * Per-arm overrides come from configuration (see `ThompsonOptions.armPriors`).
+ */
+export interface PolicyPriors {
+  /** Beta(successAlpha, successBeta) on P(ok); also the floor the discount decays towards. */
+  successAlpha: number;
+  successBeta: number;
+  /** Normal-Gamma prior on ln(latency ms): μ0 = ln(latencyMedianMs). */
+  latencyMedianMs: number;
+  /** Pseudo-observations behind μ0. */
+  latencyKappa: number;
+  /** Gamma(shape, rate) on the precision τ of ln(latency); E[τ] = shape / rate. */
+  latencyShape: number;
+  latencyRate: number;
+  /** Output tokens expected before any observation (expected cost needs a number). */
+  outputTokens: number;
+}
+
+export const DEFAULT_PRIORS: Readonly<PolicyPriors> = Object.freeze({
+  successAlpha: 1,
+  successBeta: 1,
+  latencyMedianMs: 1_000,
+  latencyKappa: 0.1,
+  latencyShape: 2,
+  latencyRate: 0.5,
+  outputTokens: 256,
+});

@@ -1,0 +1,167 @@
+import { traitsOf, type ErrorKind } from '../errors/error-kind';
+import type { AttemptOutcome } from '../outcome/attempt-outcome';
+import { SeededRandom } from '../ports/random';
+import type { RouteRequest } from '../routing/route-request';
+import { makeArm } from '../testing/fake-provider';
+import { ManualClock } from '../testing/manual-clock';
+import { ThompsonSelector, type ThompsonOptions } from './thompson-selector';
+
+const a = makeArm('a');
+const b = makeArm('b');
+
+function request(routing: Partial<RouteRequest['routing']> = {}, overrides: Partial<RouteRequest> = {}): RouteRequest {
+  return { id: 'r', tenant: 't1', class: 'chat', messages: [{ role: 'user', content: 'hi' }], params: { maxTokens: 100 }, routing: { objective: 'balanced', ...routing }, ...overrides };
+}
+
+function outcome(arm: string, kind: 'ok' | ErrorKind, latencyMs = 500): AttemptOutcome {
+  const traits = kind === 'ok' ? { retryable: false, countsAgainstArm: false } : traitsOf(kind);
+  return { arm, attempt: 1, kind, ...traits, startedAt: 0, latencyMs, costUsd: 0, usage: kind === 'ok' ? { inputTokens: 100, outputTokens: 80 } : { inputTokens: 0, outputTokens: 0 } };
+}
+
+function setup(options: Partial<ThompsonOptions> = {}) {
+  const clock = new ManualClock(0);
+  const selector = new ThompsonSelector({ clock, random: new SeededRandom(1), arms: [a, b], ...options });
+  const ctx = (r = request()) => ({ request: r, tried: [], clock });
+  return { clock, selector, ctx };
+}
+
+describe('ThompsonSelector', () => {
+  it('returns the decision as data: every candidate with its sampled success, P95, expected cost and utility', () => {
+    const { selector, ctx } = setup();
+    const decision = selector.select(ctx(), [a, b]);
+    expect(decision.candidates.map((c) => c.arm)).toEqual(['a', 'b']);
+    for (const c of decision.candidates) {
+      expect(c.sampledSuccess).toBeGreaterThanOrEqual(0);
+      expect(c.sampledSuccess).toBeLessThanOrEqual(1);
+      expect(c.sampledLatencyMs).toBeGreaterThan(0);
+      expect(c.expectedCostUsd).toBeGreaterThan(0);
+      expect(Number.isFinite(c.utility)).toBe(true);
+    }
+    expect(decision.reason).toMatch(/highest sampled balanced utility|exploration/);
+    const best = decision.candidates.reduce((x, y) => ((x.utility as number) >= (y.utility as number) ? x : y));
+    if (!decision.exploration) expect(decision.chosen.id).toBe(best.arm);
+  });
+
+  it.each<ErrorKind>(['rate_limited', 'bad_request', 'budget_exceeded', 'auth', 'content_policy', 'partial'])('ignores %s outcomes: they never hurt the success posterior', (kind) => {
+    const { selector } = setup();
+    for (let i = 0; i < 50; i++) selector.record(outcome('a', kind), 'chat');
+    const snap = selector.snapshot().find((s) => s.arm === 'a');
+    expect(snap?.observations).toBe(0);
+    expect(snap?.successMean).toBe(0.5);
+  });
+
+  it('ignores cancelled attempts (a hedge that lost)', () => {
+    const { selector } = setup();
+    selector.record({ ...outcome('a', 'ok'), kind: 'cancelled', countsAgainstArm: false }, 'chat');
+    expect(selector.snapshot().find((s) => s.arm === 'a')?.observations).toBe(0);
+  });
+
+  it('learns from failures that count against the arm', () => {
+    const { selector } = setup();
+    for (let i = 0; i < 20; i++) selector.record(outcome('a', 'server_error'), 'chat');
+    expect(selector.snapshot().find((s) => s.arm === 'a')!.successMean).toBeLessThan(0.1);
+  });
+
+  it('ingests the same outcome once when given an outcome id (replicas re-broadcast)', () => {
+    const { selector } = setup();
+    selector.record(outcome('a', 'ok'), 'chat', 'req-1:1');
+    selector.record(outcome('a', 'ok'), 'chat', 'req-1:1');
+    selector.record(outcome('a', 'ok'), 'chat', 'req-2:1');
+    expect(selector.snapshot().find((s) => s.arm === 'a')?.observations).toBe(2);
+  });
+
+  it('learns outcomes of arms it has never selected (from other replicas)', () => {
+    const { selector } = setup();
+    selector.record(outcome('elsewhere', 'ok', 120), 'chat');
+    expect(selector.snapshot().map((s) => s.arm)).toContain('elsewhere');
+    expect(selector.p95('elsewhere')).toBeGreaterThan(0);
+  });
+
+  it('picks a uniformly random arm on about 2% of decisions and flags them as exploration', () => {
+    const { selector, ctx } = setup();
+    for (let i = 0; i < 300; i++) {
+      selector.record(outcome('a', 'ok'), 'chat');
+      selector.record(outcome('b', 'server_error'), 'chat');
+    }
+    let explored = 0;
+    let chosenB = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const d = selector.select(ctx(), [a, b]);
+      if (d.exploration) {
+        explored++;
+        expect(d.reason).toMatch(/exploration floor/);
+      }
+      if (d.chosen.id === 'b') chosenB++;
+    }
+    expect(explored / 5_000).toBeGreaterThan(0.013);
+    expect(explored / 5_000).toBeLessThan(0.027);
+    expect(chosenB / 5_000).toBeLessThan(0.02);
+  });
+
+  it('warm-starts a new class from the global posterior, trusting at most 20 observations of it', () => {
+    const { selector, ctx } = setup({ explorationRate: 0 });
+    for (let i = 0; i < 300; i++) {
+      selector.record(outcome('a', 'ok'), 'chat');
+      selector.record(outcome('b', 'server_error'), 'chat');
+    }
+    const picks = Array.from({ length: 200 }, () => selector.select(ctx(request({}, { class: 'coding' })), [a, b]).chosen.id);
+    expect(picks.filter((p) => p === 'a').length).toBeGreaterThan(190);
+    const coding = selector.snapshot().find((s) => s.arm === 'a')!.classes.coding;
+    expect(coding.observations).toBe(0);
+  });
+
+  it('widens the posterior of an arm nobody tried for a while, so it gets re-tried', async () => {
+    const { selector, ctx, clock } = setup({ explorationRate: 0, shiftDetection: false });
+    for (let i = 0; i < 300; i++) selector.record(outcome('b', i % 3 === 0 ? 'server_error' : 'ok'), 'chat');
+    for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok'), 'chat');
+    const shareOfB = () => Array.from({ length: 1_000 }, () => selector.select(ctx(), [a, b]).chosen.id).filter((x) => x === 'b').length;
+    const fresh = shareOfB();
+    await clock.advance(90 * 60_000);
+    selector.record(outcome('a', 'ok'), 'chat');
+    expect(shareOfB()).toBeGreaterThan(fresh + 20);
+  });
+
+  it('excludes arms whose expected cost exceeds maxCostUsd, and explains it as an eligibility rule', () => {
+    const pricey = makeArm('pricey', { pricing: { inputPer1M: 1_000, outputPer1M: 2_000 } });
+    const { selector, ctx } = setup({ explorationRate: 1 });
+    const r = request({ maxCostUsd: 0.01 });
+    for (let i = 0; i < 50; i++) expect(selector.select(ctx(r), [a, pricey]).chosen.id).toBe('a');
+    const rule = selector.maxCostRule();
+    expect(rule(pricey, { request: r, promptTokens: 10, tried: new Set(), now: 0 })).toMatch(/^expected cost \$0\.\d+ > maxCostUsd \$0\.0100$/);
+    expect(rule(a, { request: r, promptTokens: 10, tried: new Set(), now: 0 })).toBeUndefined();
+  });
+
+  it('multiplies the cost term by the budget pacer weight, moving traffic to the cheaper arm', () => {
+    const cheap = makeArm('cheap', { pricing: { inputPer1M: 1, outputPer1M: 2 } });
+    const dear = makeArm('dear', { pricing: { inputPer1M: 2, outputPer1M: 4 } });
+    let weight = 1;
+    const { selector, ctx } = setup({ explorationRate: 0, arms: [cheap, dear], costWeight: () => weight });
+    for (let i = 0; i < 300; i++) {
+      selector.record(outcome('cheap', i % 5 === 0 ? 'server_error' : 'ok'), 'chat');
+      selector.record(outcome('dear', 'ok'), 'chat');
+    }
+    const shareCheap = () => Array.from({ length: 500 }, () => selector.select(ctx(), [cheap, dear]).chosen.id).filter((x) => x === 'cheap').length / 500;
+    const relaxed = shareCheap();
+    weight = 5;
+    const paced = shareCheap();
+    expect(relaxed).toBeLessThan(0.2);
+    expect(paced).toBeGreaterThan(0.8);
+    expect(selector.select(ctx(), [cheap, dear]).reason).toMatch(/cost weight ×5\.00 from budget pacing/);
+  });
+
+  it('reports P50/P95/P99 from the sketch, cost per success and selection share', () => {
+    const { selector, ctx } = setup({ explorationRate: 0 });
+    for (let i = 1; i <= 1_000; i++) selector.record(outcome('a', 'ok', i), 'chat');
+    for (let i = 0; i < 10; i++) selector.select(ctx(), [a]);
+    const snap = selector.snapshot().find((s) => s.arm === 'a')!;
+    expect(snap.p50Ms).toBeGreaterThan(495);
+    expect(snap.p50Ms).toBeLessThan(505);
+    expect(snap.p95Ms! / 950).toBeCloseTo(1, 1);
+    expect(snap.p99Ms! / 990).toBeCloseTo(1, 1);
+    expect(snap.selectionShareLastMinute).toBe(1);
+    // 100 input × $1/1M + 80 output × $2/1M, success ≈ 1.
+    expect(snap.costPerSuccessUsd).toBeCloseTo(0.00026, 5);
+    expect(selector.p95('a')).toBe(snap.p95Ms);
+    expect(selector.p95('b')).toBeUndefined();
+  });
+});

@@ -1,0 +1,394 @@
+import type { AttemptOutcome, OutcomeSink } from '../outcome/attempt-outcome';
+import type { Clock } from '../ports/clock';
+import type { Random } from '../ports/random';
+import { costUsd, type ArmConfig } from '../routing/arm';
+import type { ArmSelector, CandidateScore, Decision, SelectionContext } from '../routing/arm-selector';
+import type { EligibilityRule } from '../routing/eligibility';
+import type { Objective, RouteRequest } from '../routing/route-request';
+import { estimatePromptTokens } from '../routing/token-estimate';
+import type { LatencyEstimator } from '../stats/latency-estimator';
+import { RollingCount } from '../stats/rolling-count';
+import { normalCdf, Sampler } from '../stats/sampler';
+import { SlidingSketch } from '../stats/sliding-sketch';
+import { ArmPosterior, type PosteriorSettings } from './arm-posterior';
+import { p95FromSample, type LatencyDraw } from './normal-gamma';
+import { MIN_SUCCESS, OBJECTIVE_WEIGHTS, utility, type ObjectiveWeights } from './objectives';
+import { DEFAULT_PRIORS, type PolicyPriors } from './priors';
+import { RecentIds } from './recent-ids';
+import { formatUsd } from './format';
+
+export interface ThompsonOptions {
+  clock: Clock;
+  random: Random;
+  /** Arms known up front (snapshot lists them before their first decision). */
+  arms?: readonly ArmConfig[];
+  /** γ per observation (default 0.997: a memory of ≈ 333 outcomes per arm × class). */
+  discount?: number;
+  /** Share of decisions that pick a uniformly random eligible arm (default 0.02). */
+  explorationRate?: number;
+  /**
+   * Staleness: evidence kept per minute without an observation (default 0.95, i.e. half-life
+   * ≈ 13.5 min), counted after `stalenessGraceMs` (default 0) of idleness.
+   */
+  stalenessDecayPerMinute?: number;
+  stalenessGraceMs?: number;
+  /** Pseudo-observations a new request class inherits from the arm's global posterior (default 20). */
+  classWarmStartCap?: number;
+  /** Classes beyond this share the arm's global posterior (bounds memory; default 64). */
+  maxClassesPerArm?: number;
+  priors?: Partial<PolicyPriors>;
+  /** Per-arm priors from the routing table, by arm id. */
+  armPriors?: Readonly<Record<string, Partial<PolicyPriors>>>;
+  objectives?: Partial<Record<Objective, ObjectiveWeights>>;
+  /** The budget pacer (BudgetGuard.costWeight): multiplies the cost term, ≥ 1. */
+  costWeight?: (tenant: string) => number;
+  tokenEwmaWeight?: number;
+  /** Two-sided CUSUM shift detection on success (defaults: threshold ln 10⁴, upThreshold ln 100, ratio 0.5); false disables it. */
+  shiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
+  /** Latency quantiles cover the last one to two windows (default 5 min). */
+  sketchWindowMs?: number;
+  /** Expected costs are floored here so free arms keep a finite cost ratio (default $1e-6). */
+  costFloorUsd?: number;
+  /** How many outcome ids `record` remembers for de-duplication (default 10 000). */
+  dedupeCapacity?: number;
+}
+
+/** Per-arm view for /health/routing. */
+export interface ArmPolicySnapshot {
+  arm: string;
+  observations: number;
+  successMean: number;
+  /** Pseudo-observations behind successMean (≤ 1/(1−γ)). */
+  successEvidence: number;
+  latencyMedianMs: number;
+  latencyP95EstimateMs: number;
+  /** From the streaming sketch over the recent window; undefined before the first ok outcome. */
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  expectedCostUsd?: number;
+  costPerSuccessUsd?: number;
+  selectionsLastMinute: number;
+  selectionShareLastMinute: number;
+  lastObservedAt?: number;
+  classes: Record<string, { observations: number; successMean: number; p95Ms?: number }>;
+}
+
+interface ArmState {
+  config?: ArmConfig;
+  priors: PolicyPriors;
+  global: ArmPosterior;
+  classes: Map<string, ArmPosterior>;
+  sketch: SlidingSketch;
+  classSketches: Map<string, SlidingSketch>;
+}
+
+/** Per-decision working arrays, reused across decisions (no per-arm allocation on the hot path). */
+interface Scratch {
+  success: Float64Array;
+  p95: Float64Array;
+  cost: Float64Array;
+  affordable: Uint8Array;
+  draw: LatencyDraw;
+}
+
+/**
+ * Thompson sampling over (arm, request class) posteriors: one posterior draw per eligible arm,
+ * scored by the request's objective (see objectives.ts), argmax wins. An exploration floor and
+ * staleness inflation keep idle or recovered arms in play. It is also the OutcomeSink that learns
+ * from every attempt, locally or broadcast from other replicas (`record` with an outcome id is
+ * idempotent), and the LatencyEstimator hedging reads.
+ */
+export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstimator {
+  readonly name = 'thompson';
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly sampler: Sampler;
+  private readonly settings: PosteriorSettings;
+  private readonly explorationRate: number;
+  private readonly warmStartCap: number;
+  private readonly maxClasses: number;
+  private readonly priors: PolicyPriors;
+  private readonly weights: Record<Objective, ObjectiveWeights>;
+  private readonly costFloorUsd: number;
+  private readonly sketchWindowMs: number;
+  private readonly states = new Map<string, ArmState>();
+  private readonly selections: RollingCount;
+  private readonly seen: RecentIds;
+  private scratch: Scratch = newScratch(16);
+
+  constructor(private readonly options: ThompsonOptions) {
+    this.clock = options.clock;
+    this.random = options.random;
+    this.sampler = new Sampler(options.random);
+    this.settings = {
+      discount: options.discount ?? 0.997,
+      stalenessDecayPerMinute: options.stalenessDecayPerMinute ?? 0.95,
+      stalenessGraceMs: options.stalenessGraceMs ?? 0,
+      tokenEwmaWeight: options.tokenEwmaWeight ?? 0.1,
+      shiftDetection: options.shiftDetection ?? { threshold: Math.log(10_000), ratio: 0.5, upThreshold: Math.log(100) },
+    };
+    this.explorationRate = options.explorationRate ?? 0.02;
+    this.warmStartCap = options.classWarmStartCap ?? 20;
+    this.maxClasses = options.maxClassesPerArm ?? 64;
+    this.priors = { ...DEFAULT_PRIORS, ...options.priors };
+    this.weights = { ...OBJECTIVE_WEIGHTS, ...options.objectives };
+    this.costFloorUsd = options.costFloorUsd ?? 1e-6;
+    this.sketchWindowMs = options.sketchWindowMs ?? 5 * 60_000;
+    this.selections = new RollingCount(options.clock, 60_000);
+    this.seen = new RecentIds(options.dedupeCapacity ?? 10_000);
+    for (const arm of options.arms ?? []) this.stateFor(arm.id, arm);
+  }
+
+  select(ctx: SelectionContext, eligible: readonly ArmConfig[]): Omit<Decision, 'excluded'> {
+    const request = ctx.request;
+    const now = this.clock.now();
+    const objective = request.routing.objective;
+    const weights = this.weights[objective] ?? this.weights.balanced;
+    const costWeight = Math.max(1, this.options.costWeight?.(request.tenant) ?? 1);
+    const slo = request.routing.latencySloMs;
+    const lnSlo = slo !== undefined && slo > 0 ? Math.log(slo) : undefined;
+    const maxCost = request.routing.maxCostUsd;
+    const promptTokens = estimatePromptTokens(request.messages);
+
+    const n = eligible.length;
+    const scratch = this.scratchFor(n);
+    const { success, p95, cost, affordable } = scratch;
+    const latency = scratch.draw;
+    let latencyRef = Infinity;
+    let costRef = Infinity;
+    let affordableCount = 0;
+    for (let i = 0; i < n; i++) {
+      const arm = eligible[i];
+      const posterior = this.posteriorFor(this.stateFor(arm.id, arm), request.class);
+      const fade = posterior.fadeAt(now);
+      const okDraw = posterior.success.sample(this.sampler, fade);
+      const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
+      // P(ok ∧ latency ≤ SLO) = P(ok) · P(ln latency ≤ ln SLO | μ, τ).
+      success[i] = lnSlo === undefined ? okDraw : okDraw * normalCdf((lnSlo - mu) * Math.sqrt(tau));
+      p95[i] = p95FromSample(mu, tau);
+      cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
+      affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
+      if (!affordable[i]) continue;
+      affordableCount++;
+      latencyRef = Math.min(latencyRef, posterior.latency.pointEstimate().p95Ms);
+      costRef = Math.min(costRef, Math.max(this.costFloorUsd, cost[i]));
+    }
+
+    const candidates: CandidateScore[] = new Array(n);
+    let best = -1;
+    let second = -1;
+    for (let i = 0; i < n; i++) {
+      const u = affordable[i]
+        ? utility(weights, {
+            success: success[i],
+            p95Ms: p95[i],
+            latencyRefMs: latencyRef,
+            costPerSuccessUsd: Math.max(this.costFloorUsd, cost[i]) / Math.max(MIN_SUCCESS, success[i]),
+            costRefUsd: costRef,
+            costWeight,
+          })
+        : -Infinity;
+      candidates[i] = { arm: eligible[i].id, utility: u, sampledSuccess: success[i], sampledLatencyMs: p95[i], expectedCostUsd: cost[i] };
+      if (best < 0 || u > (candidates[best].utility as number)) {
+        second = best;
+        best = i;
+      } else if (second < 0 || u > (candidates[second].utility as number)) {
+        second = i;
+      }
+    }
+
+    // One uniform draw per decision whatever happens, so a seed replays the same decisions.
+    const explore = this.random.next() < this.explorationRate && affordableCount > 1;
+    let chosen = best;
+    let reason: string;
+    if (affordableCount === 0) {
+      chosen = 0;
+      for (let i = 1; i < n; i++) if (cost[i] < cost[chosen]) chosen = i;
+      reason = `no eligible arm fits maxCostUsd ${formatUsd(maxCost ?? 0)}; chose the lowest expected cost ${formatUsd(cost[chosen])}`;
+    } else if (explore) {
+      let pick = Math.floor(this.random.next() * affordableCount);
+      for (let i = 0; i < n; i++) {
+        if (!affordable[i]) continue;
+        if (pick-- === 0) {
+          chosen = i;
+          break;
+        }
+      }
+      reason = `exploration floor (${pct(this.explorationRate)} of decisions): uniformly random among ${affordableCount} eligible arms`;
+    } else {
+      reason = this.explain(objective, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
+    }
+    const arm = eligible[chosen];
+    this.selections.increment(arm.id);
+    return { chosen: arm, candidates, reason, exploration: explore };
+  }
+
+  /**
+   * Learns from one attempt. Outcomes that say nothing about the arm (429, 400, budget, cancelled:
+   * `countsAgainstArm` false and not ok) are ignored, so they never hurt its success posterior.
+   * `outcomeId` (e.g. `${requestId}:${attempt}`) makes ingestion idempotent, for outcomes that may
+   * arrive twice from the `switchyard.outcomes` broadcast.
+   */
+  record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void {
+    if (outcome.kind !== 'ok' && !outcome.countsAgainstArm) return;
+    if (outcomeId !== undefined && !this.seen.add(outcomeId)) return;
+    const now = this.clock.now();
+    const state = this.stateFor(outcome.arm);
+    const classPosterior = this.classPosterior(state, requestClass);
+    const observed = {
+      success: outcome.kind === 'ok',
+      latencyMs: outcome.latencyMs,
+      inputTokens: outcome.usage.inputTokens,
+      outputTokens: outcome.usage.outputTokens,
+    };
+    state.global.observe(observed, now);
+    classPosterior?.observe(observed, now);
+    if (outcome.kind === 'ok') {
+      state.sketch.add(outcome.latencyMs);
+      if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
+    }
+  }
+
+  /** Recent P95 of successful calls (sketch), else the posterior estimate, else undefined. */
+  p95(armId: string): number | undefined {
+    const state = this.states.get(armId);
+    if (!state || state.global.observations === 0) return undefined;
+    if (state.sketch.count >= 20) return state.sketch.quantile(0.95);
+    return state.global.latency.weight > 0 ? state.global.latency.pointEstimate().p95Ms : undefined;
+  }
+
+  /** Expected cost of `request` on `arm`, as used for maxCostUsd and the cost term. */
+  expectedCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
+    const state = this.stateFor(arm.id, arm);
+    return this.expectedCost(arm, state.classes.get(request.class) ?? state.global, promptTokens, request.params.maxTokens);
+  }
+
+  /**
+   * An eligibility rule for the router: excludes arms whose expected cost exceeds the request's
+   * `maxCostUsd`, so the exclusion (and its reason) shows in the decision and the failure message.
+   */
+  maxCostRule(): EligibilityRule {
+    return (arm, ctx) => {
+      const max = ctx.request.routing.maxCostUsd;
+      if (max === undefined) return undefined;
+      const expected = this.expectedCostUsd(arm, ctx.request, ctx.promptTokens);
+      return expected > max ? `expected cost ${formatUsd(expected)} > maxCostUsd ${formatUsd(max)}` : undefined;
+    };
+  }
+
+  snapshot(): ArmPolicySnapshot[] {
+    const total = this.selections.total();
+    return [...this.states.entries()].map(([arm, state]) => {
+      const g = state.global;
+      const point = g.latency.pointEstimate();
+      let expectedCostUsd: number | undefined;
+      if (state.config) {
+        expectedCostUsd = costUsd(state.config, {
+          inputTokens: g.tokens.input ?? 0,
+          outputTokens: Math.min(g.tokens.output ?? state.priors.outputTokens, state.config.maxOutputTokens),
+        });
+      }
+      const selections = this.selections.get(arm);
+      const classes: ArmPolicySnapshot['classes'] = {};
+      for (const [name, posterior] of state.classes) {
+        classes[name] = { observations: posterior.observations, successMean: posterior.success.mean, p95Ms: state.classSketches.get(name)?.quantile(0.95) };
+      }
+      return {
+        arm,
+        observations: g.observations,
+        successMean: g.success.mean,
+        successEvidence: g.success.evidence,
+        latencyMedianMs: point.medianMs,
+        latencyP95EstimateMs: point.p95Ms,
+        p50Ms: state.sketch.quantile(0.5),
+        p95Ms: state.sketch.quantile(0.95),
+        p99Ms: state.sketch.quantile(0.99),
+        expectedCostUsd,
+        costPerSuccessUsd: expectedCostUsd === undefined ? undefined : expectedCostUsd / Math.max(MIN_SUCCESS, g.success.mean),
+        selectionsLastMinute: selections,
+        selectionShareLastMinute: total ? selections / total : 0,
+        lastObservedAt: g.lastObservedAt,
+        classes,
+      };
+    });
+  }
+
+  private expectedCost(arm: ArmConfig, posterior: ArmPosterior, promptTokens: number, maxTokens: number | undefined): number {
+    // Input: this request's own estimate is better than an average. Output: what this arm has
+    // produced for this class, bounded by what the request and the arm allow.
+    const output = Math.min(posterior.tokens.output ?? this.priorsOf(arm.id).outputTokens, maxTokens ?? Infinity, arm.maxOutputTokens);
+    return (promptTokens * arm.pricing.inputPer1M + output * arm.pricing.outputPer1M) / 1_000_000;
+  }
+
+  private scratchFor(n: number): Scratch {
+    if (this.scratch.success.length < n) this.scratch = newScratch(n);
+    return this.scratch;
+  }
+
+  private stateFor(armId: string, config?: ArmConfig): ArmState {
+    let state = this.states.get(armId);
+    if (!state) {
+      const priors = this.priorsOf(armId);
+      state = {
+        config,
+        priors,
+        global: ArmPosterior.fromPriors(priors, this.settings),
+        classes: new Map(),
+        sketch: new SlidingSketch(this.clock, this.sketchWindowMs),
+        classSketches: new Map(),
+      };
+      this.states.set(armId, state);
+    } else if (config && !state.config) {
+      state.config = config;
+    }
+    return state;
+  }
+
+  private priorsOf(armId: string): PolicyPriors {
+    const override = this.options.armPriors?.[armId];
+    return override ? { ...this.priors, ...override } : this.priors;
+  }
+
+  /** The posterior a decision samples: the class's, warm-started on first use, else the global one. */
+  private posteriorFor(state: ArmState, requestClass: string): ArmPosterior {
+    return this.classPosterior(state, requestClass) ?? state.global;
+  }
+
+  private classPosterior(state: ArmState, requestClass: string): ArmPosterior | undefined {
+    let posterior = state.classes.get(requestClass);
+    if (!posterior && state.classes.size < this.maxClasses) {
+      posterior = ArmPosterior.warmStart(state.global, this.warmStartCap);
+      state.classes.set(requestClass, posterior);
+    }
+    return posterior;
+  }
+
+  private classSketch(state: ArmState, requestClass: string): SlidingSketch {
+    let sketch = state.classSketches.get(requestClass);
+    if (!sketch) {
+      sketch = new SlidingSketch(this.clock, this.sketchWindowMs);
+      state.classSketches.set(requestClass, sketch);
+    }
+    return sketch;
+  }
+
+  private explain(objective: Objective, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {
+    const s = best.sampledSuccess as number;
+    const parts = [
+      `highest sampled ${objective} utility ${(best.utility as number).toFixed(3)}`,
+      `(success ${s.toFixed(3)}, p95 ${Math.round(best.sampledLatencyMs as number)} ms, ${formatUsd((best.expectedCostUsd as number) / Math.max(MIN_SUCCESS, s))}/success)`,
+    ];
+    if (runnerUp) parts.push(`over ${runnerUp.arm} ${(runnerUp.utility as number).toFixed(3)}`);
+    if (costWeight > 1) parts.push(`cost weight ×${costWeight.toFixed(2)} from budget pacing`);
+    return parts.join(' ');
+  }
+}
+
+function newScratch(n: number): Scratch {
+  return { success: new Float64Array(n), p95: new Float64Array(n), cost: new Float64Array(n), affordable: new Uint8Array(n), draw: { mu: 0, tau: 0 } };
+}
+
+function pct(x: number): string {
+  return `${+(x * 100).toFixed(2)}%`;
+}

@@ -1,0 +1,5 @@
+export * from './dd-sketch';
+export * from './latency-estimator';
+export * from './rolling-count';
+export * from './sampler';
+export * from './sliding-sketch';

@@ -1,0 +1,69 @@
+import type { Random } from '../ports/random';
+
+/**
+ * Draws from the distributions the routing posteriors need, using only an injected `Random`, so a
+ * seed reproduces every decision. Normal: Box–Muller (the second variate of each pair is kept for
+ * the next call). Gamma: Marsaglia–Tsang (2000) squeeze, with the `U^(1/a)` boost for shape < 1.
+ * Beta: X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
+ */
+export class Sampler {
+  private spare: number | undefined;
+
+  constructor(readonly random: Random) {}
+
+  /** Uniform in (0, 1]: never 0, so its logarithm is finite. */
+  uniformOpen(): number {
+    return 1 - this.random.next();
+  }
+
+  standardNormal(): number {
+    if (this.spare !== undefined) {
+      const z = this.spare;
+      this.spare = undefined;
+      return z;
+    }
+    const radius = Math.sqrt(-2 * Math.log(this.uniformOpen()));
+    const angle = 2 * Math.PI * this.random.next();
+    this.spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  }
+
+  normal(mean: number, sd: number): number {
+    return mean + sd * this.standardNormal();
+  }
+
+  /** Gamma with the given shape and rate (mean shape/rate). */
+  gamma(shape: number, rate = 1): number {
+    if (!(shape > 0) || !(rate > 0)) throw new RangeError(`gamma needs shape > 0 and rate > 0, got ${shape}, ${rate}`);
+    if (shape < 1) return (this.gamma(shape + 1, rate) * Math.pow(this.uniformOpen(), 1 / shape));
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = this.standardNormal();
+      let v = 1 + c * x;
+      if (v <= 0) continue;
+      v = v * v * v;
+      const u = this.uniformOpen();
+      const x2 = x * x;
+      if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return (d * v) / rate;
+    }
+  }
+
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x / (x + y);
+  }
+}
+
+/** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/** z-score of the 95th percentile of a normal distribution. */
+export const Z95 = 1.6448536269514722;

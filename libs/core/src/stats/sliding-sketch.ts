@@ -1,0 +1,54 @@
+import type { Clock } from '../ports/clock';
+import { DDSketch } from './dd-sketch';
+
+/**
+ * Quantiles over the recent past: two DDSketches (current and previous window) rotated on the
+ * clock, read together, so a reading covers between one and two windows and an old regime drops
+ * out after at most two windows.
+ */
+export class SlidingSketch {
+  private current: DDSketch;
+  private previous: DDSketch;
+  private windowStart: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly windowMs = 5 * 60_000,
+    private readonly relativeAccuracy = 0.01,
+  ) {
+    this.current = new DDSketch({ relativeAccuracy });
+    this.previous = new DDSketch({ relativeAccuracy });
+    this.windowStart = clock.now();
+  }
+
+  add(value: number): void {
+    this.rotate();
+    this.current.add(value);
+  }
+
+  quantile(q: number): number | undefined {
+    this.rotate();
+    return DDSketch.quantileAcross([this.previous, this.current], q);
+  }
+
+  get count(): number {
+    this.rotate();
+    return this.previous.count + this.current.count;
+  }
+
+  private rotate(): void {
+    const now = this.clock.now();
+    if (now < this.windowStart + this.windowMs) return;
+    if (now >= this.windowStart + 2 * this.windowMs) {
+      this.previous.clear();
+      this.current.clear();
+      this.windowStart = now;
+      return;
+    }
+    const old = this.previous;
+    old.clear();
+    this.previous = this.current;
+    this.current = old;
+    this.windowStart += this.windowMs;
+  }
+}
