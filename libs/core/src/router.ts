@@ -4,6 +4,7 @@ import type { AttemptOutcome, AttemptRole, OutcomeSink } from './outcome/attempt
 import type { Clock } from './ports/clock';
 import type { ChatMessage, ProviderRegistry } from './ports/provider';
 import { SeededRandom, type Random } from './ports/random';
+import { budgetExceededOutcome, excludedByBudget, type BudgetGuard } from './budget/budget-guard';
 import { BreakerRegistry, isBreakerExclusion } from './resilience/breaker-registry';
 import { continuationMessages, shouldContinue } from './resilience/continuation';
 import { ConversationStickiness } from './resilience/conversation-stickiness';
@@ -43,6 +44,11 @@ export interface RouterOptions {
   stickiness?: ConversationStickiness;
   /** Hedge delay source (P95 per arm) when `resilience.hedge.delayMs` is not set. */
   latency?: LatencyEstimator;
+  /**
+   * Budget caps: arms whose maximum cost no longer fits are ineligible, and every provider call
+   * holds a reservation of its maximum cost, settled to the actual cost (or released) after.
+   */
+  budget?: BudgetGuard;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -87,6 +93,7 @@ export class Router {
   private readonly retryPolicy: RetryPolicy;
   private readonly fallbacks: FallbackPlanner;
   private readonly stickiness: ConversationStickiness;
+  private readonly budgetRule?: EligibilityRule;
 
   constructor(private readonly options: RouterOptions) {
     const { clock } = options;
@@ -99,6 +106,7 @@ export class Router {
     this.retryPolicy = new RetryPolicy(this.config.retry, options.random ?? new SeededRandom(clock.now()));
     this.fallbacks = new FallbackPlanner(this.config.fallback);
     this.stickiness = options.stickiness ?? new ConversationStickiness(clock, this.config.stickiness);
+    this.budgetRule = options.budget?.eligibilityRule();
   }
 
   get arms(): readonly ArmConfig[] {
@@ -154,6 +162,7 @@ export class Router {
 
   private eligibility(run: Run, arms: readonly ArmConfig[], tried: readonly string[]): Eligibility {
     const rules = [...this.rules, this.breakers.eligibilityRule, run.constraints.rule];
+    if (this.budgetRule) rules.push(this.budgetRule);
     const ctx = { request: run.request, promptTokens: run.promptTokens, tried: new Set(tried), now: this.options.clock.now() };
     return checkEligibility(arms, ctx, rules);
   }
@@ -175,7 +184,7 @@ export class Router {
 
   private nothingEligible(run: Run, excluded: readonly ExcludedArm[]): Next {
     const allBreakers = excluded.length > 0 && excluded.every((e) => isBreakerExclusion(e.reason));
-    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : 'no_eligible_arm';
+    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : excludedByBudget(excluded) ? 'budget_exceeded' : 'no_eligible_arm';
     return { kind: 'stop', failure, detail: describeExclusions(excluded) };
   }
 
@@ -228,9 +237,19 @@ export class Router {
     run.tried.push(arm.id);
     if (role === 'first' || role === 'fallback') this.retryBudget.recordFirstAttempt(arm.id);
     if (role === 'retry' || role === 'hedge') this.retryBudget.recordRetry(arm.id);
+    const { request } = run;
+    const reservation = await this.options.budget?.reserve(request, arm, run.promptTokens);
+    if (reservation && !reservation.ok) {
+      // Another request took the headroom between eligibility and now: no call, no charge.
+      const outcome = budgetExceededOutcome(arm, attempt, clock.now(), reservation.reason);
+      run.attempts.push(outcome);
+      this.emit({ type: 'budget.refused', requestId: request.id, at: clock.now(), arm: arm.id, reason: reservation.reason });
+      this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
+      return { outcome };
+    }
+    if (reservation) this.emit({ type: 'budget.reserved', requestId: request.id, at: clock.now(), arm: arm.id, amountUsd: reservation.amountUsd });
     const permit = this.breakers.acquire(arm.id);
     this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
-    const { request } = run;
     const result = await runAttempt({
       arm,
       provider: providers.providerFor(arm),
@@ -248,6 +267,12 @@ export class Router {
       role,
     });
     const { outcome } = result;
+    if (reservation) {
+      // Settle whatever the call cost (a length-cut answer still costs); release when it cost nothing.
+      if (outcome.costUsd > 0) await this.options.budget!.settle(reservation, outcome.costUsd);
+      else await this.options.budget!.release(reservation);
+      this.emit({ type: 'budget.settled', requestId: request.id, at: clock.now(), arm: arm.id, reservedUsd: reservation.amountUsd, actualUsd: outcome.costUsd });
+    }
     run.attempts.push(outcome);
     this.breakers.record(outcome, permit, request.id);
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);

@@ -20,9 +20,16 @@ export const EVENT = {
   breakerTransition: 'switchyard.breaker.transition',
   degraded: 'switchyard.degraded',
   escalated: 'switchyard.escalated',
+  budgetReserved: 'switchyard.budget.reserved',
+  budgetSettled: 'switchyard.budget.settled',
+  budgetRefused: 'switchyard.budget.refused',
 } as const;
 
 export const ATTR = {
+  budgetArm: 'switchyard.budget.arm',
+  budgetReservedUsd: 'switchyard.budget.reserved_usd',
+  budgetActualUsd: 'switchyard.budget.actual_usd',
+  budgetReason: 'switchyard.budget.reason',
   requestId: 'switchyard.request.id',
   tenant: 'switchyard.tenant',
   requestClass: 'switchyard.request.class',

@@ -154,6 +154,16 @@ export class RouterTracing {
         });
       case 'escalated':
         return this.addEvent(event.requestId, EVENT.escalated, event.at, { [ATTR.eventReason]: this.scrub(event.reason) });
+      case 'budget.reserved':
+        return this.addEvent(event.requestId, EVENT.budgetReserved, event.at, { [ATTR.budgetArm]: event.arm, [ATTR.budgetReservedUsd]: event.amountUsd });
+      case 'budget.settled':
+        return this.addEvent(event.requestId, EVENT.budgetSettled, event.at, {
+          [ATTR.budgetArm]: event.arm,
+          [ATTR.budgetReservedUsd]: event.reservedUsd,
+          [ATTR.budgetActualUsd]: event.actualUsd,
+        });
+      case 'budget.refused':
+        return this.addEvent(event.requestId, EVENT.budgetRefused, event.at, { [ATTR.budgetArm]: event.arm, [ATTR.budgetReason]: event.reason });
       case 'request.finished':
         return this.onFinished(event.requestId, event.result, event.at);
       default:

@@ -22,6 +22,12 @@ export type RouterEvent =
   | { type: 'breaker.transition'; requestId?: string; at: number; arm: string; from: BreakerState; to: BreakerState; reason: string }
   | { type: 'degraded'; requestId: string; at: number; requestClass: string; failure: RouteFailure }
   | { type: 'escalated'; requestId: string; at: number; reason: string }
+  /** A budget reservation of the call's maximum cost was taken (before the provider call). */
+  | { type: 'budget.reserved'; requestId: string; at: number; arm: string; amountUsd: number }
+  /** The reservation was settled to the actual cost (0 = released). */
+  | { type: 'budget.settled'; requestId: string; at: number; arm: string; reservedUsd: number; actualUsd: number }
+  /** The reservation was refused at call time; no provider call was made. */
+  | { type: 'budget.refused'; requestId: string; at: number; arm: string; reason: string }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {
