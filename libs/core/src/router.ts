@@ -238,7 +238,8 @@ export class Router {
     if (role === 'first' || role === 'fallback') this.retryBudget.recordFirstAttempt(arm.id);
     if (role === 'retry' || role === 'hedge') this.retryBudget.recordRetry(arm.id);
     const { request } = run;
-    const reservation = await this.options.budget?.reserve(request, arm, run.promptTokens);
+    // No await at all without a budget: virtual-clock tests count microtask turns.
+    const reservation = this.options.budget ? await this.options.budget.reserve(request, arm, run.promptTokens) : undefined;
     if (reservation && !reservation.ok) {
       // Another request took the headroom between eligibility and now: no call, no charge.
       const outcome = budgetExceededOutcome(arm, attempt, clock.now(), reservation.reason);
