@@ -263,6 +263,17 @@ describe('resilience: faults at the provider, answers on Kafka', () => {
       expect(attemptsOf(response)).toEqual([['brk-primary', 'ok']]);
     }
     expect(callsTo('brk-primary')).toHaveLength(primaryCalls + 3);
+
+    // Closed again, not half-open: one new failure is counted, not a failed probe that re-opens it,
+    // so the next request still tries the primary first.
+    sim.patchModel('brk-primary', { faults: { error5xx: true } });
+    for (let i = 0; i < 2; i++) {
+      const { response } = await ask('breaker-reclosed', { routing: { models } });
+      expect(attemptsOf(response)).toEqual([
+        ['brk-primary', 'server_error'],
+        ['brk-backup', 'ok'],
+      ]);
+    }
   });
 
   it('serves the class static reply (degraded) when every arm fails, and escalates it with the response', async () => {

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { Observability } from './metrics/observability';
 import { RequestController } from './request.controller';
 import { RouterRuntime } from './runtime';
 
@@ -10,8 +12,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [RequestController, HealthController],
-      providers: [{ provide: RouterRuntime, useValue: runtime }],
+      controllers: [RequestController, HealthController, MetricsController],
+      providers: [{ provide: RouterRuntime, useValue: runtime }, { provide: Observability, useFactory: () => new Observability(runtime) }],
     };
   }
 }

@@ -9,6 +9,7 @@ import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
 import { SystemClock, SystemRandom } from './system/system-clock';
 import { createRouterTracing } from './telemetry/create-router-tracing';
+import type { RoutingIntrospection } from './metrics/routing-introspection';
 
 /**
  * The composition root: every long-lived object of the router, built once from validated config.
@@ -24,6 +25,11 @@ export class RouterRuntime {
   readonly idempotency: InMemoryIdempotencyStore;
   /** One circuit breaker per arm (shared with the router); /health/routing reads `snapshot()`. */
   readonly breakers: BreakerRegistry;
+  /**
+   * What the adaptive policy and the budget guard report to /health/routing and /metrics. Set the
+   * members when they are wired, e.g. `{ policySnapshot: () => selector.snapshot(), budgetHeadroom: (t) => guard.headroom(t) }`.
+   */
+  introspection: RoutingIntrospection = {};
   readonly router: Router;
   readonly processor: RequestProcessor;
   readonly transport: KafkaRequestTransport;

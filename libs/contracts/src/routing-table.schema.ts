@@ -68,7 +68,6 @@ export const RETRYABLE_KINDS = ['rate_limited', 'server_error', 'timeout_connect
 const errorKind = z.enum(ERROR_KIND_NAMES, { error: (issue) => `unknown error kind ${JSON.stringify(issue.input)}; known kinds: ${ERROR_KIND_NAMES.join(', ')}` });
 const ms = z.int('a whole number of milliseconds').nonnegative();
 const positiveMs = z.int('a whole number of milliseconds').positive();
-const fraction = z.number().min(0, 'a fraction between 0 and 1').max(1, 'a fraction between 0 and 1');
 
 const backoffSchema = z
   .strictObject({

@@ -29,6 +29,8 @@ export class RequestProcessor {
   private readonly logger = new Logger('RequestProcessor');
   private readonly inFlight = new Map<string, Promise<StoredAnswer>>();
   readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0, escalated: 0 };
+  /** DLQ records so far per reason (read by /metrics). */
+  readonly dlqByReason = new Map<string, number>();
 
   constructor(
     private readonly router: Router,
@@ -119,6 +121,7 @@ export class RequestProcessor {
 
   private async toDlq(record: DlqRecord, message: InboundMessage): Promise<void> {
     this.counters.dlq++;
+    this.dlqByReason.set(record.reason, (this.dlqByReason.get(record.reason) ?? 0) + 1);
     this.logger.warn(`DLQ ${message.topic}/${message.partition}@${message.offset}: ${record.reason}: ${record.message}`);
     await this.publishWithRetry({
       topic: this.topics.dlq,

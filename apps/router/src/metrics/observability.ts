@@ -1,0 +1,48 @@
+import type { OnModuleDestroy } from '@nestjs/common';
+import { buildRoutingReport, type RoutingReport } from '../health/routing-report';
+import type { RouterRuntime } from '../runtime';
+import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
+import { RouterMetrics } from './router-metrics';
+
+/**
+ * Metrics and routing health for one runtime: subscribes to its RouterEventBus at construction
+ * (NestJS builds it before the consumer starts) and reads the transport, processor, breakers,
+ * Kafka lag and the optional policy/budget introspection on demand.
+ */
+export class Observability implements OnModuleDestroy {
+  readonly metrics: RouterMetrics;
+  readonly lag: ConsumerLagProbe;
+  private readonly detach: () => void;
+
+  constructor(private readonly runtime: RouterRuntime) {
+    const { env, table, transport, processor, breakers } = runtime;
+    this.lag = new ConsumerLagProbe(new KafkaAdminLagSource(runtime.kafka, env.TOPIC_REQUESTS, env.KAFKA_GROUP_ID), { maxAgeMs: 10_000, waitMs: 2_000 });
+    this.metrics = new RouterMetrics({
+      arms: table.arms,
+      transport: () => transport.stats(),
+      processor: () => processor.counters,
+      dlqByReason: () => processor.dlqByReason,
+      breakers: () => breakers.snapshot(),
+      lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
+      introspection: runtime.introspection,
+    });
+    this.detach = this.metrics.attach(runtime.events);
+  }
+
+  routingReport(): RoutingReport {
+    const { runtime } = this;
+    return buildRoutingReport({
+      arms: runtime.table.arms,
+      breakers: (arm) => runtime.breakers.stateOf(arm),
+      selections: this.metrics.selections,
+      introspection: runtime.introspection,
+      tenants: () => this.metrics.knownTenants(),
+      now: runtime.clock.now(),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.detach();
+    await this.lag.close();
+  }
+}
