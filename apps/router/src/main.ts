@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
 import { loadRoutingTable } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
+import { retryStartup } from './kafka/retry-startup';
 import { warmFromResponses } from './pipeline/response-log-warmer';
 import { RouterRuntime } from './runtime';
 
@@ -32,12 +33,12 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Router');
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL) });
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS], env.KAFKA_TOPIC_PARTITIONS);
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS], env.KAFKA_TOPIC_PARTITIONS));
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
   await runtime.output.connect();
   if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
-    await warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS);
+    await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS));
   }
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
