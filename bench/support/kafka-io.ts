@@ -1,0 +1,181 @@
+// Kafka plumbing for benchmarks: unique topics, a fast request producer, and a response collector
+// that records when each response reached the client.
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type Message, type Producer } from 'kafkajs';
+import type { RequestV1Input } from '@switchyard/contracts';
+import { nowMs } from './env';
+
+export function benchKafka(brokers: string[]): Kafka {
+  return new Kafka({ clientId: 'switchyard-bench', brokers, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+export interface BenchTopics {
+  tag: string;
+  requests: string;
+  responses: string;
+  dlq: string;
+  escalations: string;
+  all: string[];
+  /** Router env naming these topics and a group of its own. */
+  routerEnv: Record<string, string>;
+}
+
+export function uniqueTopics(prefix: string): BenchTopics {
+  const tag = `bench-${prefix}-${randomUUID().slice(0, 8)}`;
+  const t = { requests: `${tag}.requests`, responses: `${tag}.responses`, dlq: `${tag}.dlq`, escalations: `${tag}.escalations` };
+  return {
+    tag,
+    ...t,
+    all: Object.values(t),
+    routerEnv: { TOPIC_REQUESTS: t.requests, TOPIC_RESPONSES: t.responses, TOPIC_DLQ: t.dlq, TOPIC_ESCALATIONS: t.escalations, KAFKA_GROUP_ID: `${tag}-router` },
+  };
+}
+
+/**
+ * Creates the topics and waits until every partition has a leader. KRaft brokers sometimes answer
+ * kafkajs' own `waitForLeaders` metadata poll with UNKNOWN_TOPIC_OR_PARTITION for a moment, so this
+ * polls metadata itself and retries.
+ */
+export async function createTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions })) });
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        const ready = meta.length === topics.length && meta.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0));
+        if (ready) return;
+      } catch (err) {
+        if (Date.now() > until) throw err;
+      }
+      if (Date.now() > until) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Best effort: benchmark topics are throwaway. */
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics, timeout: 10_000 });
+  } catch {
+    // leave them; retention removes the data
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** A request v1 body like a chat client's: one short user message. */
+export function benchRequest(id: string): RequestV1Input {
+  return {
+    schemaVersion: 1,
+    id,
+    tenant: 'bench',
+    class: 'chat',
+    messages: [{ role: 'user', content: `Summarise ticket ${id} in one sentence: the customer cannot log in after resetting the password.` }],
+    params: { maxTokens: 256 },
+  };
+}
+
+/** What the client remembers about each request it sent. */
+export interface SentInfo {
+  /** Client clock (fractional epoch ms) just before the produce call. */
+  sentAt: number;
+  /** The record's CreateTime (ms), set explicitly by the client. */
+  recordTs: number;
+}
+
+/** Non-idempotent producer (several produce requests in flight), acks=all, no compression. */
+export async function connectLoadProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 8 });
+  await producer.connect();
+  return producer;
+}
+
+export function requestMessage(id: string, sent: Map<string, SentInfo>): Message {
+  const recordTs = Date.now();
+  sent.set(id, { sentAt: nowMs(), recordTs });
+  return { key: id, value: JSON.stringify(benchRequest(id)), timestamp: String(recordTs), headers: { 'content-type': 'application/json' } };
+}
+
+export interface ReceivedInfo {
+  /** Client clock (fractional epoch ms) when the batch holding the response was handed to us. */
+  receivedAt: number;
+  /** The response record's CreateTime (ms): the router's producer built the record then. */
+  recordTs: number;
+  status: string;
+  /** Router-measured route() time (`latencyMs` in response v1). */
+  routeMs: number;
+  /** Router-measured provider attempt time (first attempt). */
+  attemptMs: number | undefined;
+  attempts: number;
+}
+
+/** Reads the responses topic from the beginning; one record per request id is kept (first seen). */
+export class ResponseCollector {
+  readonly received = new Map<string, ReceivedInfo>();
+  duplicates = 0;
+  /** Receive times in arrival order (for windowed rates). */
+  readonly arrivals: number[] = [];
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {}
+
+  get count(): number {
+    return this.received.size;
+  }
+
+  async start(): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: `bench-collector-${randomUUID()}`, maxWaitTimeInMs: 500, maxBytesPerPartition: 4 * 1024 * 1024 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const receivedAt = nowMs();
+        for (const message of batch.messages) {
+          const id = message.key?.toString() ?? '';
+          if (this.received.has(id)) {
+            this.duplicates++;
+            continue;
+          }
+          const json = JSON.parse(message.value!.toString()) as { status: string; latencyMs: number; attempts?: Array<{ latencyMs: number }> };
+          this.received.set(id, {
+            receivedAt,
+            recordTs: Number(message.timestamp),
+            status: json.status,
+            routeMs: json.latencyMs,
+            attemptMs: json.attempts?.[0]?.latencyMs,
+            attempts: json.attempts?.length ?? 0,
+          });
+          this.arrivals.push(receivedAt);
+        }
+      },
+    });
+    await joined;
+    return this;
+  }
+
+  async waitFor(n: number, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.received.size < n) {
+      if (Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}

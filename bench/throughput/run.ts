@@ -1,0 +1,709 @@
+// Throughput and added-latency benchmark of one router instance (issue 2). Not a test: it measures
+// and reports, it does not fail on a missed goal.
+//
+//   npm run bench:throughput            # build, then node dist/bench/throughput/run.js
+//
+// Env knobs (defaults in brackets):
+//   KAFKA_BROKERS                 use this broker instead of starting one (infra/kafka.sh on 39092/39093)
+//   BENCH_REQUESTS [30000]        requests in the backlog-drain and in the produce-while-consuming phases
+//   BENCH_PACED_RATES [200,500,1500] paced loads (req/s) for the added-latency phases
+//   BENCH_PACED_SECONDS [10]      duration of each paced phase
+//   BENCH_SLOW_WINDOW_S [16]      measuring window of each 2-second-latency phase (a multiple of 2)
+//   BENCH_SLOW_IN_FLIGHT [512,256] ROUTER_MAX_IN_FLIGHT values for the 2-second-latency phases
+//   BENCH_PROFILE [0]             1: run the instant-provider router under `node --cpu-prof` and
+//                                 summarise its top self-time functions (numbers are then perturbed)
+//   BENCH_PHASE_CAP_S [30]        time cap of each backlog phase (drain, steady)
+//   BENCH_KAFKAJS_MAX_WAIT_MS     what-if: start the routers with a preload that sets kafkajs
+//                                 consumer maxWaitTimeInMs (results go to throughput-whatif-*.json/md)
+//   BENCH_OTEL [0]                1: leave the router's OpenTelemetry SDK on (default: OTEL_SDK_DISABLED=true,
+//                                 since no trace collector runs during the bench)
+//   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka, Producer } from 'kafkajs';
+import { REPO_ROOT, nowMs, sleep } from '../support/env';
+import { ensureBroker, type BrokerHandle } from '../support/kafka-broker';
+import {
+  benchKafka,
+  connectLoadProducer,
+  createTopics,
+  deleteTopics,
+  requestMessage,
+  ResponseCollector,
+  uniqueTopics,
+  type BenchTopics,
+  type SentInfo,
+} from '../support/kafka-io';
+import { summarizeProfile, type ProfileSummary } from '../support/cpu-profile';
+import { routerTransportStats, startRouter, stopRouter, writeRoutingTable, type RouterProcess } from '../support/router-process';
+import { startSimProcess, type SimProcess } from '../support/sim-process';
+import { round, summarize, type Summary } from '../support/stats';
+import { cpuSeconds, measureCpu, type CpuShare } from '../support/proc-cpu';
+import { renderMarkdown } from './report';
+
+// kafkajs 2.2.4 arms a timer with a negative delay on Node 24 (harmless; the e2e helpers pass
+// --disable-warning=TimeoutNegativeWarning to the router for the same reason). Keep the output clean.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning') return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
+const list = (raw: string | undefined, fallback: number[]) => (raw ? raw.split(',').map((v) => Number(v.trim())).filter((v) => v > 0) : fallback);
+
+export const CONFIG = {
+  partitions: 6,
+  requests: Number(process.env.BENCH_REQUESTS ?? 30_000),
+  produceBatch: 1_000,
+  produceConcurrency: 4,
+  pacedRates: list(process.env.BENCH_PACED_RATES, [200, 500, 1_500]),
+  pacedSeconds: Number(process.env.BENCH_PACED_SECONDS ?? 10),
+  pacedWarmupSeconds: 1,
+  slowLatencyMs: 2_000,
+  slowWindowS: Number(process.env.BENCH_SLOW_WINDOW_S ?? 16),
+  slowInFlight: list(process.env.BENCH_SLOW_IN_FLIGHT, [512, 256]),
+  simModel: 'gpt-4o-mini',
+  simOutputTokens: 150,
+  profile: process.env.BENCH_PROFILE === '1',
+  /** Tracing (OpenTelemetry SDK) in the router: off unless BENCH_OTEL=1 (no collector runs during the bench). */
+  otel: process.env.BENCH_OTEL === '1',
+  /** Each backlog phase stops measuring after this long (the run stays bounded even if the router stalls). */
+  phaseCapS: Number(process.env.BENCH_PHASE_CAP_S ?? 30),
+  /** What-if: routers run with bench/support/kafkajs-max-wait-preload (kafkajs consumer maxWaitTimeInMs). */
+  kafkajsMaxWaitMs: process.env.BENCH_KAFKAJS_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKAJS_MAX_WAIT_MS) : undefined,
+  progressEveryMs: 2_000,
+  outDir: process.env.BENCH_OUT ?? join(REPO_ROOT, 'bench', 'results'),
+};
+
+const ARM = { id: 'sim-gpt-4o-mini', model: CONFIG.simModel, totalMs: 30_000 };
+
+function simConfig(latencyMs: number) {
+  return {
+    seed: 42,
+    models: [
+      {
+        name: CONFIG.simModel,
+        api: 'openai' as const,
+        contextWindow: 128_000,
+        maxOutputTokens: 16_384,
+        outputTokens: CONFIG.simOutputTokens,
+        latency: { medianMs: latencyMs, p95Ms: latencyMs },
+      },
+    ],
+    phases: [],
+  };
+}
+
+/** pid of the broker (when known) for CPU accounting. */
+let brokerPid: number | undefined;
+
+function cpuOf(router: RouterProcess, sim: SimProcess): () => CpuShare {
+  return measureCpu({ router: router.child.pid, broker: brokerPid, providerSim: sim.child.pid, loadGenerator: process.pid });
+}
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+/** Prints `sent / received / rate` every few seconds until stopped. */
+function progress(label: string, sent: () => number, received: () => number): () => void {
+  const started = Date.now();
+  let lastReceived = received();
+  let lastAt = started;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const r = received();
+    const rate = ((r - lastReceived) * 1000) / (now - lastAt);
+    log(`[${label}] t=${((now - started) / 1000).toFixed(0)}s sent=${sent()} received=${r} rate=${rate.toFixed(0)} resp/s in-flight(client view)=${sent() - r}`);
+    lastReceived = r;
+    lastAt = now;
+  }, CONFIG.progressEveryMs);
+  return () => clearInterval(timer);
+}
+
+/** Produces `ids` as fast as possible: batches of 1,000, a few produce requests in flight. */
+async function produceAll(producer: Producer, topic: string, ids: string[], sent: Map<string, SentInfo>, counter: { n: number }): Promise<{ seconds: number; rate: number }> {
+  const started = nowMs();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < ids.length; i += CONFIG.produceBatch) {
+    const messages = ids.slice(i, i + CONFIG.produceBatch).map((id) => requestMessage(id, sent));
+    const p: Promise<void> = producer.send({ topic, messages, acks: -1 }).then(() => {
+      counter.n += messages.length;
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+    if (inFlight.size >= CONFIG.produceConcurrency) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const seconds = (nowMs() - started) / 1000;
+  return { seconds: round(seconds, 2), rate: Math.round(ids.length / seconds) };
+}
+
+function ids(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+}
+
+interface ThroughputResult {
+  requests: number;
+  received: number;
+  failed: number;
+  duplicates: number;
+  produce: { seconds: number; rate: number };
+  firstToLastS: number;
+  /** (received − 1) / (last response − first response): responses per second seen by the client. */
+  responsesPerS: number;
+  /** Same, from router "ready" (drain) or from the first produce call (steady) to the last response. */
+  endToEndPerS: number;
+  /** Best 2-second window of responses/s. */
+  peak2sPerS: number;
+  simPeakInFlight: number;
+  routerPeakInFlight: number | null;
+  /** Time cap of the phase; `complete` is false when not every response arrived within it. */
+  capS: number;
+  complete: boolean;
+  /** Cores used by each process during the phase (CPU seconds / wall seconds). */
+  cpuCores: CpuShare;
+  /** Router CPU time per response during the phase (ms): contention-independent cost of one request. */
+  routerCpuMsPerResponse: number | null;
+  /** 1000 / routerCpuMsPerResponse: the rate one dedicated core could sustain at that cost. */
+  projectedPerCorePerS: number | null;
+}
+
+function cpuPerResponse(cpuBefore: number | undefined, pid: number | undefined, responses: number): { routerCpuMsPerResponse: number | null; projectedPerCorePerS: number | null } {
+  const after = cpuSeconds(pid);
+  if (cpuBefore === undefined || after === undefined || responses === 0) return { routerCpuMsPerResponse: null, projectedPerCorePerS: null };
+  const ms = ((after - cpuBefore) * 1000) / responses;
+  return { routerCpuMsPerResponse: round(ms, 3), projectedPerCorePerS: Math.round(1000 / ms) };
+}
+
+function windowPeak(arrivals: number[], windowMs: number): number {
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < arrivals.length; i++) {
+    while (arrivals[i] - arrivals[j] >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return Math.round((best * 1000) / windowMs);
+}
+
+function throughputOf(keys: string[], collector: ResponseCollector, startedAt: number): Omit<ThroughputResult, 'produce' | 'simPeakInFlight' | 'routerPeakInFlight' | 'capS' | 'complete' | 'cpuCores' | 'routerCpuMsPerResponse' | 'projectedPerCorePerS'> {
+  const arrivals: number[] = [];
+  let failed = 0;
+  for (const k of keys) {
+    const r = collector.received.get(k);
+    if (!r) continue;
+    arrivals.push(r.receivedAt);
+    if (r.status !== 'ok') failed++;
+  }
+  arrivals.sort((a, b) => a - b);
+  const first = arrivals[0];
+  const last = arrivals[arrivals.length - 1];
+  const span = (last - first) / 1000;
+  return {
+    requests: keys.length,
+    received: arrivals.length,
+    failed,
+    duplicates: collector.duplicates,
+    firstToLastS: round(span, 2),
+    responsesPerS: Math.round((arrivals.length - 1) / span),
+    endToEndPerS: Math.round(arrivals.length / ((last - startedAt) / 1000)),
+    peak2sPerS: windowPeak(arrivals, 2_000),
+  };
+}
+
+interface Ctx {
+  kafka: Kafka;
+  producer: Producer;
+}
+
+/**
+ * Fresh topics, a response collector and a load producer for one phase; all torn down (and the
+ * topics deleted) afterwards. The producer is per phase: a kafkajs producer keeps refreshing
+ * metadata for every topic it ever sent to, and fails once one of them is deleted.
+ */
+async function withTopics<T>(kafka: Kafka, prefix: string, fn: (topics: BenchTopics, collector: ResponseCollector, ctx: Ctx) => Promise<T>): Promise<T> {
+  const topics = uniqueTopics(prefix);
+  await createTopics(kafka, topics.all, CONFIG.partitions);
+  const producer = await connectLoadProducer(kafka);
+  const collector = await new ResponseCollector(kafka, topics.responses).start();
+  try {
+    return await fn(topics, collector, { kafka, producer });
+  } finally {
+    await collector.stop().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await deleteTopics(kafka, topics.all);
+  }
+}
+
+function routerEnv(brokers: string[], topics: BenchTopics, routingTable: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { KAFKA_BROKERS: brokers.join(','), ROUTING_TABLE: routingTable, KAFKA_TOPIC_PARTITIONS: String(CONFIG.partitions), ...topics.routerEnv, ...extra };
+}
+
+interface PacedResult {
+  targetRate: number;
+  seconds: number;
+  sent: number;
+  received: number;
+  failed: number;
+  achievedSendRate: number;
+  /** Requests measured (sent after the warm-up second). */
+  measured: number;
+  e2eMs: Summary;
+  simHandlingMs: Summary;
+  addedMs: Summary;
+  kafkaTsInRouterMs: Summary;
+  routerRouteMs: Summary;
+  routerOverheadInRouteMs: Summary;
+  breakdownP50Ms: { inbound: number; provider: number; routerAfterProvider: number; outbound: number };
+  cpuCores: CpuShare;
+  routerCpuMsPerResponse: number | null;
+  /** Requests not yet answered when the last one was sent. */
+  backlogAtSendEnd: number;
+  /** True when the router fell behind the offered load (backlog > 100 ms of load when sending ended): latencies are then queueing. */
+  saturated: boolean;
+}
+
+async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topics: BenchTopics, collector: ResponseCollector, rate: number): Promise<PacedResult> {
+  const label = `paced ${rate}/s`;
+  const sent = new Map<string, SentInfo>();
+  const prefix = `p${rate}`;
+  const { lastSeq: simSeqBefore } = await sim.calls(Number.MAX_SAFE_INTEGER);
+  const total = Math.round(rate * CONFIG.pacedSeconds);
+  let n = 0;
+  let sendErrors = 0;
+  const stop = progress(label, () => n, () => [...sent.keys()].reduce((c, k) => c + (collector.received.has(k) ? 1 : 0), 0));
+  const cpu = cpuOf(router, sim);
+  const routerCpu0 = cpuSeconds(router.child.pid);
+  const started = performance.now();
+  while (n < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate)) - n;
+    if (due > 0) {
+      const messages = Array.from({ length: due }, (_, i) => requestMessage(`${prefix}-${n + i}`, sent));
+      n += due;
+      void ctx.producer.send({ topic: topics.requests, messages, acks: -1 }).catch((err: Error) => {
+        if (sendErrors === 0) log(`[${label}] produce failed: ${err.message}`);
+        sendErrors += messages.length;
+      });
+    }
+    await sleep(1);
+  }
+  const sendSeconds = (performance.now() - started) / 1000;
+  const keys = [...sent.keys()];
+  const backlogAtSendEnd = keys.reduce((c, k) => c + (collector.received.has(k) ? 0 : 1), 0);
+  const deadline = Date.now() + 20_000;
+  while (keys.some((k) => !collector.received.has(k)) && Date.now() < deadline) await sleep(50);
+  const cpuCores = cpu();
+  const perResponse = cpuPerResponse(routerCpu0, router.child.pid, keys.filter((k) => collector.received.has(k)).length);
+  stop();
+  await sleep(200);
+  const { calls } = await sim.calls(simSeqBefore);
+  const callById = new Map(calls.filter((c) => c.requestId).map((c) => [c.requestId!, c]));
+  const warmupEnd = Math.floor(rate * CONFIG.pacedWarmupSeconds);
+  const e2e: number[] = [];
+  const simMs: number[] = [];
+  const added: number[] = [];
+  const kafkaTs: number[] = [];
+  const routeMs: number[] = [];
+  const routeOverhead: number[] = [];
+  const inbound: number[] = [];
+  const routerAfter: number[] = [];
+  const outbound: number[] = [];
+  let failed = 0;
+  let received = 0;
+  keys.forEach((id, i) => {
+    const r = collector.received.get(id);
+    if (!r) return;
+    received++;
+    if (r.status !== 'ok') failed++;
+    if (i < warmupEnd) return;
+    const s = sent.get(id)!;
+    const call = callById.get(id);
+    const sim = call?.latencyMs ?? 0;
+    const total = r.receivedAt - s.sentAt;
+    e2e.push(total);
+    simMs.push(sim);
+    added.push(total - sim);
+    kafkaTs.push(r.recordTs - s.recordTs - sim);
+    routeMs.push(r.routeMs);
+    routeOverhead.push(r.routeMs - sim);
+    if (call) {
+      inbound.push(call.at - s.recordTs);
+      routerAfter.push(r.recordTs - (call.at + sim));
+      outbound.push(r.receivedAt - r.recordTs);
+    }
+  });
+  const p50 = (v: number[]) => summarize(v).p50;
+  const result: PacedResult = {
+    targetRate: rate,
+    seconds: CONFIG.pacedSeconds,
+    sent: n - sendErrors,
+    received,
+    failed,
+    achievedSendRate: Math.round(n / sendSeconds),
+    measured: e2e.length,
+    e2eMs: summarize(e2e),
+    simHandlingMs: summarize(simMs),
+    addedMs: summarize(added),
+    kafkaTsInRouterMs: summarize(kafkaTs),
+    routerRouteMs: summarize(routeMs),
+    routerOverheadInRouteMs: summarize(routeOverhead),
+    breakdownP50Ms: { inbound: p50(inbound), provider: p50(simMs), routerAfterProvider: p50(routerAfter), outbound: p50(outbound) },
+    cpuCores,
+    routerCpuMsPerResponse: perResponse.routerCpuMsPerResponse,
+    backlogAtSendEnd,
+    saturated: backlogAtSendEnd > rate * 0.1,
+  };
+  log(
+    `[${label}] done${result.saturated ? ' (SATURATED: the router fell behind this load)' : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
+      `(e2e p50=${result.e2eMs.p50}, sim p50=${result.simHandlingMs.p50}, kafka-ts in-router p50=${result.kafkaTsInRouterMs.p50})`,
+  );
+  return result;
+}
+
+interface InstantResults {
+  drain: ThroughputResult;
+  steady: ThroughputResult;
+  paced: PacedResult[];
+  routerStartupS: number;
+  profile?: ProfileSummary;
+}
+
+function routerNodeArgs(profileName?: string): string[] {
+  const args: string[] = [];
+  if (CONFIG.kafkajsMaxWaitMs !== undefined) args.push('-r', join(REPO_ROOT, 'dist/bench/support/kafkajs-max-wait-preload.js'));
+  if (profileName && CONFIG.profile) {
+    mkdirSync(join(CONFIG.outDir, 'profiles'), { recursive: true });
+    args.push('--cpu-prof', `--cpu-prof-dir=${join(CONFIG.outDir, 'profiles')}`, `--cpu-prof-name=${profileName}`);
+  }
+  return args;
+}
+
+function routerExtraEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { ROUTER_DRAIN_TIMEOUT_MS: '3000', ...(CONFIG.otel ? {} : { OTEL_SDK_DISABLED: 'true' }), ...(CONFIG.kafkajsMaxWaitMs !== undefined ? { BENCH_KAFKAJS_MAX_WAIT_MS: String(CONFIG.kafkajsMaxWaitMs) } : {}), ...extra };
+}
+
+/** (a1) Drain a backlog: everything is produced before the router starts. */
+async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, table: string): Promise<{ drain: ThroughputResult; routerStartupS: number; profile?: ProfileSummary }> {
+  return withTopics(kafka, 'drain', async (topics, collector, ctx) => {
+    const sent = new Map<string, SentInfo>();
+    const drainIds = ids('d', CONFIG.requests);
+    const produced = { n: 0 };
+    log(`[drain] producing a backlog of ${CONFIG.requests} requests to ${topics.requests} (${CONFIG.partitions} partitions), router not running`);
+    const produce = await produceAll(ctx.producer, topics.requests, drainIds, sent, produced);
+    log(`[drain] backlog produced in ${produce.seconds}s (${produce.rate} req/s); starting the router`);
+    await sim.resetPeak();
+    const bootAt = nowMs();
+    const profileName = 'router-drain.cpuprofile';
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(profileName) });
+    try {
+      const readyAt = nowMs();
+      const routerStartupS = round((readyAt - bootAt) / 1000, 2);
+      log(`[drain] router ready in ${routerStartupS}s (pid ${router.child.pid}); draining (cap ${CONFIG.phaseCapS}s)`);
+      const stop = progress('drain', () => produced.n, () => collector.count);
+      const cpu = cpuOf(router, sim);
+      const routerCpu0 = cpuSeconds(router.child.pid);
+      const drained = await collector.waitFor(drainIds.length, CONFIG.phaseCapS * 1000);
+      const cpuCores = cpu();
+      const perResponse = cpuPerResponse(routerCpu0, router.child.pid, collector.count);
+      stop();
+      if (!drained) log(`[drain] NOT DRAINED: ${collector.count}/${drainIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
+      const simStats = await sim.stats();
+      const routerStats = await routerTransportStats(router);
+      const drain: ThroughputResult = {
+        ...throughputOf(drainIds, collector, readyAt),
+        capS: CONFIG.phaseCapS,
+        complete: drained,
+        cpuCores,
+        ...perResponse,
+        produce,
+        simPeakInFlight: simStats.peakInFlight,
+        routerPeakInFlight: (routerStats?.peakInFlight as number | undefined) ?? null,
+      };
+      log(`[drain] ${drain.received} responses, ${drain.responsesPerS} resp/s first→last (${drain.firstToLastS}s), best 2s window ${drain.peak2sPerS}/s`);
+      await stopRouter(router, 15_000);
+      let profile: ProfileSummary | undefined;
+      if (CONFIG.profile) {
+        const file = join(CONFIG.outDir, 'profiles', profileName);
+        profile = { ...summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), 30), file };
+      }
+      return { drain, routerStartupS, profile };
+    } finally {
+      await stopRouter(router, 15_000);
+    }
+  });
+}
+
+/** (a3) paced loads on an idle router, then (a2) produce as fast as possible while it consumes. */
+async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimProcess, table: string): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
+  return withTopics(kafka, 'steady', async (topics, collector, ctx) => {
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs() });
+    try {
+      log(`router ready (pid ${router.child.pid}) on ${topics.requests}`);
+      const paced: PacedResult[] = [];
+      for (const rate of CONFIG.pacedRates) {
+        await sleep(500);
+        paced.push(await pacedPhase(ctx, sim, router, topics, collector, rate));
+      }
+      await sleep(500);
+      await sim.resetPeak();
+      const sent = new Map<string, SentInfo>();
+      const steadyIds = ids('s', CONFIG.requests);
+      const steadySent = { n: 0 };
+      const before = collector.count;
+      const stop = progress('steady', () => steadySent.n, () => collector.count - before);
+      const steadyStart = nowMs();
+      const cpu = cpuOf(router, sim);
+      const routerCpu0 = cpuSeconds(router.child.pid);
+      const produce = await produceAll(ctx.producer, topics.requests, steadyIds, sent, steadySent);
+      log(`[steady] ${CONFIG.requests} requests produced in ${produce.seconds}s (${produce.rate} req/s) while the router consumes (cap ${CONFIG.phaseCapS}s)`);
+      const done = await collector.waitFor(before + steadyIds.length, CONFIG.phaseCapS * 1000 - (nowMs() - steadyStart));
+      const cpuCores = cpu();
+      const perResponse = cpuPerResponse(routerCpu0, router.child.pid, collector.count - before);
+      stop();
+      if (!done) log(`[steady] NOT DRAINED: ${collector.count - before}/${steadyIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
+      const simStats = await sim.stats();
+      const steady: ThroughputResult = {
+        ...throughputOf(steadyIds, collector, steadyStart),
+        capS: CONFIG.phaseCapS,
+        complete: done,
+        cpuCores,
+        ...perResponse,
+        produce,
+        simPeakInFlight: simStats.peakInFlight,
+        routerPeakInFlight: ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
+      };
+      log(`[steady] ${steady.received} responses, ${steady.responsesPerS} resp/s first→last (${steady.firstToLastS}s), best 2s window ${steady.peak2sPerS}/s`);
+      return { paced, steady };
+    } finally {
+      await stopRouter(router, 15_000);
+    }
+  });
+}
+
+async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantResults> {
+  const sim = await startSimProcess(simConfig(900), 0);
+  log(`provider-sim (instant, latencyScale 0) on ${sim.url}`);
+  const table = writeRoutingTable(sim.url, [ARM]);
+  try {
+    const { drain, routerStartupS, profile } = await drainPhase(kafka, brokers, sim, table);
+    const { paced, steady } = await pacedAndSteadyPhases(kafka, brokers, sim, table);
+    return { drain, steady, paced, routerStartupS, profile };
+  } finally {
+    await sim.close();
+  }
+}
+
+interface SlowResult {
+  maxInFlight: number;
+  backlog: number;
+  windowS: number;
+  /** Responses received in [first response, first response + window) / window. */
+  sustainedPerS: number;
+  receivedInWindow: number;
+  failedInWindow: number;
+  simPeakInFlight: number;
+  routerPeakInFlight: number | null;
+  /** Little's law bound: maxInFlight / provider latency. */
+  theoreticalPerS: number;
+  e2eMs: Summary;
+  cpuCores: CpuShare;
+}
+
+async function slowPhase(kafka: Kafka, brokers: string[], sim: SimProcess, table: string, maxInFlight: number): Promise<SlowResult> {
+  const label = `2s-latency in-flight ${maxInFlight}`;
+  return withTopics(kafka, `slow${maxInFlight}`, async (topics, collector, ctx) => {
+    const backlog = Math.ceil(maxInFlight * (CONFIG.slowWindowS / 2 + 3));
+    const sent = new Map<string, SentInfo>();
+    const keys = ids(`w${maxInFlight}`, backlog);
+    const produced = { n: 0 };
+    await produceAll(ctx.producer, topics.requests, keys, sent, produced);
+    await sim.resetPeak();
+    log(`[${label}] backlog of ${backlog} produced; starting the router with ROUTER_MAX_IN_FLIGHT=${maxInFlight}`);
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv({ ROUTER_MAX_IN_FLIGHT: String(maxInFlight) })), nodeArgs: routerNodeArgs() });
+    try {
+      const stop = progress(label, () => produced.n, () => collector.count);
+      await collector.waitFor(1, 30_000);
+      const first = Math.min(...[...collector.received.values()].map((r) => r.receivedAt));
+      const windowEnd = first + CONFIG.slowWindowS * 1000;
+      const cpu = cpuOf(router, sim);
+      while (nowMs() < windowEnd + 300) await sleep(100);
+      const cpuCores = cpu();
+      stop();
+      const simStats = await sim.stats();
+      const routerStats = await routerTransportStats(router);
+      let inWindow = 0;
+      let failed = 0;
+      const e2e: number[] = [];
+      for (const [id, r] of collector.received) {
+        if (r.receivedAt < first || r.receivedAt >= windowEnd) continue;
+        inWindow++;
+        if (r.status !== 'ok') failed++;
+        e2e.push(r.receivedAt - sent.get(id)!.sentAt);
+      }
+      const result: SlowResult = {
+        maxInFlight,
+        backlog,
+        windowS: CONFIG.slowWindowS,
+        sustainedPerS: Math.round(inWindow / CONFIG.slowWindowS),
+        receivedInWindow: inWindow,
+        failedInWindow: failed,
+        simPeakInFlight: simStats.peakInFlight,
+        routerPeakInFlight: (routerStats?.peakInFlight as number | undefined) ?? null,
+        theoreticalPerS: Math.round(maxInFlight / (CONFIG.slowLatencyMs / 1000)),
+        e2eMs: summarize(e2e, 0),
+        cpuCores,
+      };
+      log(`[${label}] sustained ${result.sustainedPerS} resp/s over ${CONFIG.slowWindowS}s, sim peak in-flight ${result.simPeakInFlight}, router peak in-flight ${result.routerPeakInFlight}`);
+      return result;
+    } finally {
+      await stopRouter(router, 15_000);
+    }
+  });
+}
+
+async function slowPhases(kafka: Kafka, brokers: string[]): Promise<SlowResult[]> {
+  const sim = await startSimProcess(simConfig(CONFIG.slowLatencyMs), 1);
+  log(`provider-sim (latency ${CONFIG.slowLatencyMs} ms fixed: medianMs = p95Ms = ${CONFIG.slowLatencyMs}) on ${sim.url}`);
+  const table = writeRoutingTable(sim.url, [ARM]);
+  try {
+    const out: SlowResult[] = [];
+    for (const c of CONFIG.slowInFlight) out.push(await slowPhase(kafka, brokers, sim, table, c));
+    return out;
+  } finally {
+    await sim.close();
+  }
+}
+
+function git(args: string[]): string {
+  const out = spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : 'unknown';
+}
+
+function kafkajsVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface Goal {
+  goal: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  log(`switchyard throughput bench: node ${process.version}, ${cpus().length} CPUs (router, broker, simulator and load generator share them)`);
+  const loadAtStart = loadavg().map((v) => round(v, 2));
+  if (loadAtStart[0] > 0.5) log(`note: the machine is already busy (load average ${loadAtStart.join(' ')}); other processes compete for the same CPUs — see the "other processes" CPU column`);
+  let broker: BrokerHandle | undefined;
+  let exitCode = 0;
+  try {
+    broker = ensureBroker();
+    brokerPid = broker.pid;
+    const kafka = benchKafka(broker.brokers);
+    {
+      const instant = await instantPhases(kafka, broker.brokers);
+      const slow = await slowPhases(kafka, broker.brokers);
+      const finishedAt = new Date();
+      const best = Math.max(instant.drain.responsesPerS, instant.steady.responsesPerS);
+      const unsaturated = instant.paced.filter((p) => !p.saturated);
+      const at1500 = unsaturated[unsaturated.length - 1] ?? instant.paced[0];
+      const s512 = slow.find((s) => s.maxInFlight === 512) ?? slow[0];
+      const goals: Goal[] = [
+        { goal: 'throughput, instant provider', target: '≥ 3,000 req/s per instance', measured: `${instant.drain.responsesPerS} (drain) / ${instant.steady.responsesPerS} (steady) req/s`, met: best >= 3000 },
+        {
+          goal: 'throughput, 2 s provider latency (ROUTER_MAX_IN_FLIGHT=512)',
+          target: '≥ 200 req/s, ≥ 400 in flight',
+          measured: s512 ? `${s512.sustainedPerS} req/s, ${s512.simPeakInFlight} in flight` : 'n/a',
+          met: !!s512 && s512.sustainedPerS >= 200 && s512.simPeakInFlight >= 400,
+        },
+        {
+          goal: unsaturated.length
+            ? `added latency p50 through Kafka (${at1500?.targetRate} req/s, the highest paced load the router kept up with)`
+            : `added latency p50 through Kafka (${at1500?.targetRate} req/s; the router kept up with none of the paced loads on this run)`,
+          target: '< 2 ms',
+          measured: at1500 ? `${at1500.addedMs.p50} ms (Kafka-timestamp in-router: ${at1500.kafkaTsInRouterMs.p50} ms)` : 'n/a',
+          met: !!at1500 && at1500.addedMs.p50 < 2,
+        },
+      ];
+      const results = {
+        benchmark: 'switchyard router throughput (issue 2)',
+        command: [
+          ...Object.entries(process.env)
+            .filter(([k]) => k.startsWith('BENCH_') || k === 'KAFKA_BROKERS')
+            .map(([k, v]) => `${k}=${v}`),
+          'npm run bench:throughput',
+        ].join(' '),
+        variant: [
+          CONFIG.kafkajsMaxWaitMs === undefined
+            ? 'router as built from the working tree'
+            : `WHAT-IF: router with kafkajs consumer maxWaitTimeInMs=${CONFIG.kafkajsMaxWaitMs} injected by bench/support/kafkajs-max-wait-preload (apps/ unchanged)`,
+          CONFIG.otel ? 'OpenTelemetry SDK on' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true)',
+          ...(CONFIG.profile ? ['router under node --cpu-prof (rates perturbed)'] : []),
+        ].join('; '),
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationS: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+        environment: {
+          node: process.version,
+          platform: `${process.platform} ${process.arch}`,
+          cpuCount: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          totalMemoryGb: round(totalmem() / 2 ** 30, 1),
+          kafkaVersion: broker.kafkaVersion,
+          kafkaSource: broker.source,
+          kafkaStartedByBench: broker.started,
+          kafkaJvmOpts: broker.jvmOpts,
+          kafkajs: kafkajsVersion(),
+          loadAverageAtStart: loadAtStart,
+          loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
+          gitCommit: git(['rev-parse', 'HEAD']),
+          gitUncommittedFiles: git(['status', '--porcelain']).split('\n').filter(Boolean).length,
+          note: 'single machine, loopback only: the router, the Kafka broker, the provider simulator and the load generator/collector share all CPUs',
+        },
+        config: { ...CONFIG, arm: ARM, routerDefaults: { ROUTER_MAX_IN_FLIGHT: 256, ROUTER_PARTITIONS_CONCURRENCY: 32, ROUTER_COMMIT_INTERVAL_MS: 200 } },
+        results: { instant, slow },
+        goals,
+      };
+      mkdirSync(CONFIG.outDir, { recursive: true });
+      const base = [
+        'throughput',
+        CONFIG.kafkajsMaxWaitMs === undefined ? '' : `-whatif-kafkajs-maxwait-${CONFIG.kafkajsMaxWaitMs}ms`,
+        CONFIG.profile ? '-profiled' : '',
+        CONFIG.otel ? '-otel' : '',
+      ].join('');
+      writeFileSync(join(CONFIG.outDir, `${base}.json`), JSON.stringify(results, null, 2) + '\n');
+      writeFileSync(join(CONFIG.outDir, `${base}.md`), renderMarkdown(results));
+      log(`wrote ${join(CONFIG.outDir, base)}.json and .md (${results.durationS}s)`);
+      for (const g of goals) log(`goal ${g.met ? 'MET    ' : 'NOT MET'} ${g.goal}: ${g.target}; measured ${g.measured}`);
+    }
+  } catch (err) {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    exitCode = 1;
+  } finally {
+    broker?.stop();
+  }
+  process.exit(exitCode);
+}
+
+export type BenchResults = {
+  benchmark: string;
+  command: string;
+  variant: string;
+  startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  environment: Record<string, unknown> & { node: string; cpuCount: number; kafkaVersion: string; note: string };
+  config: typeof CONFIG & Record<string, unknown>;
+  results: { instant: InstantResults; slow: SlowResult[] };
+  goals: Goal[];
+};
+
+if (require.main === module) void main();
