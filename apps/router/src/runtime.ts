@@ -81,6 +81,7 @@ export class RouterRuntime {
       heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
       partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENCY,
       maxWaitTimeMs: env.KAFKA_MAX_WAIT_MS,
+      maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
     });
   }
 }

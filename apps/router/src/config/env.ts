@@ -24,6 +24,7 @@ export const envSchema = z.object({
   TOPIC_ESCALATIONS: z.string().min(1).default('llm.escalations'),
   TOPIC_OUTCOMES: z.string().min(1).default('switchyard.outcomes'),
   KAFKA_MAX_WAIT_MS: int(100, 1),
+  KAFKA_MAX_BYTES_PER_PARTITION: int(262_144, 1_024),
   KAFKA_CREATE_TOPICS: bool(true),
   KAFKA_TOPIC_PARTITIONS: int(6, 1),
   ROUTER_MAX_IN_FLIGHT: int(256, 1),

@@ -16,39 +16,40 @@ interface Pending {
 export interface BatchingOptions {
   /** Largest number of records in one produce request. */
   maxBatch: number;
-  /** How long the first record of a batch may wait for company. */
-  lingerMs: number;
 }
 
 /**
  * Groups records into few produce requests. The idempotent producer allows one request in flight
- * per connection, so one send per record would cap throughput at one round trip per response;
- * batching restores it while each caller still learns when *its* record is acknowledged (the
- * offset of a request is committed only after its response is acknowledged).
+ * per connection, so one send per record would cap throughput at one round trip per response.
+ * Here a record goes out at once when nothing is in flight (at the end of the current tick, so
+ * records published together travel together), and records published while a send is in flight
+ * wait for it and leave as the next batch: no fixed linger on an idle path, batching under load.
+ * Each caller still learns when *its* record is acknowledged (a request's offset is committed
+ * only after its response is acknowledged).
  */
 export class BatchingPublisher {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
   private sending = false;
 
   constructor(
     private readonly producer: Producer,
-    private readonly options: BatchingOptions = { maxBatch: 500, lingerMs: 2 },
+    private readonly options: BatchingOptions = { maxBatch: 500 },
   ) {}
 
   publish(record: OutboundRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      if (this.queue.length >= this.options.maxBatch) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.options.lingerMs);
+      if (this.sending || this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.kick();
+      });
     });
   }
 
   private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     if (this.sending || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.maxBatch);
     this.sending = true;

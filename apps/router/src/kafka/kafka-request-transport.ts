@@ -19,6 +19,8 @@ export interface RequestTransportOptions {
   heartbeatIntervalMs: number;
   /** Partitions whose batches are handled concurrently by kafkajs. */
   partitionsConsumedConcurrently: number;
+  /** Fetch size per partition: bounds what one partition can buffer while it waits for slots. */
+  maxBytesPerPartition: number;
   /**
    * Fetch long-poll wait. kafkajs also sleeps this long when every assigned partition is paused,
    * and a resume does not cut that sleep short, so it bounds how fast a full window refills.
@@ -43,6 +45,10 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
   private consumer: Consumer | undefined;
   private readonly tracker = new OffsetTracker();
   private readonly paused = new Set<number>();
+  /** Accepted (tracked, resolved) but not yet started, per partition, in offset order. */
+  private readonly backlog = new Map<number, MessageQueue>();
+  private readonly running = new Map<number, number>();
+  private handle: ((m: InboundMessage) => Promise<void>) | undefined;
   private assigned = new Set<number>();
   private inFlight = 0;
   private peakInFlight = 0;
@@ -75,6 +81,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       peakInFlight: this.peakInFlight,
       assignedPartitions: [...this.assigned].sort((a, b) => a - b),
       pausedPartitions: [...this.paused].sort((a, b) => a - b),
+      waiting: [...this.backlog.values()].reduce((n, q) => n + q.length, 0),
     };
   }
 
@@ -96,6 +103,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
   private async start(): Promise<void> {
     const handler = this.getHandlerByPattern(REQUEST_PATTERN);
     if (!handler) throw new Error(`no handler registered for ${REQUEST_PATTERN}`);
+    this.handle = (m) => this.invoke(handler, m);
     this.stateValue = 'connecting';
     const o = this.options;
     const consumer = this.kafka.consumer({
@@ -104,6 +112,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       heartbeatInterval: o.heartbeatIntervalMs,
       allowAutoTopicCreation: true,
       maxWaitTimeInMs: o.maxWaitTimeMs,
+      maxBytesPerPartition: o.maxBytesPerPartition,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
@@ -112,6 +121,8 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       this.assigned = mine;
       this.tracker.retain(mine);
       for (const p of [...this.paused]) if (!mine.has(p)) this.paused.delete(p);
+      // Revoked partitions' waiting messages belong to their new owner now (never committed here).
+      for (const p of [...this.backlog.keys()]) if (!mine.has(p)) this.backlog.delete(p);
       this.joinedGroup = true;
       this.logger.log(`joined group ${o.groupId}: partitions [${[...mine].sort((a, b) => a - b).join(', ')}] of ${o.topic}`);
     });
@@ -128,7 +139,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload, (m) => this.invoke(handler, m)),
+      eachBatch: (payload) => this.onBatch(payload),
     });
     this.stateValue = 'running';
     this.commitTimer = setInterval(() => void this.commit(), o.commitIntervalMs);
@@ -138,28 +149,49 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     await lastValueFrom(this.transformToObservable(await handler(message)), { defaultValue: undefined });
   }
 
-  private async onBatch(payload: EachBatchPayload, handle: (m: InboundMessage) => Promise<void>): Promise<void> {
+  /**
+   * Takes a fetched batch in: every new message is tracked (so commits stay below it) and resolved
+   * (so kafkajs fetches past it), then started as slots allow. What cannot start yet waits here
+   * rather than being dropped and fetched again, and the partition is paused until it drains.
+   */
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const partition = batch.partition;
+    let queue = this.backlog.get(partition);
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.stateValue !== 'running') break;
       const offset = Number(message.offset);
       if (this.tracker.seen(partition, offset)) {
-        // Redelivered after a rebalance that kept this partition here: already in flight.
+        // Redelivered after a rebalance that kept this partition here: already taken in.
         resolveOffset(message.offset);
         continue;
       }
-      if (this.inFlight >= this.options.maxInFlight || this.tracker.inFlight(partition) >= this.options.partitionWindow) {
-        this.pause(partition);
-        break;
-      }
       this.tracker.begin(partition, offset);
       resolveOffset(message.offset);
-      this.inFlight++;
-      if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
-      void this.dispatch(batch.topic, partition, message, handle);
+      if (!queue) this.backlog.set(partition, (queue = new MessageQueue(batch.topic)));
+      queue.push(message);
     }
+    this.pump(partition);
+    if ((this.backlog.get(partition)?.length ?? 0) > 0) this.pause(partition);
     await heartbeat();
+  }
+
+  /** Starts waiting messages of one partition while the instance and the partition have room. */
+  private pump(partition: number): void {
+    const queue = this.backlog.get(partition);
+    if (!queue || !this.handle) return;
+    while (queue.length > 0 && this.stateValue === 'running' && this.inFlight < this.options.maxInFlight && this.runningIn(partition) < this.options.partitionWindow) {
+      const message = queue.shift()!;
+      this.inFlight++;
+      this.running.set(partition, this.runningIn(partition) + 1);
+      if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+      void this.dispatch(queue.topic, partition, message, this.handle);
+    }
+    if (queue.length === 0) this.backlog.delete(partition);
+  }
+
+  private runningIn(partition: number): number {
+    return this.running.get(partition) ?? 0;
   }
 
   private async dispatch(topic: string, partition: number, message: KafkaMessage, handle: (m: InboundMessage) => Promise<void>): Promise<void> {
@@ -185,7 +217,9 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       }
     }
     this.inFlight--;
+    this.running.set(partition, this.runningIn(partition) - 1);
     if (this.assigned.has(partition)) this.tracker.complete(partition, Number(message.offset));
+    for (const waiting of [...this.backlog.keys()]) this.pump(waiting);
     this.maybeResume();
     if (this.inFlight === 0) this.drained?.();
   }
@@ -200,7 +234,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
   private maybeResume(): void {
     if (this.paused.size === 0 || !this.consumer || this.stateValue !== 'running') return;
     if (this.inFlight > this.options.maxInFlight * RESUME_FRACTION) return;
-    const ready = [...this.paused].filter((p) => this.tracker.inFlight(p) <= this.options.partitionWindow * RESUME_FRACTION);
+    const ready = [...this.paused].filter((p) => !this.backlog.has(p) && this.runningIn(p) <= this.options.partitionWindow * RESUME_FRACTION);
     if (ready.length === 0) return;
     ready.forEach((p) => this.paused.delete(p));
     this.consumer.resume([{ topic: this.options.topic, partitions: ready }]);
@@ -247,5 +281,31 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     this.stateValue = 'stopped';
     await consumer?.disconnect();
     this.logger.log('consumer left the group');
+  }
+}
+
+/** A FIFO of fetched messages with O(1) shift (batches can hold thousands of records). */
+class MessageQueue {
+  private items: KafkaMessage[] = [];
+  private head = 0;
+
+  constructor(readonly topic: string) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(message: KafkaMessage): void {
+    this.items.push(message);
+  }
+
+  shift(): KafkaMessage | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const message = this.items[this.head++];
+    if (this.head > 512 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return message;
   }
 }
