@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SERVICES=(
   kafka
   jaeger
-  # redis
+  redis
 )
 # Keep infra/up.sh's list in step.
 

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SERVICES=(
   kafka
   jaeger
-  # redis
+  redis
 )
 # Keep infra/down.sh's list in step.
 

@@ -61,11 +61,14 @@ export interface TestArm {
   totalMs?: number;
   policyGroup?: string;
   classes?: string[];
+  /** USD per 1M tokens; defaults to $1 in / $2 out. */
+  pricing?: { inputPer1M: number; outputPer1M: number };
 }
 
 /**
  * Writes a routing table pointing every provider at the given simulator. `extraYaml` is appended
- * as top-level sections (e.g. `resilience:`).
+ * as top-level sections (e.g. `resilience:`); without a `policy:` section the table uses the
+ * static chain, so a suite can say which arm answers.
  */
 export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
@@ -83,7 +86,7 @@ export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = '')
       `  - id: ${a.id}`,
       `    provider: ${a.provider}`,
       `    model: ${a.model}`,
-      '    pricing: { inputPer1M: 1, outputPer1M: 2 }',
+      `    pricing: { inputPer1M: ${a.pricing?.inputPer1M ?? 1}, outputPer1M: ${a.pricing?.outputPer1M ?? 2} }`,
       `    contextWindow: ${a.contextWindow ?? 128000}`,
       '    maxOutputTokens: 4096',
       `    timeouts: { connectMs: 1000, totalMs: ${a.totalMs ?? 20000} }`,
@@ -91,6 +94,8 @@ export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = '')
       ...(a.classes ? [`    classes: [${a.classes.join(', ')}]`] : []),
     ]),
     ...(extraYaml ? [extraYaml.trimEnd()] : []),
+    // Suites that assert which arm answers use the ordered chain unless they choose a policy.
+    ...(/^policy:/m.test(extraYaml) ? [] : ['policy: { selector: static-chain }']),
   ];
   writeFileSync(path, lines.join('\n') + '\n');
   return path;

@@ -1,4 +1,4 @@
-import { BreakerRegistry, InMemoryIdempotencyStore, OrderedSelector, Router, RouterEventBus } from '@switchyard/core';
+import { BreakerRegistry, InMemoryIdempotencyStore, Router, RouterEventBus } from '@switchyard/core';
 import { SdkProviderRegistry } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
@@ -10,6 +10,7 @@ import { RequestProcessor } from './pipeline/request-processor';
 import { SystemClock, SystemRandom } from './system/system-clock';
 import { createRouterTracing } from './telemetry/create-router-tracing';
 import type { RoutingIntrospection } from './metrics/routing-introspection';
+import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-policy';
 
 /**
  * The composition root: every long-lived object of the router, built once from validated config.
@@ -30,6 +31,8 @@ export class RouterRuntime {
    * members when they are wired, e.g. `{ policySnapshot: () => selector.snapshot(), budgetHeadroom: (t) => guard.headroom(t) }`.
    */
   introspection: RoutingIntrospection = {};
+  /** Which arm: the selector (Thompson sampling by default), its learners and the budget guard. */
+  readonly policy: RoutingPolicy;
   readonly router: Router;
   readonly processor: RequestProcessor;
   readonly transport: KafkaRequestTransport;
@@ -44,17 +47,24 @@ export class RouterRuntime {
     this.output = new KafkaOutput(this.kafka);
     this.idempotency = new InMemoryIdempotencyStore(this.clock, { ttlMs: env.IDEMPOTENCY_TTL_MS, maxEntries: env.IDEMPOTENCY_MAX_ENTRIES });
     this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
+    const random = new SystemRandom();
+    this.policy = createRoutingPolicy(table, this.clock, random);
+    this.introspection = this.policy.introspection;
     this.router = new Router({
       arms: table.arms,
       providers: new SdkProviderRegistry(table.endpoints),
-      selector: new OrderedSelector(),
+      selector: this.policy.selector,
+      outcomeSinks: this.policy.outcomeSinks,
+      eligibilityRules: this.policy.eligibilityRules,
+      latency: this.policy.latency,
+      budget: this.policy.budget,
       clock: this.clock,
       events: this.events,
       defaultDeadlineMs: env.ROUTER_DEFAULT_DEADLINE_MS,
       // Retries, fallback, breakers, hedging, ...: the routing table's `resilience:` over the defaults.
       resilience: table.resilience,
       breakers: this.breakers,
-      random: new SystemRandom(),
+      random,
     });
     this.processor = new RequestProcessor(
       this.router,

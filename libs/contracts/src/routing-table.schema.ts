@@ -35,6 +35,16 @@ export const armSchema = z
       .strict()
       .default({ connectMs: 2_000, totalMs: 60_000 }),
     rateLimit: z.object({ rpm: z.int().positive().optional(), tpm: z.int().positive().optional() }).strict().optional(),
+    /** What the policy believes before any outcome (e.g. a known-good arm starts with a stronger prior). */
+    priors: z
+      .object({
+        successAlpha: z.number().positive().optional(),
+        successBeta: z.number().positive().optional(),
+        latencyMedianMs: z.number().positive().optional(),
+        outputTokens: z.int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -208,11 +218,49 @@ export const resilienceSectionSchema = z.strictObject({
  * The routing table (YAML). Validated once at boot; any error names the field so the process can
  * refuse to start with a message a person can act on.
  */
+const objectiveWeightsSchema = z.object({ success: z.number().min(0), latency: z.number().min(0), cost: z.number().min(0) }).strict();
+
+/** How arms are chosen. `thompson` is the adaptive policy; the others are baselines for comparison. */
+export const policySectionSchema = z
+  .object({
+    selector: z.enum(['thompson', 'static-chain', 'round-robin', 'random', 'latency-cooldown']).default('thompson'),
+    /** Evidence kept per observation (γ); memory ≈ 1/(1−γ) outcomes per arm and class. */
+    discount: z.number().gt(0.5).lt(1).optional(),
+    /** Share of decisions that pick a random eligible arm. */
+    explorationRate: z.number().min(0).max(0.5).optional(),
+    /** Evidence kept per idle minute, so an arm not tried for a while is re-tried. */
+    stalenessDecayPerMinute: z.number().gt(0).max(1).optional(),
+    /** Pseudo-observations a new request class inherits from the arm's global posterior. */
+    classWarmStartCap: z.number().min(0).optional(),
+    objectives: z
+      .object({ balanced: objectiveWeightsSchema, cheapest: objectiveWeightsSchema, fastest: objectiveWeightsSchema, quality: objectiveWeightsSchema })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const capsSchema = z
+  .object({ minute: z.number().positive(), hour: z.number().positive(), day: z.number().positive(), month: z.number().positive() })
+  .partial()
+  .strict();
+
+/** USD caps per window (UTC), for all traffic, per tenant, and for tenants not listed. */
+export const budgetsSectionSchema = z
+  .object({
+    global: capsSchema.optional(),
+    defaultTenant: capsSchema.optional(),
+    tenants: z.record(z.string().min(1), capsSchema).optional(),
+  })
+  .strict();
+
 export const routingTableSchema = z
   .object({
     providers: z.record(z.string().min(1), providerEndpointSchema),
     arms: z.array(armSchema).min(1),
     resilience: resilienceSectionSchema.optional(),
+    policy: policySectionSchema.default({ selector: 'thompson' }),
+    budgets: budgetsSectionSchema.optional(),
   })
   .strict()
   .superRefine((table, ctx) => {
@@ -237,3 +285,5 @@ export type RoutingTable = z.infer<typeof routingTableSchema>;
 export type ProviderEndpoint = z.infer<typeof providerEndpointSchema>;
 export type ArmEntry = z.infer<typeof armSchema>;
 export type ResilienceSection = z.infer<typeof resilienceSectionSchema>;
+export type PolicySection = z.infer<typeof policySectionSchema>;
+export type BudgetsSection = z.infer<typeof budgetsSectionSchema>;

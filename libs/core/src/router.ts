@@ -17,7 +17,7 @@ import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
 import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
 import { runAttempt, type AttemptResult } from './routing/attempt-runner';
-import { checkEligibility, DEFAULT_RULES, type Eligibility, type EligibilityRule } from './routing/eligibility';
+import { ALREADY_ATTEMPTED, checkEligibility, DEFAULT_RULES, type Eligibility, type EligibilityRule } from './routing/eligibility';
 import type { RouteRequest } from './routing/route-request';
 import type { RouteFailure, RouteResult } from './routing/route-result';
 import { estimatePromptTokens } from './routing/token-estimate';
@@ -309,7 +309,7 @@ export class Router {
     if (retry.kind === 'attempt' || retry.failure === 'deadline_exceeded') return retry;
     if (plan.action === 'fallback') this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: arm.id, reason: `${plan.reason}: no arm left (${retry.detail})` });
     const detail = [plan.action === 'none' ? plan.reason : undefined, retry.detail, excluded.length ? describeExclusions(excluded) : undefined];
-    return { kind: 'stop', failure: lastKind(run.attempts), detail: detail.filter(Boolean).join('; ') };
+    return { kind: 'stop', failure: finalKind(run.attempts, excluded), detail: detail.filter(Boolean).join('; ') };
   }
 
   /** Waits out the backoff (never past the deadline, within the retry budget) and re-checks the arm. */
@@ -436,6 +436,15 @@ function lastKind(attempts: readonly AttemptOutcome[]): ErrorKind {
     if (kind !== 'ok' && kind !== 'cancelled') return kind;
   }
   return 'no_eligible_arm';
+}
+
+/**
+ * The kind a request fails with after attempts: the last failure's, unless every arm it could
+ * still have fallen back to was ruled out by a budget cap — then the cap is why it ends.
+ */
+function finalKind(attempts: readonly AttemptOutcome[], excluded: readonly ExcludedArm[]): ErrorKind {
+  const blocking = excluded.filter((e) => e.reason !== ALREADY_ATTEMPTED);
+  return excludedByBudget(blocking) ? 'budget_exceeded' : lastKind(attempts);
 }
 
 function describeExclusions(excluded: readonly { arm: string; reason: string }[]): string {

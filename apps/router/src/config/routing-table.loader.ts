@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { DEFAULT_RESILIENCE, type ArmConfig, type KindRetryRule, type ResilienceOverrides } from '@switchyard/core';
-import { describeIssues, routingTableSchema, type ResilienceSection, type RoutingTable } from '@switchyard/contracts';
+import { DEFAULT_RESILIENCE, type ArmConfig, type BudgetCaps, type KindRetryRule, type PolicyPriors, type ResilienceOverrides } from '@switchyard/core';
+import { describeIssues, routingTableSchema, type PolicySection, type ResilienceSection, type RoutingTable } from '@switchyard/contracts';
 import type { ProviderEndpointConfig } from '@switchyard/providers';
 import { ConfigError } from './env';
 
@@ -10,6 +10,12 @@ export interface LoadedRoutingTable {
   endpoints: ProviderEndpointConfig[];
   /** The table's `resilience:` section, over the core's DEFAULT_RESILIENCE. */
   resilience: ResilienceOverrides;
+  /** The table's `policy:` section (selector and its settings). */
+  policy: PolicySection;
+  /** Per-arm priors for the adaptive policy, by arm id. */
+  armPriors: Record<string, Partial<PolicyPriors>>;
+  /** USD caps; absent means no budget enforcement. */
+  budgets?: BudgetCaps;
 }
 
 export const NO_KEY = 'switchyard-no-key';
@@ -47,8 +53,12 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
     return { name, kind: p.kind, baseUrl: p.baseUrl, apiKey: apiKey ?? (p.baseUrl ? NO_KEY : undefined), headers: p.headers };
   });
   const kinds = new Map(endpoints.map((e) => [e.name, e.kind]));
-  const arms = table.arms.map((a): ArmConfig => ({ ...a, providerKind: kinds.get(a.provider)! }));
-  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience) };
+  const armPriors: Record<string, Partial<PolicyPriors>> = {};
+  const arms = table.arms.map(({ priors, ...a }): ArmConfig => {
+    if (priors) armPriors[a.id] = priors;
+    return { ...a, providerKind: kinds.get(a.provider)! };
+  });
+  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets };
 }
 
 /** Backoff for a kind the defaults do not retry, when the table gives none. */

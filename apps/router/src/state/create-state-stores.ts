@@ -64,6 +64,8 @@ export function createStateStores(env: Readonly<Record<string, unknown>>, deps: 
 
   const redis = createRedisClient(config.REDIS_URL, config.REDIS_COMMAND_TIMEOUT_MS, deps.logger);
   const budget = new RedisBudgetStore(redis, { prefix: config.REDIS_KEY_PREFIX, reservationTtlMs: config.BUDGET_RESERVATION_TTL_MS, logger: deps.logger });
+  // Settlements that failed during an outage are replayed as soon as Redis is back.
+  redis.on('ready', () => void budget.flushPending());
   const idempotency = new RedisIdempotencyStore(redis, {
     prefix: config.REDIS_KEY_PREFIX,
     ttlMs: config.IDEMPOTENCY_TTL_MS,

@@ -201,7 +201,6 @@ export class RedisBudgetStore implements BudgetStore {
     this.windowGraceMs = options.windowGraceMs ?? 10 * MINUTE;
     this.maxPending = options.maxPendingSettlements ?? 10_000;
     if (!(this.reservationTtlMs > 0)) throw new RangeError(`reservationTtlMs must be > 0, got ${this.reservationTtlMs}`);
-    redis.on('ready', () => void this.flushPending());
   }
 
   async reserve(amountUsd: number, lines: readonly BudgetLine[]): Promise<ReserveResult> {
@@ -217,6 +216,7 @@ export class RedisBudgetStore implements BudgetStore {
     } catch (err) {
       return this.unavailableRefusal(lines, err);
     }
+    if (this.pending.length) void this.flushPending();
     const usage = lines.map((line, i) => ({ key: line.key, windowId: line.windowId, capUsd: line.capUsd, usedUsd: Number(reply[2 + i]) }));
     const remainingUsd = usage.reduce((min, l) => Math.min(min, l.capUsd - l.usedUsd), Infinity);
     if (reply[0] === 'ok') return { ok: true, reservationId: id, remainingUsd, lines: usage };
@@ -252,24 +252,29 @@ export class RedisBudgetStore implements BudgetStore {
     return this.pending.length;
   }
 
-  /** Replays queued settlements now (also done on every reconnect). */
+  /**
+   * Replays queued settlements now. Done after every successful reservation; call it on the client's
+   * 'ready' event too (createStateStores does).
+   */
   flushPending(): Promise<void> {
-    this.flushing ??= (async () => {
-      try {
-        while (this.pending.length) {
-          const next = this.pending[0];
-          try {
-            await this.runSettle(next.reservationId, next.actualUsd);
-          } catch {
-            return; // still unreachable: keep the queue for the next reconnect
-          }
-          this.pending.shift();
+    if (this.flushing) return this.flushing;
+    if (this.pending.length === 0) return Promise.resolve();
+    const run = async () => {
+      while (this.pending.length) {
+        const next = this.pending[0];
+        try {
+          await this.runSettle(next.reservationId, next.actualUsd);
+        } catch {
+          return; // still unreachable: keep the queue for the next reconnect
         }
-      } finally {
-        this.flushing = undefined;
+        this.pending.shift();
       }
-    })();
-    return this.flushing;
+    };
+    const flushing = run().finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+    this.flushing = flushing;
+    return flushing;
   }
 
   private async runSettle(reservationId: string, actualUsd: number): Promise<LineUsage[]> {

@@ -28,8 +28,9 @@ export const fitsContextWindow: EligibilityRule = (arm, { request, promptTokens 
   return needed <= arm.contextWindow ? undefined : `context window ${arm.contextWindow} < ~${needed} tokens needed`;
 };
 
-export const notTriedYet: EligibilityRule = (arm, { tried }) =>
-  tried.has(arm.id) ? 'already attempted for this request' : undefined;
+export const ALREADY_ATTEMPTED = 'already attempted for this request';
+
+export const notTriedYet: EligibilityRule = (arm, { tried }) => (tried.has(arm.id) ? ALREADY_ATTEMPTED : undefined);
 
 export const DEFAULT_RULES: readonly EligibilityRule[] = [allowedByRequest, suitsClass, fitsContextWindow, notTriedYet];
 

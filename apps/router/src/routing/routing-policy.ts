@@ -1,0 +1,69 @@
+import {
+  BudgetGuard,
+  DEFAULT_RULES,
+  InMemoryBudgetStore,
+  LatencySelector,
+  OrderedSelector,
+  RandomSelector,
+  RoundRobinSelector,
+  ThompsonSelector,
+  type ArmSelector,
+  type BudgetStore,
+  type Clock,
+  type EligibilityRule,
+  type LatencyEstimator,
+  type OutcomeSink,
+  type Random,
+} from '@switchyard/core';
+import type { LoadedRoutingTable } from '../config/routing-table.loader';
+import type { RoutingIntrospection } from '../metrics/routing-introspection';
+
+/** The pieces of the router that decide *which* arm, built from the routing table's `policy:` and `budgets:`. */
+export interface RoutingPolicy {
+  selector: ArmSelector;
+  /** Learners fed every attempt outcome (the adaptive policy, the latency baseline). */
+  outcomeSinks: OutcomeSink[];
+  eligibilityRules: EligibilityRule[];
+  latency?: LatencyEstimator;
+  budget?: BudgetGuard;
+  introspection: RoutingIntrospection;
+  /** The adaptive policy, when selected: replicas feed it each other's outcomes. */
+  thompson?: ThompsonSelector;
+}
+
+export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, random: Random, budgetStore: BudgetStore = new InMemoryBudgetStore()): RoutingPolicy {
+  const budget = table.budgets ? new BudgetGuard({ store: budgetStore, clock, caps: table.budgets }) : undefined;
+  const introspection: RoutingIntrospection = budget ? { budgetHeadroom: (tenant) => budget.headroom(tenant) } : {};
+  const rules: EligibilityRule[] = [...DEFAULT_RULES];
+  const { policy } = table;
+  switch (policy.selector) {
+    case 'thompson': {
+      const thompson = new ThompsonSelector({
+        clock,
+        random,
+        arms: table.arms,
+        discount: policy.discount,
+        explorationRate: policy.explorationRate,
+        stalenessDecayPerMinute: policy.stalenessDecayPerMinute,
+        classWarmStartCap: policy.classWarmStartCap,
+        objectives: policy.objectives,
+        armPriors: table.armPriors,
+        // The pacer: cost weighs more as a tenant's spend nears a cap, before anything is refused.
+        costWeight: budget ? (tenant) => budget.costWeight(tenant) : undefined,
+      });
+      rules.push(thompson.maxCostRule());
+      introspection.policySnapshot = () => thompson.snapshot();
+      return { selector: thompson, outcomeSinks: [thompson], eligibilityRules: rules, latency: thompson, budget, introspection, thompson };
+    }
+    case 'latency-cooldown': {
+      const latency = new LatencySelector({ clock });
+      return { selector: latency, outcomeSinks: [latency], eligibilityRules: rules, budget, introspection };
+    }
+    case 'round-robin':
+      return { selector: new RoundRobinSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+    case 'random':
+      return { selector: new RandomSelector(random), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+    case 'static-chain':
+      return { selector: new OrderedSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+  }
+}
