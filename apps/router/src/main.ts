@@ -33,18 +33,27 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Router');
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL) });
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS], env.KAFKA_TOPIC_PARTITIONS));
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES], env.KAFKA_TOPIC_PARTITIONS));
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
+  await retryStartup('connecting to the state store', () => runtime.state.ready(5_000));
   await runtime.output.connect();
   if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
     await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS));
   }
+  await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start());
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
+
+  // Other replicas spend from a shared store: pull their usage so eligibility and pacing see it.
+  const budget = runtime.policy.budget;
+  const budgetRefresh = setInterval(() => {
+    if (budget && runtime.state.backend === 'redis') void budget.refresh(budget.recentTenants()).catch(() => undefined);
+  }, 1_000);
+  budgetRefresh.unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -52,7 +61,10 @@ async function bootstrap(): Promise<void> {
     stopping = true;
     logger.log(`${signal}: draining`);
     await runtime.transport.close();
+    await runtime.outcomes?.close();
     await runtime.output.close();
+    clearInterval(budgetRefresh);
+    await runtime.state.close();
     await app.close();
     // After the drain, so the spans of the last answered requests are exported too.
     await telemetry.shutdown();

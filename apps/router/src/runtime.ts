@@ -1,4 +1,5 @@
-import { BreakerRegistry, InMemoryIdempotencyStore, Router, RouterEventBus } from '@switchyard/core';
+import { Logger } from '@nestjs/common';
+import { BreakerRegistry, Router, RouterEventBus } from '@switchyard/core';
 import { SdkProviderRegistry } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
@@ -11,6 +12,10 @@ import { SystemClock, SystemRandom } from './system/system-clock';
 import { createRouterTracing } from './telemetry/create-router-tracing';
 import type { RoutingIntrospection } from './metrics/routing-introspection';
 import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-policy';
+import { createStateStores, type StateStores } from './state/create-state-stores';
+import { OutcomeBroadcast } from './learning/outcome-broadcast';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 
 /**
  * The composition root: every long-lived object of the router, built once from validated config.
@@ -23,7 +28,9 @@ export class RouterRuntime {
   readonly tracing: RouterTracing;
   readonly kafka: Kafka;
   readonly output: KafkaOutput;
-  readonly idempotency: InMemoryIdempotencyStore;
+  /** Budget and idempotency stores: in memory (one instance) or Redis (STATE_BACKEND=redis). */
+  readonly state: StateStores;
+  readonly idempotency: StateStores['idempotency'];
   /** One circuit breaker per arm (shared with the router); /health/routing reads `snapshot()`. */
   readonly breakers: BreakerRegistry;
   /**
@@ -36,6 +43,10 @@ export class RouterRuntime {
   readonly router: Router;
   readonly processor: RequestProcessor;
   readonly transport: KafkaRequestTransport;
+  /** Shared learning across replicas (OUTCOMES_BROADCAST). */
+  readonly outcomes?: OutcomeBroadcast;
+  /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
+  readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
   constructor(
     readonly env: Readonly<RouterEnv>,
@@ -45,10 +56,11 @@ export class RouterRuntime {
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka);
-    this.idempotency = new InMemoryIdempotencyStore(this.clock, { ttlMs: env.IDEMPOTENCY_TTL_MS, maxEntries: env.IDEMPOTENCY_MAX_ENTRIES });
+    this.state = createStateStores(env, { clock: this.clock, logger: new Logger('State') });
+    this.idempotency = this.state.idempotency;
     this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
     const random = new SystemRandom();
-    this.policy = createRoutingPolicy(table, this.clock, random);
+    this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
     this.introspection = this.policy.introspection;
     this.router = new Router({
       arms: table.arms,
@@ -80,6 +92,14 @@ export class RouterRuntime {
       { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: env.ROUTER_MAX_CONTENT_CHARS },
       this.tracing,
     );
+    if (env.OUTCOMES_BROADCAST) {
+      this.outcomes = new OutcomeBroadcast(this.kafka, (r) => this.output.publish(r), this.policy.outcomeSinks, this.breakers, {
+        topic: env.TOPIC_OUTCOMES,
+        replica: this.replica,
+        replayMs: env.OUTCOMES_REPLAY_MS,
+      });
+      this.events.subscribe(this.outcomes.listener);
+    }
     this.transport = new KafkaRequestTransport(this.kafka, {
       topic: env.TOPIC_REQUESTS,
       groupId: env.KAFKA_GROUP_ID,

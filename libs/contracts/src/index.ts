@@ -6,3 +6,4 @@ export * from './dlq.schema';
 export * from './decode-request';
 export * from './routing-table.schema';
 export * from './escalation.schema';
+export * from './outcome.schema';

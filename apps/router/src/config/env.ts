@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from '@switchyard/contracts';
+import { stateEnvShape } from '../state/create-state-stores';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const bool = (fallback: boolean) =>
@@ -27,6 +28,8 @@ export const envSchema = z.object({
   KAFKA_MAX_BYTES_PER_PARTITION: int(262_144, 1_024),
   KAFKA_CREATE_TOPICS: bool(true),
   KAFKA_TOPIC_PARTITIONS: int(6, 1),
+  OUTCOMES_BROADCAST: bool(true),
+  OUTCOMES_REPLAY_MS: int(600_000, 0),
   ROUTER_MAX_IN_FLIGHT: int(256, 1),
   ROUTER_PARTITION_WINDOW: int(0, 0),
   ROUTER_PARTITIONS_CONCURRENCY: int(32, 1),
@@ -37,8 +40,7 @@ export const envSchema = z.object({
   ROUTER_MAX_MESSAGES: int(256, 1),
   ROUTER_MAX_CONTENT_CHARS: int(400_000, 1),
   ROUTING_TABLE: z.string().min(1).default('config/routing.yaml'),
-  IDEMPOTENCY_TTL_MS: int(86_400_000, 1_000),
-  IDEMPOTENCY_MAX_ENTRIES: int(200_000, 100),
+  ...stateEnvShape,
   IDEMPOTENCY_WARM_FROM_RESPONSES: bool(true),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: int(8080, 0),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { InMemoryIdempotencyStore } from '@switchyard/core';
+import type { StoredAnswer } from '@switchyard/core';
 import { headersToStrings } from '../kafka/inbound-message';
 
 /**
@@ -9,7 +9,7 @@ import { headersToStrings } from '../kafka/inbound-message';
  * offsets were not yet committed are redelivered; this is what lets them be answered again from
  * the log instead of calling a provider (and charging) twice. Kafka is the durable store here.
  */
-export async function warmFromResponses(kafka: Kafka, topic: string, store: InMemoryIdempotencyStore, ttlMs: number): Promise<number> {
+export async function warmFromResponses(kafka: Kafka, topic: string, store: { putAt(answer: StoredAnswer, at: number): void }, ttlMs: number): Promise<number> {
   const logger = new Logger('IdempotencyWarmup');
   const admin = kafka.admin();
   await admin.connect();

@@ -70,6 +70,9 @@ export class BudgetGuard {
     const lines = this.linesFor(request.tenant);
     if (lines.length === 0) return { ok: true, amountUsd, tenant: request.tenant };
     const result = await this.options.store.reserve(amountUsd, lines);
+    // A store that cannot answer refuses (fail-closed) without telling us real usage: keep the
+    // last known view instead of marking every cap as spent.
+    if (!result.ok && result.unavailable) return { ok: false, reason: `${BUDGET_EXCLUSION_PREFIX} ${result.reason ?? 'budget store unavailable'}` };
     this.remember(result.lines);
     if (result.ok) return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
     const line = lines[result.blockedBy];
@@ -83,6 +86,11 @@ export class BudgetGuard {
 
   async release(reservation: BudgetReservation): Promise<void> {
     if (reservation.reservationId) this.remember(await this.options.store.release(reservation.reservationId));
+  }
+
+  /** Tenants this guard has checked recently (for periodic `refresh` when replicas share a store). */
+  recentTenants(): string[] {
+    return [...this.lineCache.keys()];
   }
 
   /** Pulls current usage for these tenants (and the global caps) from the store. */

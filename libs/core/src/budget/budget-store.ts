@@ -14,7 +14,16 @@ export interface LineUsage extends BudgetLine {
 
 export type ReserveResult =
   | { ok: true; reservationId: string; /** Least headroom left across the lines, after this reservation. */ remainingUsd: number; lines: LineUsage[] }
-  | { ok: false; /** Index in `lines` of the first cap that could not take the amount. */ blockedBy: number; remainingUsd: number; lines: LineUsage[] };
+  | {
+      ok: false;
+      /** Index in `lines` of the first cap that could not take the amount. */
+      blockedBy: number;
+      remainingUsd: number;
+      lines: LineUsage[];
+      /** Set when the store itself could not answer (fail-closed): nothing is known about usage. */
+      unavailable?: boolean;
+      reason?: string;
+    };
 
 /**
  * Spend accounting shared by every replica (DESIGN.md "State"). `reserve` is atomic and

@@ -38,5 +38,6 @@ export interface AttemptOutcome {
 
 /** Receives every attempt outcome, e.g. posteriors, breakers, quantile sketches. */
 export interface OutcomeSink {
-  record(outcome: AttemptOutcome, requestClass: string): void;
+  /** `outcomeId` (request id : attempt) lets a sink ignore an outcome it has already learnt from. */
+  record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void;
 }

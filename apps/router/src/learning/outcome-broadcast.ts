@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import { outcomeRecordSchema, type OutcomeRecord } from '@switchyard/contracts';
+import { isErrorKind, type AttemptOutcome, type BreakerRegistry, type OutcomeSink, type RouterEvent } from '@switchyard/core';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { OutboundRecord } from '../kafka/batching-publisher';
+
+export interface OutcomeBroadcastOptions {
+  topic: string;
+  /** This process; records it published itself are not learnt twice. */
+  replica: string;
+  /** On start, outcomes this recent are replayed to warm the policy up. */
+  replayMs: number;
+}
+
+/**
+ * Shared learning across replicas: every attempt outcome this replica sees is published to
+ * `switchyard.outcomes`, and every other replica's outcomes are fed to this replica's learners
+ * (the adaptive policy, breakers), so all replicas learn from all traffic. Each replica reads the
+ * topic in a consumer group of its own; on start it replays the recent window.
+ */
+export class OutcomeBroadcast {
+  private readonly logger = new Logger('OutcomeBroadcast');
+  private readonly classes = new Map<string, string>();
+  private consumer: Consumer | undefined;
+  received = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly publish: (record: OutboundRecord) => Promise<void>,
+    private readonly learners: readonly OutcomeSink[],
+    private readonly breakers: BreakerRegistry,
+    private readonly options: OutcomeBroadcastOptions,
+  ) {}
+
+  /** RouterEventBus listener: publishes each finished attempt (fire and forget; learning is best effort). */
+  readonly listener = (event: RouterEvent): void => {
+    if (event.type === 'request.started') this.classes.set(event.requestId, event.requestClass);
+    else if (event.type === 'request.finished') this.classes.delete(event.requestId);
+    else if (event.type === 'attempt.finished' && event.outcome.kind !== 'cancelled' && event.outcome.kind !== 'budget_exceeded') {
+      const record: OutcomeRecord = {
+        schemaVersion: 1,
+        replica: this.options.replica,
+        requestId: event.requestId,
+        requestClass: this.classes.get(event.requestId) ?? 'default',
+        outcome: withoutMessage(event.outcome),
+      };
+      this.publish({ topic: this.options.topic, key: event.outcome.arm, value: Buffer.from(JSON.stringify(record)), headers: { 'content-type': 'application/json' } }).catch(
+        (err: Error) => this.logger.warn(`outcome not broadcast: ${err.message}`),
+      );
+    }
+  };
+
+  async start(): Promise<void> {
+    const { topic, replica, replayMs } = this.options;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let starts: Array<{ partition: number; offset: string }> = [];
+    try {
+      if ((await admin.listTopics()).includes(topic)) starts = await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - replayMs);
+    } finally {
+      await admin.disconnect();
+    }
+    const consumer = this.kafka.consumer({ groupId: `switchyard-outcomes-${replica}`, allowAutoTopicCreation: true });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const s of starts) if (Number(s.offset) >= 0) consumer.seek({ topic, partition: s.partition, offset: s.offset });
+    });
+    // No commits: a replica's group lives as long as the process; the replay window does the rest.
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (!message.value) return;
+        const parsed = outcomeRecordSchema.safeParse(safeJson(message.value));
+        if (!parsed.success || parsed.data.replica === replica || !isErrorKind(parsed.data.outcome.kind) && parsed.data.outcome.kind !== 'ok') return;
+        const { outcome, requestClass, requestId } = parsed.data;
+        const attempt = outcome as AttemptOutcome;
+        this.received++;
+        for (const learner of this.learners) learner.record(attempt, requestClass, `${requestId}:${outcome.attempt}`);
+        this.breakers.record(attempt);
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+/** Provider messages stay on this replica (they can be long); the kind says what happened. */
+function withoutMessage(outcome: AttemptOutcome): OutcomeRecord['outcome'] {
+  const { message: _message, ...rest } = outcome;
+  return rest;
+}
+
+function safeJson(value: Buffer): unknown {
+  try {
+    return JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
