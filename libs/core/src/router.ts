@@ -13,6 +13,7 @@ import { raceHedged, type HedgeLeg } from './resilience/hedger';
 import type { LatencyEstimator } from './stats/latency-estimator';
 import { resolveResilience, type ResilienceConfig, type ResilienceOverrides } from './resilience/resilience-config';
 import { RetryBudget } from './resilience/retry-budget';
+import { ArmRateLimiter } from './resilience/rate-limiter';
 import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
 import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
@@ -94,6 +95,8 @@ export class Router {
   private readonly fallbacks: FallbackPlanner;
   private readonly stickiness: ConversationStickiness;
   private readonly budgetRule?: EligibilityRule;
+  /** Client-side RPM/TPM buckets from the arms' `rateLimit` (inactive when no arm has one). */
+  private readonly rateLimits: ArmRateLimiter;
 
   constructor(private readonly options: RouterOptions) {
     const { clock } = options;
@@ -107,6 +110,7 @@ export class Router {
     this.fallbacks = new FallbackPlanner(this.config.fallback);
     this.stickiness = options.stickiness ?? new ConversationStickiness(clock, this.config.stickiness);
     this.budgetRule = options.budget?.eligibilityRule();
+    this.rateLimits = new ArmRateLimiter(clock, options.arms);
   }
 
   get arms(): readonly ArmConfig[] {
@@ -163,6 +167,7 @@ export class Router {
   private eligibility(run: Run, arms: readonly ArmConfig[], tried: readonly string[]): Eligibility {
     const rules = [...this.rules, this.breakers.eligibilityRule, run.constraints.rule];
     if (this.budgetRule) rules.push(this.budgetRule);
+    if (this.rateLimits.active) rules.push(this.rateLimits.eligibilityRule);
     const ctx = { request: run.request, promptTokens: run.promptTokens, tried: new Set(tried), now: this.options.clock.now() };
     return checkEligibility(arms, ctx, rules);
   }
@@ -249,6 +254,8 @@ export class Router {
       return { outcome };
     }
     if (reservation) this.emit({ type: 'budget.reserved', requestId: request.id, at: clock.now(), arm: arm.id, amountUsd: reservation.amountUsd });
+    const maxTokens = opts.maxTokens ?? request.params.maxTokens;
+    const estimatedTokens = this.rateLimits.acquire(arm, run.promptTokens, maxTokens);
     const permit = this.breakers.acquire(arm.id);
     this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
     const result = await runAttempt({
@@ -258,7 +265,7 @@ export class Router {
         requestId: request.id,
         attempt,
         messages: opts.messages ?? run.messages,
-        maxTokens: opts.maxTokens ?? request.params.maxTokens,
+        maxTokens,
         temperature: request.params.temperature,
         stop: request.params.stop,
       },
@@ -268,6 +275,7 @@ export class Router {
       role,
     });
     const { outcome } = result;
+    if (estimatedTokens) this.rateLimits.settle(arm.id, estimatedTokens, outcome.usage.inputTokens + outcome.usage.outputTokens);
     if (reservation) {
       // Settle whatever the call cost (a length-cut answer still costs); release when it cost nothing.
       if (outcome.costUsd > 0) await this.options.budget!.settle(reservation, outcome.costUsd);

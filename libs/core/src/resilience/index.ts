@@ -1,3 +1,4 @@
+export * from './rate-limiter';
 export * from './backoff';
 export * from './breaker-registry';
 export * from './circuit-breaker';
