@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState, RouteResult, RouterEvent } from '@switchyard/core';
+import { errorKinds, type BreakerState, type RouteResult, type RouterEvent } from '@switchyard/core';
 import type { ConsumerLagProbe } from './consumer-lag';
 import { tenantOfLine, type RoutingIntrospection } from './routing-introspection';
 import { SelectionWindow } from './selection-window';
@@ -14,23 +14,7 @@ export const REQUEST_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Error kinds as metric label values; anything else is reported as `other` (bounded cardinality). */
-const KINDS = new Set([
-  'rate_limited',
-  'server_error',
-  'timeout_connect',
-  'timeout_read',
-  'network',
-  'auth',
-  'bad_request',
-  'context_overflow',
-  'content_policy',
-  'partial',
-  'budget_exceeded',
-  'circuit_open',
-  'deadline_exceeded',
-  'no_eligible_arm',
-  'cancelled',
-]);
+const KINDS = new Set<string>([...errorKinds, 'cancelled']);
 
 /** A free-text reason from the core ("server_error", "context_overflow on a 8000-token window…") as a bounded label. */
 export function reasonLabel(reason: string): string {
