@@ -87,6 +87,9 @@ export class RequestProcessor {
         };
         // Stored before publishing: if the process dies in between, the redelivery is answered
         // from the store (or the response log) instead of calling a provider again.
+        // A shared store may already hold another replica's answer for this id (both routed it
+        // around a rebalance): publish that one, so duplicates stay byte-identical.
+        if (hasPutFirst(this.store)) return await this.store.putFirst(answer);
         await this.store.put(answer);
         return answer;
       } finally {
@@ -141,4 +144,13 @@ export class RequestProcessor {
       }
     }
   }
+}
+
+/** An IdempotencyStore shared by replicas where the first stored answer for an id wins. */
+interface FirstWriterWins {
+  putFirst(answer: StoredAnswer): Promise<StoredAnswer>;
+}
+
+function hasPutFirst(store: IdempotencyStore): store is IdempotencyStore & FirstWriterWins {
+  return typeof (store as Partial<FirstWriterWins>).putFirst === 'function';
 }

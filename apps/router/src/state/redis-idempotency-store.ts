@@ -60,12 +60,29 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async put(answer: StoredAnswer): Promise<void> {
-    await this.local?.put(answer);
+    await this.putFirst(answer);
+  }
+
+  /**
+   * Stores `answer` unless another replica already stored one for this id (SET NX), and returns
+   * the answer that is stored now: the first writer wins. Two replicas can route the same id at
+   * once after a rebalance (the old owner still finishing it, the new owner redelivered it); both
+   * then publish the winner's bytes, so duplicates on the response topic stay byte-identical.
+   */
+  async putFirst(answer: StoredAnswer): Promise<StoredAnswer> {
+    let winner = answer;
     try {
-      await this.redis.set(this.key(answer.requestId), encode(answer), 'PX', this.options.ttlMs);
+      const key = this.key(answer.requestId);
+      const set = await this.redis.set(key, encode(answer), 'PX', this.options.ttlMs, 'NX');
+      if (set === null) {
+        const raw = await this.redis.get(key);
+        if (raw !== null) winner = decode(raw);
+      }
     } catch (err) {
       this.options.logger?.warn(`idempotency answer for ${answer.requestId} kept on this replica only: redis unavailable (${describeCause(err)})`);
     }
+    await this.local?.put(winner);
+    return winner;
   }
 
   /**
