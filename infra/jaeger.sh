@@ -27,8 +27,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+SERVICE=jaeger
+PROCESS_PATTERN=jaeger
+# shellcheck source=infra/lib.sh
+source "$ROOT/infra/lib.sh"
 
 # v2.13.0 == v1.76.0 (commit 63b27e18, 2025-12-03).
 JAEGER_COMMIT=63b27e1810a710ac54dc4522da0538e540bdc545
@@ -51,23 +53,6 @@ BIN="${JAEGER_BIN:-$CACHE_DIR/jaeger}"
 PID_FILE="$JAEGER_RUN_DIR/jaeger.pid"
 LOG_FILE="$JAEGER_RUN_DIR/jaeger.log"
 QUERY_URL="http://$JAEGER_HOST:$JAEGER_QUERY_PORT"
-
-log() { printf '%s\n' "$*" >&2; }
-now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "${t:0:-3}"; }
-since() { local ms=$(($(now_ms) - $1)); printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)); }
-die() { log "jaeger: error: $*"; exit 1; }
-
-port_open() { (exec 3<>"/dev/tcp/$JAEGER_HOST/$1") 2>/dev/null; }
-
-pid_alive() { # pid_alive PID -> 0 if PID is a live (non-zombie) jaeger process
-  local pid="$1" state
-  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
-  state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
-  [[ "$state" != Z && "$state" != X ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'jaeger'
-}
-
-read_pid() { [[ -f "$PID_FILE" ]] && cat "$PID_FILE" 2>/dev/null || true; }
 
 answers() { curl -fsS --max-time 2 "$QUERY_URL/api/services" >/dev/null 2>&1; }
 
@@ -154,25 +139,9 @@ start() {
   log "jaeger: ready, query API $QUERY_URL, OTLP http://$JAEGER_HOST:$JAEGER_OTLP_HTTP_PORT, in $(since "$t0") s"
 }
 
-stop() {
-  local pid i t0
-  pid="$(read_pid)"
-  if ! pid_alive "$pid"; then
-    rm -f "$PID_FILE"
-    log "jaeger: not running (${JAEGER_RUN_DIR#"$ROOT"/})"
-    return 0
-  fi
-  t0="$(now_ms)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 75; i++)); do pid_alive "$pid" || break; sleep 0.2; done
-  if pid_alive "$pid"; then
-    log "jaeger: pid $pid still alive after 15 s; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-  log "jaeger: stopped (pid $pid) in $(since "$t0") s"
-}
+port_open() { tcp_open "$JAEGER_HOST" "$1"; }
+
+stop() { stop_service 15 "$JAEGER_RUN_DIR"; }
 
 status() {
   local pid

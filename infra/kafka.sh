@@ -23,10 +23,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-abspath() { # abspath PATH -> absolute path (relative paths are taken from the current directory)
-  case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac
-}
+SERVICE=kafka
+PROCESS_PATTERN='kafka\.Kafka'
+# shellcheck source=infra/lib.sh
+source "$ROOT/infra/lib.sh"
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 KAFKA_HOST=127.0.0.1
@@ -48,25 +48,6 @@ LOG_FILE="$KAFKA_RUN_DIR/kafka.log"
 PROPS="$KAFKA_RUN_DIR/server.properties"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 if [[ -x "$ROOT/node_modules/.bin/node" ]]; then NODE="$ROOT/node_modules/.bin/node"; else NODE=node; fi
-
-log() { printf '%s\n' "$*" >&2; }
-now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "${t:0:-3}"; }
-since() { local ms=$(($(now_ms) - $1)); printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)); } # seconds, 1 decimal
-die() { log "kafka: error: $*"; exit 1; }
-
-port_open() { # port_open PORT -> 0 if something accepts TCP connections on 127.0.0.1:PORT
-  (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null
-}
-
-pid_alive() { # pid_alive PID -> 0 if PID is a live (non-zombie) Kafka broker process
-  local pid="$1" state
-  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
-  state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
-  [[ "$state" != Z && "$state" != X ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
-}
-
-read_pid() { [[ -f "$PID_FILE" ]] && cat "$PID_FILE" 2>/dev/null || true; }
 
 fetch() {
   if [[ -f "$CACHE_DIR/.complete" ]]; then
@@ -203,29 +184,9 @@ start() {
   log "kafka: ready on $KAFKA_HOST:$KAFKA_PORT ($KAFKA_VERSION) in $(since "$t0") s"
 }
 
-stop() {
-  local pid
-  pid="$(read_pid)"
-  if ! pid_alive "$pid"; then
-    rm -f "$PID_FILE"
-    log "kafka: not running (${KAFKA_RUN_DIR#"$ROOT"/})"
-    return 0
-  fi
-  local i t0
-  t0="$(now_ms)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    pid_alive "$pid" || break
-    sleep 0.2
-  done
-  if pid_alive "$pid"; then
-    log "kafka: pid $pid still alive after 30 s; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-  log "kafka: stopped (pid $pid) in $(since "$t0") s"
-}
+port_open() { tcp_open "$KAFKA_HOST" "$1"; }
+
+stop() { stop_service 30 "$KAFKA_RUN_DIR"; }
 
 status() {
   local pid

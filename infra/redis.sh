@@ -19,10 +19,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-abspath() { # abspath PATH -> absolute path (relative paths are taken from the current directory)
-  case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac
-}
+SERVICE=redis
+PROCESS_PATTERN=redis-server
+# shellcheck source=infra/lib.sh
+source "$ROOT/infra/lib.sh"
 
 REDIS_HOST=127.0.0.1
 REDIS_PORT="${REDIS_PORT:-6379}"
@@ -38,18 +38,6 @@ LOG_FILE="$REDIS_RUN_DIR/redis.log"
 CONF="$REDIS_RUN_DIR/redis.conf"
 DATA_DIR="$REDIS_RUN_DIR/data"
 
-log() { printf '%s\n' "$*" >&2; }
-now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "${t:0:-3}"; }
-since() { local ms=$(($(now_ms) - $1)); printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)); } # seconds, 1 decimal
-die() { log "redis: error: $*"; exit 1; }
-rel() { printf '%s\n' "${1#"$ROOT"/}"; }
-
-[[ "$REDIS_PORT" =~ ^[0-9]+$ ]] || die "REDIS_PORT must be a number, got '$REDIS_PORT'"
-
-port_open() { # port_open PORT -> 0 if something accepts TCP connections on 127.0.0.1:PORT
-  (exec 3<>"/dev/tcp/$REDIS_HOST/$1") 2>/dev/null
-}
-
 ping() { # ping -> 0 if the server on REDIS_PORT answers +PONG (no redis-cli needed: RESP over /dev/tcp)
   local reply
   reply="$(
@@ -61,16 +49,6 @@ ping() { # ping -> 0 if the server on REDIS_PORT answers +PONG (no redis-cli nee
   )" || return 1
   [[ "${reply%$'\r'}" == "+PONG" ]]
 }
-
-pid_alive() { # pid_alive PID -> 0 if PID is a live (non-zombie) redis-server process
-  local pid="$1" state
-  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
-  state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
-  [[ "$state" != Z && "$state" != X ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'redis-server'
-}
-
-read_pid() { [[ -f "$PID_FILE" ]] && cat "$PID_FILE" 2>/dev/null || true; }
 
 fetch() {
   if command -v "$REDIS_SERVER" >/dev/null; then
@@ -163,30 +141,9 @@ start() {
   log "redis: ready on $REDIS_HOST:$REDIS_PORT in $(since "$t0") s"
 }
 
-stop() {
-  local pid
-  pid="$(read_pid)"
-  if ! pid_alive "$pid"; then
-    rm -f "$PID_FILE"
-    log "redis: not running ($(rel "$REDIS_RUN_DIR"))"
-    return 0
-  fi
-  local i t0
-  t0="$(now_ms)"
-  # SIGTERM: redis-server shuts down cleanly (and saves only when persistence is configured).
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    pid_alive "$pid" || break
-    sleep 0.1
-  done
-  if pid_alive "$pid"; then
-    log "redis: pid $pid still alive after 10 s; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-  log "redis: stopped (pid $pid) in $(since "$t0") s"
-}
+port_open() { tcp_open "$REDIS_HOST" "$1"; }
+
+stop() { stop_service 10 "$REDIS_RUN_DIR"; }
 
 status() {
   local pid
