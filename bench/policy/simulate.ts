@@ -1,0 +1,347 @@
+// One policy on one seed of a scenario: the real libs/core Router (resilience, breakers, retry
+// budget, BudgetGuard) over a simulated provider, on a discrete-event virtual clock.
+import {
+  BudgetGuard,
+  InMemoryBudgetStore,
+  LatencySelector,
+  OracleSelector,
+  OrderedSelector,
+  ProviderError,
+  RoundRobinSelector,
+  Router,
+  SeededRandom,
+  ThompsonSelector,
+  costUsd,
+  windowId,
+  type ArmConfig,
+  type ArmSelector,
+  type AttemptOutcome,
+  type ChatMessage,
+  type OracleTruth,
+  type OutcomeSink,
+  type Provider,
+  type ProviderCall,
+  type ProviderRegistry,
+  type ProviderReply,
+  type ResilienceOverrides,
+  type RouteRequest,
+  type ThompsonOptions,
+} from '@switchyard/core';
+import { EventClock } from './event-clock';
+import type { Scenario } from './scenario';
+import { armStateAt, mix, normal, sigmaOf, T0, type World } from './world';
+
+export const POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'oracle'] as const;
+export type PolicyName = (typeof POLICIES)[number];
+
+/** Marker the router's content-policy rewrite puts in front of the prompt (the provider sees it). */
+export const SANITIZED = '[switchyard: prompt sanitized]';
+
+/** The "same resilience" of every multi-arm policy: core defaults plus a prompt rewrite for content blocks. */
+export const BENCH_RESILIENCE: ResilienceOverrides = {
+  fallback: { contentPolicy: { enabled: false, rewrite: (messages) => [{ role: 'system', content: SANITIZED }, ...messages] } },
+};
+
+/**
+ * simple-retry: the first arm only, retries per the default per-kind rules (Retry-After honoured up
+ * to 30 s), no breaker, no shared 429 cooldown (each request waits out its own Retry-After), no
+ * retry budget, no fallback.
+ */
+export const SIMPLE_RETRY_RESILIENCE: ResilienceOverrides = {
+  breaker: { consecutiveFailures: Number.MAX_SAFE_INTEGER, minimumCalls: Number.MAX_SAFE_INTEGER, maxCooldownMs: 0 },
+  retryBudget: { ratio: 1e9, minRetries: 1e9 },
+};
+
+/** What one request came to, for metrics and plots. */
+export interface RequestRecord {
+  index: number;
+  at: number;
+  ok: boolean;
+  /** ok, acceptable and within the class SLO. */
+  success: boolean;
+  latencyMs: number;
+  costUsd: number;
+  firstArm: number;
+  servedArm: number;
+  utility: number;
+  failure?: string;
+}
+
+export interface RunResult {
+  policy: PolicyName;
+  seed: number;
+  records: RequestRecord[];
+  /** Spend per budget window id (USD), as providers charged it. */
+  spendByWindow: Map<string, number>;
+  budgetOvershootPct: number;
+  wallMs: number;
+}
+
+const messageCache = new Map<number, ChatMessage[]>();
+/** A prompt whose estimatePromptTokens is ≈ `tokens` (4 characters per token). */
+function promptOf(tokens: number): ChatMessage[] {
+  const bucket = Math.max(0, tokens - 7);
+  let m = messageCache.get(bucket);
+  if (!m) {
+    m = [{ role: 'user', content: 'x'.repeat(bucket * 4) }];
+    messageCache.set(bucket, m);
+  }
+  return m;
+}
+
+export function armConfigs(scenario: Scenario): ArmConfig[] {
+  return scenario.arms.map((a) => ({
+    id: a.id,
+    provider: a.provider,
+    providerKind: 'openai-compatible',
+    model: a.model ?? a.id,
+    pricing: { inputPer1M: a.price.inputPer1M, outputPer1M: a.price.outputPer1M },
+    contextWindow: a.contextWindow,
+    maxOutputTokens: a.maxOutputTokens,
+    classes: [],
+    policyGroup: a.policyGroup,
+    timeouts: { connectMs: 1_000, totalMs: a.timeoutMs },
+  }));
+}
+
+/** Mean expected cost over the arms (initial prices) for the class's median request: utility's refCost. */
+export function refCosts(scenario: Scenario): number[] {
+  const arms = armConfigs(scenario);
+  return scenario.workload.classes.map((c) => arms.reduce((s, a) => s + costUsd(a, { inputTokens: c.inputTokens.median, outputTokens: Math.min(c.outputTokens.median, c.maxTokens ?? Infinity) }), 0) / arms.length);
+}
+
+/**
+ * The scenario's arms as providers: each call draws its outcome from the arm's true state at call
+ * time and from random numbers keyed by (seed, request, arm, n-th call of that request on that
+ * arm), identical across policies. Latency is slept on the virtual clock.
+ */
+export class SimProviders implements ProviderRegistry {
+  private readonly buckets: Array<{ tokens: number; last: number; rps: number }>;
+  private readonly callsOnArm = new Map<number, number[]>();
+  private readonly providers: Provider[];
+  private readonly indexOf: Map<string, number>;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly world: World,
+    private readonly clock: EventClock,
+    arms: readonly ArmConfig[],
+  ) {
+    this.indexOf = new Map(arms.map((a, i) => [a.id, i]));
+    this.buckets = scenario.arms.map(() => ({ tokens: NaN, last: 0, rps: 0 }));
+    this.providers = arms.map((_, i) => ({ call: (call: ProviderCall) => this.call(i, call) }));
+  }
+
+  providerFor(arm: ArmConfig): Provider {
+    return this.providers[this.indexOf.get(arm.id)!];
+  }
+
+  forget(requestIndex: number): void {
+    this.callsOnArm.delete(requestIndex);
+  }
+
+  /** Tokens left in the arm's bucket now (Infinity without a limit). */
+  tokensAvailable(i: number): number {
+    const t = this.clock.now() - T0;
+    const limit = armStateAt(this.scenario.arms[i], this.world.timelines[i], t).rateLimit;
+    if (!limit) return Infinity;
+    return this.refill(i, limit, t).tokens;
+  }
+
+  private refill(i: number, limit: { rps: number; burst: number }, t: number) {
+    const b = this.buckets[i];
+    if (Number.isNaN(b.tokens) || b.rps !== limit.rps) {
+      if (Number.isNaN(b.tokens)) b.tokens = limit.burst;
+      b.rps = limit.rps;
+    } else {
+      b.tokens = Math.min(limit.burst, b.tokens + ((t - b.last) * limit.rps) / 1000);
+    }
+    b.tokens = Math.min(b.tokens, limit.burst);
+    b.last = t;
+    return b;
+  }
+
+  private async call(i: number, call: ProviderCall): Promise<ProviderReply> {
+    const arm = this.scenario.arms[i];
+    const t = this.clock.now() - T0;
+    const state = armStateAt(arm, this.world.timelines[i], t);
+    const index = Number(call.requestId);
+    const request = this.world.requests[index];
+    let counts = this.callsOnArm.get(index);
+    if (!counts) this.callsOnArm.set(index, (counts = new Array<number>(this.scenario.arms.length).fill(0)));
+    const r = new SeededRandom(mix(this.world.seed, index, i, counts[i]++));
+    const uFail = r.next();
+    const z = normal(r);
+    const fail = async (kind: 'server_error' | 'rate_limited' | 'content_policy', status: number, retryAfterMs?: number): Promise<never> => {
+      await this.clock.sleep(arm.errorLatencyMs, call.signal);
+      throw new ProviderError({ kind, status, message: `simulated ${status} from ${arm.id}`, retryAfterMs });
+    };
+    if (state.rateLimit) {
+      const b = this.refill(i, state.rateLimit, t);
+      if (b.tokens < 1) {
+        const retryAfterMs = state.rateLimit.retryAfterMs ?? Math.ceil(((1 - b.tokens) * 1000) / state.rateLimit.rps);
+        return fail('rate_limited', 429, retryAfterMs);
+      }
+      b.tokens -= 1;
+    }
+    if (state.down === 'timeout') {
+      // Hangs until the router's attempt timeout (or the deadline) aborts it.
+      await this.clock.sleep(Number.MAX_SAFE_INTEGER / 4, call.signal);
+    }
+    if (state.down === 'error') return fail('server_error', 503);
+    if (uFail < state.failureRate) return fail('server_error', 500);
+    const rewritten = call.messages[0]?.content === SANITIZED;
+    const blockRate = arm.contentPolicyRate * (rewritten ? arm.contentPolicyAfterRewrite : 1);
+    if (request.uPolicy < blockRate) return fail('content_policy', 400);
+    const latencyMs = arm.latency.medianMs * state.latencyMultiplier * Math.exp(sigmaOf(arm.latency.medianMs, arm.latency.p95Ms) * z);
+    await this.clock.sleep(Math.max(1, Math.round(latencyMs)), call.signal);
+    const outputTokens = Math.min(request.outputTokens, call.maxTokens ?? Infinity, arm.maxOutputTokens);
+    return { text: 'ok', finishReason: 'stop', usage: { inputTokens: request.inputTokens, outputTokens }, model: arm.model ?? arm.id };
+  }
+}
+
+/** The oracle's view: the arm's true expected behaviour now (mean request size across classes). */
+function oracleTruth(scenario: Scenario, world: World, clock: EventClock, providers: SimProviders, arms: readonly ArmConfig[]) {
+  const classes = scenario.workload.classes;
+  const w = classes.reduce((s, c) => s + c.weight, 0);
+  const inTok = classes.reduce((s, c) => s + (c.weight * c.inputTokens.median) / w, 0);
+  const outTok = classes.reduce((s, c) => s + (c.weight * Math.min(c.outputTokens.median, c.maxTokens ?? Infinity)) / w, 0);
+  const index = new Map(arms.map((a, i) => [a.id, i]));
+  return (arm: ArmConfig): OracleTruth => {
+    const i = index.get(arm.id)!;
+    const sa = scenario.arms[i];
+    const s = armStateAt(sa, world.timelines[i], clock.now() - T0);
+    const limited = providers.tokensAvailable(i) < 1;
+    const successRate = s.down ? 0 : (1 - s.failureRate) * (1 - sa.contentPolicyRate) * s.quality * (limited ? 0.05 : 1);
+    return {
+      successRate,
+      latencyMedianMs: sa.latency.medianMs * s.latencyMultiplier,
+      latencySigma: Math.max(1e-3, sigmaOf(sa.latency.medianMs, sa.latency.p95Ms)),
+      expectedCostUsd: costUsd(arm, { inputTokens: inTok, outputTokens: outTok }),
+    };
+  };
+}
+
+/** What-if knobs for the switchyard policy (ThompsonSelector options); defaults are the core's. */
+export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'discount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
+
+export async function runPolicy(scenario: Scenario, world: World, policy: PolicyName, thompsonOverrides: ThompsonOverrides = {}): Promise<RunResult> {
+  const wallStart = performance.now();
+  const clock = new EventClock(T0);
+  const arms = armConfigs(scenario);
+  const armIndex = new Map(arms.map((a, i) => [a.id, i]));
+  const providers = new SimProviders(scenario, world, clock, arms);
+  const policySeed = mix(world.seed, POLICIES.indexOf(policy), 0x5e1);
+  const budget = scenario.budget ? new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: scenario.budget }) : undefined;
+  const spendByWindow = new Map<string, number>();
+  const spendSink: OutcomeSink = {
+    record: (o: AttemptOutcome) => {
+      if (o.costUsd <= 0) return;
+      for (const w of ['minute', 'hour', 'day'] as const) {
+        const id = windowId(w, clock.now());
+        spendByWindow.set(id, (spendByWindow.get(id) ?? 0) + o.costUsd);
+      }
+    },
+  };
+  let selector: ArmSelector;
+  const sinks: OutcomeSink[] = [spendSink];
+  let resilience: ResilienceOverrides = BENCH_RESILIENCE;
+  let thompson: ThompsonSelector | undefined;
+  switch (policy) {
+    case 'switchyard':
+      thompson = new ThompsonSelector({ clock, random: new SeededRandom(policySeed), arms, costWeight: budget ? (t) => budget.costWeight(t) : undefined, ...thompsonOverrides });
+      selector = thompson;
+      sinks.push(thompson);
+      break;
+    case 'static-chain':
+      selector = new OrderedSelector();
+      break;
+    case 'simple-retry':
+      selector = new OrderedSelector();
+      resilience = SIMPLE_RETRY_RESILIENCE;
+      break;
+    case 'round-robin':
+      selector = new RoundRobinSelector();
+      break;
+    case 'latency-cooldown': {
+      const latency = new LatencySelector({ clock });
+      selector = latency;
+      sinks.push(latency);
+      break;
+    }
+    case 'oracle':
+      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, arms), clock);
+      break;
+  }
+  const router = new Router({
+    arms,
+    providers,
+    selector,
+    clock,
+    outcomeSinks: sinks,
+    resilience,
+    random: new SeededRandom(mix(policySeed, 0x7e7)),
+    budget,
+    latency: thompson,
+  });
+  // Price changes are published to the routing table (the router sees new prices at once).
+  world.timelines.forEach((tl, i) => {
+    for (const p of tl.prices) clock.schedule(T0 + p.at, () => (arms[i].pricing = { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M }));
+  });
+  const classes = scenario.workload.classes;
+  const refCost = refCosts(scenario);
+  const { costWeight: lc, latencyWeight: ll } = scenario.utility;
+  const records: RequestRecord[] = new Array(world.requests.length);
+  const first = arms[0].id;
+  for (const req of world.requests) {
+    clock.schedule(T0 + req.at, () => {
+      const c = classes[req.classIndex];
+      const request: RouteRequest = {
+        id: String(req.index),
+        tenant: c.tenant,
+        class: c.name,
+        messages: promptOf(req.inputTokens),
+        params: { maxTokens: c.maxTokens },
+        routing: {
+          objective: c.objective,
+          latencySloMs: c.sloMs,
+          deadlineMs: c.deadlineMs,
+          ...(policy === 'simple-retry' ? { models: [first], contentPolicyFallback: false } : c.contentPolicyFallback !== undefined ? { contentPolicyFallback: c.contentPolicyFallback } : {}),
+        },
+      };
+      void router.route(request).then((result) => {
+        providers.forget(req.index);
+        const ok = result.status === 'ok' && !result.degraded;
+        const servedArm = result.servedBy ? armIndex.get(result.servedBy.arm)! : -1;
+        const firstAttempt = result.attempts[0];
+        const quality = servedArm >= 0 ? armStateAt(scenario.arms[servedArm], world.timelines[servedArm], clock.now() - T0).quality : 0;
+        const success = ok && req.uQuality < quality && result.latencyMs <= c.sloMs;
+        const cost = result.usage.costUsd;
+        records[req.index] = {
+          index: req.index,
+          at: req.at,
+          ok,
+          success,
+          latencyMs: result.latencyMs,
+          costUsd: cost,
+          firstArm: firstAttempt ? armIndex.get(firstAttempt.arm)! : -1,
+          servedArm,
+          utility: (success ? 1 : 0) - (lc * cost) / refCost[req.classIndex] - (ll * result.latencyMs) / c.sloMs,
+          ...(ok ? {} : { failure: result.error?.kind ?? 'failed' }),
+        };
+      });
+    });
+  }
+  await clock.run();
+  const missing = records.length - records.filter(Boolean).length;
+  if (missing) throw new Error(`${policy} seed ${world.seed}: ${missing} requests never finished`);
+  let overshoot = 0;
+  const caps = scenario.budget?.global;
+  if (caps) {
+    for (const [id, spent] of spendByWindow) {
+      const cap = caps[id.slice(0, id.indexOf(':')) as 'minute' | 'hour' | 'day'];
+      if (cap !== undefined) overshoot = Math.max(overshoot, ((spent - cap) / cap) * 100);
+    }
+  }
+  return { policy, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart };
+}
