@@ -18,7 +18,7 @@ import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
 import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
 import { runAttempt, type AttemptResult } from './routing/attempt-runner';
-import { ALREADY_ATTEMPTED, checkEligibility, DEFAULT_RULES, type Eligibility, type EligibilityRule } from './routing/eligibility';
+import { ALREADY_ATTEMPTED, checkEligibility, DEFAULT_RULES, isRequestScopeExclusion, type Eligibility, type EligibilityRule } from './routing/eligibility';
 import type { RouteRequest } from './routing/route-request';
 import type { RouteFailure, RouteResult } from './routing/route-result';
 import { estimatePromptTokens } from './routing/token-estimate';
@@ -188,8 +188,11 @@ export class Router {
   }
 
   private nothingEligible(run: Run, excluded: readonly ExcludedArm[]): Next {
-    const allBreakers = excluded.length > 0 && excluded.every((e) => isBreakerExclusion(e.reason));
-    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : excludedByBudget(excluded) ? 'budget_exceeded' : 'no_eligible_arm';
+    // Arms the request itself ruled out (routing.models, class) say nothing about why the ones it
+    // allowed could not serve: judge the failure kind on the others.
+    const candidates = excluded.filter((e) => !isRequestScopeExclusion(e.reason));
+    const allBreakers = candidates.length > 0 && candidates.every((e) => isBreakerExclusion(e.reason));
+    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : excludedByBudget(candidates) ? 'budget_exceeded' : 'no_eligible_arm';
     return { kind: 'stop', failure, detail: describeExclusions(excluded) };
   }
 

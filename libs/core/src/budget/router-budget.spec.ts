@@ -81,3 +81,11 @@ describe('Router with budget caps', () => {
     );
   });
 });
+
+describe('failure kind when the request itself narrows the arms', () => {
+  it('reports budget_exceeded, not no_eligible_arm, when the one allowed arm no longer fits the cap', async () => {
+    const { router } = setup({ tenants: { acme: { day: 0.01 } } });
+    const result = await router.route({ ...request('r1'), routing: { objective: 'balanced', models: ['pricey'] } });
+    expect(result.error?.kind).toBe('budget_exceeded');
+  });
+});

@@ -13,14 +13,22 @@ export interface EligibilityContext {
 /** Returns why `arm` cannot serve this request now, or undefined when it can. */
 export type EligibilityRule = (arm: ArmConfig, ctx: EligibilityContext) => string | undefined;
 
+export const NOT_IN_REQUEST_MODELS = 'not in request routing.models';
+const CLASS_PREFIX = 'does not serve class';
+
 export const allowedByRequest: EligibilityRule = (arm, { request }) => {
   const allowed = request.routing.models;
   if (!allowed || allowed.includes(arm.id) || allowed.includes(arm.model)) return undefined;
-  return 'not in request routing.models';
+  return NOT_IN_REQUEST_MODELS;
 };
 
 export const suitsClass: EligibilityRule = (arm, { request }) =>
-  arm.classes.length === 0 || arm.classes.includes(request.class) ? undefined : `does not serve class "${request.class}"`;
+  arm.classes.length === 0 || arm.classes.includes(request.class) ? undefined : `${CLASS_PREFIX} "${request.class}"`;
+
+/** Exclusions that say the arm was never a candidate for this request (not that it is unhealthy). */
+export function isRequestScopeExclusion(reason: string): boolean {
+  return reason === NOT_IN_REQUEST_MODELS || reason.startsWith(CLASS_PREFIX);
+}
 
 export const fitsContextWindow: EligibilityRule = (arm, { request, promptTokens }) => {
   const output = Math.min(request.params.maxTokens ?? 0, arm.maxOutputTokens);
