@@ -1,5 +1,5 @@
 import { DiscountedBeta } from './discounted-beta';
-import { ShiftDetector } from './shift-detector';
+import { LatencyShiftDetector, ShiftDetector } from './shift-detector';
 import { NormalGamma } from './normal-gamma';
 import type { PolicyPriors } from './priors';
 import { TokenEwma } from './token-ewma';
@@ -13,7 +13,18 @@ export interface PosteriorSettings {
   tokenEwmaWeight: number;
   /** false turns the CUSUM shift detector off. */
   shiftDetection: { threshold: number; ratio: number; upThreshold: number } | false;
+  /** Two-sided CUSUM on ln(latency) (see LatencyShiftDetector); false or absent turns it off. */
+  latencyShiftDetection?: { threshold: number; slack: number } | false;
 }
+
+/** Which parts of a posterior a detected change point just replaced. */
+export interface PosteriorShift {
+  success: boolean;
+  latency: boolean;
+}
+
+/** Latency change detection starts once the posterior holds this many observations. */
+const LATENCY_DETECTION_MIN_WEIGHT = 5;
 
 export interface ObservedOutcome {
   /** ok (true) or a failure that counts against the arm (false). */
@@ -34,6 +45,7 @@ export class ArmPosterior {
     readonly tokens: TokenEwma,
     private readonly detector: ShiftDetector | undefined,
     private readonly settings: PosteriorSettings,
+    private readonly latencyDetector: LatencyShiftDetector | undefined = latencyDetectorFor(settings),
   ) {}
 
   static fromPriors(priors: PolicyPriors, settings: PosteriorSettings): ArmPosterior {
@@ -70,7 +82,11 @@ export class ArmPosterior {
     return idle > 0 ? Math.pow(this.settings.stalenessDecayPerMinute, idle / 60_000) : 1;
   }
 
-  observe(outcome: ObservedOutcome, now: number): void {
+  /**
+   * Learns one outcome. Returns which evidence a detected change point replaced (success and/or
+   * latency), so the caller can pass the change on (global → class posteriors), else undefined.
+   */
+  observe(outcome: ObservedOutcome, now: number): PosteriorShift | undefined {
     const fade = this.fadeAt(now);
     if (fade < 1) {
       this.success.fade(fade);
@@ -78,19 +94,60 @@ export class ArmPosterior {
     }
     const baseline = this.success.mean;
     this.success.observe(outcome.success ? 1 : 0, this.settings.discount);
+    const memory = 1 / (1 - this.settings.discount);
     const shift = this.detector?.observe(outcome.success, baseline);
     if (shift) {
       // Never trust a segment beyond the discount's own memory.
-      const scale = Math.min(1, 1 / (1 - this.settings.discount) / (shift.successes + shift.failures));
+      const scale = Math.min(1, memory / (shift.successes + shift.failures));
       this.success.resetEvidence(shift.successes * scale, shift.failures * scale);
     }
+    let latencyShift = false;
     if (outcome.success) {
-      this.latency.observe(Math.log(Math.max(1, outcome.latencyMs)), this.settings.discount);
+      const x = Math.log(Math.max(1, outcome.latencyMs));
+      if (this.latencyDetector && this.latency.weight >= LATENCY_DETECTION_MIN_WEIGHT) {
+        const { mean, sd } = this.latency.predictive();
+        const segment = this.latencyDetector.observe(x, mean, sd);
+        if (segment) {
+          const scale = Math.min(1, memory / segment.count);
+          this.latency.resetEvidence(segment.count * scale, segment.mean, segment.m2 * scale);
+          latencyShift = true;
+        }
+      }
+      if (!latencyShift) this.latency.observe(x, this.settings.discount);
       this.tokens.observe(outcome.inputTokens, outcome.outputTokens);
     }
     this.observations++;
     this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
+    return shift || latencyShift ? { success: shift !== undefined, latency: latencyShift } : undefined;
   }
+
+  /**
+   * Takes over the evidence `source` (the arm's global posterior) holds right after it detected a
+   * change point, for the parts that changed, at most `cap` pseudo-observations of it (the warm-start
+   * rule), and restarts this posterior's own detectors: a class that rarely sees the arm learns of a
+   * drop or recovery from the arm's traffic as a whole instead of waiting for its own evidence.
+   */
+  adoptShift(source: ArmPosterior, shift: PosteriorShift, cap: number, now: number): void {
+    const fade = this.fadeAt(now);
+    if (fade < 1) {
+      // Age the evidence that stays before the clock restarts, as observe() would have.
+      this.success.fade(fade);
+      this.latency.fade(fade);
+    }
+    if (shift.success) {
+      this.success.adopt(source.success, cap);
+      this.detector?.reset();
+    }
+    if (shift.latency) {
+      this.latency.adopt(source.latency, cap);
+      this.latencyDetector?.reset();
+    }
+    this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
+  }
+}
+
+function latencyDetectorFor(settings: PosteriorSettings): LatencyShiftDetector | undefined {
+  return settings.latencyShiftDetection ? new LatencyShiftDetector(settings.latencyShiftDetection.threshold, settings.latencyShiftDetection.slack) : undefined;
 }
 
 function detectorFor(settings: PosteriorSettings): ShiftDetector | undefined {

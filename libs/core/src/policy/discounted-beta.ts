@@ -59,6 +59,13 @@ export class DiscountedBeta {
     this.b = failures;
   }
 
+  /** Replaces this posterior's evidence with a copy of `other`'s, at most `maxEvidence` of it. */
+  adopt(other: DiscountedBeta, maxEvidence = Infinity): void {
+    const scale = other.evidence > maxEvidence ? maxEvidence / other.evidence : 1;
+    this.a = other.a * scale;
+    this.b = other.b * scale;
+  }
+
   /** One Thompson draw; `fade` widens the draw without changing the stored evidence. */
   sample(sampler: Sampler, fade = 1): number {
     return sampler.beta(this.priorAlpha + this.a * fade, this.priorBeta + this.b * fade);

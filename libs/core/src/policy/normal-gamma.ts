@@ -91,6 +91,29 @@ export class NormalGamma {
     return this.point;
   }
 
+  /** Replaces the evidence, e.g. with what was seen since a detected change point. */
+  resetEvidence(weight: number, mean: number, m2: number): void {
+    this.point = undefined;
+    this.n = weight;
+    this.xBar = mean;
+    this.m2 = m2;
+  }
+
+  /** Replaces this posterior's evidence with a copy of `other`'s, at most `maxWeight` of it. */
+  adopt(other: NormalGamma, maxWeight = Infinity): void {
+    const scale = other.n > maxWeight ? maxWeight / other.n : 1;
+    this.resetEvidence(other.n * scale, other.xBar, other.m2 * scale);
+  }
+
+  /**
+   * Mean and standard deviation of the posterior predictive of the next x (Student-t, as a
+   * Gaussian): μn and √(βn/αn · (κn+1)/κn).
+   */
+  predictive(): { mean: number; sd: number } {
+    const p = this.posterior();
+    return { mean: p.mean, sd: Math.sqrt(((p.rate / p.shape) * (p.kappa + 1)) / p.kappa) };
+  }
+
   copyCapped(maxWeight: number): NormalGamma {
     const copy = new NormalGamma(this.prior);
     const scale = this.n > maxWeight ? maxWeight / this.n : 1;

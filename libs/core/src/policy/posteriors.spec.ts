@@ -3,7 +3,7 @@ import { SeededRandom } from '../ports/random';
 import { Sampler, Z95 } from '../stats/sampler';
 import { ArmPosterior } from './arm-posterior';
 import { DiscountedBeta } from './discounted-beta';
-import { ShiftDetector } from './shift-detector';
+import { LatencyShiftDetector, ShiftDetector } from './shift-detector';
 import { NormalGamma } from './normal-gamma';
 import { DEFAULT_PRIORS } from './priors';
 
@@ -163,6 +163,87 @@ describe('ShiftDetector', () => {
     const d = new ShiftDetector();
     for (let i = 0; i < 50_000; i++) if (d.observe(random.next() < 0.97, 0.97)) alarms++;
     expect(alarms).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('LatencyShiftDetector', () => {
+  const lognormal = (sampler: Sampler, medianMs: number, sigma: number) => Math.log(medianMs) + sigma * sampler.normal(0, 1);
+
+  it('alarms within a few observations of a ×6 latency shift, both ways, and returns the post-change segment', () => {
+    const d = new LatencyShiftDetector();
+    const sampler = new Sampler(new SeededRandom(3));
+    const [mean, sd] = [Math.log(700), 0.57];
+    let seen = 0;
+    let segment;
+    while (!segment && seen < 50) {
+      segment = d.observe(lognormal(sampler, 4_200, 0.57), mean, sd);
+      seen++;
+    }
+    expect(seen).toBeLessThanOrEqual(6);
+    expect(Math.exp(segment!.mean)).toBeGreaterThan(2_000);
+    seen = 0;
+    segment = undefined;
+    while (!segment && seen < 50) {
+      segment = d.observe(lognormal(sampler, 700, 0.57), Math.log(4_200), sd);
+      seen++;
+    }
+    expect(seen).toBeLessThanOrEqual(6);
+    expect(Math.exp(segment!.mean)).toBeLessThan(1_500);
+  });
+
+  it('rarely alarms on stationary log-normal latency (< 1 per 2 000 observations), and one outlier never does', () => {
+    const d = new LatencyShiftDetector();
+    const sampler = new Sampler(new SeededRandom(4));
+    let alarms = 0;
+    for (let i = 0; i < 20_000; i++) if (d.observe(lognormal(sampler, 700, 0.57), Math.log(700), 0.57)) alarms++;
+    expect(alarms).toBeLessThan(10);
+    const fresh = new LatencyShiftDetector();
+    expect(fresh.observe(Math.log(700 * 1_000), Math.log(700), 0.57)).toBeUndefined();
+  });
+});
+
+describe('ArmPosterior change detection', () => {
+  const withLatency = { ...settings, latencyShiftDetection: { threshold: 8, slack: 0.5 } };
+  const ok = (latencyMs: number) => ({ success: true, latencyMs, inputTokens: 10, outputTokens: 10 });
+
+  it('resets the latency evidence to the recent observations when ln latency shifts (slow, then fast again)', () => {
+    const p = ArmPosterior.fromPriors(DEFAULT_PRIORS, withLatency);
+    const sampler = new Sampler(new SeededRandom(5));
+    const draw = (median: number) => Math.exp(Math.log(median) + 0.5 * sampler.normal(0, 1));
+    for (let i = 0; i < 300; i++) p.observe(ok(draw(700)), i);
+    let shifted = 0;
+    for (let i = 0; i < 8 && !shifted; i++) if (p.observe(ok(draw(4_200)), 300 + i)?.latency) shifted = i + 1;
+    expect(shifted).toBeGreaterThan(0);
+    expect(p.latency.pointEstimate().medianMs).toBeGreaterThan(2_500);
+    expect(p.latency.weight).toBeLessThan(10);
+    for (let i = 0; i < 30; i++) p.observe(ok(draw(4_200)), 320 + i);
+    shifted = 0;
+    for (let i = 0; i < 8 && !shifted; i++) if (p.observe(ok(draw(700)), 400 + i)?.latency) shifted = i + 1;
+    expect(shifted).toBeGreaterThan(0);
+    expect(p.latency.pointEstimate().medianMs).toBeLessThan(1_200);
+  });
+
+  it('without latencyShiftDetection forgets a latency regime only through the discount', () => {
+    const p = ArmPosterior.fromPriors(DEFAULT_PRIORS, settings);
+    for (let i = 0; i < 300; i++) p.observe(ok(700), i);
+    for (let i = 0; i < 8; i++) expect(p.observe(ok(4_200), 300 + i)).toBeUndefined();
+    expect(p.latency.pointEstimate().medianMs).toBeLessThan(800);
+  });
+
+  it('adoptShift copies the source evidence for the parts that changed (capped) and leaves the rest', () => {
+    const source = ArmPosterior.fromPriors(DEFAULT_PRIORS, withLatency);
+    const target = ArmPosterior.fromPriors(DEFAULT_PRIORS, withLatency);
+    for (let i = 0; i < 100; i++) target.observe({ ...ok(700), success: i % 2 === 0 }, i);
+    for (let i = 0; i < 5; i++) source.observe(ok(300), i);
+    const latencyBefore = target.latency.pointEstimate().medianMs;
+    target.adoptShift(source, { success: true, latency: false }, 20, 100);
+    expect(target.success.mean).toBeCloseTo(source.success.mean, 9);
+    expect(target.success.evidence).toBeCloseTo(source.success.evidence, 9);
+    expect(target.success.evidence).toBeLessThan(5);
+    expect(target.latency.pointEstimate().medianMs).toBe(latencyBefore);
+    target.adoptShift(source, { success: false, latency: true }, 2, 100);
+    expect(target.latency.weight).toBeCloseTo(2, 9);
+    expect(target.latency.pointEstimate().medianMs).toBeLessThan(450);
   });
 });
 

@@ -34,9 +34,14 @@ export class ShiftDetector {
     const alarm = down >= this.threshold ? this.down : up >= this.upThreshold ? this.up : undefined;
     if (!alarm) return undefined;
     const segment = { successes: alarm.successes, failures: alarm.failures };
+    this.reset();
+    return segment;
+  }
+
+  /** Forgets both sums, e.g. when the posterior was replaced from elsewhere. */
+  reset(): void {
     this.down.reset();
     this.up.reset();
-    return segment;
   }
 }
 
@@ -62,5 +67,79 @@ class Cusum {
     this.statistic = 0;
     this.successes = 0;
     this.failures = 0;
+  }
+}
+
+/** Sufficient statistics of the observations since an estimated change point. */
+export interface LatencySegment {
+  count: number;
+  mean: number;
+  /** Sum of squared deviations from `mean`. */
+  m2: number;
+}
+
+/**
+ * A two-sided Gaussian CUSUM on x = ln(latency) standardised against the posterior before the
+ * observation: z = (x − μ)/σ, clipped to ±`clip` so that one outlier cannot alarm alone. The up sum
+ * S⁺ = max(0, S⁺ + z − k) notices the arm getting slower, the down sum S⁻ = max(0, S⁻ − z − k)
+ * notices it getting faster again (k = 0.5: tuned for a shift of about one σ). Either alarms above
+ * `threshold` (default 8: four observations at ≥ 2.5σ, e.g. a ×6 latency spike on an arm whose
+ * P95/median is 2.6; with log-normal latency a false alarm comes about once in several thousand
+ * observations). The observations counted since the alarming sum last left 0 estimate the arm after
+ * the change and replace the latency posterior's evidence — the same rule as the success detector.
+ */
+export class LatencyShiftDetector {
+  private readonly up = new GaussianCusum();
+  private readonly down = new GaussianCusum();
+
+  constructor(
+    private readonly threshold = 8,
+    private readonly slack = 0.5,
+    private readonly clip = 3,
+  ) {}
+
+  observe(x: number, mean: number, sd: number): LatencySegment | undefined {
+    const z = Math.max(-this.clip, Math.min(this.clip, (x - mean) / Math.max(1e-3, sd)));
+    const up = this.up.add(x, z - this.slack);
+    const down = this.down.add(x, -z - this.slack);
+    const alarm = up >= this.threshold ? this.up : down >= this.threshold ? this.down : undefined;
+    if (!alarm) return undefined;
+    const segment = { count: alarm.count, mean: alarm.mean, m2: alarm.m2 };
+    this.reset();
+    return segment;
+  }
+
+  reset(): void {
+    this.up.reset();
+    this.down.reset();
+  }
+}
+
+class GaussianCusum {
+  statistic = 0;
+  count = 0;
+  mean = 0;
+  m2 = 0;
+
+  add(x: number, increment: number): number {
+    this.statistic = Math.max(0, this.statistic + increment);
+    if (this.statistic === 0) {
+      this.count = 0;
+      this.mean = 0;
+      this.m2 = 0;
+    } else {
+      this.count++;
+      const delta = x - this.mean;
+      this.mean += delta / this.count;
+      this.m2 += delta * (x - this.mean);
+    }
+    return this.statistic;
+  }
+
+  reset(): void {
+    this.statistic = 0;
+    this.count = 0;
+    this.mean = 0;
+    this.m2 = 0;
   }
 }

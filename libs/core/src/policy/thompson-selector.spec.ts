@@ -164,4 +164,92 @@ describe('ThompsonSelector', () => {
     expect(selector.p95('a')).toBe(snap.p95Ms);
     expect(selector.p95('b')).toBeUndefined();
   });
+  it('passes a recovery its global posterior detected on to the class posteriors that did not see it', () => {
+    const { selector } = setup({ explorationRate: 0 });
+    for (let i = 0; i < 200; i++) {
+      selector.record(outcome('a', 'ok'), 'chat');
+      selector.record(outcome('a', 'ok'), 'extraction');
+    }
+    for (let i = 0; i < 60; i++) {
+      selector.record(outcome('a', 'server_error'), 'chat');
+      selector.record(outcome('a', 'server_error'), 'extraction');
+    }
+    const classMean = (c: string) => selector.snapshot().find((s) => s.arm === 'a')!.classes[c].successMean;
+    expect(classMean('extraction')).toBeLessThan(0.2);
+    // The arm comes back; only chat traffic probes it.
+    for (let i = 0; i < 5; i++) selector.record(outcome('a', 'ok'), 'chat');
+    const snap = selector.snapshot().find((s) => s.arm === 'a')!;
+    expect(snap.successMean).toBeGreaterThan(0.7);
+    // Took over the global post-change evidence at the alarm (the global went on learning after it).
+    expect(classMean('extraction')).toBeGreaterThan(0.7);
+    expect(snap.classes.extraction.observations).toBe(260);
+  });
+
+  it('passes a drop its global posterior detected on to the class posteriors (same reset)', () => {
+    const { selector } = setup({ explorationRate: 0 });
+    for (let i = 0; i < 200; i++) {
+      selector.record(outcome('a', 'ok'), 'chat');
+      selector.record(outcome('a', 'ok'), 'extraction');
+    }
+    for (let i = 0; i < 6; i++) selector.record(outcome('a', 'server_error'), 'chat');
+    const snap = selector.snapshot().find((s) => s.arm === 'a')!;
+    expect(snap.successMean).toBeLessThan(0.5);
+    expect(snap.classes.extraction.successMean).toBeLessThan(0.5);
+    expect(snap.classes.extraction.observations).toBe(200);
+  });
+
+  it('tries an arm again once its latency is back: the latency CUSUM resets the slow evidence on a few probes', () => {
+    const { selector, ctx } = setup({ explorationRate: 0 });
+    const shareOfA = () => Array.from({ length: 500 }, () => selector.select(ctx(), [a, b]).chosen.id).filter((x) => x === 'a').length / 500;
+    for (let i = 0; i < 300; i++) {
+      selector.record(outcome('a', 'ok', 6_000 + (i % 7) * 300), 'chat');
+      selector.record(outcome('b', 'ok', 1_000 + (i % 7) * 50), 'chat');
+    }
+    expect(shareOfA()).toBeLessThan(0.05);
+    for (let i = 0; i < 6; i++) selector.record(outcome('a', 'ok', 300 + (i % 3) * 20), 'chat');
+    expect(selector.snapshot().find((s) => s.arm === 'a')!.latencyMedianMs).toBeLessThan(1_000);
+    expect(shareOfA()).toBeGreaterThan(0.5);
+  });
+
+  it('keeps a slow history without latency change detection (the old behaviour)', () => {
+    const { selector } = setup({ explorationRate: 0, latencyShiftDetection: false });
+    for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok', 6_000 + (i % 7) * 300), 'chat');
+    for (let i = 0; i < 6; i++) selector.record(outcome('a', 'ok', 300), 'chat');
+    expect(selector.snapshot().find((s) => s.arm === 'a')!.latencyMedianMs).toBeGreaterThan(4_000);
+  });
+
+  it('explores cheap arms more than a 16× dearer one, and says so in the reason', () => {
+    const dear = makeArm('dear', { pricing: { inputPer1M: 16, outputPer1M: 32 } });
+    const { selector, ctx } = setup({ explorationRate: 1, arms: [a, dear] });
+    for (let i = 0; i < 300; i++) {
+      selector.record(outcome('a', 'ok'), 'chat');
+      selector.record(outcome('dear', 'ok'), 'chat');
+    }
+    let dearPicks = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const d = selector.select(ctx(), [a, dear]);
+      expect(d.exploration).toBe(true);
+      expect(d.reason).toMatch(/exploration floor \(100% of decisions\): random among 2 eligible arms, weighted to cheap and uncertain ones \(P = [\d.]+% for this arm\)/);
+      if (d.chosen.id === 'dear') dearPicks++;
+    }
+    // Equal evidence, so the draw is by 1/cost: 1/17 ≈ 6%.
+    expect(dearPicks / 2_000).toBeGreaterThan(0.03);
+    expect(dearPicks / 2_000).toBeLessThan(0.09);
+    const uniform = setup({ explorationRate: 1, arms: [a, dear], explorationCostExponent: 0 });
+    const uniformDear = Array.from({ length: 2_000 }, () => uniform.selector.select(uniform.ctx(), [a, dear]).chosen.id).filter((x) => x === 'dear').length;
+    expect(uniformDear / 2_000).toBeGreaterThan(0.45);
+  });
+
+  it('explores an arm with thin or stale evidence more than a well-known one of the same price', async () => {
+    const { selector, ctx, clock } = setup({ explorationRate: 1 });
+    for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok'), 'chat');
+    for (let i = 0; i < 300; i++) selector.record(outcome('b', 'ok'), 'chat');
+    const shareOfB = () => Array.from({ length: 2_000 }, () => selector.select(ctx(), [a, b]).chosen.id).filter((x) => x === 'b').length / 2_000;
+    const fresh = shareOfB();
+    expect(fresh).toBeGreaterThan(0.4);
+    expect(fresh).toBeLessThan(0.6);
+    await clock.advance(60 * 60_000);
+    for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok'), 'chat');
+    expect(shareOfB()).toBeGreaterThan(0.7);
+  });
 });

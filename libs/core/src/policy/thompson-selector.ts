@@ -24,8 +24,21 @@ export interface ThompsonOptions {
   arms?: readonly ArmConfig[];
   /** γ per observation (default 0.997: a memory of ≈ 333 outcomes per arm × class). */
   discount?: number;
-  /** Share of decisions that pick a uniformly random eligible arm (default 0.02). */
+  /**
+   * Exploration floor: share of decisions that pick an eligible arm at random instead of by utility
+   * (default 0.02). The exploration arm is drawn in proportion to (cheapest expected cost / its
+   * expected cost)^`explorationCostExponent` × (`explorationBaseWeight` + its uncertainty), where
+   * uncertainty = 1/(1 + effective evidence/`explorationEvidenceScale`) and effective evidence is the
+   * smaller of the success and latency evidence after staleness fading: probes go mostly to cheap arms whose posterior is thin
+   * or stale (e.g. just reset by a shift alarm), rarely to a well-known dear one.
+   */
   explorationRate?: number;
+  /** Default 1 (weight ∝ 1/cost); 0 makes the cost irrelevant. */
+  explorationCostExponent?: number;
+  /** Default 0.25; with a large value the uncertainty term stops mattering. */
+  explorationBaseWeight?: number;
+  /** Default 20 pseudo-observations. */
+  explorationEvidenceScale?: number;
   /**
    * Staleness: evidence kept per minute without an observation (default 0.95, i.e. half-life
    * ≈ 13.5 min), counted after `stalenessGraceMs` (default 0) of idleness.
@@ -45,6 +58,8 @@ export interface ThompsonOptions {
   tokenEwmaWeight?: number;
   /** Two-sided CUSUM shift detection on success (defaults: threshold ln 10⁴, upThreshold ln 100, ratio 0.5); false disables it. */
   shiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
+  /** Two-sided CUSUM on ln latency (defaults: threshold 8, slack 0.5 σ); false disables it. */
+  latencyShiftDetection?: { threshold: number; slack: number } | false;
   /** Latency quantiles cover the last one to two windows (default 5 min). */
   sketchWindowMs?: number;
   /** Expected costs are floored here so free arms keep a finite cost ratio (default $1e-6). */
@@ -89,6 +104,8 @@ interface Scratch {
   p95: Float64Array;
   cost: Float64Array;
   affordable: Uint8Array;
+  /** Exploration weight before the cost factor (base + uncertainty). */
+  uncertainty: Float64Array;
   draw: LatencyDraw;
 }
 
@@ -106,6 +123,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
   private readonly sampler: Sampler;
   private readonly settings: PosteriorSettings;
   private readonly explorationRate: number;
+  private readonly explorationCostExponent: number;
+  private readonly explorationBaseWeight: number;
+  private readonly explorationEvidenceScale: number;
   private readonly warmStartCap: number;
   private readonly maxClasses: number;
   private readonly priors: PolicyPriors;
@@ -127,7 +147,11 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       stalenessGraceMs: options.stalenessGraceMs ?? 0,
       tokenEwmaWeight: options.tokenEwmaWeight ?? 0.1,
       shiftDetection: options.shiftDetection ?? { threshold: Math.log(10_000), ratio: 0.5, upThreshold: Math.log(100) },
+      latencyShiftDetection: options.latencyShiftDetection ?? { threshold: 8, slack: 0.5 },
     };
+    this.explorationCostExponent = options.explorationCostExponent ?? 1;
+    this.explorationBaseWeight = options.explorationBaseWeight ?? 0.25;
+    this.explorationEvidenceScale = options.explorationEvidenceScale ?? 20;
     this.explorationRate = options.explorationRate ?? 0.02;
     this.warmStartCap = options.classWarmStartCap ?? 20;
     this.maxClasses = options.maxClassesPerArm ?? 64;
@@ -153,7 +177,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
 
     const n = eligible.length;
     const scratch = this.scratchFor(n);
-    const { success, p95, cost, affordable } = scratch;
+    const { success, p95, cost, affordable, uncertainty } = scratch;
     const latency = scratch.draw;
     let latencyRef = Infinity;
     let costRef = Infinity;
@@ -169,6 +193,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       p95[i] = p95FromSample(mu, tau);
       cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
+      // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
+      const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
+      uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
       if (!affordable[i]) continue;
       affordableCount++;
       latencyRef = Math.min(latencyRef, posterior.latency.pointEstimate().p95Ms);
@@ -207,15 +234,23 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       for (let i = 1; i < n; i++) if (cost[i] < cost[chosen]) chosen = i;
       reason = `no eligible arm fits maxCostUsd ${formatUsd(maxCost ?? 0)}; chose the lowest expected cost ${formatUsd(cost[chosen])}`;
     } else if (explore) {
-      let pick = Math.floor(this.random.next() * affordableCount);
+      // Weighted draw: cheaper and less certain (thin or stale evidence) arms are probed more.
+      let total = 0;
       for (let i = 0; i < n; i++) {
         if (!affordable[i]) continue;
-        if (pick-- === 0) {
-          chosen = i;
-          break;
-        }
+        uncertainty[i] *= Math.pow(costRef / Math.max(this.costFloorUsd, cost[i]), this.explorationCostExponent);
+        total += uncertainty[i];
       }
-      reason = `exploration floor (${pct(this.explorationRate)} of decisions): uniformly random among ${affordableCount} eligible arms`;
+      let pick = this.random.next() * total;
+      for (let i = 0; i < n; i++) {
+        if (!affordable[i]) continue;
+        chosen = i;
+        pick -= uncertainty[i];
+        if (pick < 0) break;
+      }
+      reason =
+        `exploration floor (${pct(this.explorationRate)} of decisions): random among ${affordableCount} eligible arms, ` +
+        `weighted to cheap and uncertain ones (P = ${pct(uncertainty[chosen] / total)} for this arm)`;
     } else {
       reason = this.explain(objective, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
     }
@@ -242,8 +277,11 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       inputTokens: outcome.usage.inputTokens,
       outputTokens: outcome.usage.outputTokens,
     };
-    state.global.observe(observed, now);
     classPosterior?.observe(observed, now);
+    const shift = state.global.observe(observed, now);
+    // A change the arm's global posterior detected (drop or recovery, success or latency) holds
+    // for every class: each class posterior takes over the post-change evidence, as a warm start.
+    if (shift) for (const posterior of state.classes.values()) posterior.adoptShift(state.global, shift, this.warmStartCap, now);
     if (outcome.kind === 'ok') {
       state.sketch.add(outcome.latencyMs);
       if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
@@ -386,7 +424,14 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
 }
 
 function newScratch(n: number): Scratch {
-  return { success: new Float64Array(n), p95: new Float64Array(n), cost: new Float64Array(n), affordable: new Uint8Array(n), draw: { mu: 0, tau: 0 } };
+  return {
+    success: new Float64Array(n),
+    p95: new Float64Array(n),
+    cost: new Float64Array(n),
+    affordable: new Uint8Array(n),
+    uncertainty: new Float64Array(n),
+    draw: { mu: 0, tau: 0 },
+  };
 }
 
 function pct(x: number): string {
