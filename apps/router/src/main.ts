@@ -8,7 +8,7 @@ import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
 import { loadRoutingTable } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
-import { retryStartup } from './kafka/retry-startup';
+import { KafkaAuthError, retryStartup } from './kafka/retry-startup';
 import { warmFromResponses } from './pipeline/response-log-warmer';
 import { RouterRuntime } from './runtime';
 
@@ -77,6 +77,11 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
+  if (err instanceof KafkaAuthError) {
+    // EX_CONFIG like any configuration error: a supervisor should not restart into it.
+    process.stderr.write(`switchyard-router: ${err.message} (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD[_FILE])\n`);
+    process.exit(78);
+  }
   process.stderr.write(`switchyard-router: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

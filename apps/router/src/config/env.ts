@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '@switchyard/contracts';
 import { stateEnvShape } from '../state/create-state-stores';
@@ -19,6 +20,17 @@ export const envSchema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('switchyard-router'),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 6_000),
   KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
+  KAFKA_SASL_MECHANISM: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().optional(),
+  KAFKA_SSL: bool(false),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_SSL_CERT_FILE: z.string().optional(),
+  KAFKA_SSL_KEY_FILE: z.string().optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: bool(true),
+  KAFKA_ALLOW_PLAINTEXT_SASL: bool(false),
+  KAFKA_ALLOW_INSECURE_TLS: bool(false),
   TOPIC_REQUESTS: z.string().min(1).default('llm.requests'),
   TOPIC_RESPONSES: z.string().min(1).default('llm.responses'),
   TOPIC_DLQ: z.string().min(1).default('llm.requests.dlq'),
@@ -61,7 +73,79 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Rout
   if (env.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > env.KAFKA_SESSION_TIMEOUT_MS) {
     throw new ConfigError('Invalid environment variables: KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
   }
+  kafkaSecurity(env); // refuses unsafe or incomplete SASL/TLS settings before anything connects
   return Object.freeze(env);
+}
+
+/** kafkajs `sasl` and `ssl` options, resolved from the environment (files read here). */
+export interface KafkaSecurity {
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+}
+
+function readSecretFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    // The path is not a secret; the file's content would be, and is never part of the message.
+    throw new ConfigError(`Invalid environment variables: ${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+const bad = (message: string) => new ConfigError(`Invalid environment variables: ${message}`);
+
+/**
+ * Validates the Kafka SASL/TLS settings and resolves them into kafkajs options: reads the password
+ * file and the CA/cert/key files. Refuses unsafe combinations unless explicitly allowed. Messages
+ * name variables and paths, never a password.
+ */
+export function kafkaSecurity(env: RouterEnv): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  const tlsFiles = [env.KAFKA_SSL_CA_FILE, env.KAFKA_SSL_CERT_FILE, env.KAFKA_SSL_KEY_FILE].some((f) => f !== undefined && f !== '');
+  if (!env.KAFKA_SSL && tlsFiles) {
+    throw bad('KAFKA_SSL_CA_FILE / KAFKA_SSL_CERT_FILE / KAFKA_SSL_KEY_FILE are set but KAFKA_SSL is not true (set KAFKA_SSL=true, or unset them)');
+  }
+  if (env.KAFKA_SSL) {
+    if (!env.KAFKA_SSL_REJECT_UNAUTHORIZED && !env.KAFKA_ALLOW_INSECURE_TLS) {
+      throw bad(
+        'KAFKA_SSL_REJECT_UNAUTHORIZED=false turns off verification of the broker certificate, so anyone on the path can impersonate the broker ' +
+          'and read every request, response and SASL credential; set KAFKA_SSL_CA_FILE to trust a private CA instead, or KAFKA_ALLOW_INSECURE_TLS=true to accept the risk',
+      );
+    }
+    if (Boolean(env.KAFKA_SSL_CERT_FILE) !== Boolean(env.KAFKA_SSL_KEY_FILE)) {
+      throw bad('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (a client certificate needs its private key)');
+    }
+    const ca = env.KAFKA_SSL_CA_FILE ? readSecretFile('KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE) : undefined;
+    const cert = env.KAFKA_SSL_CERT_FILE ? readSecretFile('KAFKA_SSL_CERT_FILE', env.KAFKA_SSL_CERT_FILE) : undefined;
+    const key = env.KAFKA_SSL_KEY_FILE ? readSecretFile('KAFKA_SSL_KEY_FILE', env.KAFKA_SSL_KEY_FILE) : undefined;
+    security.ssl = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: env.KAFKA_SSL_REJECT_UNAUTHORIZED };
+  } else if (!env.KAFKA_SSL_REJECT_UNAUTHORIZED) {
+    throw bad('KAFKA_SSL_REJECT_UNAUTHORIZED is set but KAFKA_SSL is not true');
+  }
+
+  const credentialsGiven = Boolean(env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD || env.KAFKA_SASL_PASSWORD_FILE);
+  if (env.KAFKA_SASL_MECHANISM === 'none') {
+    if (credentialsGiven) throw bad('KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD(_FILE) are set but KAFKA_SASL_MECHANISM is none (set plain, scram-sha-256 or scram-sha-512)');
+    return security;
+  }
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  if (!env.KAFKA_SASL_USERNAME) throw bad(`KAFKA_SASL_USERNAME is required when KAFKA_SASL_MECHANISM=${mechanism}`);
+  if (env.KAFKA_SASL_PASSWORD && env.KAFKA_SASL_PASSWORD_FILE) {
+    throw bad('KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set; give the password one way only');
+  }
+  let password = env.KAFKA_SASL_PASSWORD;
+  if (env.KAFKA_SASL_PASSWORD_FILE) password = readSecretFile('KAFKA_SASL_PASSWORD_FILE', env.KAFKA_SASL_PASSWORD_FILE).replace(/\r?\n$/, '');
+  if (!password) {
+    throw bad(`KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE (a non-empty password) is required when KAFKA_SASL_MECHANISM=${mechanism}`);
+  }
+  if (mechanism === 'plain' && !env.KAFKA_SSL && !env.KAFKA_ALLOW_PLAINTEXT_SASL) {
+    throw bad(
+      'KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true sends the password in clear text on every connection, readable by anyone on the network path; ' +
+        'set KAFKA_SSL=true (SASL_SSL), or KAFKA_ALLOW_PLAINTEXT_SASL=true for a trusted network (e.g. loopback) only',
+    );
+  }
+  security.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME, password };
+  return security;
 }
 
 export function brokerList(env: RouterEnv): string[] {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord } from '../kafka/batching-publisher';
-import { brokerList, type RouterEnv } from '../config/env';
+import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
@@ -15,9 +15,12 @@ function kafkaLogCreator() {
 }
 
 export function createKafka(env: RouterEnv): Kafka {
+  const { sasl, ssl } = kafkaSecurity(env);
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
     brokers: brokerList(env),
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     logLevel: logLevel.WARN,
     logCreator: () => kafkaLogCreator(),
     retry: { initialRetryTime: 200, retries: 8 },

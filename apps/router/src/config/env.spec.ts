@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, kafkaSecurity, parseEnv } from './env';
+
+const SECRET = 'pa55-SECRET-word';
+
+function refused(env: Record<string, string>): ConfigError {
+  try {
+    parseEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).not.toContain(SECRET);
+    return err as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('router env: Kafka SASL and TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-env-'));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('defaults to no SASL and no TLS', () => {
+    const env = parseEnv({});
+    expect(env.KAFKA_SASL_MECHANISM).toBe('none');
+    expect(env.KAFKA_SSL).toBe(false);
+    expect(env.KAFKA_SSL_REJECT_UNAUTHORIZED).toBe(true);
+    expect(kafkaSecurity(env)).toEqual({});
+  });
+
+  it('accepts HTTP_HOST 0.0.0.0', () => {
+    expect(parseEnv({ HTTP_HOST: '0.0.0.0' }).HTTP_HOST).toBe('0.0.0.0');
+  });
+
+  it('refuses an unknown mechanism, naming the variable', () => {
+    expect(refused({ KAFKA_SASL_MECHANISM: 'gssapi' }).message).toMatch(/KAFKA_SASL_MECHANISM/);
+  });
+
+  it('refuses SASL PLAIN without TLS and says why, unless explicitly allowed', () => {
+    const base = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'switchyard', KAFKA_SASL_PASSWORD: SECRET };
+    const message = refused(base).message;
+    expect(message).toMatch(/KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true/);
+    expect(message).toMatch(/clear text/);
+    expect(message).toMatch(/KAFKA_ALLOW_PLAINTEXT_SASL=true/);
+    expect(kafkaSecurity(parseEnv({ ...base, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' }))).toEqual({
+      sasl: { mechanism: 'plain', username: 'switchyard', password: SECRET },
+    });
+    expect(kafkaSecurity(parseEnv({ ...base, KAFKA_SSL: 'true' }))).toEqual({
+      sasl: { mechanism: 'plain', username: 'switchyard', password: SECRET },
+      ssl: { rejectUnauthorized: true },
+    });
+  });
+
+  it('allows SCRAM without TLS (the password never crosses the wire)', () => {
+    const env = parseEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: SECRET });
+    expect(kafkaSecurity(env).sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: SECRET });
+  });
+
+  it('refuses a mechanism without a username or a password', () => {
+    expect(refused({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_PASSWORD: SECRET }).message).toMatch(/KAFKA_SASL_USERNAME is required/);
+    expect(refused({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u' }).message).toMatch(/KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE/);
+    expect(refused({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: file('empty', '\n') }).message).toMatch(
+      /non-empty password/,
+    );
+  });
+
+  it('refuses credentials without a mechanism', () => {
+    expect(refused({ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: SECRET }).message).toMatch(/KAFKA_SASL_MECHANISM is none/);
+  });
+
+  it('refuses a password given both inline and by file', () => {
+    const message = refused({
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: SECRET,
+      KAFKA_SASL_PASSWORD_FILE: file('pw-both', `${SECRET}\n`),
+    }).message;
+    expect(message).toMatch(/KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set/);
+  });
+
+  it('reads the password from a file (trailing newline ignored)', () => {
+    const env = parseEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: file('pw', `${SECRET}\n`) });
+    expect(kafkaSecurity(env).sasl?.password).toBe(SECRET);
+  });
+
+  it('refuses an unreadable password, CA, cert or key file, naming the variable and path', () => {
+    const missing = join(dir, 'does-not-exist');
+    expect(refused({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: missing }).message).toMatch(
+      /KAFKA_SASL_PASSWORD_FILE: cannot read .*does-not-exist \(ENOENT\)/,
+    );
+    expect(refused({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: missing }).message).toMatch(/KAFKA_SSL_CA_FILE: cannot read/);
+    const key = file('client.key', 'KEY');
+    expect(refused({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: missing, KAFKA_SSL_KEY_FILE: key }).message).toMatch(/KAFKA_SSL_CERT_FILE: cannot read/);
+    expect(refused({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: file('client.crt', 'CERT'), KAFKA_SSL_KEY_FILE: missing }).message).toMatch(
+      /KAFKA_SSL_KEY_FILE: cannot read/,
+    );
+    expect(refused({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: dir }).message).toMatch(/KAFKA_SSL_CA_FILE: cannot read .*EISDIR/);
+  });
+
+  it('passes CA, client cert and key contents to kafkajs', () => {
+    const env = parseEnv({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: file('ca.pem', 'CA'), KAFKA_SSL_CERT_FILE: file('c.pem', 'CERT'), KAFKA_SSL_KEY_FILE: file('k.pem', 'KEY') });
+    expect(kafkaSecurity(env).ssl).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: true });
+  });
+
+  it('refuses a cert without its key, and TLS files without KAFKA_SSL', () => {
+    expect(refused({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: file('c2.pem', 'CERT') }).message).toMatch(/go together/);
+    expect(refused({ KAFKA_SSL_CA_FILE: file('ca2.pem', 'CA') }).message).toMatch(/KAFKA_SSL is not true/);
+  });
+
+  it('refuses KAFKA_SSL_REJECT_UNAUTHORIZED=false unless KAFKA_ALLOW_INSECURE_TLS=true', () => {
+    const message = refused({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }).message;
+    expect(message).toMatch(/KAFKA_SSL_REJECT_UNAUTHORIZED=false turns off verification/);
+    expect(message).toMatch(/KAFKA_ALLOW_INSECURE_TLS=true/);
+    expect(kafkaSecurity(parseEnv({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false', KAFKA_ALLOW_INSECURE_TLS: 'true' })).ssl).toEqual({
+      rejectUnauthorized: false,
+    });
+  });
+
+  it('refuses a bad boolean, naming the variable', () => {
+    expect(refused({ KAFKA_SSL: 'maybe' }).message).toMatch(/KAFKA_SSL/);
+  });
+});
