@@ -35,7 +35,6 @@ describe('drill: broker stop and start mid-load', () => {
   it('recovers producers and consumers and answers every request', async () => {
     router = await startRouter({
       ...topics.env(),
-      TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
       ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }]),
     });
     const ids = Array.from({ length: 400 }, (_, i) => `b-${i}`);

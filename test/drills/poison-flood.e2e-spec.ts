@@ -66,7 +66,6 @@ describe('drill: poison flood', () => {
   it('dead-letters every bad message with its reason and answers every valid one', async () => {
     router = await startRouter({
       ...topics.env(),
-      TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
       ROUTER_MAX_MESSAGE_BYTES: String(MAX_BYTES),
       ROUTER_MAX_MESSAGES: '4',
       ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }]),

@@ -49,7 +49,6 @@ describe('drill: provider chaos', () => {
   it('answers every request exactly once and drains the lag to 0', async () => {
     router = await startRouter({
       ...topics.env(),
-      TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
       ROUTER_DEFAULT_DEADLINE_MS: '15000',
       ROUTING_TABLE: routingTableFor(
         sim.url,

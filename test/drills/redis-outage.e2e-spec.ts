@@ -55,7 +55,6 @@ describe('drill: Redis stop and start with budgets', () => {
     if (!redis.managed) throw new Error('this drill stops and starts Redis: unset REDIS_URL so it can start its own');
     router = await startRouter({
       ...topics.env(),
-      TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
       STATE_BACKEND: 'redis',
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: `{drill-${randomUUID().slice(0, 8)}}:`,

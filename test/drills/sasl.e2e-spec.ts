@@ -67,7 +67,6 @@ describe('drill: Kafka SASL/PLAIN', () => {
   const topics = uniqueTopics('drill-sasl');
   const saslEnv = (password: string): Record<string, string> => ({
     ...topics.env(),
-    TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
     KAFKA_BROKERS: `${H}:${SASL_PORT}`,
     KAFKA_SASL_MECHANISM: 'plain',
     KAFKA_SASL_USERNAME: USER,

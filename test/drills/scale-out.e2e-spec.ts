@@ -47,7 +47,6 @@ describe('drill: three replicas, kill -9 one under load', () => {
   it('answers every request exactly once in effect and charges no id twice', async () => {
     const env = {
       ...topics.env(),
-      TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
       STATE_BACKEND: 'redis',
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: prefix,

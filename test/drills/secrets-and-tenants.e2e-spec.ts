@@ -173,7 +173,6 @@ describe('drill: secrets and tenant isolation', () => {
     routers.push(
       (router = await startRouter({
         ...topics.env(),
-        TOPIC_OUTCOMES: `${topics.tag}.outcomes`,
         ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini', pricing }], 'budgets:\n  tenants:\n    poor: { day: 5 }\n    rich: { day: 1000 }'),
       })),
     );

@@ -22,6 +22,8 @@ export function uniqueTopics(prefix: string) {
         TOPIC_RESPONSES: this.responses,
         TOPIC_DLQ: this.dlq,
         TOPIC_ESCALATIONS: this.escalations,
+        // Outcomes too: a router replays recent outcomes at start, and another suite's arms may share names.
+        TOPIC_OUTCOMES: `${this.tag}.outcomes`,
         KAFKA_GROUP_ID: `${tag}-router`,
       };
     },

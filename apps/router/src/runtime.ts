@@ -91,6 +91,7 @@ export class RouterRuntime {
       },
       { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: env.ROUTER_MAX_CONTENT_CHARS },
       this.tracing,
+      this.replica,
     );
     if (env.OUTCOMES_BROADCAST) {
       this.outcomes = new OutcomeBroadcast(this.kafka, (r) => this.output.publish(r), this.policy.outcomeSinks, this.breakers, {

@@ -6,6 +6,7 @@ import type { InboundMessage } from '../kafka/inbound-message';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 import { messagingAttributes } from '../telemetry/messaging-attributes';
 import { toDlqRecord } from './dlq-record';
+import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
 export interface Publisher {
@@ -39,6 +40,8 @@ export class RequestProcessor {
     private readonly topics: TopicNames,
     private readonly limits: RequestLimits,
     private readonly tracing: RouterTracing = new RouterTracing(),
+    /** This replica, as the owner of routing claims in a shared store. */
+    private readonly replica = 'local',
   ) {}
 
   async process(message: InboundMessage): Promise<void> {
@@ -68,6 +71,15 @@ export class RequestProcessor {
         this.counters.replayed++;
         return stored;
       }
+      let releaseClaim: () => void = () => undefined;
+      if (isClaimingStore(this.store)) {
+        const theirs = await claimOrAwait(this.store, request.id, this.replica);
+        if (theirs) {
+          this.counters.replayed++;
+          return theirs;
+        }
+        releaseClaim = keepClaim(this.store, request.id);
+      }
       const routeRequest = toRouteRequest(request);
       // The producer's trace continues here; a replay (above) keeps the trace of the first answer.
       const trace = this.tracing.startRequest(routeRequest, { parent: extractTraceContext(message.headers), attributes: messagingAttributes(message) });
@@ -93,6 +105,7 @@ export class RequestProcessor {
         await this.store.put(answer);
         return answer;
       } finally {
+        releaseClaim();
         trace.end();
       }
     })().finally(() => this.inFlight.delete(request.id));

@@ -59,6 +59,31 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return decode(raw);
   }
 
+  /**
+   * Marks `requestId` as being routed by `owner` (SET NX PX). Without Redis this replica routes
+   * anyway: idempotency degrades to per replica while budgets still fail closed.
+   */
+  async claim(requestId: string, owner: string, ttlMs: number): Promise<boolean> {
+    try {
+      if ((await this.redis.set(this.claimKey(requestId), owner, 'PX', ttlMs, 'NX')) === 'OK') return true;
+      return (await this.redis.get(this.claimKey(requestId))) === owner;
+    } catch {
+      return true;
+    }
+  }
+
+  async renewClaim(requestId: string, ttlMs: number): Promise<void> {
+    try {
+      await this.redis.pexpire(this.claimKey(requestId), ttlMs);
+    } catch {
+      // The claim lapses; at worst another replica routes the request too.
+    }
+  }
+
+  private claimKey(requestId: string): string {
+    return `${this.prefix}claim:${requestId}`;
+  }
+
   async put(answer: StoredAnswer): Promise<void> {
     await this.putFirst(answer);
   }
