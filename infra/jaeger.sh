@@ -122,20 +122,7 @@ start() {
     echo "$pid" >"$PID_FILE"
   fi
 
-  local deadline=$((SECONDS + JAEGER_READY_TIMEOUT))
-  until answers; do
-    if ! pid_alive "$pid"; then
-      sleep 0.2
-      pid_alive "$pid" || {
-        rm -f "$PID_FILE"
-        log "----- last lines of ${LOG_FILE#"$ROOT"/} -----"
-        tail -n 30 "$LOG_FILE" >&2 || true
-        die "jaeger exited during start-up"
-      }
-    fi
-    ((SECONDS < deadline)) || die "$QUERY_URL/api/services not answering after ${JAEGER_READY_TIMEOUT} s (see ${LOG_FILE#"$ROOT"/})"
-    sleep 0.2
-  done
+  wait_started "$pid" "$JAEGER_READY_TIMEOUT" "$QUERY_URL/api/services not answering" answers
   log "jaeger: ready, query API $QUERY_URL, OTLP http://$JAEGER_HOST:$JAEGER_OTLP_HTTP_PORT, in $(since "$t0") s"
 }
 

@@ -162,19 +162,7 @@ start() {
   fi
 
   local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
-  until port_open "$KAFKA_PORT"; do
-    if ! pid_alive "$pid"; then
-      sleep 0.2
-      pid_alive "$pid" || {
-        rm -f "$PID_FILE"
-        log "----- last lines of ${LOG_FILE#"$ROOT"/} -----"
-        tail -n 40 "$LOG_FILE" >&2 || true
-        die "broker exited during start-up"
-      }
-    fi
-    ((SECONDS < deadline)) || die "port $KAFKA_PORT not open after ${KAFKA_READY_TIMEOUT} s (see ${LOG_FILE#"$ROOT"/})"
-    sleep 0.2
-  done
+  wait_started "$pid" "$KAFKA_READY_TIMEOUT" "port $KAFKA_PORT not open" port_open "$KAFKA_PORT"
   local left=$((deadline - SECONDS))
   ((left > 5)) || left=5
   if ! "$NODE" "$ROOT/infra/kafka/ready.mjs" "$KAFKA_HOST:$KAFKA_PORT" "$left"; then

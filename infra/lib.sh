@@ -48,3 +48,22 @@ stop_service() { # stop_service GRACE_SECONDS RUN_DIR -> SIGTERM, wait, then SIG
   rm -f "$PID_FILE"
   log "$SERVICE: stopped (pid $pid) in $(since "$t0") s"
 }
+
+wait_started() { # wait_started PID TIMEOUT_S WHAT CHECK... -> until CHECK succeeds; dies if PID exits or time runs out
+  local pid="$1" timeout="$2" what="$3"
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    if ! pid_alive "$pid"; then
+      sleep 0.2
+      pid_alive "$pid" || {
+        rm -f "$PID_FILE"
+        log "----- last lines of $(rel "$LOG_FILE") -----"
+        tail -n 40 "$LOG_FILE" >&2 || true
+        die "$SERVICE exited during start-up"
+      }
+    fi
+    ((SECONDS < deadline)) || die "$what after $timeout s (see $(rel "$LOG_FILE"))"
+    sleep 0.1
+  done
+}

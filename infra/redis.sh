@@ -122,20 +122,7 @@ start() {
     echo "$pid" >"$PID_FILE"
   fi
 
-  local deadline=$((SECONDS + REDIS_READY_TIMEOUT))
-  until ping; do
-    if ! pid_alive "$pid"; then
-      sleep 0.1
-      pid_alive "$pid" || {
-        rm -f "$PID_FILE"
-        log "----- last lines of $(rel "$LOG_FILE") -----"
-        tail -n 20 "$LOG_FILE" >&2 || true
-        die "redis-server exited during start-up"
-      }
-    fi
-    ((SECONDS < deadline)) || die "no PONG from $REDIS_HOST:$REDIS_PORT after ${REDIS_READY_TIMEOUT} s (see $(rel "$LOG_FILE"))"
-    sleep 0.05
-  done
+  wait_started "$pid" "$REDIS_READY_TIMEOUT" "no PONG from $REDIS_HOST:$REDIS_PORT" ping
   # redis-server rewrites the pid file itself; keep ours authoritative (same pid: exec above).
   echo "$pid" >"$PID_FILE"
   log "redis: ready on $REDIS_HOST:$REDIS_PORT in $(since "$t0") s"
