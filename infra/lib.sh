@@ -67,3 +67,14 @@ wait_started() { # wait_started PID TIMEOUT_S WHAT CHECK... -> until CHECK succe
     sleep 0.1
   done
 }
+
+dispatch() { # dispatch COMMAND -> runs the service's fetch|start|stop|status|restart function
+  case "${1:-}" in
+    fetch) fetch ;;
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    restart) stop; start ;;
+    *) log "usage: $0 {fetch|start|stop|status|restart}"; exit 2 ;;
+  esac
+}

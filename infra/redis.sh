@@ -146,11 +146,4 @@ status() {
   fi
 }
 
-case "${1:-}" in
-  fetch) fetch ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  restart) stop; start ;;
-  *) log "usage: $0 {fetch|start|stop|status|restart}"; exit 2 ;;
-esac
+dispatch "$@"
