@@ -61,7 +61,8 @@ export function failoverMs(records: readonly RequestRecord[], world: World): num
   return times.reduce((a, b) => a + b, 0) / times.length;
 }
 
-export function seedMetrics(run: RunResult, oracle: RunResult, world: World): SeedMetrics {
+/** Metrics of one run; without an oracle run (live runs) regret is NaN (reported as null). */
+export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct'>, oracle: Pick<RunResult, 'records'> | undefined, world: World): SeedMetrics {
   const rs = run.records;
   const n = rs.length;
   const lat = Float64Array.from(rs, (r) => r.latencyMs).sort();
@@ -78,7 +79,7 @@ export function seedMetrics(run: RunResult, oracle: RunResult, world: World): Se
     else oks++;
     cost += r.costUsd;
     utility += r.utility;
-    regret += oracle.records[i].utility - r.utility;
+    if (oracle) regret += oracle.records[i].utility - r.utility;
   }
   return {
     requests: n,
@@ -88,7 +89,7 @@ export function seedMetrics(run: RunResult, oracle: RunResult, world: World): Se
     p99Ms: quantile(lat, 0.99),
     costPerSuccessUsd: oks ? cost / oks : NaN,
     utility: utility / n,
-    regretPerRequest: regret / n,
+    regretPerRequest: oracle ? regret / n : NaN,
     budgetOvershootPct: run.budgetOvershootPct,
     failoverMs: failoverMs(rs, world),
     failureKinds,

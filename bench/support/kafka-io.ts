@@ -128,6 +128,8 @@ export class ResponseCollector {
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
+    /** Called with each first-seen response's parsed body (live benchmarks keep more than the summary). */
+    private readonly onResponse?: (id: string, body: unknown, receivedAt: number) => void,
   ) {}
 
   get count(): number {
@@ -159,6 +161,7 @@ export class ResponseCollector {
             attempts: json.attempts?.length ?? 0,
           });
           this.arrivals.push(receivedAt);
+          this.onResponse?.(id, json, receivedAt);
         }
       },
     });

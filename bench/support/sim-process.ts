@@ -12,6 +12,8 @@ export interface SimProcess {
   child: ChildProcess;
   stats(): Promise<SimStats>;
   resetPeak(): Promise<void>;
+  /** POST /_sim/reset: back to the boot configuration; restarts the phase clock and clears the call log. */
+  reset(): Promise<void>;
   /** Calls recorded after `since` (sequence number), oldest first. */
   calls(since?: number): Promise<{ calls: CallRecord[]; lastSeq: number }>;
   close(): Promise<void>;
@@ -56,6 +58,9 @@ export async function startSimProcess(config: SimConfigInput, latencyScale: numb
     stats: async () => (await getJson<SimStats>('/_sim/stats')).body,
     resetPeak: async () => {
       await getJson('/_sim/stats/reset-peak', { method: 'POST' });
+    },
+    reset: async () => {
+      await getJson('/_sim/reset', { method: 'POST' });
     },
     calls: async (since = 0) => {
       const { body, res } = await getJson<CallRecord[]>(`/_sim/calls?since=${since}&limit=200000`);

@@ -10,6 +10,7 @@ export const DEFAULT_LATENCY = { medianMs: 500, p95Ms: 1500, multiplier: 1 };
 
 export function defaultFaults(api: ApiKind): Faults {
   return {
+    rateLimit: false,
     rate429: 0,
     retryAfterS: 1,
     error5xx: 0,

@@ -20,7 +20,20 @@ const httpError = z.number().int().min(400).max(599);
 const outage = z.union([z.boolean(), httpError, z.literal('refused')]);
 export type OutageSetting = z.infer<typeof outage>;
 
+/**
+ * A provider quota as a token bucket: `rps` tokens per second up to `burst` (default: rps, i.e. one
+ * second of burst). A call that finds the bucket empty gets a 429 whose `retry-after` is
+ * `retryAfterS` or, when absent, the time until the next token. `false`: no quota.
+ */
+const rateLimit = z.union([
+  z.literal(false),
+  z.strictObject({ rps: z.number().positive(), burst: z.number().positive().optional(), retryAfterS: z.number().min(0).optional() }),
+]);
+export type RateLimitSetting = z.infer<typeof rateLimit>;
+
 const faultsShape = {
+  /** Token-bucket quota (deterministic 429s when exhausted); see `rateLimit` above. */
+  rateLimit,
   /** Probability of a 429 rate-limit error. */
   rate429: probability,
   /** `retry-after` (seconds) sent with 429s. */
@@ -112,6 +125,7 @@ export const configInputSchema = z.strictObject({
 export type SimConfigInput = z.infer<typeof configInputSchema>;
 
 export interface Faults {
+  rateLimit: RateLimitSetting;
   rate429: Probability;
   retryAfterS: number;
   error5xx: Probability;

@@ -44,7 +44,25 @@ export function statusError(status: number, model: string, faults: Faults): SimE
   return { kind: 'bad_request', message: 'The service is unavailable for this model (simulated outage).', param: null, code: null };
 }
 
-export function planCall(live: LiveModel, req: SimRequest, latencyScale: number, forced?: string): CallPlan {
+/**
+ * Takes one token from the model's quota bucket. Returns null when the call may proceed, else the
+ * `retry-after` in seconds (configured, or the time until the next token, rounded up).
+ */
+export function takeQuotaToken(live: LiveModel, nowMs: number): number | null {
+  const limit = live.spec.faults.rateLimit;
+  if (limit === false) return null;
+  const burst = limit.burst ?? limit.rps;
+  const b = live.bucket ?? (live.bucket = { tokens: burst, atMs: nowMs });
+  b.tokens = Math.min(burst, b.tokens + ((nowMs - b.atMs) * limit.rps) / 1000);
+  b.atMs = nowMs;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return null;
+  }
+  return limit.retryAfterS ?? Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
+}
+
+export function planCall(live: LiveModel, req: SimRequest, latencyScale: number, forced?: string, nowMs: number = performance.now()): CallPlan {
   const { spec, rng } = live;
   const f = spec.faults;
   const u: number[] = new Array<number>(DRAWS_PER_CALL);
@@ -95,6 +113,8 @@ export function planCall(live: LiveModel, req: SimRequest, latencyScale: number,
     );
   }
   if (uAuth < p(f.authError)) return error({ kind: 'auth' }, 401, fast, 'authError');
+  const quotaRetryAfterS = takeQuotaToken(live, nowMs);
+  if (quotaRetryAfterS !== null) return error({ kind: 'rate_limit', model: spec.name, retryAfterS: quotaRetryAfterS }, 429, fast, 'rateLimit');
   if (u429 < p(f.rate429)) return error({ kind: 'rate_limit', model: spec.name, retryAfterS: f.retryAfterS }, 429, fast, 'rate429');
   const policy = uPolicy < p(f.contentPolicy);
   if (policy && f.contentPolicyMode === 'error') return error({ kind: 'content_policy' }, 400, fast, 'contentPolicy');

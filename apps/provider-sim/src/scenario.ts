@@ -9,6 +9,8 @@ export interface LiveModel {
   /** Behaviour at scenario start (what a phase's `restore` goes back to). */
   readonly startSpec: ModelSpec;
   readonly rng: Rng;
+  /** Token-bucket state for `faults.rateLimit` (created on the first limited call). */
+  bucket?: { tokens: number; atMs: number };
 }
 
 export type Clock = () => number;

@@ -1,0 +1,69 @@
+// The live policies: each is a router configuration (routing table + what the client puts in the
+// request), so baselines run through exactly the same Kafka, router and simulator path as Switchyard.
+import { stringify } from 'yaml';
+import type { Scenario } from '../policy/scenario';
+import { apiOf, simModelOf } from './sim-config';
+
+export const LIVE_POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown'] as const;
+export type LivePolicy = (typeof LIVE_POLICIES)[number];
+
+const SELECTOR: Record<LivePolicy, string> = {
+  switchyard: 'thompson',
+  'static-chain': 'static-chain',
+  'simple-retry': 'static-chain',
+  'round-robin': 'round-robin',
+  'latency-cooldown': 'latency-cooldown',
+};
+
+export function parsePolicies(list: string | undefined): LivePolicy[] {
+  if (!list) return [...LIVE_POLICIES];
+  const out: LivePolicy[] = [];
+  for (const name of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const p = LIVE_POLICIES.find((x) => x === name);
+    if (!p) throw new Error(`--policies: unknown policy "${name}"; live policies: ${LIVE_POLICIES.join(', ')} (the oracle exists only in bench:policy)`);
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** The routing table of one policy: every arm on the simulator, the scenario's prices and budgets. */
+export function routingTableYaml(scenario: Scenario, simUrl: string, policy: LivePolicy): string {
+  const table: Record<string, unknown> = {
+    providers: {
+      'sim-openai': { kind: 'openai', baseUrl: `${simUrl}/openai/v1` },
+      'sim-anthropic': { kind: 'anthropic', baseUrl: `${simUrl}/anthropic` },
+    },
+    arms: scenario.arms.map((a) => ({
+      id: a.id,
+      provider: apiOf(a) === 'anthropic' ? 'sim-anthropic' : 'sim-openai',
+      model: simModelOf(a),
+      pricing: { inputPer1M: a.price.inputPer1M, outputPer1M: a.price.outputPer1M },
+      contextWindow: a.contextWindow,
+      maxOutputTokens: a.maxOutputTokens,
+      policyGroup: a.policyGroup,
+      timeouts: { connectMs: 1000, totalMs: a.timeoutMs },
+    })),
+    policy: { selector: SELECTOR[policy] },
+  };
+  if (policy === 'simple-retry') {
+    // The seed article's "simple retry": per-kind retries on one arm (Retry-After honoured), and
+    // nothing else: no breaker, no shared 429 cooldown, no retry budget (fallback is ruled out by
+    // routing.models in each request).
+    table.resilience = {
+      breaker: { consecutiveFailures: Number.MAX_SAFE_INTEGER, minimumCalls: Number.MAX_SAFE_INTEGER, maxCooldownMs: 0 },
+      retryBudget: { ratio: 1e9, minRetries: 1e9 },
+    };
+  }
+  if (scenario.budget) table.budgets = scenario.budget;
+  return stringify(table);
+}
+
+/** Request `routing` options for a class under a policy. */
+export function routingOptions(scenario: Scenario, policy: LivePolicy, c: Scenario['workload']['classes'][number]): Record<string, unknown> {
+  return {
+    objective: c.objective,
+    latencySloMs: c.sloMs,
+    deadlineMs: c.deadlineMs,
+    ...(policy === 'simple-retry' ? { models: [scenario.arms[0].id], contentPolicyFallback: false } : c.contentPolicyFallback !== undefined ? { contentPolicyFallback: c.contentPolicyFallback } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+// What one live request came to, scored exactly like the in-process simulator scores it
+// (bench/policy/simulate.ts): success = answered ok, acceptable (the request's quality draw is
+// below the serving arm's true quality at that moment) and within the class SLO; utility
+// U = S − λ_cost·cost/refCost − λ_lat·latency/SLO. Latency is measured at the client (publish →
+// response received), cost from the tokens the serving arm billed at its price at that moment.
+import type { Scenario } from '../policy/scenario';
+import type { RequestRecord } from '../policy/simulate';
+import { armStateAt, type SimRequest, type World } from '../policy/world';
+import { priceAt } from './sim-config';
+
+/** A finished request as the client saw it (from a Switchyard response or a peer's HTTP answer). */
+export interface LiveOutcome {
+  ok: boolean;
+  /** Client-measured: from handing the request over to receiving the answer. */
+  latencyMs: number;
+  /** Arm index that answered, -1 if none. */
+  servedArm: number;
+  /** Arm index of the first provider attempt, -1 if unknown or none. */
+  firstArm: number;
+  inputTokens: number;
+  outputTokens: number;
+  failure?: string;
+}
+
+export function scoreRequest(scenario: Scenario, world: World, refCost: readonly number[], req: SimRequest, o: LiveOutcome): RequestRecord {
+  const c = scenario.workload.classes[req.classIndex];
+  const doneAt = req.at + o.latencyMs;
+  let cost = 0;
+  let quality = 0;
+  if (o.servedArm >= 0) {
+    const price = priceAt(scenario, world, o.servedArm, doneAt);
+    cost = (o.inputTokens * price.inputPer1M + o.outputTokens * price.outputPer1M) / 1_000_000;
+    quality = armStateAt(scenario.arms[o.servedArm], world.timelines[o.servedArm], doneAt).quality;
+  }
+  const success = o.ok && req.uQuality < quality && o.latencyMs <= c.sloMs;
+  const { costWeight: lc, latencyWeight: ll } = scenario.utility;
+  return {
+    index: req.index,
+    at: req.at,
+    ok: o.ok,
+    success,
+    latencyMs: o.latencyMs,
+    costUsd: cost,
+    firstArm: o.firstArm,
+    servedArm: o.servedArm,
+    utility: (success ? 1 : 0) - (lc * cost) / refCost[req.classIndex] - (ll * o.latencyMs) / c.sloMs,
+    ...(o.ok ? {} : { failure: o.failure ?? 'failed' }),
+  };
+}
+
+/** A request never answered within the wait: counted as a failure of kind `lost` (should never happen). */
+export function lostOutcome(waitedMs: number): LiveOutcome {
+  return { ok: false, latencyMs: waitedMs, servedArm: -1, firstArm: -1, inputTokens: 0, outputTokens: 0, failure: 'lost' };
+}
+
+/** Prompt text the simulator counts as ≈ `tokens` tokens (4 characters per token). */
+export function promptText(index: number, tokens: number): string {
+  const head = `Request ${index}: summarise the following notes. `;
+  const chars = Math.max(head.length, tokens * 4);
+  return (head + 'rail yard signal data '.repeat(Math.ceil(chars / 22))).slice(0, chars);
+}
