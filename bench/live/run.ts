@@ -8,14 +8,14 @@
 // <out>/seed-table.{md,json}: simple retry vs Switchyard per row of the seed article's table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { seedMetrics, summarise, type PolicySummary } from '../policy/metrics';
 import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
-import { runLiveJobs, type LiveJob, type LiveJobResult } from './engine';
+import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from './engine';
 import { parsePolicies, type LivePolicy } from './policies';
+import { scenarioMd, summariseScenario, warnLost, writeSummary } from './report';
 import { scaleScenario } from './scale';
 import { SEED_ROWS, seedRow, seedTableMd, type SeedRow } from './seed-table';
 
@@ -52,26 +52,6 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(2)}%`);
-const num = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
-const usd = (x: number | null) => (x === null ? '–' : `$${x.toPrecision(3)}`);
-
-type LiveSummary = PolicySummary & { attemptsPerRequest: number; lost: number; duplicateResponses: number };
-
-function scenarioMd(scenario: Scenario, timeScale: number, summary: Record<string, LiveSummary>): string {
-  return [
-    `## ${scenario.name} (live, time scale ${timeScale}: ${(scenario.duration / 60_000).toFixed(1)} min)`,
-    '',
-    '| policy | requests | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | failover ms | attempts / request | failures by kind |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...Object.entries(summary).map(([p, s]) =>
-      `| ${p} | ${num(s.requests)} | ${pct(s.errorRate)} | ${num(s.p50Ms)} | ${num(s.p95Ms)} | ${num(s.p99Ms)} | ${usd(s.costPerSuccessUsd)} | ${num(s.utility, 4)} | ${num(s.failoverMs)} | ${s.attemptsPerRequest.toFixed(2)} | ` +
-        `${Object.entries(s.failureKinds).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ') || '–'} |`,
-    ),
-    '',
-  ].join('\n');
-}
-
 async function main(): Promise<void> {
   let args: Args;
   const scenarios: Array<{ file: string; scenario: Scenario; world: World }> = [];
@@ -86,7 +66,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const jobs: LiveJob[] = scenarios.flatMap(({ scenario, world }) => args.policies.map((policy) => ({ name: `${scenario.name}/${policy}`, scenario, world, policy })));
+  const jobs: LiveJob[] = scenarios.flatMap(({ scenario, world }) => args.policies.map((policy) => ({ name: `${scenario.name}/${policy}`, scenario, world, policy, target: routerTarget(policy) })));
   const longest = Math.max(...scenarios.map((s) => s.scenario.duration));
   log(`live: ${jobs.length} runs at once (${scenarios.length} scenario(s) × ${args.policies.join(', ')}), time scale ${args.timeScale}, ≈ ${(longest / 60_000).toFixed(1)} min + start-up and drain`);
   const broker = ensureBroker();
@@ -109,21 +89,9 @@ async function main(): Promise<void> {
   ];
   const rows: SeedRow[] = [];
   for (const { file, scenario, world } of scenarios) {
-    const summary: Record<string, LiveSummary> = {};
-    const byPolicy = new Map<LivePolicy, LiveJobResult>();
-    for (const r of results.filter((x) => x.job.scenario === scenario)) {
-      byPolicy.set(r.job.policy, r);
-      const m = seedMetrics({ records: r.records, budgetOvershootPct: r.budgetOvershootPct }, undefined, world);
-      summary[r.job.policy] = {
-        ...summarise([m]),
-        attemptsPerRequest: Number(r.attemptsPerRequest.toFixed(3)),
-        lost: r.records.filter((x) => x.failure === 'lost').length,
-        duplicateResponses: r.duplicates,
-      };
-    }
-    const dir = join(args.out, scenario.name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file, seeds: 1, seed: world.seed, live: true, timeScale: args.timeScale, durationMs: scenario.duration, policies: summary }, null, 2)}\n`);
+    const summary = summariseScenario(results, scenario, world);
+    const byPolicy = new Map(results.filter((x) => x.job.scenario === scenario).map((r) => [r.job.policy, r]));
+    writeSummary(join(args.out, scenario.name), scenario, file, world, args.timeScale, summary);
     md.push(scenarioMd(scenario, args.timeScale, summary));
     const simple = byPolicy.get('simple-retry');
     const sw = byPolicy.get('switchyard');
@@ -131,7 +99,7 @@ async function main(): Promise<void> {
       const row = seedRow(scenario.name, world, simple.records, sw.records, summary.switchyard.failoverMs);
       if (row) rows.push(row);
     }
-    for (const [p, s] of Object.entries(summary)) if (s.lost > 0) log(`live: WARNING ${scenario.name}/${p}: ${s.lost} requests never answered`);
+    warnLost(summary, scenario, log);
   }
   if (rows.length) {
     md.push('## Seed table: simple retry vs Switchyard', '', seedTableMd(rows), '');
