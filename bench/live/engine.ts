@@ -247,6 +247,16 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
       return producer;
     },
   };
+  // Ctrl-C / SIGTERM: stop every router, simulator and proxy this run started, then exit.
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    o.log(`live: ${signal}: stopping ${running.length} runs`);
+    void Promise.all(running.map((r) => Promise.all([r.target.stop().catch(() => undefined), r.sim.close().catch(() => undefined)]))).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     producer = await connectLoadProducer(o.kafka);
     for (const job of jobs) {
@@ -283,6 +293,8 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     }
     return results;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await Promise.all(running.map((r) => r.target.stop().catch(() => undefined)));
     await Promise.all(running.map((r) => r.sim.close().catch(() => undefined)));
     await producer?.disconnect().catch(() => undefined);
