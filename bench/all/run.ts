@@ -85,7 +85,7 @@ function stages(o: Options): Stage[] {
     {
       name: 'live',
       what: `seed table live through Kafka (time scale ${o.liveTimeScale})`,
-      runs: [{ script: 'live/run.js', args: ['--seed-table', '--policies', 'simple-retry,static-chain,round-robin,latency-cooldown,switchyard', '--time-scale', String(o.liveTimeScale), '--out', join(o.out, 'live')] }],
+      runs: [{ script: 'live/run.js', args: ['--seed-table', '--policies', 'simple-retry,static-chain,switchyard', '--time-scale', String(o.liveTimeScale), '--out', join(o.out, 'live')] }],
       headline: (dir) => {
         const md = existsSync(join(dir, 'seed-table.md')) ? readFileSync(join(dir, 'seed-table.md'), 'utf8').trim().split('\n') : [];
         return md.length ? ['[report](live/report.md)', '', ...md] : [];

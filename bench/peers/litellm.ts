@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT, sleep } from '../support/env';
 
@@ -209,11 +209,13 @@ export async function startLiteLLM(opts: {
   /** Extra environment for the proxy, e.g. { LITELLM_LOG: 'DEBUG' }. */
   env?: Record<string, string>;
 }): Promise<LiteLLMProxy> {
-  mkdirSync(opts.logDir, { recursive: true });
-  const configPath = join(opts.logDir, 'litellm-config.yaml');
+  // Absolute: the proxy runs in its own working directory.
+  const logDir = resolve(opts.logDir);
+  mkdirSync(logDir, { recursive: true });
+  const configPath = join(logDir, 'litellm-config.yaml');
   writeFileSync(configPath, liteLLMConfigYaml(opts.simUrl, opts.arms, opts.settings ?? LITELLM_STRONGEST));
   const apiKey = `sk-${randomBytes(24).toString('hex')}`;
-  const log = createWriteStream(join(opts.logDir, 'litellm.log'), { flags: 'a' });
+  const log = createWriteStream(join(logDir, 'litellm.log'), { flags: 'a' });
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort(); // closed before the proxy binds it: a rare race, hence the retry

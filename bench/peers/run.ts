@@ -6,7 +6,7 @@
 // the same time, each in front of its own simulator with the same scenario and seed, fed the same
 // arrivals. Latency is measured at each client; attempts are counted at each simulator.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
@@ -28,7 +28,8 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const files = arg('scenario')?.split(',').filter(Boolean) ?? Object.keys(SEED_ROWS).map((n) => join(REPO_ROOT, 'bench', 'scenarios', `${n}.yaml`));
   const timeScale = Number(arg('time-scale') ?? '1');
-  const out = arg('out') ?? join(REPO_ROOT, 'bench', 'results', 'peers');
+  // Absolute: the proxy runs in its own working directory and reads its config from here.
+  const out = resolve(arg('out') ?? join(REPO_ROOT, 'bench', 'results', 'peers'));
   const scenarios: Array<{ file: string; scenario: Scenario; world: World }> = [];
   let policies;
   try {
