@@ -61,8 +61,8 @@ describe('bench:live building blocks', () => {
       const table = routingTableSchema.parse(parse(routingTableYaml(scenario, 'http://127.0.0.1:4010', policy)));
       expect(table.arms.map((a) => [a.id, a.provider])).toEqual([['a', 'sim-openai'], ['b', 'sim-anthropic']]);
       expect(table.budgets).toEqual({ global: { hour: 4 } });
-      expect(table.policy.selector).toBe(policy === 'switchyard' ? 'thompson' : policy === 'simple-retry' ? 'static-chain' : policy);
-      expect(table.resilience === undefined).toBe(policy !== 'simple-retry');
+      expect(table.policy.selector).toBe(policy.startsWith('switchyard') ? 'thompson' : policy === 'simple-retry' ? 'static-chain' : policy);
+      expect(table.resilience === undefined).toBe(policy !== 'simple-retry' && policy !== 'switchyard-hedged');
     }
     expect(routingOptions(scenario, 'simple-retry', scenario.workload.classes[0])).toMatchObject({ models: ['a'], contentPolicyFallback: false });
     expect(routingOptions(scenario, 'switchyard', scenario.workload.classes[0])).toMatchObject({ contentPolicyFallback: true, latencySloMs: 3000 });

@@ -4,11 +4,13 @@ import { stringify } from 'yaml';
 import type { Scenario } from '../policy/scenario';
 import { apiOf, simModelOf } from './sim-config';
 
-export const LIVE_POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown'] as const;
+export const LIVE_POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'switchyard-hedged'] as const;
 export type LivePolicy = (typeof LIVE_POLICIES)[number];
 
 const SELECTOR: Record<LivePolicy, string> = {
   switchyard: 'thompson',
+  // What-if: Switchyard with hedging on (off by default): a second arm after the first arm's P95.
+  'switchyard-hedged': 'thompson',
   'static-chain': 'static-chain',
   'simple-retry': 'static-chain',
   'round-robin': 'round-robin',
@@ -16,7 +18,8 @@ const SELECTOR: Record<LivePolicy, string> = {
 };
 
 export function parsePolicies(list: string | undefined): LivePolicy[] {
-  if (!list) return [...LIVE_POLICIES];
+  // Default: the baselines and Switchyard (what-if variants only when asked for).
+  if (!list) return LIVE_POLICIES.filter((p) => p !== 'switchyard-hedged');
   const out: LivePolicy[] = [];
   for (const name of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     const p = LIVE_POLICIES.find((x) => x === name);
@@ -54,6 +57,7 @@ export function routingTableYaml(scenario: Scenario, simUrl: string, policy: Liv
       retryBudget: { ratio: 1e9, minRetries: 1e9 },
     };
   }
+  if (policy === 'switchyard-hedged') table.resilience = { hedge: { enabled: true } };
   if (scenario.budget) table.budgets = scenario.budget;
   return stringify(table);
 }
