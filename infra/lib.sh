@@ -1,4 +1,5 @@
-# Shared by infra/<service>.sh (sourced, not run): logging, timing, pid files, a graceful stop.
+# Shared by infra/<service>.sh (sourced, not run): logging, timing, pid files, a graceful stop,
+# and the install|version command line of the tools installed under .cache (litellm.sh, portkey.sh).
 # The caller sets ROOT before sourcing, and SERVICE (log prefix), PID_FILE and PROCESS_PATTERN
 # (matched against /proc/PID/cmdline, so a recycled pid is never mistaken for the service).
 
@@ -76,5 +77,19 @@ dispatch() { # dispatch COMMAND -> runs the service's fetch|start|stop|status|re
     status) status ;;
     restart) stop; start ;;
     *) log "usage: $0 {fetch|start|stop|status|restart}"; exit 2 ;;
+  esac
+}
+
+install_dispatch() { # install_dispatch INSTALL_DIR COMMAND -> runs install, or prints installed_version (exit 3 if none)
+  # For the tools installed under .cache (infra/litellm.sh, portkey.sh): the caller defines
+  # install and installed_version; INSTALL_DIR is where `version` says it looked.
+  case "${2:-}" in
+    install) install ;;
+    version)
+      local have
+      have="$(installed_version)" || { log "$SERVICE: not installed in $(rel "$1") (run: bash infra/$SERVICE.sh install)"; exit 3; }
+      echo "$have"
+      ;;
+    *) log "usage: $0 {install|version}"; exit 2 ;;
   esac
 }

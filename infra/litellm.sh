@@ -66,14 +66,4 @@ install() {
   echo "$have"
 }
 
-version() {
-  local have
-  have="$(installed_version)" || { log "litellm: not installed in $(rel "$LITELLM_VENV") (run: bash infra/litellm.sh install)"; exit 3; }
-  echo "$have"
-}
-
-case "${1:-}" in
-  install) install ;;
-  version) version ;;
-  *) log "usage: $0 {install|version}"; exit 2 ;;
-esac
+install_dispatch "$LITELLM_VENV" "$@"

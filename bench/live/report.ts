@@ -1,12 +1,46 @@
 // Summaries and Markdown for live runs (bench:live and bench:peers share them).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seedMetrics, summarise, type PolicySummary } from '../policy/metrics';
+import { gzipSync } from 'node:zlib';
+import { quantile, seedMetrics, summarise, type PolicySummary } from '../policy/metrics';
+import type { RequestRecord } from '../policy/simulate';
 import type { Scenario } from '../policy/scenario';
 import type { World } from '../policy/world';
 import type { LiveJobResult } from './engine';
 
-export type LiveSummary = PolicySummary & { attemptsPerRequest: number; lost: number; duplicateResponses: number };
+/** Requests that arrived while something was wrong (outages, spikes, quota cuts, brown-outs). */
+export interface WindowMetrics {
+  requests: number;
+  errorRate: number | null;
+  meanMs: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export type LiveSummary = PolicySummary & {
+  attemptsPerRequest: number;
+  lost: number;
+  duplicateResponses: number;
+  /** The same metrics restricted to requests arriving during the scenario's disruption windows. */
+  duringEvents: WindowMetrics;
+  /** Provider calls per simulator model (= arm id): calls, ok, errors. */
+  simCallsByModel: Record<string, { calls: number; ok: number; errors: number }>;
+};
+
+const finite = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(4)) : null);
+
+export function windowMetrics(records: readonly RequestRecord[], world: World): WindowMetrics {
+  const ws = world.timelines.flatMap((tl) => [...tl.outages, ...tl.spikes, ...tl.rateLimits, ...tl.failureRate]);
+  const inside = records.filter((r) => ws.some((w) => r.at >= w.start && r.at < w.end));
+  const lat = Float64Array.from(inside, (r) => r.latencyMs).sort();
+  return {
+    requests: inside.length,
+    errorRate: finite(inside.filter((r) => !r.ok).length / inside.length),
+    meanMs: finite(lat.reduce((a, b) => a + b, 0) / lat.length),
+    p95Ms: finite(quantile(lat, 0.95)),
+    p99Ms: finite(quantile(lat, 0.99)),
+  };
+}
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(2)}%`);
 const num = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
@@ -22,13 +56,25 @@ export function summariseScenario(results: readonly LiveJobResult[], scenario: S
       attemptsPerRequest: Number(r.attemptsPerRequest.toFixed(3)),
       lost: r.records.filter((x) => x.failure === 'lost').length,
       duplicateResponses: r.duplicates,
+      duringEvents: windowMetrics(r.records, world),
+      simCallsByModel: r.simCallsByModel,
     };
   }
   return summary;
 }
 
-export function writeSummary(dir: string, scenario: Scenario, file: string, world: World, timeScale: number, summary: Record<string, LiveSummary>): void {
+/** Every request of one run as gzipped CSV (arrival ms, ok, latency ms, first/served arm, cost, failure) for re-analysis. */
+export function writeRecords(dir: string, policy: string, scenario: Scenario, records: readonly RequestRecord[]): void {
   mkdirSync(dir, { recursive: true });
+  const arm = (i: number) => (i >= 0 ? scenario.arms[i].id : '');
+  const lines = ['index,atMs,ok,success,latencyMs,firstArm,servedArm,costUsd,failure', ...records.map((r) => `${r.index},${r.at},${r.ok ? 1 : 0},${r.success ? 1 : 0},${Math.round(r.latencyMs)},${arm(r.firstArm)},${arm(r.servedArm)},${r.costUsd.toPrecision(4)},${r.failure ?? ''}`)];
+  writeFileSync(join(dir, `records-${policy}.csv.gz`), gzipSync(`${lines.join('\n')}\n`));
+}
+
+/** `<dir>/summary.json` and, per policy, `<dir>/records-<policy>.csv.gz`. */
+export function writeSummary(dir: string, scenario: Scenario, file: string, world: World, timeScale: number, summary: Record<string, LiveSummary>, results: readonly LiveJobResult[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const r of results) if (r.job.scenario === scenario) writeRecords(dir, r.job.policy, scenario, r.records);
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file, seeds: 1, seed: world.seed, live: true, timeScale, durationMs: scenario.duration, policies: summary }, null, 2)}\n`);
 }
 
@@ -36,12 +82,17 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
   return [
     `## ${scenario.name} (live, time scale ${timeScale}: ${(scenario.duration / 60_000).toFixed(1)} min)`,
     '',
-    `| ${label} | requests | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | failover ms | budget overshoot % | attempts / request | failures by kind |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${label} | requests | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | failover ms | budget overshoot % | attempts / request | during events: err / p95 / p99 ms | failures by kind |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(summary).map(([p, s]) =>
       `| ${p} | ${num(s.requests)} | ${pct(s.errorRate)} | ${num(s.p50Ms)} | ${num(s.p95Ms)} | ${num(s.p99Ms)} | ${usd(s.costPerSuccessUsd)} | ${num(s.utility, 4)} | ${num(s.failoverMs)} | ${num(s.budgetOvershootPct, 1)} | ${s.attemptsPerRequest.toFixed(2)} | ` +
+        `${s.duringEvents.requests ? `${pct(s.duringEvents.errorRate)} / ${num(s.duringEvents.p95Ms)} / ${num(s.duringEvents.p99Ms)}` : '–'} | ` +
         `${Object.entries(s.failureKinds).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ') || '–'} |`,
     ),
+    '',
+    `First-attempt-and-retry traffic per arm (provider calls at the simulator): ${Object.entries(summary)
+      .map(([p, s]) => `${p}: ${Object.entries(s.simCallsByModel).map(([m, c]) => `${m} ${c.calls}`).join(', ')}`)
+      .join('; ')}.`,
     '',
   ].join('\n');
 }

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   for (const { file, scenario, world } of scenarios) {
     const summary = summariseScenario(results, scenario, world);
     const byPolicy = new Map(results.filter((x) => x.job.scenario === scenario).map((r) => [r.job.policy, r]));
-    writeSummary(join(args.out, scenario.name), scenario, file, world, args.timeScale, summary);
+    writeSummary(join(args.out, scenario.name), scenario, file, world, args.timeScale, summary, results);
     md.push(scenarioMd(scenario, args.timeScale, summary));
     const simple = byPolicy.get('simple-retry');
     const sw = byPolicy.get('switchyard');

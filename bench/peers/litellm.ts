@@ -8,25 +8,16 @@
 // and auto-router presets come from the package, never from the network (that version has no
 // LITELLM_OFFLINE_MODE, and no telemetry: --telemetry is a no-op). Checked with strace: the only
 // connections it opens are to the simulator.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT, sleep } from '../support/env';
+import { REPO_ROOT } from '../support/env';
+import { numHeader, postChat, type ChatBody, type PeerCallResult, type PeerRequest } from './chat-call';
+import type { PeerArm } from './peer-arm';
+import { installPeer, startPeerProcess, type PeerProcess } from './peer-process';
 
-export interface PeerArm {
-  id: string;
-  api: 'openai' | 'anthropic';
-  /** Model name at the provider (the simulator). */
-  model: string;
-  inputPer1M: number;
-  outputPer1M: number;
-  contextWindow: number;
-  /** Per-attempt timeout (LiteLLM has no per-request deadline; the client's timeout is the other bound). */
-  timeoutMs: number;
-}
+export type { PeerArm } from './peer-arm';
 
 export interface LiteLLMSettings {
   /** router num_retries: re-tries within the pool after the first failure. */
@@ -76,13 +67,7 @@ export const LITELLM_VENV = join(REPO_ROOT, '.cache', 'litellm-venv');
 
 /** Installs (or finds) the pinned LiteLLM in .cache/litellm-venv via infra/litellm.sh. */
 export async function ensureLiteLLM(): Promise<{ python: string; version: string }> {
-  const child = spawn('bash', [join(REPO_ROOT, 'infra/litellm.sh'), 'install'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const version = out.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !/^\d+\.\d+/.test(version)) throw new Error(`infra/litellm.sh install failed (exit ${code}): ${out}`);
-  return { python: join(LITELLM_VENV, 'bin', 'python'), version };
+  return { python: join(LITELLM_VENV, 'bin', 'python'), version: await installPeer('infra/litellm.sh') };
 }
 
 const perToken = (per1M: number) => Number((per1M / 1e6).toPrecision(12));
@@ -176,28 +161,12 @@ export function liteLLMEnv(masterKey: string): Record<string, string> {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export interface LiteLLMProxy {
-  url: string;
+export interface LiteLLMProxy extends PeerProcess {
   /** The model name clients request (the pool group). */
   model: string;
   /** Bearer token (the proxy's master key, random per start). */
   apiKey: string;
   configPath: string;
-  child: ChildProcess;
-  output(): string;
-  close(): Promise<void>;
 }
 
 export async function startLiteLLM(opts: {
@@ -215,92 +184,35 @@ export async function startLiteLLM(opts: {
   const configPath = join(logDir, 'litellm-config.yaml');
   writeFileSync(configPath, liteLLMConfigYaml(opts.simUrl, opts.arms, opts.settings ?? LITELLM_STRONGEST));
   const apiKey = `sk-${randomBytes(24).toString('hex')}`;
-  const log = createWriteStream(join(logDir, 'litellm.log'), { flags: 'a' });
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort(); // closed before the proxy binds it: a rare race, hence the retry
-    try {
-      return await launch(port, configPath, { ...liteLLMEnv(apiKey), ...opts.env }, apiKey, log, opts.readyTimeoutMs ?? 90_000);
-    } catch (e) {
-      lastError = e as Error;
-    }
-  }
-  log.end();
-  throw lastError ?? new Error('LiteLLM did not start');
-}
-
-async function launch(port: number, configPath: string, env: Record<string, string>, apiKey: string, log: NodeJS.WritableStream, readyTimeoutMs: number): Promise<LiteLLMProxy> {
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(join(LITELLM_VENV, 'bin', 'litellm'), ['--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'], {
-    cwd: join(configPath, '..'),
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = await startPeerProcess({
+    name: 'LiteLLM',
+    logDir,
+    logFile: 'litellm.log',
+    command: (port) => ({
+      file: join(LITELLM_VENV, 'bin', 'litellm'),
+      args: ['--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'],
+      env: { ...liteLLMEnv(apiKey), ...opts.env },
+    }),
+    readyPath: '/health/readiness',
+    readyTimeoutMs: opts.readyTimeoutMs ?? 90_000,
+    pollMs: 200,
+    killGraceMs: 10_000,
   });
-  let text = '';
-  const append = (d: Buffer) => {
-    log.write(d);
-    text += d.toString();
-    if (text.length > 2_000_000) text = text.slice(-1_000_000);
-  };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-  };
-  const deadline = Date.now() + readyTimeoutMs;
-  for (;;) {
-    if (dead) throw new Error(`LiteLLM exited during start-up (port ${port}):\n${text.slice(-4000)}`);
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`LiteLLM not ready on ${url} within ${readyTimeoutMs} ms:\n${text.slice(-4000)}`);
-    }
-    try {
-      const res = await fetch(`${url}/health/readiness`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  return { url, model: POOL_MODEL, apiKey, configPath, child, output: () => text, close: async () => { await close(); log.end(); } };
+  return { ...proc, model: POOL_MODEL, apiKey, configPath };
 }
 
-export interface LiteLLMCallResult {
-  ok: boolean;
-  status: number | null;
-  latencyMs: number;
-  /** The simulator model that answered (from x-litellm-model-name), or null. */
-  servedModel: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  finishReason: string | null;
-  /** LiteLLM's error.type (or error.code), `timeout` (client deadline) or `connection`. */
-  errorType: string | null;
+/**
+ * servedModel: from x-litellm-model-name. errorType: LiteLLM's error.type (or error.code),
+ * `timeout` (client deadline) or `connection`. retries: x-litellm-attempted-retries when LiteLLM
+ * reports it.
+ */
+export interface LiteLLMCallResult extends PeerCallResult {
   /** LiteLLM's exception class from the message (RateLimitError, ContextWindowExceededError, ...). */
   exception: string | null;
-  error: string | null;
-  /** x-litellm-attempted-retries / -fallbacks when LiteLLM reports them. */
-  retries: number | null;
+  /** x-litellm-attempted-fallbacks when LiteLLM reports it. */
   fallbacks: number | null;
   /** x-litellm-response-cost (USD, from the arms' prices), or null. */
   costUsd: number | null;
-}
-
-interface ChatBody {
-  choices?: { finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-  model?: string;
-  error?: { message?: string; type?: string | null; code?: string | number | null };
 }
 
 /**
@@ -312,70 +224,17 @@ function exceptionName(message: string): string | null {
   return names.find((n) => n === 'ContextWindowExceededError' || n === 'ContentPolicyViolationError') ?? names[0] ?? null;
 }
 
-const numHeader = (h: Headers, name: string): number | null => {
-  const v = h.get(name);
-  return v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v);
-};
-
 /** One chat completion through the proxy; never throws. */
-export async function callLiteLLM(
-  url: string,
-  req: { model: string; apiKey: string; requestId: string; prompt: string; maxTokens: number; timeoutMs: number },
-): Promise<LiteLLMCallResult> {
-  const t0 = performance.now();
-  const base = { servedModel: null, inputTokens: 0, outputTokens: 0, finishReason: null, retries: null, fallbacks: null, costUsd: null, exception: null };
-  try {
-    const res = await fetch(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${req.apiKey}`, 'content-type': 'application/json', 'x-switchyard-request-id': req.requestId },
-      body: JSON.stringify({ model: req.model, messages: [{ role: 'user', content: req.prompt }], max_tokens: req.maxTokens }),
-      signal: AbortSignal.timeout(req.timeoutMs),
-    });
-    const raw = await res.text();
-    const latencyMs = performance.now() - t0;
-    let body: ChatBody = {};
-    try {
-      body = JSON.parse(raw) as ChatBody;
-    } catch {
-      // not JSON (a proxy crash page): reported through `error` below
-    }
-    const served = res.headers.get('x-litellm-model-name');
-    const meta = {
-      servedModel: served ? served.replace(/^(openai|anthropic)\//, '') : null,
-      retries: numHeader(res.headers, 'x-litellm-attempted-retries'),
-      fallbacks: numHeader(res.headers, 'x-litellm-attempted-fallbacks'),
-    };
-    const choice = body.choices?.[0];
-    if (res.ok && choice) {
-      return {
-        ...base,
-        ...meta,
-        ok: true,
-        status: res.status,
-        latencyMs,
-        inputTokens: body.usage?.prompt_tokens ?? 0,
-        outputTokens: body.usage?.completion_tokens ?? 0,
-        finishReason: choice.finish_reason ?? null,
-        errorType: null,
-        error: null,
-        costUsd: numHeader(res.headers, 'x-litellm-response-cost'),
-      };
-    }
-    const err = body.error;
-    const message = err?.message ?? raw;
+export async function callLiteLLM(url: string, req: PeerRequest & { model: string; apiKey: string }): Promise<LiteLLMCallResult> {
+  return postChat<ChatBody, LiteLLMCallResult>(url, { ...req, headers: { authorization: `Bearer ${req.apiKey}` } }, (result, reply) => {
+    const served = reply?.res.headers.get('x-litellm-model-name');
     return {
-      ...base,
-      ...meta,
-      ok: false,
-      status: res.status,
-      latencyMs,
-      errorType: err?.type ?? (err?.code != null ? String(err.code) : `http_${res.status}`),
-      exception: exceptionName(message),
-      error: message.slice(0, 500),
+      ...result,
+      servedModel: served ? served.replace(/^(openai|anthropic)\//, '') : null,
+      retries: reply ? numHeader(reply.res.headers, 'x-litellm-attempted-retries') : null,
+      fallbacks: reply ? numHeader(reply.res.headers, 'x-litellm-attempted-fallbacks') : null,
+      costUsd: reply && result.ok ? numHeader(reply.res.headers, 'x-litellm-response-cost') : null,
+      exception: reply?.message === undefined ? null : exceptionName(reply.message),
     };
-  } catch (e) {
-    const err = e as Error;
-    const timeout = err.name === 'TimeoutError' || err.name === 'AbortError';
-    return { ...base, ok: false, status: null, latencyMs: performance.now() - t0, errorType: timeout ? 'timeout' : 'connection', error: String(err.cause ?? err.message).slice(0, 500) };
-  }
+  });
 }
