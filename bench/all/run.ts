@@ -11,6 +11,9 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { basename, join, relative } from 'node:path';
 import { REPO_ROOT } from '../support/env';
 
+/** A path as the user would type it from the repository root (absolute when outside it). */
+const shown = (path: string) => (relative(REPO_ROOT, path).startsWith('..') ? path : relative(REPO_ROOT, path));
+
 interface Stage {
   name: string;
   what: string;
@@ -93,9 +96,18 @@ function stages(o: Options): Stage[] {
     },
     {
       name: 'peers',
-      what: 'LiteLLM proxy side by side with Switchyard',
+      what: 'LiteLLM proxy and Portkey gateway side by side with Switchyard',
       runs: [{ script: 'peers/run.js', args: ['--out', join(o.out, 'peers'), '--time-scale', String(o.liveTimeScale)] }],
-      headline: (dir) => (existsSync(join(dir, 'report.md')) ? [`[report](peers/report.md)`] : []),
+      headline: (dir) => {
+        if (!existsSync(join(dir, 'report.md'))) return [];
+        const lines = readdirSync(dir).flatMap((name) => {
+          const s = readJson<{ policies: Record<string, { errorRate: number; p99Ms: number; costPerSuccessUsd: number; utility: number }> }>(join(dir, name, 'summary.json'));
+          if (!s) return [];
+          const cells = Object.entries(s.policies).map(([p, m]) => `${p} err ${(m.errorRate * 100).toFixed(2)}% P99 ${Math.round(m.p99Ms)} ms $/ok ${m.costPerSuccessUsd.toPrecision(3)} U ${m.utility.toFixed(3)}`);
+          return [`- ${name}: ${cells.join('; ')}`];
+        });
+        return ['[report](peers/report.md)', '', ...lines];
+      },
     },
     {
       name: 'throughput',
@@ -141,7 +153,7 @@ async function main(): Promise<void> {
   for (const [i, stage] of list.entries()) {
     const t0 = Date.now();
     const logFile = join(o.out, `${stage.name}.log`);
-    console.log(`bench: [${i + 1}/${list.length}] ${stage.name}: ${stage.what} … (log ${relative(REPO_ROOT, logFile)}, total ${clock()})`);
+    console.log(`bench: [${i + 1}/${list.length}] ${stage.name}: ${stage.what} … (log ${shown(logFile)}, total ${clock()})`);
     const beat = setInterval(() => console.log(`bench: [${i + 1}/${list.length}] ${stage.name} running for ${Math.round((Date.now() - t0) / 1000)} s (total ${clock()})`), 30_000);
     let ok = true;
     for (const r of stage.runs) ok = (await runScript(r.script, r.args, r.env, logFile)) === 0 && ok;
@@ -159,7 +171,7 @@ async function main(): Promise<void> {
     ...results.flatMap(({ stage, ok, seconds }) => [`## ${stage.name} — ${stage.what} (${seconds} s${ok ? '' : ', FAILED'})`, '', ...stage.headline(join(o.out, stage.name)), '']),
   ];
   writeFileSync(join(o.out, 'README.md'), index.join('\n'));
-  console.log(`bench: wrote ${relative(REPO_ROOT, join(o.out, 'README.md'))} in ${clock()}`);
+  console.log(`bench: wrote ${shown(join(o.out, 'README.md'))} in ${clock()}`);
   if (results.some((r) => !r.ok)) process.exit(1);
 }
 
