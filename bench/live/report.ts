@@ -7,6 +7,7 @@ import type { RequestRecord } from '../policy/simulate';
 import type { Scenario } from '../policy/scenario';
 import type { World } from '../policy/world';
 import type { LiveJobResult } from './engine';
+import { eventWindow } from './seed-table';
 
 /** Requests that arrived while something was wrong (outages, spikes, quota cuts, brown-outs). */
 export interface WindowMetrics {
@@ -30,8 +31,7 @@ export type LiveSummary = PolicySummary & {
 const finite = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(4)) : null);
 
 export function windowMetrics(records: readonly RequestRecord[], world: World): WindowMetrics {
-  const ws = world.timelines.flatMap((tl) => [...tl.outages, ...tl.spikes, ...tl.rateLimits, ...tl.failureRate]);
-  const inside = records.filter((r) => ws.some((w) => r.at >= w.start && r.at < w.end));
+  const inside = records.filter(eventWindow(world));
   const lat = Float64Array.from(inside, (r) => r.latencyMs).sort();
   return {
     requests: inside.length,

@@ -13,8 +13,8 @@ import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
-import { routerTarget, runLiveJobs, type LiveJob } from '../live/engine';
-import { parsePolicies } from '../live/policies';
+import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from '../live/engine';
+import { parsePolicies, type LivePolicy } from '../live/policies';
 import { scenarioMd, summariseScenario, warnLost, writeSummary } from '../live/report';
 import { scaleScenario } from '../live/scale';
 import { SEED_ROWS } from '../live/seed-table';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // Absolute: the proxy runs in its own working directory and reads its config from here.
   const out = resolve(arg('out') ?? join(REPO_ROOT, 'bench', 'results', 'peers'));
   const scenarios: Array<{ file: string; scenario: Scenario; world: World }> = [];
-  let policies;
+  let policies: LivePolicy[];
   const peers = (arg('peers') ?? 'litellm,portkey').split(',').map((p) => p.trim()).filter(Boolean);
   try {
     for (const p of peers) if (p !== 'litellm' && p !== 'portkey') throw new Error(`--peers: unknown peer "${p}"; peers: litellm, portkey`);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   log(`peers: ${jobs.length} runs at once, time scale ${timeScale}, ≈ ${(longest / 60_000).toFixed(1)} min + start-up and drain`);
   const broker = ensureBroker();
   const wallStart = Date.now();
-  let results;
+  let results: LiveJobResult[];
   try {
     results = await runLiveJobs(jobs, { kafka: benchKafka(broker.brokers), brokers: broker.brokers, log });
   } finally {
