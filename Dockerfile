@@ -1,8 +1,11 @@
 # Switchyard image: one build, two entry points (router by default, provider-sim via `command`).
 #   docker build -t switchyard .
-#   docker run --rm -e KAFKA_BROKERS=host.docker.internal:9092 switchyard
-#   docker run --rm switchyard node dist/apps/provider-sim/src/main.js
-# (Tip: a .dockerignore with node_modules, dist, .cache and .infra keeps the build context small.)
+#   docker run --rm -e SIM_HOST=0.0.0.0 -p 4010:4010 switchyard node dist/apps/provider-sim/src/main.js
+#   docker run --rm -p 8080:8080 -e KAFKA_BROKERS=host.docker.internal:9092 \
+#     -e SIM_URL=http://host.docker.internal:4010 switchyard
+# The router reads ROUTING_TABLE (default config/routing.yaml, copied below; its providers point at
+# SIM_URL) — mount your own table for real providers. docker-compose.yml wires all of it up.
+# .dockerignore keeps node_modules, dist, .cache and .infra out of the build context.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

@@ -2,7 +2,8 @@
 # Single-node Kafka (KRaft, broker+controller in one JVM) without Docker, for tests, the demo and CI.
 # The broker runs from Maven Central jars (see infra/kafka/pom.xml); nothing else is downloaded.
 #
-#   bash infra/kafka.sh fetch    # download jars into .cache/kafka/<version>/libs (once; reused after)
+#   bash infra/kafka.sh fetch    # download jars into .cache/kafka/<version>/libs (once; reused after),
+#                                # with the console tools for infra/kafka-console.sh
 #   bash infra/kafka.sh start    # fetch if needed, format storage if new, start, wait until it takes a message
 #   bash infra/kafka.sh stop     # SIGTERM, up to 30 s, then SIGKILL
 #   bash infra/kafka.sh status   # exit 0 if running and listening, 3 if not
@@ -49,24 +50,43 @@ PROPS="$KAFKA_RUN_DIR/server.properties"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 if [[ -x "$ROOT/node_modules/.bin/node" ]]; then NODE="$ROOT/node_modules/.bin/node"; else NODE=node; fi
 
+copy_dependencies() { # copy_dependencies DIR -> the runtime closure of infra/kafka/pom.xml into DIR
+  command -v mvn >/dev/null || die "mvn not found (needed once to download the Kafka jars)"
+  mvn -q -B -f "$ROOT/infra/kafka/pom.xml" \
+    -Dmaven.repo.local="$KAFKA_M2_REPO" -Dstyle.color=never \
+    -Dkafka.version="$KAFKA_VERSION" \
+    -DincludeScope=runtime \
+    -DoutputDirectory="$1" \
+    dependency:copy-dependencies 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
+}
+
 fetch() {
-  if [[ -f "$CACHE_DIR/.complete" ]]; then
+  if [[ -f "$CACHE_DIR/.complete" && -f "$LIBS/kafka-tools-$KAFKA_VERSION.jar" ]]; then
     log "kafka: $KAFKA_VERSION jars cached in ${CACHE_DIR#"$ROOT"/}/libs"
     return 0
   fi
-  command -v mvn >/dev/null || die "mvn not found (needed once to download the Kafka jars)"
   local t0 tmp
   t0="$(now_ms)"
-  log "kafka: fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION + log4j2 binding from Maven Central (first run only, ~1 min)..."
   mkdir -p "$(dirname "$CACHE_DIR")"
   tmp="$(mktemp -d "$CACHE_DIR.tmp.XXXXXX")"
   chmod 755 "$tmp"
-  if ! mvn -q -B -f "$ROOT/infra/kafka/pom.xml" \
-      -Dmaven.repo.local="$KAFKA_M2_REPO" -Dstyle.color=never \
-      -Dkafka.version="$KAFKA_VERSION" \
-      -DincludeScope=runtime \
-      -DoutputDirectory="$tmp/libs" \
-      dependency:copy-dependencies 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2; then
+  if [[ -f "$CACHE_DIR/.complete" ]]; then
+    # A cache from before the console tools were in the pom: add the jars it lacks (kafka-tools)
+    # next to the others, without touching the ones a running broker may have open.
+    log "kafka: adding org.apache.kafka:kafka-tools:$KAFKA_VERSION (console producer/consumer) to ${CACHE_DIR#"$ROOT"/}/libs..."
+    copy_dependencies "$tmp/libs" || { rm -rf "$tmp"; die "mvn dependency:copy-dependencies failed for kafka-tools:$KAFKA_VERSION"; }
+    local jar added=0
+    for jar in "$tmp"/libs/*.jar; do
+      [[ -e "$LIBS/${jar##*/}" ]] && continue
+      mv "$jar" "$LIBS/" && added=$((added + 1)) # same file system: a rename, never a half-written jar
+    done
+    rm -rf "$tmp"
+    [[ -f "$LIBS/kafka-tools-$KAFKA_VERSION.jar" ]] || die "kafka-tools-$KAFKA_VERSION.jar missing after fetch"
+    log "kafka: added $added jar(s) in $(since "$t0") s"
+    return 0
+  fi
+  log "kafka: fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION + kafka-tools + log4j2 binding from Maven Central (first run only, ~1 min)..."
+  if ! copy_dependencies "$tmp/libs"; then
     rm -rf "$tmp"
     die "mvn dependency:copy-dependencies failed for kafka_2.13:$KAFKA_VERSION"
   fi

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,30 @@ arms:
     const run = runRouter({ ROUTER_MAX_IN_FLIGHT: 'lots' });
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(/Invalid environment variables: ROUTER_MAX_IN_FLIGHT/);
+  });
+
+  it.each([
+    ['HTTP_PORT', { HTTP_PORT: '70000' }, /HTTP_PORT: must be a TCP port/],
+    ['KAFKA_BROKERS', { KAFKA_BROKERS: 'localhost' }, /KAFKA_BROKERS: must be a comma-separated list of host:port/],
+    ['KAFKA_BROKERS', { KAFKA_BROKERS: '127.0.0.1:99999' }, /KAFKA_BROKERS: .*port above 65535|KAFKA_BROKERS: must be/],
+  ])('names %s when its value cannot work', (_name, env, message) => {
+    const run = runRouter(env);
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('exits 78 naming HTTP_PORT when the port is taken, before joining the consumer group', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // Its Kafka is unreachable: reaching the HTTP bind first is what makes this answer quick.
+      const run = runRouter({ HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' });
+      expect(run.status).toBe(78);
+      expect(run.stderr).toMatch(new RegExp(`HTTP_PORT / HTTP_HOST: 127.0.0.1:${port} is already in use`));
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses a public provider without an API key', () => {

@@ -65,7 +65,11 @@ describe('pipeline: Kafka in, provider call, Kafka out', () => {
     await responses.waitFor((c) => c.distinctKeys() >= 1_000, 120_000, '1,000 responses');
     await dlq.waitFor((c) => c.records.length >= 50, 60_000, '50 DLQ records');
 
+    // The oversize request names its caller ('big', tenant e2e): it is told, once per copy sent.
+    await responses.waitFor((c) => (c.byKey().get('big')?.length ?? 0) >= 10, 30_000, 'failure responses for the oversize request');
     const byKey = responses.byKey();
+    for (const record of byKey.get('big')!) expect(record.json).toMatchObject({ id: 'big', status: 'failed', error: { kind: 'limits' } });
+    byKey.delete('big');
     expect(byKey.size).toBe(1_000);
     for (const [id, records] of byKey) {
       expect(records).toHaveLength(1);

@@ -2,6 +2,8 @@
 // job has its own provider-sim process (same scenario and seed), its own topics and its own router
 // process configured as the policy. One publisher sends every job's copy of a request at the same
 // scheduled instant, so all policies meet the same arrivals and the same provider timeline.
+// Every router's and simulator's output is streamed to <logDir>/<scenario>-<policy>-<process>.log,
+// and each request ends answered, dead-lettered or lost (accounting.ts).
 import { windowId } from '@switchyard/core';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -14,8 +16,10 @@ import { nowMs, sleep } from '../support/env';
 import { ResponseCollector, connectLoadProducer, createTopics, deleteTopics, uniqueTopics } from '../support/kafka-io';
 import { startRouter, stopRouter } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
+import { accountRun, type RunAccounting } from './accounting';
 import { routingOptions, routingTableYaml, type LivePolicy } from './policies';
-import { lostOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
+import { openProcessLog, type ProcessLog } from './process-log';
+import { unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
 import { simConfigFor } from './sim-config';
 
 export interface LiveJob {
@@ -36,6 +40,10 @@ export interface TargetContext {
   options: EngineOptions;
   /** Call once per request with what the client saw. */
   record(index: number, outcome: LiveOutcome): void;
+  /** Call when a DLQ record names the request (targets with a DLQ only). */
+  recordDlq(index: number, reason: string): void;
+  /** Where this job's log of process `what` (`router`, `sim`, ...) goes: `<logDir>/<scenario>-<policy>-<what>.log`. */
+  logFile(what: string): string;
   /** Client clock (fractional epoch ms) when each request was handed over (NaN before). */
   sentAt: Float64Array;
 }
@@ -47,6 +55,10 @@ export interface LiveTarget {
   duplicates(): number;
   /** First-attempt arm per request index, when only the simulator's call log knows it. */
   firstArms?(): Promise<Map<number, number>>;
+  /** The target's process logs by name (`router`, `litellm`, ...), as paths to open. */
+  logs: Record<string, string>;
+  /** The DLQ topic the target reads, when it has one (Switchyard routers; HTTP peers have none). */
+  dlqTopic?: string;
   stop(): Promise<void>;
 }
 
@@ -60,21 +72,35 @@ export interface LiveJobResult {
   attemptsPerRequest: number;
   simCallsByModel: Record<string, { calls: number; ok: number; errors: number }>;
   duplicates: number;
+  /** Sent, answered, dead-lettered, lost. */
+  accounting: RunAccounting;
+  /** The target's logs and the simulator's (`sim`). */
+  logs: Record<string, string>;
+  /** How long the run waited after the last send before calling a request lost. */
+  graceMs: number;
 }
 
 interface Running {
   job: LiveJob;
   sim: SimProcess;
+  simLog: ProcessLog;
   target: LiveTarget;
   sentAt: Float64Array;
   outcomes: Array<LiveOutcome | undefined>;
+  /** DLQ reason and client wait per request a DLQ record named. */
+  dlq: Array<{ reason: string; waitedMs: number } | undefined>;
   answered: number;
   failed: number;
+  dlqCount: number;
+  /** Answered or dead-lettered: nothing more to wait for. */
+  settled: number;
 }
 
 export interface EngineOptions {
   kafka: Kafka;
   brokers: string[];
+  /** Folder for every router's, simulator's and peer's output (created). */
+  logDir: string;
   partitions?: number;
   log: (line: string) => void;
   /** Extra router environment (e.g. LOG_LEVEL). */
@@ -102,9 +128,12 @@ interface ResponseBody {
   error?: { kind?: string };
 }
 
+/** Request index of a bench request id (`live-<index>`). */
+const indexOfId = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+
 /** A Switchyard router process configured as the job's policy, fed through its own Kafka topics. */
 export function routerTarget(policy: LivePolicy): TargetFactory {
-  return async ({ job, simUrl, options: o, record }) => {
+  return async ({ job, simUrl, options: o, record, recordDlq, logFile }) => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-live-'));
     const table = join(dir, 'routing.yaml');
     writeFileSync(table, routingTableYaml(job.scenario, simUrl, policy));
@@ -114,7 +143,7 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
     const collector = new ResponseCollector(o.kafka, topics.responses, (id, raw) => {
       const body = raw as ResponseBody;
       const ok = body.status === 'ok' && !body.degraded;
-      record(Number(id.slice(id.lastIndexOf('-') + 1)), {
+      record(indexOfId(id), {
         ok,
         latencyMs: 0, // set by the engine from the receive time
         servedArm: ok ? armIndex(job.scenario, body.servedBy?.arm) : -1,
@@ -124,7 +153,14 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
         ...(ok ? {} : { failure: body.error?.kind ?? (body.degraded ? 'degraded' : 'failed') }),
       });
     });
+    // The router's DLQ topic (TOPIC_DLQ below): a request it refuses is answered there, not lost.
+    // DLQ records are keyed by request id when the bytes had one; the body's requestId decides.
+    const dlq = new ResponseCollector(o.kafka, topics.dlq, (key, raw) => {
+      const body = raw as { requestId?: string; reason?: string };
+      recordDlq(indexOfId(body.requestId ?? key), body.reason ?? 'unknown');
+    });
     await collector.start();
+    await dlq.start();
     const router = await startRouter({
       env: {
         KAFKA_BROKERS: o.brokers.join(','),
@@ -136,12 +172,18 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
         ...o.routerEnv,
       },
     });
+    // Start-up lines come from the spawner's in-memory tail; everything after streams to the file.
+    const routerLog = openProcessLog(logFile('router'), router.child, `router for ${job.name} (${topics.tag})`, router.output());
     return {
       send: (indices) => sendWithRetry(o.producer(), topics.requests, indices.map((i) => requestMessage(job, policy, i))),
       duplicates: () => collector.duplicates,
+      logs: { router: routerLog.path },
+      dlqTopic: topics.dlq,
       stop: async () => {
         await stopRouter(router, 20_000).catch(() => undefined);
+        await routerLog.closed();
         await collector.stop().catch(() => undefined);
+        await dlq.stop().catch(() => undefined);
         await deleteTopics(o.kafka, [...topics.all, topics.outcomes]);
       },
     };
@@ -149,22 +191,45 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
 }
 
 async function startJob(job: LiveJob, o: EngineOptions): Promise<Running> {
+  const logFile = (what: string) => join(o.logDir, `${job.scenario.name}-${job.policy}-${what}.log`);
   const sim = await startSimProcess(simConfigFor(job.scenario, job.world), 1);
+  // The simulator's "listening on" line was read by its spawner; the header names the address.
+  const simLog = openProcessLog(logFile('sim'), sim.child, `provider-sim for ${job.name} listening on ${sim.url}`);
   const n = job.world.requests.length;
-  const r: Running = { job, sim, target: undefined as unknown as LiveTarget, sentAt: new Float64Array(n).fill(NaN), outcomes: new Array<LiveOutcome | undefined>(n), answered: 0, failed: 0 };
+  const r: Running = {
+    job,
+    sim,
+    simLog,
+    target: undefined as unknown as LiveTarget,
+    sentAt: new Float64Array(n).fill(NaN),
+    outcomes: new Array<LiveOutcome | undefined>(n),
+    dlq: new Array<{ reason: string; waitedMs: number } | undefined>(n),
+    answered: 0,
+    failed: 0,
+    dlqCount: 0,
+    settled: 0,
+  };
+  const sentBefore = (index: number) => index >= 0 && index < n && !Number.isNaN(r.sentAt[index]);
   const record = (index: number, outcome: LiveOutcome) => {
-    const sent = r.sentAt[index];
-    if (!(index >= 0 && index < n) || Number.isNaN(sent) || r.outcomes[index]) return;
+    if (!sentBefore(index) || r.outcomes[index]) return;
     // Latency is always the client's: from hand-over to this moment.
-    r.outcomes[index] = { ...outcome, latencyMs: nowMs() - sent };
+    r.outcomes[index] = { ...outcome, latencyMs: nowMs() - r.sentAt[index] };
     r.answered++;
     if (!outcome.ok) r.failed++;
+    if (!r.dlq[index]) r.settled++;
+  };
+  const recordDlq = (index: number, reason: string) => {
+    if (!sentBefore(index) || r.dlq[index]) return;
+    r.dlq[index] = { reason, waitedMs: nowMs() - r.sentAt[index] };
+    r.dlqCount++;
+    if (!r.outcomes[index]) r.settled++;
   };
   try {
     const factory = job.target ?? routerTarget(job.policy as LivePolicy);
-    r.target = await factory({ job, simUrl: sim.url, options: o, record, sentAt: r.sentAt });
+    r.target = await factory({ job, simUrl: sim.url, options: o, record, recordDlq, logFile, sentAt: r.sentAt });
   } catch (err) {
     await sim.close();
+    await simLog.closed();
     throw err;
   }
   return r;
@@ -229,12 +294,14 @@ async function sendWithRetry(producer: Producer, topic: string, messages: Messag
 function progressLine(running: Running[], elapsed: number, total: number): string {
   let sent = 0;
   let answered = 0;
+  let dlq = 0;
   for (const r of running) {
     answered += r.answered;
+    dlq += r.dlqCount;
     for (const t of r.sentAt) if (!Number.isNaN(t)) sent++;
   }
   const failing = running.filter((r) => r.failed > 0).map((r) => `${r.job.name} ${r.failed}`);
-  return `live: ${(elapsed / 1000).toFixed(0)}/${(total / 1000).toFixed(0)} s  ${answered}/${sent} answered (${running.length} runs)${failing.length ? `  failed: ${failing.join(', ')}` : ''}`;
+  return `live: ${(elapsed / 1000).toFixed(0)}/${(total / 1000).toFixed(0)} s  ${answered}/${sent} answered${dlq ? `, ${dlq} DLQ` : ''} (${running.length} runs)${failing.length ? `  failed: ${failing.join(', ')}` : ''}`;
 }
 
 export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 'producer'>): Promise<LiveJobResult[]> {
@@ -253,7 +320,11 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     if (interrupted) return;
     interrupted = true;
     o.log(`live: ${signal}: stopping ${running.length} runs`);
-    void Promise.all(running.map((r) => Promise.all([r.target.stop().catch(() => undefined), r.sim.close().catch(() => undefined)]))).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    const stopOne = async (r: Running) => {
+      await Promise.all([r.target.stop().catch(() => undefined), r.sim.close().catch(() => undefined)]);
+      await r.simLog.closed(); // exit() drops file writes still queued
+    };
+    void Promise.all(running.map(stopOne)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -267,9 +338,10 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     await Promise.all(running.map((r) => r.sim.reset()));
     const startMs = nowMs();
     await sendSchedule(running, o, startMs);
-    const maxDeadline = Math.max(...jobs.flatMap((j) => j.scenario.workload.classes.map((c) => c.deadlineMs)));
-    const waitUntil = nowMs() + maxDeadline + 30_000;
-    while (nowMs() < waitUntil && running.some((r) => r.answered < r.job.world.requests.length)) await sleep(200);
+    // The end-of-run grace: the longest deadline plus 30 s for retries, publishing and the collector.
+    const graceMs = Math.max(...jobs.flatMap((j) => j.scenario.workload.classes.map((c) => c.deadlineMs))) + 30_000;
+    const waitUntil = nowMs() + graceMs;
+    while (nowMs() < waitUntil && running.some((r) => r.settled < r.job.world.requests.length)) await sleep(200);
     o.log(progressLine(running, nowMs() - startMs, nowMs() - startMs));
     const results: LiveJobResult[] = [];
     for (const r of running) {
@@ -278,7 +350,8 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
       const { scenario, world } = r.job;
       const ref = refCosts(scenario);
       const records = world.requests.map((req, i) => {
-        const outcome = r.outcomes[i] ?? lostOutcome(nowMs() - r.sentAt[i]);
+        const dlq = r.dlq[i];
+        const outcome = r.outcomes[i] ?? (dlq ? unansweredOutcome('dlq', dlq.waitedMs) : unansweredOutcome('lost', nowMs() - r.sentAt[i]));
         const first = outcome.firstArm >= 0 ? outcome.firstArm : (firstArms?.get(i) ?? -1);
         return scoreRequest(scenario, world, ref, req, { ...outcome, firstArm: first });
       });
@@ -289,6 +362,12 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
         attemptsPerRequest: stats.total / Math.max(1, records.length),
         simCallsByModel: stats.byModel,
         duplicates: r.target.duplicates(),
+        accounting: accountRun(
+          world.requests.map((_, i) => ({ id: `live-${i}`, sent: !Number.isNaN(r.sentAt[i]), answered: r.outcomes[i] !== undefined, dlqReason: r.dlq[i]?.reason })),
+          r.target.dlqTopic !== undefined,
+        ),
+        logs: { ...r.target.logs, sim: r.simLog.path },
+        graceMs,
       });
     }
     return results;
@@ -297,6 +376,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     process.off('SIGTERM', onSignal);
     await Promise.all(running.map((r) => r.target.stop().catch(() => undefined)));
     await Promise.all(running.map((r) => r.sim.close().catch(() => undefined)));
+    await Promise.all(running.map((r) => r.simLog.closed()));
     await producer?.disconnect().catch(() => undefined);
   }
 }

@@ -48,9 +48,12 @@ export function scoreRequest(scenario: Scenario, world: World, refCost: readonly
   };
 }
 
-/** A request never answered within the wait: counted as a failure of kind `lost` (should never happen). */
-export function lostOutcome(waitedMs: number): LiveOutcome {
-  return { ok: false, latencyMs: waitedMs, servedArm: -1, firstArm: -1, inputTokens: 0, outputTokens: 0, failure: 'lost' };
+/**
+ * A request without a response: `dlq` when the router dead-lettered it (latency: until the DLQ
+ * record arrived), `lost` when nothing came within the wait (should never happen; fails the run).
+ */
+export function unansweredOutcome(failure: 'dlq' | 'lost', waitedMs: number): LiveOutcome {
+  return { ok: false, latencyMs: waitedMs, servedArm: -1, firstArm: -1, inputTokens: 0, outputTokens: 0, failure };
 }
 
 /** Prompt text the simulator counts as ≈ `tokens` tokens (4 characters per token). */

@@ -1,11 +1,12 @@
 // Summaries and Markdown for live runs (bench:live and bench:peers share them).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { quantile, seedMetrics, summarise, type PolicySummary } from '../policy/metrics';
 import type { RequestRecord } from '../policy/simulate';
 import type { Scenario } from '../policy/scenario';
 import type { World } from '../policy/world';
+import { runVerdict, type RunAccounting, type RunVerdict } from './accounting';
 import type { LiveJobResult } from './engine';
 import { eventWindow } from './seed-table';
 
@@ -18,10 +19,12 @@ export interface WindowMetrics {
   p99Ms: number | null;
 }
 
-export type LiveSummary = PolicySummary & {
+export type LiveSummary = PolicySummary &
+  RunAccounting & {
   attemptsPerRequest: number;
-  lost: number;
   duplicateResponses: number;
+  /** Each process's output (router or peer, simulator), relative to the run's output folder. */
+  logs: Record<string, string>;
   /** The same metrics restricted to requests arriving during the scenario's disruption windows. */
   duringEvents: WindowMetrics;
   /** Provider calls per simulator model (= arm id): calls, ok, errors. */
@@ -46,16 +49,28 @@ const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(2)}
 const num = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
 const usd = (x: number | null) => (x === null ? '–' : `$${x.toPrecision(3)}`);
 
-/** Per policy (or peer system) of one scenario: the bench:policy metrics plus live-only counts. */
-export function summariseScenario(results: readonly LiveJobResult[], scenario: Scenario, world: World): Record<string, LiveSummary> {
+/** Log paths relative to `from` (absolute when outside it): from the report's folder, or the working directory. */
+export function logPaths(logs: Record<string, string>, from: string): Record<string, string> {
+  const shown = (p: string) => (relative(resolve(from), resolve(p)).startsWith('..') ? resolve(p) : relative(resolve(from), resolve(p)));
+  return Object.fromEntries(Object.entries(logs).map(([what, p]) => [what, shown(p)]));
+}
+
+/** The exit decision over every run, its lines naming log paths relative to `from`. */
+export function liveVerdict(results: readonly LiveJobResult[], from: string): RunVerdict {
+  return runVerdict(results.map((r) => ({ name: r.job.name, accounting: r.accounting, logs: logPaths(r.logs, from) })), results[0]?.graceMs ?? 0);
+}
+
+/** Per policy (or peer system) of one scenario: the bench:policy metrics plus live-only counts; `outDir` is where report.md goes. */
+export function summariseScenario(results: readonly LiveJobResult[], scenario: Scenario, world: World, outDir: string): Record<string, LiveSummary> {
   const summary: Record<string, LiveSummary> = {};
   for (const r of results.filter((x) => x.job.scenario === scenario)) {
     const m = seedMetrics({ records: r.records, budgetOvershootPct: r.budgetOvershootPct }, undefined, world);
     summary[r.job.policy] = {
       ...summarise([m]),
+      ...r.accounting,
       attemptsPerRequest: Number(r.attemptsPerRequest.toFixed(3)),
-      lost: r.records.filter((x) => x.failure === 'lost').length,
       duplicateResponses: r.duplicates,
+      logs: logPaths(r.logs, outDir),
       duringEvents: windowMetrics(r.records, world),
       simCallsByModel: r.simCallsByModel,
     };
@@ -94,9 +109,15 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
       .map(([p, s]) => `${p}: ${Object.entries(s.simCallsByModel).map(([m, c]) => `${m} ${c.calls}`).join(', ')}`)
       .join('; ')}.`,
     '',
+    `Where each request went (answered: a response, failures included; DLQ: refused by the router, with its reason; lost: neither) and each process's output:`,
+    '',
+    `| ${label} | sent | answered | DLQ | lost | logs |`,
+    '|---|---|---|---|---|---|',
+    ...Object.entries(summary).map(([p, s]) => {
+      const dlq = s.dlq === null ? '–' : `${s.dlq}${s.dlq ? ` (${Object.entries(s.dlqReasons ?? {}).map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`;
+      const lost = s.lost ? `**${s.lost}**: ${s.lostIds.join(', ')}${s.lost > s.lostIds.length ? ', …' : ''}` : '0';
+      return `| ${p} | ${s.sent} | ${s.answered} | ${dlq} | ${lost} | ${Object.entries(s.logs).map(([what, path]) => `[${what}](${path})`).join(', ')} |`;
+    }),
+    '',
   ].join('\n');
-}
-
-export function warnLost(summary: Record<string, LiveSummary>, scenario: Scenario, log: (line: string) => void): void {
-  for (const [p, s] of Object.entries(summary)) if (s.lost > 0) log(`live: WARNING ${scenario.name}/${p}: ${s.lost} requests never answered`);
 }

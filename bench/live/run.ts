@@ -6,6 +6,8 @@
 // lasts one scenario duration / time-scale. Writes <out>/<scenario>/summary.json (the bench:policy
 // shape; regret is null: there is no oracle live), <out>/report.md and, with --seed-table,
 // <out>/seed-table.{md,json}: simple retry vs Switchyard per row of the seed article's table.
+// Every router's and simulator's output goes to <out>/logs/; a lost request (no response, no DLQ
+// record) fails the run with exit code 1 after the reports are written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
@@ -15,7 +17,7 @@ import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
 import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from './engine';
 import { parsePolicies, type LivePolicy } from './policies';
-import { scenarioMd, summariseScenario, warnLost, writeSummary } from './report';
+import { liveVerdict, scenarioMd, summariseScenario, writeSummary } from './report';
 import { scaleScenario } from './scale';
 import { SEED_ROWS, seedRow, seedTableMd, type SeedRow } from './seed-table';
 
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const wallStart = Date.now();
   let results: LiveJobResult[];
   try {
-    results = await runLiveJobs(jobs, { kafka: benchKafka(broker.brokers), brokers: broker.brokers, log });
+    results = await runLiveJobs(jobs, { kafka: benchKafka(broker.brokers), brokers: broker.brokers, logDir: join(args.out, 'logs'), log });
   } finally {
     broker.stop();
   }
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   ];
   const rows: SeedRow[] = [];
   for (const { file, scenario, world } of scenarios) {
-    const summary = summariseScenario(results, scenario, world);
+    const summary = summariseScenario(results, scenario, world, args.out);
     const byPolicy = new Map(results.filter((x) => x.job.scenario === scenario).map((r) => [r.job.policy, r]));
     writeSummary(join(args.out, scenario.name), scenario, file, world, args.timeScale, summary, results);
     md.push(scenarioMd(scenario, args.timeScale, summary));
@@ -99,16 +101,22 @@ async function main(): Promise<void> {
       const row = seedRow(scenario.name, world, simple.records, sw.records, summary.switchyard.failoverMs);
       if (row) rows.push(row);
     }
-    warnLost(summary, scenario, log);
   }
   if (rows.length) {
     md.push('## Seed table: simple retry vs Switchyard', '', seedTableMd(rows), '');
     writeFileSync(join(args.out, 'seed-table.json'), `${JSON.stringify({ timeScale: args.timeScale, rows }, null, 2)}\n`);
     writeFileSync(join(args.out, 'seed-table.md'), `${seedTableMd(rows)}\n`);
   }
+  // Log paths relative to the report in report.md, as typed from here on the terminal.
+  const inReport = liveVerdict(results, args.out);
+  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
   writeFileSync(join(args.out, 'report.md'), md.join('\n'));
-  log(`live: wrote ${join(args.out, 'report.md')}`);
+  log(`live: wrote ${join(args.out, 'report.md')}; process logs in ${join(args.out, 'logs')}`);
   process.stdout.write(md.join('\n'));
+  const onTerminal = liveVerdict(results, process.cwd());
+  for (const line of onTerminal.lines) log(`live: ${line}`);
+  // Not process.exit(): log writes still queued would be cut.
+  process.exitCode = onTerminal.exitCode;
 }
 
 main().catch((err: unknown) => {

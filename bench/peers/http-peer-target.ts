@@ -18,6 +18,8 @@ export interface HttpPeer<R extends PeerCallResult> {
   /** The simulator model that answered (default: `r.servedModel`). */
   servedModel?(r: R): string | null;
   output(): string;
+  /** Where its output streams to, for the report and the lost-request line. */
+  logFile: string;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,8 @@ export function httpPeerTarget<R extends PeerCallResult>(logRoot: string, spec: 
         }
         return first;
       },
+      logs: { [job.policy]: peer.logFile },
+      // No dlqTopic: an HTTP peer answers every call (an error is an answer), so only answered/lost apply.
       stop: async () => {
         await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 5_000))]);
         await peer.close();

@@ -29,6 +29,7 @@ export function liteLLMTarget(logRoot: string, settings?: LiteLLMSettings): Targ
       return {
         call: (req) => callLiteLLM(proxy.url, { ...req, model: proxy.model, apiKey: proxy.apiKey }),
         output: () => proxy.output(),
+        logFile: proxy.logFile,
         close: () => proxy.close(),
       };
     },

@@ -38,6 +38,8 @@ export interface PeerProcess {
   /** http://127.0.0.1:<port> */
   url: string;
   child: ChildProcess;
+  /** The log file its stdout and stderr stream to (absolute). */
+  logFile: string;
   /** The process's stdout and stderr so far (the last ~1 MB once it grows past 2 MB). */
   output(): string;
   /** SIGTERM, SIGKILL after the grace period; then closes the log file. */
@@ -68,12 +70,13 @@ export interface PeerProcessSpec {
 export async function startPeerProcess(spec: PeerProcessSpec): Promise<PeerProcess> {
   const logDir = resolve(spec.logDir);
   mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(join(logDir, spec.logFile), { flags: 'a' });
+  const logFile = join(logDir, spec.logFile);
+  const log = createWriteStream(logFile, { flags: 'a' });
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort(); // closed before the peer binds it: a rare race, hence the retry
     try {
-      return await launch(spec, port, logDir, log);
+      return { ...(await launch(spec, port, logDir, log)), logFile };
     } catch (e) {
       lastError = e as Error;
     }
@@ -82,7 +85,7 @@ export async function startPeerProcess(spec: PeerProcessSpec): Promise<PeerProce
   throw lastError ?? new Error(`${spec.name} did not start`);
 }
 
-async function launch(spec: PeerProcessSpec, port: number, logDir: string, log: NodeJS.WritableStream): Promise<PeerProcess> {
+async function launch(spec: PeerProcessSpec, port: number, logDir: string, log: NodeJS.WritableStream): Promise<Omit<PeerProcess, 'logFile'>> {
   const url = `http://127.0.0.1:${port}`;
   const { file, args, env } = spec.command(port);
   const child = spawn(file, args, { cwd: logDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

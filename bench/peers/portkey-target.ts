@@ -37,6 +37,7 @@ export function portkeyTarget(logRoot: string, settings?: PortkeySettings): Targ
         // The answering target's model (whatever model name the provider put in its response).
         servedModel: (r: PortkeyCallResult) => modelAtTarget(configObject, r.servedTarget) ?? r.servedModel,
         output: () => gateway.output(),
+        logFile: gateway.logFile,
         close: () => gateway.close(),
       };
     },

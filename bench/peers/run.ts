@@ -5,7 +5,9 @@
 // Portkey gateway (HTTP, their strongest reliability settings: bench/peers/litellm.ts, portkey.ts)
 // and Switchyard (Kafka, the router process) run at the same time, each in front of its own
 // simulator with the same scenario and seed, fed the same arrivals. Latency is measured at each
-// client; attempts are counted at each simulator.
+// client; attempts are counted at each simulator. Router and simulator output goes to <out>/logs/,
+// each peer's to <out>/<peer>-logs/<scenario>/; a lost request (no answer) fails the run (exit 1)
+// after the reports are written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
@@ -15,7 +17,7 @@ import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
 import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from '../live/engine';
 import { parsePolicies, type LivePolicy } from '../live/policies';
-import { scenarioMd, summariseScenario, warnLost, writeSummary } from '../live/report';
+import { liveVerdict, scenarioMd, summariseScenario, writeSummary } from '../live/report';
 import { scaleScenario } from '../live/scale';
 import { SEED_ROWS } from '../live/seed-table';
 import { ensureLiteLLM, LITELLM_STRONGEST } from './litellm';
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   const wallStart = Date.now();
   let results: LiveJobResult[];
   try {
-    results = await runLiveJobs(jobs, { kafka: benchKafka(broker.brokers), brokers: broker.brokers, log });
+    results = await runLiveJobs(jobs, { kafka: benchKafka(broker.brokers), brokers: broker.brokers, logDir: join(out, 'logs'), log });
   } finally {
     broker.stop();
   }
@@ -91,14 +93,20 @@ async function main(): Promise<void> {
     '',
   ];
   for (const { file, scenario, world } of scenarios) {
-    const summary = summariseScenario(results, scenario, world);
+    const summary = summariseScenario(results, scenario, world, out);
     writeSummary(join(out, scenario.name), scenario, file, world, timeScale, summary, results);
     md.push(scenarioMd(scenario, timeScale, summary, 'system'));
-    warnLost(summary, scenario, log);
   }
+  // Log paths relative to the report in report.md, as typed from here on the terminal.
+  const inReport = liveVerdict(results, out);
+  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
   writeFileSync(join(out, 'report.md'), md.join('\n'));
-  log(`peers: wrote ${join(out, 'report.md')}`);
+  log(`peers: wrote ${join(out, 'report.md')}; router and simulator logs in ${join(out, 'logs')}`);
   process.stdout.write(md.join('\n'));
+  const onTerminal = liveVerdict(results, process.cwd());
+  for (const line of onTerminal.lines) log(`peers: ${line}`);
+  // Not process.exit(): log writes still queued would be cut.
+  process.exitCode = onTerminal.exitCode;
 }
 
 main().catch((err: unknown) => {

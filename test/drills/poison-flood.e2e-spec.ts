@@ -36,7 +36,8 @@ function poison(i: number, maxBytes: number): Bad {
 /**
  * Drill: 10,000 malformed, oversize, binary, schema-invalid, over-limit and empty messages mixed
  * with 500 valid requests. Every bad one is in the DLQ once, with its reason and its original
- * bytes; every valid one is answered.
+ * bytes; every valid one is answered; every over-limit request that names its caller gets a
+ * `limits` failure response.
  */
 describe('drill: poison flood', () => {
   const topics = uniqueTopics('drill-poison');
@@ -82,7 +83,9 @@ describe('drill: poison flood', () => {
     for (let i = 0; i < messages.length; i += 1_000) await producer.send({ topic: topics.requests, messages: messages.slice(i, i + 1_000) });
 
     await dlq.waitFor((c) => c.distinctKeys() >= bad.length, 60_000, 'every bad message in the DLQ');
-    await responses.waitFor((c) => c.distinctKeys() >= valid.length, 60_000, 'every valid request answered');
+    // A decodable request over a limit names its caller (id + tenant): the caller hears back too.
+    const refused = bad.filter((b) => b.reason === 'oversize' || b.reason === 'limits').map((b) => b.key);
+    await responses.waitFor((c) => c.distinctKeys() >= valid.length + refused.length, 60_000, 'every valid request answered, every refused caller told');
     process.stderr.write(`[drill poison] ${messages.length} messages through in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
     const byKey = new Map<string, DlqJson[]>();
@@ -107,6 +110,7 @@ describe('drill: poison flood', () => {
     expect(valid.filter((id) => byKey.has(id))).toEqual([]);
     const answers = responses.byKey();
     expect(valid.filter((id) => (answers.get(id)?.[0].json as { status?: string } | undefined)?.status !== 'ok')).toEqual([]);
-    expect(answers.size).toBe(valid.length);
+    expect(refused.filter((id) => (answers.get(id)?.[0].json as { error?: { kind?: string } } | undefined)?.error?.kind !== 'limits')).toEqual([]);
+    expect(answers.size).toBe(valid.length + refused.length);
   });
 });

@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
 import { loadRoutingTable } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
+import { readRecordLimits } from './kafka/record-limits';
 import { KafkaAuthError, retryStartup } from './kafka/retry-startup';
 import { warmFromResponses } from './pipeline/response-log-warmer';
 import { RouterRuntime } from './runtime';
@@ -32,10 +33,31 @@ async function bootstrap(): Promise<void> {
   const { env } = runtime;
   const logger = new Logger('Router');
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL) });
+  // The HTTP port first: a port taken by another process is a configuration error, found before
+  // this instance joins the consumer group (and triggers a rebalance) for nothing.
+  try {
+    await app.listen(env.HTTP_PORT, env.HTTP_HOST);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges this process lacks' : 'is not an address of this host';
+      process.stderr.write(`switchyard-router: Invalid environment variables: HTTP_PORT / HTTP_HOST: ${env.HTTP_HOST}:${env.HTTP_PORT} ${why} (${code})\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
   if (env.KAFKA_CREATE_TOPICS) {
     const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES], env.KAFKA_TOPIC_PARTITIONS));
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
+  const { limits, warning } = await readRecordLimits(
+    runtime.kafka,
+    [env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES],
+    env.KAFKA_MAX_RECORD_BYTES,
+  );
+  if (warning) logger.warn(warning);
+  runtime.output.useLimits(limits);
+  logger.log(`output record limits (bytes): ${JSON.stringify(limits.describe())}`);
   await retryStartup('connecting to the state store', () => runtime.state.ready(5_000));
   await runtime.output.connect();
   if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
@@ -44,7 +66,6 @@ async function bootstrap(): Promise<void> {
   await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start());
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
-  await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
 
@@ -60,14 +81,23 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: draining`);
+    const t = Date.now();
+    const step = (name: string) => logger.debug(`stop: ${name} after ${Date.now() - t} ms`);
     await runtime.transport.close();
+    step('transport');
     await runtime.outcomes?.close();
+    step('outcomes');
     await runtime.output.close();
+    step('output');
+    await runtime.replyTopics.close();
     clearInterval(budgetRefresh);
     await runtime.state.close();
+    step('state');
     await app.close();
+    step('http');
     // After the drain, so the spans of the last answered requests are exported too.
     await telemetry.shutdown();
+    step('telemetry');
     const c = runtime.processor.counters;
     logger.log(`stopped (answered ${c.answered}, failed ${c.failed}, replayed ${c.replayed}, dlq ${c.dlq})`);
     process.exit(0);

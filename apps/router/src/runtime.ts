@@ -6,6 +6,7 @@ import type { Kafka } from 'kafkajs';
 import type { RouterEnv } from './config/env';
 import type { LoadedRoutingTable } from './config/routing-table.loader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
+import { KafkaReplyTopics } from './kafka/reply-topics';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
 import { SystemClock, SystemRandom } from './system/system-clock';
@@ -28,6 +29,7 @@ export class RouterRuntime {
   readonly tracing: RouterTracing;
   readonly kafka: Kafka;
   readonly output: KafkaOutput;
+  readonly replyTopics: KafkaReplyTopics;
   /** Budget and idempotency stores: in memory (one instance) or Redis (STATE_BACKEND=redis). */
   readonly state: StateStores;
   readonly idempotency: StateStores['idempotency'];
@@ -56,6 +58,7 @@ export class RouterRuntime {
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka);
+    this.replyTopics = new KafkaReplyTopics(this.kafka, { create: env.REPLY_TOPIC_CREATE, numPartitions: env.KAFKA_TOPIC_PARTITIONS });
     this.state = createStateStores(env, { clock: this.clock, logger: new Logger('State') });
     this.idempotency = this.state.idempotency;
     this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
@@ -89,9 +92,10 @@ export class RouterRuntime {
         escalations: env.TOPIC_ESCALATIONS,
         outcomes: env.TOPIC_OUTCOMES,
       },
-      { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: env.ROUTER_MAX_CONTENT_CHARS },
+      { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
       this.tracing,
       this.replica,
+      this.replyTopics,
     );
     if (env.OUTCOMES_BROADCAST) {
       this.outcomes = new OutcomeBroadcast(this.kafka, (r) => this.output.publish(r), this.policy.outcomeSinks, this.breakers, {
@@ -113,6 +117,20 @@ export class RouterRuntime {
       partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENCY,
       maxWaitTimeMs: env.KAFKA_MAX_WAIT_MS,
       maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
+      stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
     });
   }
+}
+
+/** Characters per token the content limit assumes (the core's prompt estimate uses the same ratio). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * The longest message content accepted: ROUTER_MAX_CONTENT_CHARS when set, else what the largest
+ * context window of the routing table can hold, so any prompt some arm could serve gets routed.
+ */
+export function maxContentChars(env: Pick<RouterEnv, 'ROUTER_MAX_CONTENT_CHARS'>, table: Pick<LoadedRoutingTable, 'arms'>): number {
+  if (env.ROUTER_MAX_CONTENT_CHARS > 0) return env.ROUTER_MAX_CONTENT_CHARS;
+  const largest = Math.max(0, ...table.arms.map((a) => a.contextWindow));
+  return largest > 0 ? largest * CHARS_PER_TOKEN : 400_000;
 }

@@ -3,9 +3,22 @@ import type { DlqReason } from './dlq.schema';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { requestV1Schema, type RequestV1 } from './request.schema';
 
+/**
+ * Who sent a message that could not become a request, when its bytes say so: enough to send the
+ * caller a classified failure response instead of leaving it waiting.
+ */
+export interface Caller {
+  id: string;
+  tenant: string;
+  replyTopic?: string;
+}
+
 export type DecodeResult =
   | { ok: true; request: RequestV1 }
-  | { ok: false; reason: DlqReason; message: string; requestId?: string };
+  | { ok: false; reason: DlqReason; message: string; requestId?: string; caller?: Caller };
+
+/** Oversized messages are still parsed for their caller up to this many times the byte limit. */
+const CALLER_PARSE_FACTOR = 16;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -18,10 +31,13 @@ export function decodeRequest(value: Buffer | null, limits: RequestLimits = DEFA
     return { ok: false, reason: 'undecodable', message: 'empty message value (tombstone or null payload)' };
   }
   if (value.length > limits.maxMessageBytes) {
+    const caller = value.length <= limits.maxMessageBytes * CALLER_PARSE_FACTOR ? callerOf(parseQuietly(value)) : undefined;
     return {
       ok: false,
       reason: 'oversize',
       message: `message is ${value.length} bytes; the limit is ${limits.maxMessageBytes} bytes (ROUTER_MAX_MESSAGE_BYTES)`,
+      requestId: caller?.id,
+      caller,
     };
   }
   let text: string;
@@ -39,10 +55,10 @@ export function decodeRequest(value: Buffer | null, limits: RequestLimits = DEFA
   const requestId = idOf(json);
   const parsed = requestV1Schema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId };
+    return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId, caller: callerOf(json) };
   }
   const limitError = checkLimits(parsed.data, limits);
-  if (limitError) return { ok: false, reason: 'limits', message: limitError, requestId };
+  if (limitError) return { ok: false, reason: 'limits', message: limitError, requestId, caller: callerOf(json) };
   return { ok: true, request: parsed.data };
 }
 
@@ -51,6 +67,28 @@ function idOf(json: unknown): string | undefined {
   const id = (json as Record<string, unknown>).id;
   return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }
+
+function parseQuietly(value: Buffer): unknown {
+  try {
+    return JSON.parse(utf8.decode(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The id, tenant and reply topic of a JSON object, when each is a usable string. */
+export function callerOf(json: unknown): Caller | undefined {
+  const id = idOf(json);
+  if (!id) return undefined;
+  const o = json as Record<string, unknown>;
+  const tenant = typeof o.tenant === 'string' && o.tenant.length > 0 && o.tenant.length <= 128 ? o.tenant : undefined;
+  if (!tenant) return undefined;
+  const replyTopic = typeof o.replyTopic === 'string' && TOPIC_NAME.test(o.replyTopic) ? o.replyTopic : undefined;
+  return { id, tenant, replyTopic };
+}
+
+/** Kafka's legal topic names. */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** One line per issue, each naming the field, e.g. `messages.0.role: Invalid option ...`. */
 export function describeIssues(error: z.ZodError): string {

@@ -38,7 +38,7 @@ export const requestV1Schema = z
     messages: z.array(chatMessageSchema).min(1),
     params: requestParamsSchema.default({}),
     routing: routingOptionsSchema.default({ objective: 'balanced' }),
-    replyTopic: z.string().min(1).max(249).optional(),
+    replyTopic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"').optional(),
     metadata: z.record(z.string(), z.string()).optional(),
   })
   .strict();

@@ -78,6 +78,19 @@ describe('Router (ordered arms)', () => {
     expect(decision?.type === 'decision' && decision.decision.excluded[0]).toMatchObject({ arm: 'small', reason: expect.stringMatching(/context window/) });
   });
 
+  it('skips arms that cannot produce the requested maxTokens, and names the limit when none can', async () => {
+    const arms = [makeArm('short', { maxOutputTokens: 1_000 }), makeArm('long', { maxOutputTokens: 16_000 })];
+    const { router, events, providers } = setup({}, arms);
+    const served = await router.route(request({ params: { maxTokens: 8_000 } }));
+    expect(served.servedBy?.arm).toBe('long');
+    const decision = events.find((e) => e.type === 'decision');
+    expect(decision?.type === 'decision' && decision.decision.excluded[0]).toMatchObject({ arm: 'short', reason: 'max output 1000 tokens < requested maxTokens 8000' });
+
+    const refused = await router.route(request({ id: 'req-2', params: { maxTokens: 50_000 } }));
+    expect(refused.error).toMatchObject({ kind: 'no_eligible_arm', message: expect.stringMatching(/long max output 16000 tokens < requested maxTokens 50000/) });
+    expect(providers.calls.filter((c) => c.requestId === 'req-2')).toHaveLength(0);
+  });
+
   it('abandons a hung attempt at the request deadline as deadline_exceeded', async () => {
     const { router, clock } = setup({ a: [{ hang: true }] });
     const pending = router.route(request({ routing: { objective: 'balanced', deadlineMs: 5_000 } }));

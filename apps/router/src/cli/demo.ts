@@ -4,13 +4,15 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RequestV1Input, ResponseV1 } from '@switchyard/contracts';
 import { intArg, parseArgs } from './args';
+import { demoSettings } from './demo-settings';
 
 /**
  * `npm run demo`: local Kafka + provider-sim + the router as real processes, a stream of requests
  * (a few of them malformed), answers printed as they arrive, a summary, then a clean shutdown.
+ * Ports come from SIM_PORT, HTTP_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT (or KAFKA_BROKERS): see
+ * demo-settings.ts.
  */
 const ROOT = resolve(__dirname, '../../../../..');
-const SIM_PORT = 4010;
 const QUESTIONS = [
   'Summarise why Kafka consumer groups rebalance.',
   'Write a haiku about circuit breakers.',
@@ -28,9 +30,13 @@ async function main(): Promise<void> {
   const total = intArg(args, 'requests', 300);
   const rate = intArg(args, 'rate', 40);
   const malformedEvery = intArg(args, 'malformed-every', 50);
-  const startedKafka = !process.env.KAFKA_BROKERS;
-  const brokers = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.DEMO_KAFKA_PORT ?? '9092'}`;
-  const kafkaEnv = { ...process.env, KAFKA_PORT: brokers.split(':')[1], KAFKA_CONTROLLER_PORT: String(Number(brokers.split(':')[1]) + 1), KAFKA_RUN_DIR: join(ROOT, '.infra/kafka-demo') };
+  const settings = demoSettings(process.env);
+  for (const note of settings.notes) line(`note: ${note}`);
+  const { brokers, kafka: ownKafka } = settings;
+  const startedKafka = ownKafka !== undefined;
+  const kafkaEnv = ownKafka
+    ? { ...process.env, KAFKA_PORT: String(ownKafka.port), KAFKA_CONTROLLER_PORT: String(ownKafka.controllerPort), KAFKA_RUN_DIR: join(ROOT, ownKafka.runDir) }
+    : process.env;
   const children: ChildProcess[] = [];
   const shutdown = async () => {
     for (const child of children.reverse()) await stop(child);
@@ -42,17 +48,24 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown().then(() => process.exit(130)));
 
   try {
-    if (startedKafka) {
-      line('starting Kafka (first run downloads the broker jars from Maven Central)');
+    if (ownKafka) {
+      line(`starting Kafka on ${brokers}, controller :${ownKafka.controllerPort} (first run downloads the broker jars from Maven Central)`);
       const up = spawnSync('bash', [join(ROOT, 'infra/kafka.sh'), 'start'], { env: kafkaEnv, stdio: 'inherit' });
-      if (up.status !== 0) throw new Error('Kafka did not start; see .infra/kafka-demo/kafka.log');
+      if (up.status !== 0) throw new Error(`Kafka did not start; see ${ownKafka.runDir}/kafka.log (other ports: KAFKA_PORT, KAFKA_CONTROLLER_PORT)`);
+    } else {
+      line(`using the broker at ${brokers} (KAFKA_BROKERS)`);
     }
-    line(`starting provider-sim on :${SIM_PORT} (config/sim/demo.yaml: flaky primary with an outage from 7 s to 11 s)`);
-    const sim = start('provider-sim', 'dist/apps/provider-sim/src/main.js', { SIM_PORT: String(SIM_PORT), SIM_CONFIG: 'config/sim/demo.yaml' }, /listening on/);
+    line(`starting provider-sim on :${settings.simPort} (config/sim/demo.yaml: flaky primary with an outage from 7 s to 11 s)`);
+    const sim = start('provider-sim', 'dist/apps/provider-sim/src/main.js', { SIM_PORT: String(settings.simPort), SIM_HOST: '127.0.0.1', SIM_CONFIG: 'config/sim/demo.yaml' }, /listening on/);
     children.push(sim.child);
     await sim.ready;
-    line('starting the router (config/routing.yaml)');
-    const router = start('router', 'dist/apps/router/src/main.js', { KAFKA_BROKERS: brokers, ROUTING_TABLE: 'config/routing.yaml', HTTP_PORT: '8080', LOG_LEVEL: 'log' }, /ready: consuming/);
+    line(`starting the router (config/routing.yaml, providers at SIM_URL=${settings.simUrl}, health on :${settings.httpPort})`);
+    const router = start(
+      'router',
+      'dist/apps/router/src/main.js',
+      { KAFKA_BROKERS: brokers, ROUTING_TABLE: 'config/routing.yaml', SIM_URL: settings.simUrl, HTTP_PORT: String(settings.httpPort), LOG_LEVEL: 'log' },
+      /ready: consuming/,
+    );
     children.push(router.child);
     await router.ready;
 

@@ -4,6 +4,8 @@ import { describeIssues } from '@switchyard/contracts';
 import { stateEnvShape } from '../state/create-state-stores';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+/** host:port with a port in 1-65535; the host is a name, an IPv4 address or a bracketed IPv6 address. */
+const BROKER = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([1-9]\d{0,4})$/;
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -15,7 +17,11 @@ const bool = (fallback: boolean) =>
  * value stops the process with a message naming the variable (no crash loop on bad config).
  */
 export const envSchema = z.object({
-  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:9092')
+    .refine((v) => v.split(',').every((b) => BROKER.test(b.trim())), 'must be a comma-separated list of host:port (port 1-65535), e.g. 127.0.0.1:9092,kafka-2:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('switchyard-router'),
   KAFKA_GROUP_ID: z.string().min(1).default('switchyard-router'),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 6_000),
@@ -50,12 +56,19 @@ export const envSchema = z.object({
   ROUTER_DEFAULT_DEADLINE_MS: int(30_000, 100),
   ROUTER_MAX_MESSAGE_BYTES: int(1_048_576, 1_024),
   ROUTER_MAX_MESSAGES: int(256, 1),
-  ROUTER_MAX_CONTENT_CHARS: int(400_000, 1),
+  /** 0: follow the routing table's largest context window (characters ≈ 4 × tokens). */
+  ROUTER_MAX_CONTENT_CHARS: int(0, 0),
+  /** A partition whose oldest unfinished request is older than this is reported stuck (health, metrics). */
+  ROUTER_STUCK_AFTER_MS: int(120_000, 1_000),
+  /** Largest record the router writes; 0: read each output topic's max.message.bytes from the broker. */
+  KAFKA_MAX_RECORD_BYTES: int(0, 0),
+  /** A request's replyTopic that does not exist is created (true) or refused with a failure response (false). */
+  REPLY_TOPIC_CREATE: bool(true),
   ROUTING_TABLE: z.string().min(1).default('config/routing.yaml'),
   ...stateEnvShape,
   IDEMPOTENCY_WARM_FROM_RESPONSES: bool(true),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
-  HTTP_PORT: int(8080, 0),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65_535, 'must be a TCP port, 0-65535 (0 picks a free port)').default(8080),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
@@ -70,6 +83,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Rout
   if (!parsed.success) throw new ConfigError(`Invalid environment variables: ${describeIssues(parsed.error)}`);
   const env = parsed.data;
   if (env.ROUTER_PARTITION_WINDOW === 0) env.ROUTER_PARTITION_WINDOW = env.ROUTER_MAX_IN_FLIGHT;
+  const badPort = brokerList(env).find((b) => Number(BROKER.exec(b)?.[2]) > 65_535);
+  if (badPort) throw new ConfigError(`Invalid environment variables: KAFKA_BROKERS: ${badPort} has a port above 65535`);
   if (env.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > env.KAFKA_SESSION_TIMEOUT_MS) {
     throw new ConfigError('Invalid environment variables: KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
   }

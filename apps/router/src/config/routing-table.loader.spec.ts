@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveResilience } from '@switchyard/core';
-import { loadRoutingTable } from './routing-table.loader';
+import { ConfigError } from './env';
+import { interpolateEnv, loadRoutingTable } from './routing-table.loader';
 
 const BASE = `providers:
   sim: { kind: openai, baseUrl: http://127.0.0.1:4010/openai/v1 }
@@ -73,5 +74,111 @@ describe('routing table: resilience section', () => {
     ['a fractional delay', 'resilience:\n  hedge: { delayMs: 1.5 }\n', /resilience\.hedge\.delayMs/],
   ])('refuses %s, naming the field', (_what, yaml, message) => {
     expect(() => load(yaml)).toThrow(message);
+  });
+});
+
+describe('routing table: environment interpolation', () => {
+  const table = (providers: string, extra = '') => `providers:
+${providers}
+arms:
+  - id: a
+    provider: sim
+    model: m
+    pricing: { inputPer1M: 1, outputPer1M: 2 }
+    contextWindow: 8000
+    maxOutputTokens: 1000
+${extra}`;
+  const write = (yaml: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'switchyard-table-')), 'routing.yaml');
+    writeFileSync(path, yaml);
+    return path;
+  };
+  const SIM = '  sim: { kind: openai, baseUrl: "${SIM_URL:-http://127.0.0.1:4010}/openai/v1" }';
+
+  it('uses the default when the variable is unset or empty', () => {
+    const path = write(table(SIM));
+    expect(loadRoutingTable(path, {}).endpoints[0].baseUrl).toBe('http://127.0.0.1:4010/openai/v1');
+    expect(loadRoutingTable(path, { SIM_URL: '' }).endpoints[0].baseUrl).toBe('http://127.0.0.1:4010/openai/v1');
+  });
+
+  it('uses the variable when it is set', () => {
+    const path = write(table(SIM));
+    expect(loadRoutingTable(path, { SIM_URL: 'http://provider-sim:4010' }).endpoints[0].baseUrl).toBe('http://provider-sim:4010/openai/v1');
+  });
+
+  it('replaces every reference in a string, in nested maps and lists, and leaves other scalars alone', () => {
+    const path = write(
+      table(
+        '  sim: { kind: openai, baseUrl: "http://${SIM_HOST}:${SIM_PORT:-4010}/v1", headers: { x-team: "${TEAM}", x-cost: "$$5" } }',
+        'resilience:\n  degradation: { replies: { faq: "${FAQ_REPLY:-busy} (code ${CODE:-})" } }\n  hedge: { classes: ["${HEDGE_CLASS}"], delayMs: 200 }\n',
+      ),
+    );
+    const loaded = loadRoutingTable(path, { SIM_HOST: 'sim.internal', TEAM: 'search', HEDGE_CLASS: 'chat' });
+    expect(loaded.endpoints[0]).toMatchObject({ baseUrl: 'http://sim.internal:4010/v1', headers: { 'x-team': 'search', 'x-cost': '$$5' } });
+    expect(loaded.resilience.degradation).toEqual({ replies: { faq: 'busy (code )' } });
+    expect(loaded.resilience.hedge).toEqual({ classes: ['chat'], delayMs: 200 });
+    expect(loaded.arms[0].pricing).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+  });
+
+  it('keeps $${ as a literal ${', () => {
+    const path = write(table('  sim: { kind: openai, baseUrl: http://127.0.0.1:4010/v1, headers: { x-template: "$${NOT_A_VAR} and ${A}" } }'));
+    expect(loadRoutingTable(path, { A: 'a' }).endpoints[0].headers).toEqual({ 'x-template': '${NOT_A_VAR} and a' });
+  });
+
+  it('refuses an unset variable without a default, naming the variable and the YAML path', () => {
+    const path = write(table('  sim: { kind: openai, baseUrl: "${SIM_URL}/openai/v1" }'));
+    expect(() => loadRoutingTable(path, {})).toThrow(
+      `Routing table ${path}: providers.sim.baseUrl: \${SIM_URL} needs the environment variable SIM_URL, which is not set (set it, or give a default: \${SIM_URL:-…})`,
+    );
+    expect(() => loadRoutingTable(path, {})).toThrow(ConfigError);
+  });
+
+  it('names the list index in the path', () => {
+    const path = write(table('  sim: { kind: openai, baseUrl: http://127.0.0.1:4010/v1 }', 'resilience:\n  hedge: { classes: [chat, "${SECOND_CLASS}"] }\n'));
+    expect(() => loadRoutingTable(path, {})).toThrow(/resilience\.hedge\.classes\.1: \$\{SECOND_CLASS\} needs the environment variable SECOND_CLASS/);
+  });
+
+  it.each([
+    ['an unclosed reference', '"${SIM_URL/v1"', /providers\.sim\.baseUrl: .*without a closing \}/],
+    ['a bad variable name', '"${SIM-URL}/v1"', /providers\.sim\.baseUrl: "\$\{SIM-URL\}" is not a valid reference: use \$\{NAME\} or \$\{NAME:-default\}/],
+    ['an empty reference', '"${}/v1"', /"\$\{\}" is not a valid reference/],
+    ['a nested reference', '"${A:-${B}}/v1"', /no nested references/],
+  ])('refuses %s', (_what, value, message) => {
+    const path = write(table(`  sim: { kind: openai, baseUrl: ${value} }`));
+    expect(() => loadRoutingTable(path, { A: 'x', B: 'y', SIM_URL: 'z' })).toThrow(message);
+  });
+
+  it('says where a value that fails validation came from, without printing the value', () => {
+    const path = write(table(SIM));
+    let message = '';
+    try {
+      loadRoutingTable(path, { SIM_URL: 'not a url' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('providers.sim.baseUrl: Invalid URL');
+    expect(message).toContain('providers.sim.baseUrl was interpolated from "${SIM_URL:-http://127.0.0.1:4010}/openai/v1"');
+    expect(message).not.toContain('not a url');
+  });
+
+  it('reports the variables a document references', () => {
+    const { variables, templates } = interpolateEnv({ a: '${X:-1}', b: ['${Y}', 'plain'], c: 3 }, { Y: 'y' });
+    expect([...variables]).toEqual([
+      ['X', { hasDefault: true }],
+      ['Y', { hasDefault: false }],
+    ]);
+    expect([...templates.keys()]).toEqual(['a', 'b.0']);
+  });
+
+  it('loads every shipped routing table under config/ with and without SIM_URL', () => {
+    const dir = join(__dirname, '../../../../config');
+    const tables = readdirSync(dir).filter((f) => /^routing.*\.ya?ml$/.test(f));
+    expect(tables).toContain('routing.yaml');
+    for (const file of tables) {
+      const defaults = loadRoutingTable(join(dir, file), {});
+      expect(defaults.endpoints.map((e) => e.baseUrl).every((url) => url?.startsWith('http://127.0.0.1:4010/'))).toBe(true);
+      const moved = loadRoutingTable(join(dir, file), { SIM_URL: 'http://provider-sim:4010' });
+      expect(moved.endpoints.map((e) => e.baseUrl).every((url) => url?.startsWith('http://provider-sim:4010/'))).toBe(true);
+    }
   });
 });

@@ -21,7 +21,11 @@ export interface LoadedRoutingTable {
 export const NO_KEY = 'switchyard-no-key';
 const PUBLIC_APIS = new Set(['openai', 'anthropic']);
 
-/** Reads, validates and resolves the routing table; throws ConfigError naming the bad field. */
+/**
+ * Reads, validates and resolves the routing table; throws ConfigError naming the bad field.
+ * String values may reference the environment (`${SIM_URL:-http://127.0.0.1:4010}/openai/v1`):
+ * see {@link interpolateEnv}.
+ */
 export function loadRoutingTable(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRoutingTable {
   let text: string;
   try {
@@ -35,9 +39,101 @@ export function loadRoutingTable(path: string, env: NodeJS.ProcessEnv = process.
   } catch (err) {
     throw new ConfigError(`Routing table ${path} is not valid YAML: ${(err as Error).message}`);
   }
-  const parsed = routingTableSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`Invalid routing table ${path}: ${describeIssues(parsed.error)}`);
+  const interpolated = interpolateEnv(raw, env, path);
+  const parsed = routingTableSchema.safeParse(interpolated.value);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid routing table ${path}: ${describeIssues(parsed.error)}${interpolationHint(parsed.error.issues, interpolated.templates)}`);
+  }
   return resolve(parsed.data, path, env);
+}
+
+/** A `${…}` reference: a variable name, then optionally `:-` and a default (which may be empty). */
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
+
+export interface Interpolated {
+  value: unknown;
+  /** The original text of every string that had a reference, by YAML path (`providers.openai.baseUrl`). */
+  templates: Map<string, string>;
+  /** Every variable referenced, in order of first use, and whether the text gave it a default. */
+  variables: Map<string, { hasDefault: boolean }>;
+}
+
+/**
+ * Replaces environment references in every string value of a parsed YAML document (keys and
+ * non-string scalars are left alone; the result of a substitution is always a string):
+ * - `${NAME}`: the value of NAME; a ConfigError naming the variable and the YAML path when NAME is
+ *   not set (set but empty gives an empty string);
+ * - `${NAME:-default}`: the value of NAME, or `default` when NAME is unset or empty (the default
+ *   is taken literally: it ends at the first `}` and holds no further references);
+ * - `$${` stands for a literal `${`.
+ * A `${` that is not one of these is an error too, so a typo never reaches a provider as a URL.
+ */
+export function interpolateEnv(document: unknown, env: NodeJS.ProcessEnv, source = 'routing table'): Interpolated {
+  const templates = new Map<string, string>();
+  const variables = new Map<string, { hasDefault: boolean }>();
+  const visit = (node: unknown, path: (string | number)[]): unknown => {
+    if (typeof node === 'string') {
+      if (!node.includes('${')) return node;
+      const where = path.length ? path.join('.') : '(root)';
+      const out = substitute(node, env, (name, hasDefault) => {
+        variables.set(name, { hasDefault: hasDefault || (variables.get(name)?.hasDefault ?? false) });
+      }, (problem) => new ConfigError(`Routing table ${source}: ${where}: ${problem}`));
+      if (out !== node) templates.set(where, node);
+      return out;
+    }
+    if (Array.isArray(node)) return node.map((item, i) => visit(item, [...path, i]));
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, visit(value, [...path, key])]));
+    }
+    return node;
+  };
+  return { value: visit(document, []), templates, variables };
+}
+
+function substitute(text: string, env: NodeJS.ProcessEnv, used: (name: string, hasDefault: boolean) => void, error: (problem: string) => Error): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const start = text.indexOf('${', i);
+    if (start < 0) break;
+    if (start > 0 && text[start - 1] === '$') {
+      // `$${` → a literal `${` (the first `$` is dropped).
+      out += text.slice(i, start - 1) + '${';
+      i = start + 2;
+      continue;
+    }
+    out += text.slice(i, start);
+    const end = text.indexOf('}', start + 2);
+    if (end < 0) throw error(`"${text}" has a \${ without a closing } (write $\${ for a literal \${)`);
+    const inner = text.slice(start + 2, end);
+    const match = REFERENCE.exec(inner);
+    if (!match || (match[2] ?? '').includes('${')) {
+      throw error(`"\${${inner}}" is not a valid reference: use \${NAME} or \${NAME:-default} (NAME: letters, digits, _; no nested references), or $\${ for a literal \${`);
+    }
+    const [, name, fallback] = match;
+    used(name, fallback !== undefined);
+    const value = env[name];
+    if (fallback !== undefined) {
+      out += value === undefined || value === '' ? fallback : value;
+    } else if (value === undefined) {
+      throw error(`\${${name}} needs the environment variable ${name}, which is not set (set it, or give a default: \${${name}:-…})`);
+    } else {
+      out += value;
+    }
+    i = end + 1;
+  }
+  return out + text.slice(i);
+}
+
+/** For validation issues on interpolated values: where the value came from (not the value: it may hold a secret). */
+function interpolationHint(issues: readonly { path: PropertyKey[] }[], templates: Map<string, string>): string {
+  const hints = new Set<string>();
+  for (const issue of issues) {
+    const where = issue.path.map(String).join('.');
+    const template = templates.get(where);
+    if (template !== undefined) hints.add(`${where} was interpolated from "${template}"`);
+  }
+  return hints.size ? ` (${[...hints].join('; ')})` : '';
 }
 
 function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): LoadedRoutingTable {

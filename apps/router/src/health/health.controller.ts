@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Observability } from '../metrics/observability';
 import { RouterRuntime } from '../runtime';
+import type { PipelineReport } from './pipeline-report';
 import type { RoutingReport } from './routing-report';
 
 /**
@@ -34,6 +35,14 @@ export class HealthController {
         const check = this.indicator.check('consumer');
         return this.runtime.transport.ready ? check.up(stats) : check.down(stats);
       },
+      () => {
+        // A partition stuck behind one request stops committing: its lag only grows, and every
+        // restart redelivers the same work. Say so here rather than look healthy.
+        const { stuckPartitions, oldestInFlightMs } = this.runtime.transport.stats();
+        const check = this.indicator.check('partitions');
+        const details = { stuck: stuckPartitions, oldestInFlightMs, stuckAfterMs: this.runtime.env.ROUTER_STUCK_AFTER_MS };
+        return stuckPartitions.length === 0 ? check.up(details) : check.down(details);
+      },
       () => this.indicator.check('routingTable').up({ arms: this.runtime.table.arms.length, providers: this.runtime.table.endpoints.length }),
       () => {
         // Every breaker open: each request would fail fast with no_eligible_arm; take no traffic.
@@ -47,7 +56,7 @@ export class HealthController {
   }
 
   @Get('routing')
-  routing(): RoutingReport {
+  routing(): RoutingReport & { pipeline: PipelineReport } {
     return this.observability.routingReport();
   }
 }

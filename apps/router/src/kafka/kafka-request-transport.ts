@@ -26,6 +26,8 @@ export interface RequestTransportOptions {
    * and a resume does not cut that sleep short, so it bounds how fast a full window refills.
    */
   maxWaitTimeMs: number;
+  /** A partition whose oldest unfinished request is older than this holds back its commits: reported as stuck. */
+  stuckAfterMs: number;
 }
 
 export type TransportState = 'idle' | 'connecting' | 'running' | 'draining' | 'stopped' | 'crashed';
@@ -48,6 +50,11 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
   /** Accepted (tracked, resolved) but not yet started, per partition, in offset order. */
   private readonly backlog = new Map<number, MessageQueue>();
   private readonly running = new Map<number, number>();
+  /**
+   * When each unfinished offset was taken in, per partition, in offset order (a Map keeps
+   * insertion order), so the first entry is the one holding back the partition's commits.
+   */
+  private readonly takenAt = new Map<number, Map<number, number>>();
   private handle: ((m: InboundMessage) => Promise<void>) | undefined;
   private assigned = new Set<number>();
   private inFlight = 0;
@@ -74,7 +81,8 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     return this.stateValue === 'running' && this.joinedGroup;
   }
 
-  stats() {
+  stats(now = Date.now()) {
+    const { oldestMs, stuck } = this.ages(now);
     return {
       state: this.stateValue,
       inFlight: this.inFlight,
@@ -82,7 +90,24 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       assignedPartitions: [...this.assigned].sort((a, b) => a - b),
       pausedPartitions: [...this.paused].sort((a, b) => a - b),
       waiting: [...this.backlog.values()].reduce((n, q) => n + q.length, 0),
+      /** Age of the oldest request taken in and not finished (0 when idle). */
+      oldestInFlightMs: oldestMs,
+      /** Partitions whose oldest unfinished request is older than stuckAfterMs: their commits cannot move. */
+      stuckPartitions: stuck,
     };
+  }
+
+  private ages(now: number): { oldestMs: number; stuck: number[] } {
+    let oldestMs = 0;
+    const stuck: number[] = [];
+    for (const [partition, offsets] of this.takenAt) {
+      const first = offsets.values().next();
+      if (first.done) continue;
+      const age = now - first.value;
+      if (age > oldestMs) oldestMs = age;
+      if (age > this.options.stuckAfterMs) stuck.push(partition);
+    }
+    return { oldestMs, stuck: stuck.sort((a, b) => a - b) };
   }
 
   on(): never {
@@ -123,6 +148,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       for (const p of [...this.paused]) if (!mine.has(p)) this.paused.delete(p);
       // Revoked partitions' waiting messages belong to their new owner now (never committed here).
       for (const p of [...this.backlog.keys()]) if (!mine.has(p)) this.backlog.delete(p);
+      for (const p of [...this.takenAt.keys()]) if (!mine.has(p)) this.takenAt.delete(p);
       this.joinedGroup = true;
       this.logger.log(`joined group ${o.groupId}: partitions [${[...mine].sort((a, b) => a - b).join(', ')}] of ${o.topic}`);
     });
@@ -158,6 +184,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const partition = batch.partition;
     let queue = this.backlog.get(partition);
+    const now = Date.now();
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.stateValue !== 'running') break;
       const offset = Number(message.offset);
@@ -167,6 +194,9 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
         continue;
       }
       this.tracker.begin(partition, offset);
+      let taken = this.takenAt.get(partition);
+      if (!taken) this.takenAt.set(partition, (taken = new Map()));
+      taken.set(offset, now);
       resolveOffset(message.offset);
       if (!queue) this.backlog.set(partition, (queue = new MessageQueue(batch.topic)));
       queue.push(message);
@@ -219,6 +249,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     this.inFlight--;
     this.running.set(partition, this.runningIn(partition) - 1);
     if (this.assigned.has(partition)) this.tracker.complete(partition, Number(message.offset));
+    this.takenAt.get(partition)?.delete(Number(message.offset));
     for (const waiting of [...this.backlog.keys()]) this.pump(waiting);
     this.maybeResume();
     if (this.inFlight === 0) this.drained?.();

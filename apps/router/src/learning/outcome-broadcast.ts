@@ -60,7 +60,9 @@ export class OutcomeBroadcast {
     } finally {
       await admin.disconnect();
     }
-    const consumer = this.kafka.consumer({ groupId: `switchyard-outcomes-${replica}`, allowAutoTopicCreation: true });
+    // A short long-poll: disconnect waits for the fetch in flight, and kafkajs' default (5 s) would
+    // hold every shutdown that long.
+    const consumer = this.kafka.consumer({ groupId: `switchyard-outcomes-${replica}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 250 });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });

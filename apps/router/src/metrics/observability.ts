@@ -3,6 +3,7 @@ import { buildRoutingReport, type RoutingReport } from '../health/routing-report
 import type { RouterRuntime } from '../runtime';
 import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
 import { RouterMetrics } from './router-metrics';
+import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
 
 /**
  * Metrics and routing health for one runtime: subscribes to its RouterEventBus at construction
@@ -22,6 +23,7 @@ export class Observability implements OnModuleDestroy {
       transport: () => transport.stats(),
       processor: () => processor.counters,
       dlqByReason: () => processor.dlqByReason,
+      publisher: () => runtime.output.stats,
       breakers: () => breakers.snapshot(),
       lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
       introspection: runtime.introspection,
@@ -29,7 +31,12 @@ export class Observability implements OnModuleDestroy {
     this.detach = this.metrics.attach(runtime.events);
   }
 
-  routingReport(): RoutingReport {
+  routingReport(): RoutingReport & { pipeline: PipelineReport } {
+    const { runtime } = this;
+    return { ...this.baseReport(), pipeline: pipelineReport(runtime) };
+  }
+
+  private baseReport(): RoutingReport {
     const { runtime } = this;
     return buildRoutingReport({
       arms: runtime.table.arms,

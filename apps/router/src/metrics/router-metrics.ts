@@ -27,12 +27,22 @@ export interface TransportStatsView {
   inFlight: number;
   assignedPartitions: readonly number[];
   pausedPartitions: readonly number[];
+  oldestInFlightMs?: number;
+  stuckPartitions?: readonly number[];
 }
 
 export interface ProcessorCountersView {
   replayed: number;
   escalated: number;
   dlq: number;
+  refused?: number;
+  undeliverable?: number;
+  dropped?: number;
+}
+
+export interface PublisherStatsView {
+  producerRenewals: number;
+  refused: ReadonlyMap<string, number>;
 }
 
 export interface BreakerView {
@@ -47,8 +57,9 @@ export interface MetricsSources {
   arms: readonly { id: string }[];
   transport?: () => TransportStatsView;
   processor?: () => ProcessorCountersView;
-  /** DLQ records so far per reason. */
+  /** DLQ records written so far per reason. */
   dlqByReason?: () => ReadonlyMap<string, number>;
+  publisher?: () => PublisherStatsView;
   breakers?: () => readonly BreakerView[];
   lag?: { probe: ConsumerLagProbe; topic: string };
   introspection?: RoutingIntrospection;
@@ -153,6 +164,7 @@ export class RouterMetrics {
     }
     this.registerTransport(p, registers);
     this.registerProcessor(p, registers);
+    this.registerPublisher(p, registers);
     this.registerLag(p, registers);
     this.registerBudget(p, registers);
   }
@@ -281,53 +293,41 @@ export class RouterMetrics {
         const s = stats();
         this.set({ state: 'assigned' }, s.assignedPartitions.length);
         this.set({ state: 'paused' }, s.pausedPartitions.length);
+        this.set({ state: 'stuck' }, s.stuckPartitions?.length ?? 0);
       },
     });
+    new Gauge({
+      name: `${p}oldest_in_flight_seconds`,
+      help: 'Age of the oldest request taken from Kafka and not yet answered (0 when idle); its partition cannot commit past it.',
+      registers,
+      collect() {
+        this.set((stats().oldestInFlightMs ?? 0) / 1000);
+      },
+    });
+  }
+
+  private registerPublisher(p: string, registers: Registry[]): void {
+    const publisher = this.sources.publisher;
+    const counters = this.sources.processor;
+    if (publisher) {
+      monotonicCounter(`${p}producer_renewals_total`, 'Kafka producers replaced after a failed send (a fresh producer id resets sequence numbers).', registers, () => publisher().producerRenewals);
+      labelledCounter(`${p}publish_refused_total`, 'Records the broker refused for good (or that could never fit the topic), by reason; not retried.', registers, () => publisher().refused);
+    }
+    if (counters) {
+      monotonicCounter(`${p}requests_refused_total`, 'Requests refused before routing (a limit or a schema error) whose caller got a failure response.', registers, () => counters().refused ?? 0);
+      monotonicCounter(`${p}answers_undeliverable_total`, 'Answers the reply topic refused; replaced by a failure response and a DLQ record.', registers, () => counters().undeliverable ?? 0);
+      monotonicCounter(`${p}records_dropped_total`, 'Records nothing could be written for (the DLQ refused too); logged with the request id.', registers, () => counters().dropped ?? 0);
+    }
   }
 
   private registerProcessor(p: string, registers: Registry[]): void {
     const counters = this.sources.processor;
     if (counters) {
-      let replayed = 0;
-      let escalated = 0;
-      new Counter({
-        name: `${p}replays_total`,
-        help: 'Duplicate request ids answered again from the idempotency store (no provider call, no charge).',
-        registers,
-        collect() {
-          const now = counters().replayed;
-          if (now > replayed) this.inc(now - replayed);
-          replayed = now;
-        },
-      });
-      new Counter({
-        name: `${p}escalations_total`,
-        help: 'Requests published to the escalation topic.',
-        registers,
-        collect() {
-          const now = counters().escalated;
-          if (now > escalated) this.inc(now - escalated);
-          escalated = now;
-        },
-      });
+      monotonicCounter(`${p}replays_total`, 'Duplicate request ids answered again from the idempotency store (no provider call, no charge).', registers, () => counters().replayed);
+      monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, () => counters().escalated);
     }
     const dlq = this.sources.dlqByReason;
-    if (dlq) {
-      const seen = new Map<string, number>();
-      new Counter({
-        name: `${p}dlq_records_total`,
-        help: 'Messages sent to the dead-letter topic, by reason (invalid_json|undecodable|schema|oversize|…).',
-        labelNames: ['reason'],
-        registers,
-        collect() {
-          for (const [reason, n] of dlq()) {
-            const before = seen.get(reason) ?? 0;
-            if (n > before) this.inc({ reason }, n - before);
-            seen.set(reason, n);
-          }
-        },
-      });
-    }
+    if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable).', registers, dlq);
   }
 
   private registerLag(p: string, registers: Registry[]): void {
@@ -385,4 +385,37 @@ export class RouterMetrics {
     gauge('budget_remaining_usd', 'Headroom left under the cap in the current budget window, per tenant and window.', 'remainingUsd');
     gauge('budget_cap_usd', 'Budget cap per tenant and window.', 'capUsd');
   }
+}
+
+/** A counter that follows a monotonic number read at scrape time. */
+function monotonicCounter(name: string, help: string, registers: Registry[], read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
+/** A `reason`-labelled counter that follows monotonic numbers read at scrape time. */
+function labelledCounter(name: string, help: string, registers: Registry[], read: () => ReadonlyMap<string, number>): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      for (const [reason, n] of read()) {
+        const before = seen.get(reason) ?? 0;
+        if (n > before) this.inc({ reason }, n - before);
+        seen.set(reason, n);
+      }
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, Partitioners, type Producer, type SASLOptions } from 'kafkajs';
-import { BatchingPublisher, type OutboundRecord } from '../kafka/batching-publisher';
+import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
+import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
 import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
@@ -29,35 +30,56 @@ export function createKafka(env: RouterEnv): Kafka {
 
 /**
  * The idempotent producer and the publisher on top of it. `publish` resolves once the record is
- * acknowledged by all in-sync replicas; failures are retried by the caller.
+ * acknowledged by all in-sync replicas; it rejects with PublishRefusedError when the broker will
+ * never take the record (the caller decides what goes out instead), and with other errors that the
+ * caller retries.
  */
 export class KafkaOutput {
-  private readonly producer: Producer;
   private readonly batching: BatchingPublisher;
+  private limits: RecordLimits;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // The idempotent producer keeps its sequence numbers only while it retries without limit;
-      // a broker outage therefore holds publishes (and offset commits) until the broker is back.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-    });
-    this.batching = new BatchingPublisher(this.producer);
+  constructor(kafka: Kafka, initialLimits: RecordLimits = RecordLimits.fixed(KAFKA_DEFAULT_MAX_MESSAGE_BYTES)) {
+    this.limits = initialLimits;
+    const createProducer = () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // The idempotent producer keeps its sequence numbers only while it retries without limit;
+        // a broker outage therefore holds publishes (and offset commits) until the broker is back.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+      });
+    const limits = { recordLimit: (topic: string) => this.limits.recordLimit(topic), smallestLimit: () => this.limits.smallestLimit() };
+    this.batching = new BatchingPublisher(createProducer, limits, log);
+  }
+
+  /** The output topics' size limits, read from the broker once topics exist. */
+  useLimits(limits: RecordLimits): void {
+    this.limits = limits;
+  }
+
+  describeLimits(): Record<string, number> {
+    return this.limits.describe();
+  }
+
+  recordLimit(topic: string): number {
+    return this.limits.recordLimit(topic);
+  }
+
+  get stats(): PublisherStats {
+    return this.batching.stats;
   }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.batching.connect();
   }
 
   publish(record: OutboundRecord): Promise<void> {
     return this.batching.publish(record);
   }
 
-  async close(): Promise<void> {
-    await this.batching.flush();
-    await this.producer.disconnect();
+  close(): Promise<void> {
+    return this.batching.close();
   }
 }

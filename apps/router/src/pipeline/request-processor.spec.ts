@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -7,27 +8,38 @@ import { makeArm, ManualClock, ScriptedProviders } from '@switchyard/core/testin
 import { RouterTracing } from '@switchyard/telemetry';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 import type { InboundMessage } from '../kafka/inbound-message';
+import { PublishRefusedError } from '../kafka/publish-errors';
 import { RequestProcessor } from './request-processor';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PRODUCER_SPAN = 'b7ad6b7169203331';
 
-function setup() {
+/** A publisher that records what it took and refuses what `refuses` says the broker would refuse. */
+function fakePublisher(refuses: (r: OutboundRecord) => boolean = () => false, limit = 1_000_000) {
+  const published: OutboundRecord[] = [];
+  const publisher = {
+    publish: (record: OutboundRecord) =>
+      refuses(record) ? Promise.reject(new PublishRefusedError(record.topic, 'record_too_large', 'test refusal')) : Promise.resolve(void published.push(record)),
+    recordLimit: () => limit,
+  };
+  return { publisher, published };
+}
+
+function setup(refuses?: (r: OutboundRecord) => boolean, limits = DEFAULT_LIMITS) {
   const clock = new ManualClock(1_700_000_000_000);
   const exporter = new InMemorySpanExporter();
   const tracing = new RouterTracing({ tracer: new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test') });
   const events = new RouterEventBus();
   events.subscribe(tracing.listener);
   const router = new Router({ arms: [makeArm('a')], providers: new ScriptedProviders(clock, {}), selector: new OrderedSelector(), clock, events });
-  const published: OutboundRecord[] = [];
-  const publisher = { publish: (record: OutboundRecord) => Promise.resolve(void published.push(record)) };
+  const { publisher, published } = fakePublisher(refuses);
   const store = new InMemoryIdempotencyStore(clock, { ttlMs: 60_000, maxEntries: 100 });
-  const processor = new RequestProcessor(router, store, publisher, { ...DEFAULT_TOPICS }, DEFAULT_LIMITS, tracing);
+  const processor = new RequestProcessor(router, store, publisher, { ...DEFAULT_TOPICS }, limits, tracing);
   return { processor, published, exporter };
 }
 
-function message(id: string, headers: Record<string, string>, offset = '0'): InboundMessage {
-  const value = Buffer.from(JSON.stringify({ schemaVersion: 1, id, tenant: 't', messages: [{ role: 'user', content: 'hi' }] }));
+function message(id: string, headers: Record<string, string>, offset = '0', fields: Record<string, unknown> = {}): InboundMessage {
+  const value = Buffer.from(JSON.stringify({ schemaVersion: 1, id, tenant: 't', messages: [{ role: 'user', content: 'hi' }], ...fields }));
   return { topic: 'llm.requests', partition: 0, offset, timestamp: '0', key: Buffer.from(id), value, headers };
 }
 
@@ -58,5 +70,72 @@ describe('RequestProcessor tracing', () => {
     expect(replay.value.equals(first.value)).toBe(true);
     expect(replay.headers).toEqual(first.headers);
     expect(exporter.getFinishedSpans().filter((s) => s.name === 'switchyard.request')).toHaveLength(1);
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads nested JSON fields loosely
+const body = (r: OutboundRecord) => JSON.parse(r.value.toString()) as Record<string, any>;
+
+describe('RequestProcessor: nothing blocks, every caller hears back', () => {
+  it('answers a request over a limit with a classified failure on its reply topic, and puts the bytes in the DLQ', async () => {
+    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxContentChars: 10 });
+    await processor.process(message('big', {}, '0', { messages: [{ role: 'user', content: 'x'.repeat(50) }], replyTopic: 'my.replies' }));
+    const reply = published.find((r) => r.topic === 'my.replies')!;
+    expect(body(reply)).toMatchObject({ id: 'big', tenant: 't', status: 'failed', attempts: [], error: { kind: 'limits', retryable: false } });
+    expect(body(reply).error.message).toMatch(/ROUTER_MAX_CONTENT_CHARS/);
+    const dlq = published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!;
+    expect(body(dlq)).toMatchObject({ reason: 'limits', requestId: 'big', truncated: false });
+    expect(processor.counters).toMatchObject({ dlq: 1, refused: 1, answered: 0 });
+  });
+
+  it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
+    const { processor, published } = setup();
+    await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));
+    await processor.process({ ...message('x', {}), value: Buffer.from('{"schemaVersion":1}') });
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body)).toEqual([expect.objectContaining({ id: 'bad', error: expect.objectContaining({ kind: 'bad_request' }) })]);
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map((r) => body(r).reason)).toEqual(['schema', 'schema']);
+  });
+
+  it('truncates a DLQ record to the topic limit, keeping length and SHA-256 of the whole value', async () => {
+    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 });
+    const huge = message('huge', {}, '0', { messages: [{ role: 'user', content: 'y'.repeat(10_000) }] });
+    // recordLimit of the fake publisher is 1,000,000; use a processor whose DLQ limit is small.
+    const small = fakePublisher(undefined, 4_096);
+    const router = (processor as unknown as { router: Router }).router;
+    const p2 = new RequestProcessor(router, new InMemoryIdempotencyStore(new ManualClock(0), { ttlMs: 1, maxEntries: 1 }), small.publisher, { ...DEFAULT_TOPICS }, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 });
+    await p2.process(huge);
+    const dlq = body(small.published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
+    expect(dlq).toMatchObject({ reason: 'oversize', truncated: true, valueBytes: huge.value!.length, requestId: 'huge' });
+    expect(dlq.valueSha256).toBe(createHash('sha256').update(huge.value!).digest('hex'));
+    expect(huge.value!.subarray(0, 100).equals(Buffer.from(dlq.valueBase64, 'base64').subarray(0, 100))).toBe(true);
+    expect(small.published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!.value.length).toBeLessThanOrEqual(4_096);
+    expect(published).toHaveLength(0);
+  });
+
+  it('replaces an answer the reply topic refuses with a small failure response there, and the full answer in the DLQ', async () => {
+    const { processor, published } = setup((r) => r.topic === 'tiny.replies' && r.value.includes('"status":"ok"'));
+    await processor.process(message('r3', {}, '0', { replyTopic: 'tiny.replies' }));
+    const reply = published.find((r) => r.topic === 'tiny.replies')!;
+    expect(body(reply)).toMatchObject({ id: 'r3', status: 'failed', error: { kind: 'undeliverable' } });
+    const dlq = body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
+    expect(dlq).toMatchObject({ reason: 'undeliverable', requestId: 'r3' });
+    expect(JSON.parse(Buffer.from(dlq.valueBase64, 'base64').toString())).toMatchObject({ id: 'r3', status: 'ok' });
+    expect(processor.counters).toMatchObject({ undeliverable: 1, dlq: 1, dropped: 0 });
+  });
+
+  it('moves on when even the DLQ refuses, counting the record as dropped rather than as a DLQ record', async () => {
+    const { processor, published } = setup((r) => r.topic === DEFAULT_TOPICS.dlq);
+    await processor.process({ ...message('x', {}), value: Buffer.from('not json') });
+    expect(published).toHaveLength(0);
+    expect(processor.counters).toMatchObject({ dlq: 0, dropped: 1 });
+    expect(processor.dlqByReason.size).toBe(0);
+  });
+
+  it('does not count a conflicting id from another tenant as a replay', async () => {
+    const { processor } = setup();
+    await processor.process(message('same', {}));
+    await processor.process(message('same', {}, '1', { tenant: 'other' }));
+    expect(processor.counters).toMatchObject({ replayed: 0, dlq: 1 });
+    expect(processor.dlqByReason.get('conflict')).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import type { RequestV1, ResponseV1 } from '@switchyard/contracts';
+import type { Caller, RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { RouteRequest, RouteResult } from '@switchyard/core';
 
 export function toRouteRequest(request: RequestV1): RouteRequest {
@@ -35,3 +35,28 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
 function usd(value: number): number {
   return Math.round(value * 1e9) / 1e9;
 }
+
+/**
+ * A failure response that involves no provider: the request was refused before routing (a limit,
+ * a schema error) or its answer could not be delivered. Deterministic for the same input, so a
+ * redelivery produces the same bytes.
+ */
+export function refusalResponse(caller: Caller, kind: RefusalKind, message: string): ResponseV1 {
+  return {
+    schemaVersion: 1,
+    id: caller.id,
+    tenant: caller.tenant,
+    status: 'failed',
+    attempts: [],
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    latencyMs: 0,
+    error: { kind, message, retryable: kind === 'undeliverable' },
+  };
+}
+
+/**
+ * Error kinds of refusals made by the pipeline rather than the routing loop: `limits` (a size
+ * limit, named in the message), `bad_request` (the request does not match the contract),
+ * `undeliverable` (the answer could not be written to the reply topic).
+ */
+export type RefusalKind = 'limits' | 'bad_request' | 'undeliverable';

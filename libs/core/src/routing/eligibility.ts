@@ -36,11 +36,20 @@ export const fitsContextWindow: EligibilityRule = (arm, { request, promptTokens 
   return needed <= arm.contextWindow ? undefined : `context window ${arm.contextWindow} < ~${needed} tokens needed`;
 };
 
+/**
+ * A request asking for more output tokens than an arm can produce would get a 400 from that
+ * provider; the arm is skipped instead, with the reason in the decision.
+ */
+export const fitsMaxOutput: EligibilityRule = (arm, { request }) => {
+  const asked = request.params.maxTokens;
+  return asked === undefined || asked <= arm.maxOutputTokens ? undefined : `max output ${arm.maxOutputTokens} tokens < requested maxTokens ${asked}`;
+};
+
 export const ALREADY_ATTEMPTED = 'already attempted for this request';
 
 export const notTriedYet: EligibilityRule = (arm, { tried }) => (tried.has(arm.id) ? ALREADY_ATTEMPTED : undefined);
 
-export const DEFAULT_RULES: readonly EligibilityRule[] = [allowedByRequest, suitsClass, fitsContextWindow, notTriedYet];
+export const DEFAULT_RULES: readonly EligibilityRule[] = [allowedByRequest, suitsClass, fitsMaxOutput, fitsContextWindow, notTriedYet];
 
 export interface Eligibility {
   eligible: ArmConfig[];
