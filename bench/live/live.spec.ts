@@ -74,7 +74,7 @@ describe('bench:live building blocks', () => {
     const outage = loadScenario(file);
     const world = buildWorld(outage, 1);
     const w = world.outageWindows[0];
-    const rec = (at: number, ok: boolean): RequestRecord => ({ index: 0, at, ok, success: ok, latencyMs: 900, costUsd: 0, firstArm: 0, servedArm: ok ? 0 : -1, utility: 0, ...(ok ? {} : { failure: 'server_error' }) });
+    const rec = (at: number, ok: boolean): RequestRecord => ({ index: 0, at, ok, success: ok, latencyMs: 900, costUsd: 0, firstArm: 0, servedArm: ok ? 0 : -1, utility: 0, netValue: 0, ...(ok ? {} : { failure: 'server_error' }) });
     const simple = [rec(w.start + 1, false), rec(w.start + 2, false), rec(w.start + 3, true), rec(0, true)];
     const sw = [rec(w.start + 1, true), rec(w.start + 2, true), rec(w.start + 3, true), rec(0, true)];
     const row = seedRow('primary-outage-5min', world, simple, sw, 1200)!;

@@ -1,11 +1,14 @@
 // What one live request came to, scored exactly like the in-process simulator scores it
 // (bench/policy/simulate.ts): success = answered ok, acceptable (the request's quality draw is
 // below the serving arm's true quality at that moment) and within the class SLO; utility
-// U = S − λ_cost·cost/refCost − λ_lat·latency/SLO. Latency is measured at the client (publish →
+// U = S − λ_cost·cost/refCost − λ_lat·latency/SLO, and net value V·S − cost − latency cost (the
+// router's own objective, value/net-value.ts). Answer checks count as in the simulator. Latency is measured at the client (publish →
 // response received), cost from the tokens the serving arm billed at its price at that moment.
 import type { Scenario } from '../policy/scenario';
 import type { RequestRecord } from '../policy/simulate';
-import { armStateAt, type SimRequest, type World } from '../policy/world';
+import { realisedNetValue } from '@switchyard/core';
+import { classValue } from '../policy/simulate';
+import { armStateAt, classQuality, type SimRequest, type World } from '../policy/world';
 import { priceAt } from './sim-config';
 
 /** A finished request as the client saw it (from a Switchyard response or a peer's HTTP answer). */
@@ -30,7 +33,8 @@ export function scoreRequest(scenario: Scenario, world: World, refCost: readonly
   if (o.servedArm >= 0) {
     const price = priceAt(scenario, world, o.servedArm, doneAt);
     cost = (o.inputTokens * price.inputPer1M + o.outputTokens * price.outputPer1M) / 1_000_000;
-    quality = armStateAt(scenario.arms[o.servedArm], world.timelines[o.servedArm], doneAt).quality;
+    const arm = scenario.arms[o.servedArm];
+    quality = req.uCheck >= arm.checkFailureRate ? classQuality(arm, armStateAt(arm, world.timelines[o.servedArm], doneAt), c.name) : 0;
   }
   const success = o.ok && req.uQuality < quality && o.latencyMs <= c.sloMs;
   const { costWeight: lc, latencyWeight: ll } = scenario.utility;
@@ -44,6 +48,7 @@ export function scoreRequest(scenario: Scenario, world: World, refCost: readonly
     firstArm: o.firstArm,
     servedArm: o.servedArm,
     utility: (success ? 1 : 0) - (lc * cost) / refCost[req.classIndex] - (ll * o.latencyMs) / c.sloMs,
+    netValue: realisedNetValue({ good: success, costUsd: cost, latencyMs: o.latencyMs }, classValue(c)),
     ...(o.ok ? {} : { failure: o.failure ?? 'failed' }),
   };
 }

@@ -9,6 +9,9 @@ export interface SeedMetrics {
   p99Ms: number;
   costPerSuccessUsd: number;
   utility: number;
+  /** Mean realised net value per request (value/net-value.ts), USD: what the router maximises. */
+  netValuePerRequest: number;
+  /** Oracle net value − this policy's, per request, USD. */
   regretPerRequest: number;
   budgetOvershootPct: number;
   failoverMs: number | null;
@@ -16,7 +19,7 @@ export interface SeedMetrics {
   failureKinds: Record<string, number>;
 }
 
-export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs'] as const;
+export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'netValuePerRequest', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs'] as const;
 
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
@@ -70,6 +73,7 @@ export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct
   let oks = 0;
   let cost = 0;
   let utility = 0;
+  let netValue = 0;
   let regret = 0;
   const failureKinds: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
@@ -79,7 +83,8 @@ export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct
     else oks++;
     cost += r.costUsd;
     utility += r.utility;
-    if (oracle) regret += oracle.records[i].utility - r.utility;
+    netValue += r.netValue;
+    if (oracle) regret += oracle.records[i].netValue - r.netValue;
   }
   return {
     requests: n,
@@ -89,6 +94,7 @@ export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct
     p99Ms: quantile(lat, 0.99),
     costPerSuccessUsd: oks ? cost / oks : NaN,
     utility: utility / n,
+    netValuePerRequest: netValue / n,
     regretPerRequest: oracle ? regret / n : NaN,
     budgetOvershootPct: run.budgetOvershootPct,
     failoverMs: failoverMs(rs, world),

@@ -79,7 +79,7 @@ class PlotData {
         const b = Math.min(BINS - 1, Math.floor((r.at / this.scenario.duration) * BINS));
         totals[b]++;
         if (r.firstArm >= 0) share[r.firstArm][b]++;
-        regret[b] += (oracle.records[i].utility - r.utility) / seeds;
+        regret[b] += (oracle.records[i].netValue - r.netValue) / seeds;
         if (i % stride === 0) lat.push(r.latencyMs);
       });
     }
@@ -113,7 +113,7 @@ class PlotData {
     const regret: Panel = {
       title: 'Cumulative regret vs oracle (mean over seeds)',
       xLabel: 'simulated minutes',
-      yLabel: 'Σ (oracle − policy) utility',
+      yLabel: 'Σ (oracle − policy) net value, USD',
       bands: this.outages,
       series: this.policies
         .filter((p) => p !== 'oracle')
@@ -141,6 +141,7 @@ function rsvgAvailable(): boolean {
 
 const pct = (x: number | null, d = 2) => (x === null ? '–' : `${(x * 100).toFixed(d)}%`);
 const num = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
+const sci = (x: number | null) => (x === null ? '–' : x.toPrecision(4));
 const usd = (x: number | null) => (x === null ? '–' : `$${x.toPrecision(3)}`);
 const pm = (x: number | null | undefined, f: (v: number) => string) => (x === null || x === undefined ? '' : ` ±${f(x)}`);
 
@@ -154,7 +155,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `${num(s.p99Ms)}`,
       `${usd(s.costPerSuccessUsd)}`,
       `${num(s.utility, 4)}${pm(s.ci95.utility, (v) => v.toFixed(4))}`,
-      `${num(s.regretPerRequest, 4)}${pm(s.ci95.regretPerRequest, (v) => v.toFixed(4))}`,
+      `${sci(s.netValuePerRequest)}${pm(s.ci95.netValuePerRequest, (v) => v.toPrecision(2))}`,
+      `${sci(s.regretPerRequest)}${pm(s.ci95.regretPerRequest, (v) => v.toPrecision(2))}`,
       `${num(s.budgetOvershootPct, 1)}`,
       `${s.failoverMs === null ? '–' : num(s.failoverMs)}`,
     ].join(' | '),
@@ -168,8 +170,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `≈ ${num(summary.oracle?.requests ?? null)} requests per run; common random numbers (same arrivals and per-request draws for every policy of a seed). ` +
       `Wall time ${wallS.toFixed(1)} s. Values are means over seeds, ± the 95% CI half-width over seeds.`,
     '',
-    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | regret / req | budget overshoot % | failover ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | net value / req (USD) | regret / req (USD) | budget overshoot % | failover ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '',
     'Failures by final error kind (share of all requests):',
@@ -199,8 +201,11 @@ async function main(): Promise<void> {
   }
   const seeds = args.seeds ?? scenario.seeds;
   const started = performance.now();
-  const order: PolicyName[] = ['oracle', ...args.policies.filter((p) => p !== 'oracle')];
+  // best-fixed-arm is chosen in hindsight over all seeds, so it runs apart and is not plotted.
+  const fixed = args.policies.includes('best-fixed-arm');
+  const order: PolicyName[] = ['oracle', ...args.policies.filter((p) => p !== 'oracle' && p !== 'best-fixed-arm')];
   const perSeed = new Map<PolicyName, SeedMetrics[]>(order.map((p) => [p, []]));
+  const perFixedArm = scenario.arms.map((): SeedMetrics[] => []);
   const plots = new PlotData(scenario, order);
   for (let k = 0; k < seeds; k++) {
     const seed = scenario.baseSeed + k;
@@ -217,13 +222,29 @@ async function main(): Promise<void> {
           `${m.failoverMs === null ? '' : `  failover ${m.failoverMs.toFixed(0)} ms`}  (${(run.wallMs / 1000).toFixed(2)} s)`,
       );
     }
+    if (fixed) {
+      for (let a = 0; a < scenario.arms.length; a++) {
+        const run = await runPolicy(scenario, world, { fixedArm: a }, args.thompson);
+        perFixedArm[a].push(seedMetrics(run, runs.get('oracle')!, world));
+      }
+    }
     plots.add(world, runs, seeds);
+  }
+  let bestFixed: string | undefined;
+  if (fixed) {
+    // The single arm (first in a static chain, the others as its fallbacks) with the best mean net value over all seeds.
+    const mean = (ms: SeedMetrics[]) => ms.reduce((s, m) => s + m.netValuePerRequest, 0) / ms.length;
+    let best = 0;
+    for (let a = 1; a < scenario.arms.length; a++) if (mean(perFixedArm[a]) > mean(perFixedArm[best])) best = a;
+    bestFixed = scenario.arms[best].id;
+    perSeed.set('best-fixed-arm', perFixedArm[best]);
+    console.log(`[${scenario.name}] best fixed arm in hindsight: ${bestFixed} (net value ${mean(perFixedArm[best]).toPrecision(4)} USD/request)`);
   }
   const wallS = (performance.now() - started) / 1000;
   const summary: Record<string, PolicySummary> = {};
   for (const p of [...args.policies.filter((q) => q !== 'oracle'), 'oracle' as const]) summary[p] = summarise(perSeed.get(p)!);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), policies: summary }, null, 2)}\n`);
+  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), ...(bestFixed ? { bestFixedArm: bestFixed } : {}), policies: summary }, null, 2)}\n`);
   const figures = plots.figures();
   const png = rsvgAvailable();
   for (const [name, svg] of Object.entries(figures)) {

@@ -49,8 +49,12 @@ const arm = z
     contentPolicyRate: probability.default(0),
     /** P(a blocked prompt is still blocked after the router's rewrite). */
     contentPolicyAfterRewrite: probability.default(0.3),
-    /** P(answer acceptable | ok). The router never observes it. */
+    /** P(answer acceptable | ok and it passed the answer checks). Seen by the router only through feedback. */
     quality: probability.default(0.9),
+    /** Per request class, instead of `quality`. */
+    qualityByClass: z.record(z.string(), probability).default({}),
+    /** P(an ok answer fails a deterministic answer check: empty, cut, refusal, invalid JSON). Seen on every answer. */
+    checkFailureRate: probability.default(0),
     timeoutMs: z.number().positive().default(30_000),
   })
   .strict();
@@ -123,6 +127,10 @@ const requestClass = z
     deadlineMs: z.number().positive().default(30_000),
     contentPolicyFallback: z.boolean().optional(),
     tenant: z.string().default('default'),
+    /** What a good answer (ok, acceptable, within sloMs) is worth, USD; default: the objective's preset. */
+    valueUsd: z.number().nonnegative().optional(),
+    /** What a second of latency costs, USD; default: the objective's preset. */
+    latencyUsdPerSecond: z.number().nonnegative().optional(),
   })
   .strict();
 
@@ -151,6 +159,11 @@ export const scenarioSchema = z
       })
       .strict(),
     budget: z.object({ global: capsPerWindow.optional(), defaultTenant: capsPerWindow.optional() }).strict().optional(),
+    /** Feedback on answers: for a share of ok answers, after a delay, a score (flipped with probability noise). */
+    feedback: z
+      .object({ share: probability.default(0), delay: duration.default(60), noise: probability.default(0) })
+      .strict()
+      .default({ share: 0, delay: 60_000, noise: 0 }),
     utility: z
       .object({
         /** λ_cost: weight of cost / refCost (refCost: mean expected cost over arms for the class). */

@@ -12,6 +12,8 @@ import {
   SeededRandom,
   ThompsonSelector,
   costUsd,
+  realisedNetValue,
+  resolveValue,
   windowId,
   type ArmConfig,
   type ArmSelector,
@@ -26,13 +28,16 @@ import {
   type ResilienceOverrides,
   type RouteRequest,
   type ThompsonOptions,
+  type ValueParams,
 } from '@switchyard/core';
 import { EventClock } from './event-clock';
 import type { Scenario } from './scenario';
-import { armStateAt, mix, normal, sigmaOf, T0, type World } from './world';
+import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';
 
-export const POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'oracle'] as const;
+export const POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'best-fixed-arm', 'oracle'] as const;
 export type PolicyName = (typeof POLICIES)[number];
+/** One run of the best-fixed-arm baseline: the static chain with arm `fixedArm` first. */
+export type RunSpec = PolicyName | { fixedArm: number };
 
 /** Marker the router's content-policy rewrite puts in front of the prompt (the provider sees it). */
 export const SANITIZED = '[switchyard: prompt sanitized]';
@@ -64,11 +69,13 @@ export interface RequestRecord {
   firstArm: number;
   servedArm: number;
   utility: number;
+  /** Realised net value (value/net-value.ts): V·good − cost − latency cost, USD. */
+  netValue: number;
   failure?: string;
 }
 
 export interface RunResult {
-  policy: PolicyName;
+  policy: PolicyName | string;
   seed: number;
   records: RequestRecord[];
   /** Spend per budget window id (USD), as providers charged it. */
@@ -125,11 +132,12 @@ export class SimProviders implements ProviderRegistry {
     private readonly scenario: Scenario,
     private readonly world: World,
     private readonly clock: EventClock,
-    arms: readonly ArmConfig[],
   ) {
-    this.indexOf = new Map(arms.map((a, i) => [a.id, i]));
+    // By the scenario's arm index, whatever order the router lists arms in (best-fixed-arm reorders
+    // them), so every policy draws the same outcomes for the same arm.
+    this.indexOf = new Map(scenario.arms.map((a, i) => [a.id, i]));
     this.buckets = scenario.arms.map(() => ({ tokens: NaN, last: 0, rps: 0 }));
-    this.providers = arms.map((_, i) => ({ call: (call: ProviderCall) => this.call(i, call) }));
+    this.providers = scenario.arms.map((_, i) => ({ call: (call: ProviderCall) => this.call(i, call) }));
   }
 
   providerFor(arm: ArmConfig): Provider {
@@ -200,24 +208,37 @@ export class SimProviders implements ProviderRegistry {
   }
 }
 
-/** The oracle's view: the arm's true expected behaviour now (mean request size across classes). */
+/** The value parameters of a scenario class (declared, else the objective's preset). */
+export function classValue(c: Scenario['workload']['classes'][number]): ValueParams {
+  return resolveValue(c.objective, { valueUsd: c.valueUsd, latencyUsdPerSecond: c.latencyUsdPerSecond });
+}
+
+/** P(acceptable | ok) of arm i for a class now: it passes the checks and is acceptable. */
+function acceptableRate(scenario: Scenario, world: World, i: number, className: string, t: number): number {
+  const arm = scenario.arms[i];
+  return (1 - arm.checkFailureRate) * classQuality(arm, armStateAt(arm, world.timelines[i], t), className);
+}
+
+/** The oracle's view: the arm's true expected behaviour now, for this request's actual size, class and prompt. */
 function oracleTruth(scenario: Scenario, world: World, clock: EventClock, providers: SimProviders, arms: readonly ArmConfig[]) {
-  const classes = scenario.workload.classes;
-  const w = classes.reduce((s, c) => s + c.weight, 0);
-  const inTok = classes.reduce((s, c) => s + (c.weight * c.inputTokens.median) / w, 0);
-  const outTok = classes.reduce((s, c) => s + (c.weight * Math.min(c.outputTokens.median, c.maxTokens ?? Infinity)) / w, 0);
   const index = new Map(arms.map((a, i) => [a.id, i]));
-  return (arm: ArmConfig): OracleTruth => {
+  return (arm: ArmConfig, _now: number, request: RouteRequest): OracleTruth => {
     const i = index.get(arm.id)!;
     const sa = scenario.arms[i];
-    const s = armStateAt(sa, world.timelines[i], clock.now() - T0);
+    const t = clock.now() - T0;
+    const s = armStateAt(sa, world.timelines[i], t);
+    const req = world.requests[Number(request.id)];
     const limited = providers.tokensAvailable(i) < 1;
-    const successRate = s.down ? 0 : (1 - s.failureRate) * (1 - sa.contentPolicyRate) * s.quality * (limited ? 0.05 : 1);
+    // A content-policy block is a property of the prompt (the same prompt is blocked by the same
+    // arm every time), so the oracle knows whether this one is; answer quality stays a rate.
+    const rewritten = request.messages[0]?.content === SANITIZED;
+    const blocked = req.uPolicy < sa.contentPolicyRate * (rewritten ? sa.contentPolicyAfterRewrite : 1);
     return {
-      successRate,
+      successRate: s.down || blocked ? 0 : (1 - s.failureRate) * (limited ? 0.05 : 1),
+      quality: acceptableRate(scenario, world, i, request.class, t),
       latencyMedianMs: sa.latency.medianMs * s.latencyMultiplier,
       latencySigma: Math.max(1e-3, sigmaOf(sa.latency.medianMs, sa.latency.p95Ms)),
-      expectedCostUsd: costUsd(arm, { inputTokens: inTok, outputTokens: outTok }),
+      expectedCostUsd: costUsd(arm, { inputTokens: req.inputTokens, outputTokens: Math.min(req.outputTokens, request.params.maxTokens ?? Infinity, arm.maxOutputTokens) }),
     };
   };
 }
@@ -225,13 +246,18 @@ function oracleTruth(scenario: Scenario, world: World, clock: EventClock, provid
 /** What-if knobs for the switchyard policy (ThompsonSelector options); defaults are the core's. */
 export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'discount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
 
-export async function runPolicy(scenario: Scenario, world: World, policy: PolicyName, thompsonOverrides: ThompsonOverrides = {}): Promise<RunResult> {
+export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec, thompsonOverrides: ThompsonOverrides = {}): Promise<RunResult> {
   const wallStart = performance.now();
   const clock = new EventClock(T0);
-  const arms = armConfigs(scenario);
-  const armIndex = new Map(arms.map((a, i) => [a.id, i]));
-  const providers = new SimProviders(scenario, world, clock, arms);
-  const policySeed = mix(world.seed, POLICIES.indexOf(policy), 0x5e1);
+  const policy: PolicyName = typeof spec === 'string' ? spec : 'best-fixed-arm';
+  const all = armConfigs(scenario);
+  // best-fixed-arm: the static chain with one arm first (the others stay as its fallbacks).
+  const arms = typeof spec === 'string' ? all : [all[spec.fixedArm], ...all.filter((_, i) => i !== spec.fixedArm)];
+  const providers = new SimProviders(scenario, world, clock);
+  const policySeed = mix(world.seed, POLICIES.indexOf(policy), typeof spec === 'string' ? 0x5e1 : 0x5e1 + spec.fixedArm);
+  const classes = scenario.workload.classes;
+  const values = classes.map(classValue);
+  const valueByClass = new Map(classes.map((c, k) => [c.name, values[k]]));
   const budget = scenario.budget ? new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: scenario.budget }) : undefined;
   const spendByWindow = new Map<string, number>();
   const spendSink: OutcomeSink = {
@@ -249,11 +275,19 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
   let thompson: ThompsonSelector | undefined;
   switch (policy) {
     case 'switchyard':
-      thompson = new ThompsonSelector({ clock, random: new SeededRandom(policySeed), arms, costWeight: budget ? (t) => budget.costWeight(t) : undefined, ...thompsonOverrides });
+      thompson = new ThompsonSelector({
+        clock,
+        random: new SeededRandom(policySeed),
+        arms,
+        classValues: Object.fromEntries(classes.map((c) => [c.name, { valueUsd: c.valueUsd, latencyUsdPerSecond: c.latencyUsdPerSecond }])),
+        costWeight: budget ? (t) => budget.costWeight(t) : undefined,
+        ...thompsonOverrides,
+      });
       selector = thompson;
       sinks.push(thompson);
       break;
     case 'static-chain':
+    case 'best-fixed-arm':
       selector = new OrderedSelector();
       break;
     case 'simple-retry':
@@ -270,7 +304,7 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
       break;
     }
     case 'oracle':
-      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, arms), clock);
+      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, arms), clock, (r) => valueByClass.get(r.class) ?? resolveValue(r.routing.objective), budget ? (t) => budget.costWeight(t) : undefined);
       break;
   }
   const router = new Router({
@@ -286,10 +320,11 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
   });
   // Price changes are published to the routing table (the router sees new prices at once).
   world.timelines.forEach((tl, i) => {
-    for (const p of tl.prices) clock.schedule(T0 + p.at, () => (arms[i].pricing = { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M }));
+    const arm = arms.find((a) => a.id === scenario.arms[i].id)!;
+    for (const p of tl.prices) clock.schedule(T0 + p.at, () => (arm.pricing = { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M }));
   });
-  const classes = scenario.workload.classes;
   const refCost = refCosts(scenario);
+  const armIndexInScenario = new Map(scenario.arms.map((a, i) => [a.id, i]));
   const { costWeight: lc, latencyWeight: ll } = scenario.utility;
   const records: RequestRecord[] = new Array(world.requests.length);
   const first = arms[0].id;
@@ -312,11 +347,16 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
       void router.route(request).then((result) => {
         providers.forget(req.index);
         const ok = result.status === 'ok' && !result.degraded;
-        const servedArm = result.servedBy ? armIndex.get(result.servedBy.arm)! : -1;
+        // Arm indices are the scenario's (best-fixed-arm reorders the router's arm list).
+        const servedArm = result.servedBy ? armIndexInScenario.get(result.servedBy.arm)! : -1;
         const firstAttempt = result.attempts[0];
-        const quality = servedArm >= 0 ? armStateAt(scenario.arms[servedArm], world.timelines[servedArm], clock.now() - T0).quality : 0;
-        const success = ok && req.uQuality < quality && result.latencyMs <= c.sloMs;
+        const served = servedArm >= 0 ? scenario.arms[servedArm] : undefined;
+        const passedChecks = served !== undefined && req.uCheck >= served.checkFailureRate;
+        const quality = served ? classQuality(served, armStateAt(served, world.timelines[servedArm], clock.now() - T0), c.name) : 0;
+        const acceptable = passedChecks && req.uQuality < quality;
+        const success = ok && acceptable && result.latencyMs <= c.sloMs;
         const cost = result.usage.costUsd;
+        if (ok && served && thompson) observeQuality(thompson, served.id, c.name, req, passedChecks, acceptable);
         records[req.index] = {
           index: req.index,
           at: req.at,
@@ -324,13 +364,23 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
           success,
           latencyMs: result.latencyMs,
           costUsd: cost,
-          firstArm: firstAttempt ? armIndex.get(firstAttempt.arm)! : -1,
+          firstArm: firstAttempt ? armIndexInScenario.get(firstAttempt.arm)! : -1,
           servedArm,
           utility: (success ? 1 : 0) - (lc * cost) / refCost[req.classIndex] - (ll * result.latencyMs) / c.sloMs,
+          netValue: realisedNetValue({ good: success, costUsd: cost, latencyMs: result.latencyMs }, values[req.classIndex]),
           ...(ok ? {} : { failure: result.error?.kind ?? 'failed' }),
         };
       });
     });
+  }
+  // What the router learns of answer quality: the checks on every answer at once, feedback on a
+  // share of the answers that passed, after the scenario's delay, flipped with its noise.
+  function observeQuality(learner: ThompsonSelector, arm: string, requestClass: string, req: World['requests'][number], passedChecks: boolean, acceptable: boolean): void {
+    learner.recordQuality({ arm, requestClass, score: passedChecks ? 1 : 0, kind: 'check', source: 'sim', id: `${req.index}:check` });
+    const fb = scenario.feedback;
+    if (!passedChecks || req.uFeedback >= fb.share) return;
+    const score = req.uNoise < fb.noise ? !acceptable : acceptable;
+    clock.schedule(clock.now() + fb.delay, () => learner.recordQuality({ arm, requestClass, score: score ? 1 : 0, kind: 'feedback', source: 'sim', id: `${req.index}:feedback` }));
   }
   await clock.run();
   const missing = records.length - records.filter(Boolean).length;
@@ -343,5 +393,5 @@ export async function runPolicy(scenario: Scenario, world: World, policy: Policy
       if (cap !== undefined) overshoot = Math.max(overshoot, ((spent - cap) / cap) * 100);
     }
   }
-  return { policy, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart };
+  return { policy: typeof spec === 'string' ? spec : `fixed:${scenario.arms[spec.fixedArm].id}`, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart };
 }

@@ -19,6 +19,11 @@ export interface SimRequest {
   uPolicy: number;
   /** Quality draw: the answer is acceptable on an arm whose quality is above it. */
   uQuality: number;
+  /** Answer-check draw: the answer fails the checks on an arm whose check failure rate is above it. */
+  uCheck: number;
+  /** Feedback draws: whether this answer gets feedback, and whether the score is flipped (noise). */
+  uFeedback: number;
+  uNoise: number;
 }
 
 export interface Window {
@@ -146,6 +151,8 @@ export function generateRequests(scenario: Scenario, seed: number): SimRequest[]
   const maxRate = arrival.ratePerSec * Math.max(1, ...arrival.profile.map((p) => p.multiplier));
   const arrivals = new SeededRandom(mix(seed, 0xa77));
   const draws = new SeededRandom(mix(seed, 0xd7a));
+  // A stream of its own, so scenarios without checks or feedback keep their arrivals and draws.
+  const feedbackDraws = new SeededRandom(mix(seed, 0xfeed));
   const totalWeight = classes.reduce((s, c) => s + c.weight, 0);
   const out: SimRequest[] = [];
   let t = 0;
@@ -159,7 +166,7 @@ export function generateRequests(scenario: Scenario, seed: number): SimRequest[]
     const c: ScenarioClass = classes[classIndex];
     const input = Math.max(1, Math.round(c.inputTokens.median * Math.exp(sigmaOf(c.inputTokens.median, c.inputTokens.p95) * normal(draws))));
     const output = Math.max(1, Math.round(c.outputTokens.median * Math.exp(sigmaOf(c.outputTokens.median, c.outputTokens.p95) * normal(draws))));
-    out.push({ index: out.length, at: Math.round(t), classIndex, inputTokens: input, outputTokens: output, uPolicy: draws.next(), uQuality: draws.next() });
+    out.push({ index: out.length, at: Math.round(t), classIndex, inputTokens: input, outputTokens: output, uPolicy: draws.next(), uQuality: draws.next(), ...qualityDraws(feedbackDraws) });
   }
   return out;
 }
@@ -182,4 +189,17 @@ export function armStateAt(arm: ScenarioArm, tl: ArmTimeline, t: number): ArmSta
     quality: covering(tl.quality, t)?.quality ?? arm.quality,
     ...(limit ? { rateLimit: limit } : {}),
   };
+}
+
+function qualityDraws(r: SeededRandom): Pick<SimRequest, 'uCheck' | 'uFeedback' | 'uNoise'> {
+  return { uCheck: r.next(), uFeedback: r.next(), uNoise: r.next() };
+}
+
+/**
+ * P(acceptable | ok, checks passed) of arm `arm` for class `className` at its state `s`: the class's
+ * quality (or the arm's), scaled by a quality-drop event (which is stated against the arm's quality).
+ */
+export function classQuality(arm: ScenarioArm, s: ArmState, className: string): number {
+  const base = arm.qualityByClass[className] ?? arm.quality;
+  return arm.quality > 0 ? Math.min(1, (base * s.quality) / arm.quality) : s.quality;
 }

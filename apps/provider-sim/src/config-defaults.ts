@@ -21,6 +21,7 @@ export function defaultFaults(api: ApiKind): Faults {
     contentPolicyMode: 'finish',
     truncate: 0,
     authError: 0,
+    invalidJson: 0,
     outage: false,
   };
 }

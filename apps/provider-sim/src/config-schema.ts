@@ -56,6 +56,8 @@ const faultsShape = {
   truncate: probability,
   /** Probability of a 401 authentication error. */
   authError: probability,
+  /** Probability that an answer to a JSON request (response_format) is prose instead of JSON. */
+  invalidJson: probability,
   outage,
 };
 
@@ -136,6 +138,7 @@ export interface Faults {
   contentPolicyMode: 'finish' | 'error';
   truncate: Probability;
   authError: Probability;
+  invalidJson: Probability;
   outage: OutageSetting;
 }
 

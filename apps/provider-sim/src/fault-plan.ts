@@ -21,6 +21,8 @@ export type CallPlan =
       outputTokens: number;
       finish: Extract<FinishKind, 'stop' | 'length' | 'content_filter'>;
       fault: string | null;
+      /** Answer a JSON request with prose (fault `invalidJson`). */
+      invalidJson?: boolean;
       sampledLatencyMs: number;
     };
 
@@ -130,6 +132,10 @@ export function planCall(live: LiveModel, req: SimRequest, latencyScale: number,
   }
   if (spec.outputTokens > cap) {
     return { kind: 'complete', delayMs: sampled, outputTokens: cap, finish: 'length', fault: null, sampledLatencyMs: sampled };
+  }
+  // Drawn only for JSON requests, so the draws of every other call stay as they were.
+  if (req.json && rng() < p(f.invalidJson)) {
+    return { kind: 'complete', delayMs: sampled, outputTokens: spec.outputTokens, finish: 'stop', fault: 'invalidJson', sampledLatencyMs: sampled, invalidJson: true };
   }
   return { kind: 'complete', delayMs: sampled, outputTokens: spec.outputTokens, finish: 'stop', fault: null, sampledLatencyMs: sampled };
 }

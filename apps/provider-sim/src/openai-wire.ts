@@ -81,7 +81,9 @@ export const openaiWire: WireApi = {
     // Token estimate counts message text only (roles and separators are not charged).
     let chars = 0;
     for (const m of messages as Record<string, unknown>[]) chars += (contentText(m.content) ?? '').length;
-    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop };
+    const format = isRecord(body.response_format) ? body.response_format.type : undefined;
+    const json = format === 'json_object' || format === 'json_schema';
+    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop, ...(json ? { json } : {}) };
   },
 
   finishLabel(finish: FinishKind): string {

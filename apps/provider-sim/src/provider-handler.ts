@@ -166,10 +166,12 @@ function buildCompletion(
     return { id, model, text: '', finish: 'content_filter', stopSequence: null, inputTokens: request.inputTokens, outputTokens: 0 };
   }
   const generated = generateText(model, request.prompt, plan.outputTokens, request.stop);
+  // JSON when JSON was asked for, unless the invalidJson fault says this answer is prose.
+  const text = request.json && !plan.invalidJson ? JSON.stringify({ answer: generated.text }) : generated.text;
   return {
     id,
     model,
-    text: generated.text,
+    text,
     finish: generated.stopSequence !== null ? 'stop_sequence' : plan.finish,
     stopSequence: generated.stopSequence,
     inputTokens: request.inputTokens,

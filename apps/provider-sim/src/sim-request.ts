@@ -9,6 +9,8 @@ export interface SimRequest {
   /** Requested output cap, or null if the request set none (OpenAI only). */
   maxTokens: number | null;
   stop: string[];
+  /** JSON was asked for (OpenAI `response_format` json_object / json_schema). */
+  json?: boolean;
 }
 
 export type SimError =

@@ -47,7 +47,7 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES], env.KAFKA_TOPIC_PARTITIONS));
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS));
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
   const { limits, warning } = await readRecordLimits(
@@ -64,6 +64,7 @@ async function bootstrap(): Promise<void> {
     await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS));
   }
   await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start());
+  await retryStartup('starting the feedback consumer', async () => runtime.feedback?.start());
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
   const port = (app.getHttpServer().address() as AddressInfo).port;
@@ -85,8 +86,8 @@ async function bootstrap(): Promise<void> {
     const step = (name: string) => logger.debug(`stop: ${name} after ${Date.now() - t} ms`);
     await runtime.transport.close();
     step('transport');
-    await runtime.outcomes?.close();
-    step('outcomes');
+    await Promise.all([runtime.outcomes?.close(), runtime.feedback?.close()]);
+    step('outcomes and feedback');
     await runtime.output.close();
     step('output');
     await runtime.replyTopics.close();

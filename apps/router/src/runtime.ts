@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { BreakerRegistry, Router, RouterEventBus } from '@switchyard/core';
+import { AnswerChecks, BreakerRegistry, Router, RouterEventBus } from '@switchyard/core';
+import { AjvSchemaValidator } from './quality/ajv-schema-validator';
 import { SdkProviderRegistry } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
@@ -15,6 +16,7 @@ import type { RoutingIntrospection } from './metrics/routing-introspection';
 import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-policy';
 import { createStateStores, type StateStores } from './state/create-state-stores';
 import { OutcomeBroadcast } from './learning/outcome-broadcast';
+import { FeedbackConsumer } from './learning/feedback-consumer';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
@@ -47,6 +49,8 @@ export class RouterRuntime {
   readonly transport: KafkaRequestTransport;
   /** Shared learning across replicas (OUTCOMES_BROADCAST). */
   readonly outcomes?: OutcomeBroadcast;
+  /** Quality feedback from applications (FEEDBACK_ENABLED). */
+  readonly feedback?: FeedbackConsumer;
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
   readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -80,6 +84,11 @@ export class RouterRuntime {
       resilience: table.resilience,
       breakers: this.breakers,
       random,
+      answerChecks: new AnswerChecks({
+        json: new AjvSchemaValidator(),
+        classes: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : []))),
+      }),
+      qualitySinks: this.policy.qualitySinks,
     });
     this.processor = new RequestProcessor(
       this.router,
@@ -91,6 +100,7 @@ export class RouterRuntime {
         dlq: env.TOPIC_DLQ,
         escalations: env.TOPIC_ESCALATIONS,
         outcomes: env.TOPIC_OUTCOMES,
+        feedback: env.TOPIC_FEEDBACK,
       },
       { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
       this.tracing,
@@ -102,8 +112,22 @@ export class RouterRuntime {
         topic: env.TOPIC_OUTCOMES,
         replica: this.replica,
         replayMs: env.OUTCOMES_REPLAY_MS,
+        qualitySinks: this.policy.qualitySinks,
       });
       this.events.subscribe(this.outcomes.listener);
+    }
+    if (env.FEEDBACK_ENABLED) {
+      const outcomes = this.outcomes;
+      this.feedback = new FeedbackConsumer(
+        this.kafka,
+        { topic: env.TOPIC_FEEDBACK, groupId: `${env.KAFKA_GROUP_ID}-feedback` },
+        {
+          answers: this.idempotency,
+          learners: this.policy.qualitySinks ?? [],
+          broadcast: outcomes ? (o) => outcomes.publishQuality(o) : undefined,
+          toDlq: (message, reason, detail, requestId) => this.processor.toDlq(message, reason, detail, requestId),
+        },
+      );
     }
     this.transport = new KafkaRequestTransport(this.kafka, {
       topic: env.TOPIC_REQUESTS,

@@ -7,3 +7,4 @@ export * from './decode-request';
 export * from './routing-table.schema';
 export * from './escalation.schema';
 export * from './outcome.schema';
+export * from './feedback.schema';

@@ -28,3 +28,23 @@ export const outcomeRecordSchema = z.object({
 });
 
 export type OutcomeRecord = z.infer<typeof outcomeRecordSchema>;
+
+/**
+ * One quality observation broadcast on `switchyard.outcomes` (key: arm id): an answer check or a
+ * piece of feedback already joined to the arm and class that served the request, so every replica
+ * learns it. Told apart from attempt outcomes by `quality`.
+ */
+export const qualityRecordSchema = z.object({
+  schemaVersion: z.literal(1),
+  replica: z.string(),
+  quality: z.object({
+    arm: z.string(),
+    requestClass: z.string(),
+    score: z.number().min(0).max(1),
+    kind: z.enum(['check', 'feedback']),
+    source: z.string(),
+    id: z.string(),
+  }),
+});
+
+export type QualityRecord = z.infer<typeof qualityRecordSchema>;

@@ -7,11 +7,19 @@ export const chatMessageSchema = z.object({
   content: z.string(),
 });
 
+/** OpenAI's `response_format`: JSON answers, optionally conforming to a JSON Schema (checked on every answer). */
+export const responseFormatSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }).strict(),
+  z.object({ type: z.literal('json_object') }).strict(),
+  z.object({ type: z.literal('json_schema'), name: z.string().min(1).max(64).optional(), schema: z.record(z.string(), z.unknown()) }).strict(),
+]);
+
 export const requestParamsSchema = z
   .object({
     maxTokens: z.int().positive().max(1_000_000).optional(),
     temperature: z.number().min(0).max(2).optional(),
     stop: z.array(z.string().min(1)).max(16).optional(),
+    responseFormat: responseFormatSchema.optional(),
   })
   .strict();
 
@@ -25,6 +33,10 @@ export const routingOptionsSchema = z
     conversationId: z.string().min(1).max(256).optional(),
     hedge: z.boolean().optional(),
     contentPolicyFallback: z.boolean().optional(),
+    /** What an acceptable answer within the SLO is worth to the caller, USD (overrides the class's). */
+    valueUsd: z.number().nonnegative().max(1_000_000).optional(),
+    /** What each second of waiting costs the caller, USD (overrides the class's). */
+    latencyUsdPerSecond: z.number().nonnegative().max(1_000_000).optional(),
   })
   .strict();
 

@@ -13,6 +13,8 @@ export const responseV1Schema = z.object({
   schemaVersion: z.literal(1),
   id: z.string(),
   tenant: z.string(),
+  /** The request class the answer was routed for (feedback is joined to it). */
+  class: z.string().optional(),
   status: z.enum(['ok', 'failed']),
   output: z.object({ text: z.string(), finishReason: z.enum(['stop', 'length', 'content_filter']) }).optional(),
   servedBy: z.object({ arm: z.string(), provider: z.string(), model: z.string() }).optional(),

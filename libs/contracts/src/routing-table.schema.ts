@@ -42,6 +42,10 @@ export const armSchema = z
         successBeta: z.number().positive().optional(),
         latencyMedianMs: z.number().positive().optional(),
         outputTokens: z.int().positive().optional(),
+        /** Expected share of acceptable answers (answer checks, feedback) before any is scored. */
+        quality: z.number().gt(0).lt(1).optional(),
+        /** How many scored answers the quality prior is worth (default 5). */
+        qualityWeight: z.number().positive().optional(),
       })
       .strict()
       .optional(),
@@ -67,6 +71,8 @@ const ERROR_KIND_NAMES = [
   'circuit_open',
   'deadline_exceeded',
   'no_eligible_arm',
+  'check_failed',
+  'quality_unavailable',
 ] as const satisfies readonly ErrorKind[];
 type UnlistedKinds = Exclude<ErrorKind, (typeof ERROR_KIND_NAMES)[number]>;
 // A core kind missing above fails this line at compile time.
@@ -218,7 +224,42 @@ export const resilienceSectionSchema = z.strictObject({
  * The routing table (YAML). Validated once at boot; any error names the field so the process can
  * refuse to start with a message a person can act on.
  */
-const objectiveWeightsSchema = z.object({ success: z.number().min(0), latency: z.number().min(0), cost: z.number().min(0) }).strict();
+/**
+ * `classes:`: what an answer is worth per request class (the routing objective, see the README's
+ * "Value and quality"). Absent fields fall back to the request objective's preset.
+ */
+export const classSectionSchema = z
+  .object({
+    /** What one acceptable answer within the latency SLO is worth, USD. */
+    valueUsd: z.number().nonnegative().optional(),
+    /** What each second of waiting costs the caller, USD. */
+    latencyUsdPerSecond: z.number().nonnegative().optional(),
+    /**
+     * Quality floor: an arm whose P(acceptable) (lower credible bound) is below it does not serve
+     * this class; with none left the request gets the class's degradation reply or quality_unavailable.
+     */
+    minQuality: z.number().min(0).max(1).optional(),
+    /** Answer checks beyond the built-in ones (empty, cut, refusal, JSON/schema when JSON was asked for). */
+    checks: z
+      .object({
+        refusalPatterns: z.array(z.string().min(1)).optional(),
+        regex: z.string().min(1).optional(),
+        /** A failed check rejects the answer and the router falls back to another arm before publishing. */
+        rejectOnFailure: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [i, pattern] of [...(c.checks?.refusalPatterns ?? []), ...(c.checks?.regex ? [c.checks.regex] : [])].entries()) {
+      try {
+        new RegExp(pattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['checks', i < (c.checks?.refusalPatterns?.length ?? 0) ? 'refusalPatterns' : 'regex'], message: `not a regular expression: ${(err as Error).message}` });
+      }
+    }
+  });
 
 /** How arms are chosen. `thompson` is the adaptive policy; the others are baselines for comparison. */
 export const policySectionSchema = z
@@ -232,11 +273,6 @@ export const policySectionSchema = z
     stalenessDecayPerMinute: z.number().gt(0).max(1).optional(),
     /** Pseudo-observations a new request class inherits from the arm's global posterior. */
     classWarmStartCap: z.number().min(0).optional(),
-    objectives: z
-      .object({ balanced: objectiveWeightsSchema, cheapest: objectiveWeightsSchema, fastest: objectiveWeightsSchema, quality: objectiveWeightsSchema })
-      .partial()
-      .strict()
-      .optional(),
   })
   .strict();
 
@@ -261,6 +297,7 @@ export const routingTableSchema = z
     resilience: resilienceSectionSchema.optional(),
     policy: policySectionSchema.default({ selector: 'thompson' }),
     budgets: budgetsSectionSchema.optional(),
+    classes: z.record(z.string().min(1), classSectionSchema).default({}),
   })
   .strict()
   .superRefine((table, ctx) => {

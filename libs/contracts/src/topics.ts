@@ -5,6 +5,7 @@ export const DEFAULT_TOPICS = {
   dlq: 'llm.requests.dlq',
   escalations: 'llm.escalations',
   outcomes: 'switchyard.outcomes',
+  feedback: 'llm.feedback',
 } as const;
 
 export type TopicNames = { -readonly [K in keyof typeof DEFAULT_TOPICS]: string };

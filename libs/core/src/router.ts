@@ -2,7 +2,7 @@ import { traitsOf, type ErrorKind } from './errors/error-kind';
 import type { RouterEvent, RouterEvents } from './events/router-events';
 import type { AttemptOutcome, AttemptRole, OutcomeSink } from './outcome/attempt-outcome';
 import type { Clock } from './ports/clock';
-import type { ChatMessage, ProviderRegistry } from './ports/provider';
+import type { ChatMessage, FinishReason, ProviderRegistry } from './ports/provider';
 import { SeededRandom, type Random } from './ports/random';
 import { budgetExceededOutcome, excludedByBudget, type BudgetGuard } from './budget/budget-guard';
 import { BreakerRegistry, isBreakerExclusion } from './resilience/breaker-registry';
@@ -18,9 +18,11 @@ import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
 import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
 import { runAttempt, type AttemptResult } from './routing/attempt-runner';
-import { ALREADY_ATTEMPTED, checkEligibility, DEFAULT_RULES, isRequestScopeExclusion, type Eligibility, type EligibilityRule } from './routing/eligibility';
+import { ALREADY_ATTEMPTED, BELOW_QUALITY_FLOOR, checkEligibility, DEFAULT_RULES, isRequestScopeExclusion, type Eligibility, type EligibilityRule } from './routing/eligibility';
 import type { RouteRequest } from './routing/route-request';
 import type { RouteFailure, RouteResult } from './routing/route-result';
+import type { AnswerChecks, CheckFailure } from './quality/answer-checks';
+import type { QualitySink } from './outcome/quality-observation';
 import { estimatePromptTokens } from './routing/token-estimate';
 
 export interface RouterOptions {
@@ -50,6 +52,10 @@ export interface RouterOptions {
    * holds a reservation of its maximum cost, settled to the actual cost (or released) after.
    */
   budget?: BudgetGuard;
+  /** Run on every answer; failures are quality observations, and reject answers of classes that say so. */
+  answerChecks?: AnswerChecks;
+  /** Learn from the answer checks (the adaptive policy). */
+  qualitySinks?: readonly QualitySink[];
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -72,6 +78,16 @@ interface Run {
   started: number;
   step: number;
   constraints: FallbackConstraints;
+}
+
+/** A complete answer from one arm (continuations joined), before the checks decide on it. */
+interface Answer {
+  arm: ArmConfig;
+  attempt: number;
+  text: string;
+  finishReason: FinishReason;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number };
 }
 
 type Next = { kind: 'attempt'; arm: ArmConfig; role: AttemptRole } | { kind: 'stop'; failure: ErrorKind; detail?: string };
@@ -122,10 +138,49 @@ export class Router {
     let next = this.guard(run) ?? this.choose(run);
     while (next.kind === 'attempt') {
       const exchange = await this.exchange(run, next);
-      if (exchange.winner) return this.succeed(run, exchange.winner);
+      if (exchange.winner) {
+        const answer = await this.complete(run, exchange.winner);
+        const rejection = this.check(run, answer);
+        if (!rejection) return this.succeed(run, answer);
+        next = this.afterRejection(run, answer, rejection);
+        continue;
+      }
       next = await this.afterFailure(run, exchange.results.at(-1)!.outcome);
     }
     return this.fail(run, next);
+  }
+
+  /**
+   * Runs the answer checks: each answer is one quality observation for its arm and class (learnt
+   * on every answer, at once). Returns the failed checks when the class rejects such an answer.
+   */
+  private check(run: Run, answer: Answer): CheckFailure[] | undefined {
+    const checks = this.options.answerChecks;
+    if (!checks) return undefined;
+    const { request } = run;
+    const failed = checks.run(request, answer.text, answer.finishReason);
+    const rejected = failed.length > 0 && checks.rejects(request.class);
+    const observation = { arm: answer.arm.id, requestClass: request.class, score: failed.length ? 0 : 1, kind: 'check' as const, source: failed[0]?.check ?? 'all', id: `${request.id}:${answer.attempt}:check` };
+    for (const sink of this.options.qualitySinks ?? []) sink.recordQuality(observation);
+    this.emit({ type: 'answer.checked', requestId: request.id, at: this.options.clock.now(), arm: answer.arm.id, requestClass: request.class, failed, rejected });
+    return rejected ? failed : undefined;
+  }
+
+  /** A rejected answer: fall back to an arm not tried yet, else fail with check_failed. */
+  private afterRejection(run: Run, answer: Answer, failed: CheckFailure[]): Next {
+    const outcome = run.attempts.findLast((a) => a.arm === answer.arm.id && a.kind === 'ok');
+    if (outcome) outcome.rejectedBy = failed.map((f) => f.check);
+    const stop = this.guard(run);
+    if (stop) return { ...stop, failure: 'check_failed', detail: failed.map((f) => f.detail).join('; ') };
+    const reason = `answer from ${answer.arm.id} failed the ${failed.map((f) => f.check).join(', ')} check`;
+    const selection = this.select(run);
+    if (!selection.decision) {
+      this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: answer.arm.id, reason: `${reason}: no arm left` });
+      return { kind: 'stop', failure: 'check_failed', detail: `${failed.map((f) => f.detail).join('; ')}; ${describeExclusions(selection.excluded)}` };
+    }
+    this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: answer.arm.id, to: selection.decision.chosen.id, reason });
+    this.emitDecision(run, selection.decision);
+    return { kind: 'attempt', arm: selection.decision.chosen, role: 'check_fallback' };
   }
 
   private start(request: RouteRequest, signal?: AbortSignal): Run {
@@ -192,7 +247,16 @@ export class Router {
     // allowed could not serve: judge the failure kind on the others.
     const candidates = excluded.filter((e) => !isRequestScopeExclusion(e.reason));
     const allBreakers = candidates.length > 0 && candidates.every((e) => isBreakerExclusion(e.reason));
-    const failure = run.attempts.length ? lastKind(run.attempts) : allBreakers ? 'circuit_open' : excludedByBudget(candidates) ? 'budget_exceeded' : 'no_eligible_arm';
+    const belowFloor = candidates.length > 0 && candidates.every((e) => e.reason.startsWith(BELOW_QUALITY_FLOOR) || isBreakerExclusion(e.reason));
+    const failure = run.attempts.length
+      ? lastKind(run.attempts)
+      : allBreakers
+        ? 'circuit_open'
+        : excludedByBudget(candidates)
+          ? 'budget_exceeded'
+          : belowFloor
+            ? 'quality_unavailable'
+            : 'no_eligible_arm';
     return { kind: 'stop', failure, detail: describeExclusions(excluded) };
   }
 
@@ -270,6 +334,7 @@ export class Router {
         messages: opts.messages ?? run.messages,
         maxTokens,
         temperature: request.params.temperature,
+        responseFormat: request.params.responseFormat,
         stop: request.params.stop,
       },
       deadlineAt: run.deadlineAt,
@@ -356,7 +421,7 @@ export class Router {
   }
 
   /** A successful reply, continued while it was cut by the length limit below what was asked. */
-  private async succeed(run: Run, winner: AttemptResult): Promise<RouteResult> {
+  private async complete(run: Run, winner: AttemptResult): Promise<Answer> {
     const arm = this.armsById.get(winner.outcome.arm)!;
     let reply = winner.reply!;
     const texts = [reply.text];
@@ -375,13 +440,17 @@ export class Router {
       usage.inputTokens += reply.usage.inputTokens;
       usage.outputTokens += reply.usage.outputTokens;
     }
+    return { arm, attempt: winner.outcome.attempt, text: texts.join(''), finishReason: reply.finishReason, model: winner.reply!.model || arm.model, usage };
+  }
+
+  private succeed(run: Run, answer: Answer): RouteResult {
     const conversation = run.request.routing.conversationId;
-    if (conversation) this.stickiness.remember(conversation, arm.id);
+    if (conversation) this.stickiness.remember(conversation, answer.arm.id);
     return this.finish(run, {
       status: 'ok',
-      output: { text: texts.join(''), finishReason: reply.finishReason },
-      servedBy: { arm: arm.id, provider: arm.provider, model: winner.reply!.model || arm.model },
-      usage: { ...usage, costUsd: totalCost(run.attempts) },
+      output: { text: answer.text, finishReason: answer.finishReason },
+      servedBy: { arm: answer.arm.id, provider: answer.arm.provider, model: answer.model },
+      usage: { ...answer.usage, costUsd: totalCost(run.attempts) },
     });
   }
 
@@ -465,6 +534,8 @@ function describeExclusions(excluded: readonly { arm: string; reason: string }[]
 /** A first sentence a person can act on, per final error kind. */
 const FAILURE_TEXT: Partial<Record<ErrorKind, string>> = {
   no_eligible_arm: 'No configured arm can serve this request (check routing.models, class and context size)',
+  check_failed: 'Every answer failed the answer checks this request class requires (see attempts and the checks named)',
+  quality_unavailable: 'No arm currently meets the quality floor (minQuality) of this request class; try again later',
   deadline_exceeded: 'The request deadline passed before any arm answered (raise routing.deadlineMs or check provider latency)',
   rate_limited: 'Every eligible arm stayed rate limited (429) through the allowed retries (lower the request rate or add capacity)',
   server_error: 'Every eligible arm failed with a provider server error, retries included (check the providers\' status)',

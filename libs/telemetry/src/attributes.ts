@@ -12,6 +12,7 @@ export const SPAN = {
 } as const;
 
 export const EVENT = {
+  answerChecked: 'switchyard.answer.checked',
   fallback: 'switchyard.fallback',
   retry: 'switchyard.retry',
   hedgeStarted: 'switchyard.hedge.started',
@@ -64,6 +65,8 @@ export const ATTR = {
   arm: 'switchyard.arm',
   attempt: 'switchyard.attempt',
   attemptRole: 'switchyard.attempt.role',
+  checksFailed: 'switchyard.checks.failed',
+  checksRejected: 'switchyard.checks.rejected',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
 

@@ -164,6 +164,12 @@ export class RouterTracing {
         });
       case 'budget.refused':
         return this.addEvent(event.requestId, EVENT.budgetRefused, event.at, { [ATTR.budgetArm]: event.arm, [ATTR.budgetReason]: event.reason });
+      case 'answer.checked':
+        return this.addEvent(event.requestId, EVENT.answerChecked, event.at, {
+          [ATTR.arm]: event.arm,
+          [ATTR.checksFailed]: event.failed.map((f) => f.check),
+          [ATTR.checksRejected]: event.rejected,
+        });
       case 'request.finished':
         return this.onFinished(event.requestId, event.result, event.at);
       default:

@@ -42,6 +42,9 @@ export const envSchema = z.object({
   TOPIC_DLQ: z.string().min(1).default('llm.requests.dlq'),
   TOPIC_ESCALATIONS: z.string().min(1).default('llm.escalations'),
   TOPIC_OUTCOMES: z.string().min(1).default('switchyard.outcomes'),
+  TOPIC_FEEDBACK: z.string().min(1).default('llm.feedback'),
+  /** Learn answer quality from feedback on TOPIC_FEEDBACK. */
+  FEEDBACK_ENABLED: bool(true),
   KAFKA_MAX_WAIT_MS: int(100, 1),
   KAFKA_MAX_BYTES_PER_PARTITION: int(262_144, 1_024),
   KAFKA_CREATE_TOPICS: bool(true),

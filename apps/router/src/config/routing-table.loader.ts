@@ -14,6 +14,8 @@ export interface LoadedRoutingTable {
   policy: PolicySection;
   /** Per-arm priors for the adaptive policy, by arm id. */
   armPriors: Record<string, Partial<PolicyPriors>>;
+  /** Declared value per request class. */
+  classes: RoutingTable['classes'];
   /** USD caps; absent means no budget enforcement. */
   budgets?: BudgetCaps;
 }
@@ -151,10 +153,18 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
   const kinds = new Map(endpoints.map((e) => [e.name, e.kind]));
   const armPriors: Record<string, Partial<PolicyPriors>> = {};
   const arms = table.arms.map(({ priors, ...a }): ArmConfig => {
-    if (priors) armPriors[a.id] = priors;
+    if (priors) armPriors[a.id] = toPolicyPriors(priors);
     return { ...a, providerKind: kinds.get(a.provider)! };
   });
-  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets };
+  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets, classes: table.classes };
+}
+
+/** Routing-table priors → the policy's: a quality share with its weight becomes Beta pseudo-counts. */
+function toPolicyPriors(priors: NonNullable<RoutingTable['arms'][number]['priors']>): Partial<PolicyPriors> {
+  const { quality, qualityWeight, ...rest } = priors;
+  if (quality === undefined) return rest;
+  const weight = qualityWeight ?? 5;
+  return { ...rest, qualityAlpha: quality * weight, qualityBeta: (1 - quality) * weight };
 }
 
 /** Backoff for a kind the defaults do not retry, when the table gives none. */

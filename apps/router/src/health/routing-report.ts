@@ -34,6 +34,10 @@ export interface ArmReport {
   policy: {
     observations: number | null;
     successMean: number | null;
+    /** P(acceptable | ok) from answer checks and feedback, over all classes; per class below. */
+    qualityMean: number | null;
+    /** Per request class: outcomes seen, success and quality means, feedback behind the quality. */
+    classes: Record<string, { observations: number; successMean: number; qualityMean: number | null; qualityEvidence: number | null }>;
     p50Ms: number | null;
     p95Ms: number | null;
     p99Ms: number | null;
@@ -95,6 +99,10 @@ export function buildRoutingReport(input: RoutingReportInput): RoutingReport {
         ? {
             observations: p.observations ?? null,
             successMean: num(p.successMean),
+            qualityMean: num(p.qualityMean),
+            classes: Object.fromEntries(
+              Object.entries(p.classes ?? {}).map(([name, c]) => [name, { observations: c.observations, successMean: num(c.successMean)!, qualityMean: num(c.qualityMean), qualityEvidence: num(c.qualityEvidence) }]),
+            ),
             p50Ms: num(p.p50Ms),
             p95Ms: num(p.p95Ms),
             p99Ms: num(p.p99Ms),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { outcomeRecordSchema, type OutcomeRecord } from '@switchyard/contracts';
-import { isErrorKind, type AttemptOutcome, type BreakerRegistry, type OutcomeSink, type RouterEvent } from '@switchyard/core';
+import { outcomeRecordSchema, qualityRecordSchema, type OutcomeRecord, type QualityRecord } from '@switchyard/contracts';
+import { isErrorKind, type AttemptOutcome, type BreakerRegistry, type OutcomeSink, type QualityObservation, type QualitySink, type RouterEvent } from '@switchyard/core';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 
@@ -10,6 +10,8 @@ export interface OutcomeBroadcastOptions {
   replica: string;
   /** On start, outcomes this recent are replayed to warm the policy up. */
   replayMs: number;
+  /** Learners of answer checks and feedback (quality records on the same topic). */
+  qualitySinks?: readonly QualitySink[];
 }
 
 /**
@@ -36,7 +38,16 @@ export class OutcomeBroadcast {
   readonly listener = (event: RouterEvent): void => {
     if (event.type === 'request.started') this.classes.set(event.requestId, event.requestClass);
     else if (event.type === 'request.finished') this.classes.delete(event.requestId);
-    else if (event.type === 'attempt.finished' && event.outcome.kind !== 'cancelled' && event.outcome.kind !== 'budget_exceeded') {
+    else if (event.type === 'answer.checked') {
+      this.publishQuality({
+        arm: event.arm,
+        requestClass: event.requestClass,
+        score: event.failed.length ? 0 : 1,
+        kind: 'check',
+        source: event.failed[0]?.check ?? 'all',
+        id: `${event.requestId}:${event.at}:check`,
+      });
+    } else if (event.type === 'attempt.finished' && event.outcome.kind !== 'cancelled' && event.outcome.kind !== 'budget_exceeded') {
       const record: OutcomeRecord = {
         schemaVersion: 1,
         replica: this.options.replica,
@@ -49,6 +60,14 @@ export class OutcomeBroadcast {
       );
     }
   };
+
+  /** Broadcasts a quality observation this replica already learnt (a check, or joined feedback). */
+  publishQuality(observation: QualityObservation & { id: string }): void {
+    const record: QualityRecord = { schemaVersion: 1, replica: this.options.replica, quality: observation };
+    this.publish({ topic: this.options.topic, key: observation.arm, value: Buffer.from(JSON.stringify(record)), headers: { 'content-type': 'application/json' } }).catch(
+      (err: Error) => this.logger.warn(`quality observation not broadcast: ${err.message}`),
+    );
+  }
 
   async start(): Promise<void> {
     const { topic, replica, replayMs } = this.options;
@@ -74,7 +93,15 @@ export class OutcomeBroadcast {
       autoCommit: false,
       eachMessage: async ({ message }) => {
         if (!message.value) return;
-        const parsed = outcomeRecordSchema.safeParse(safeJson(message.value));
+        const json = safeJson(message.value);
+        if (typeof json === 'object' && json !== null && 'quality' in json) {
+          const q = qualityRecordSchema.safeParse(json);
+          if (!q.success || q.data.replica === replica) return;
+          this.received++;
+          for (const sink of this.options.qualitySinks ?? []) sink.recordQuality(q.data.quality);
+          return;
+        }
+        const parsed = outcomeRecordSchema.safeParse(json);
         if (!parsed.success || parsed.data.replica === replica || !isErrorKind(parsed.data.outcome.kind) && parsed.data.outcome.kind !== 'ok') return;
         const { outcome, requestClass, requestId } = parsed.data;
         const attempt = outcome as AttemptOutcome;

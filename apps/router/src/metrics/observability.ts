@@ -24,6 +24,7 @@ export class Observability implements OnModuleDestroy {
       processor: () => processor.counters,
       dlqByReason: () => processor.dlqByReason,
       publisher: () => runtime.output.stats,
+      feedback: runtime.feedback ? () => runtime.feedback!.counts : undefined,
       breakers: () => breakers.snapshot(),
       lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
       introspection: runtime.introspection,

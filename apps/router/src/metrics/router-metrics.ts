@@ -60,6 +60,8 @@ export interface MetricsSources {
   /** DLQ records written so far per reason. */
   dlqByReason?: () => ReadonlyMap<string, number>;
   publisher?: () => PublisherStatsView;
+  /** Feedback messages so far, by result (applied|duplicate|unknown_request|not_served|invalid). */
+  feedback?: () => ReadonlyMap<string, number>;
   breakers?: () => readonly BreakerView[];
   lag?: { probe: ConsumerLagProbe; topic: string };
   introspection?: RoutingIntrospection;
@@ -109,6 +111,7 @@ export class RouterMetrics {
   readonly hedgesStarted: Counter<'primary' | 'hedge'>;
   readonly hedgesWon: Counter<'winner' | 'loser'>;
   readonly continuations: Counter<'arm'>;
+  readonly answerChecks: Counter<'arm' | 'class' | 'result'>;
   readonly breakerState: Gauge<'arm'>;
   readonly breakerTransitions: Counter<'arm' | 'to'>;
   readonly budgetRefusals: Counter<'tenant' | 'arm'>;
@@ -136,6 +139,12 @@ export class RouterMetrics {
     this.hedgesStarted = new Counter({ name: `${p}hedges_started_total`, help: 'Hedged second attempts started.', labelNames: ['primary', 'hedge'], registers });
     this.hedgesWon = new Counter({ name: `${p}hedges_won_total`, help: 'Hedge races decided, by winning and losing arm.', labelNames: ['winner', 'loser'], registers });
     this.continuations = new Counter({ name: `${p}continuations_total`, help: 'Continuation calls after a reply cut by the length limit.', labelNames: ['arm'], registers });
+    this.answerChecks = new Counter({
+      name: `${p}answer_checks_total`,
+      help: 'Answers checked, by arm, class and result: pass, or the first failed check (empty|cut|refusal|json|schema|regex), with _rejected when the class rejected the answer.',
+      labelNames: ['arm', 'class', 'result'],
+      registers,
+    });
     this.budgetRefusals = new Counter({ name: `${p}budget_refusals_total`, help: 'Budget reservations refused at call time (no provider call was made), by tenant and arm.', labelNames: ['tenant', 'arm'], registers });
     this.breakerTransitions = new Counter({ name: `${p}breaker_transitions_total`, help: 'Circuit breaker transitions by arm and new state.', labelNames: ['arm', 'to'], registers });
 
@@ -210,6 +219,9 @@ export class RouterMetrics {
         return;
       case 'request.finished':
         this.onFinished(event.requestId, event.result);
+        return;
+      case 'answer.checked':
+        this.answerChecks.inc({ arm: event.arm, class: event.requestClass, result: event.failed.length === 0 ? 'pass' : `${event.failed[0].check}${event.rejected ? '_rejected' : ''}` });
         return;
       case 'budget.refused':
         this.budgetRefusals.inc({ tenant: this.open.get(event.requestId)?.tenant ?? 'unknown', arm: event.arm });
@@ -313,6 +325,8 @@ export class RouterMetrics {
       monotonicCounter(`${p}producer_renewals_total`, 'Kafka producers replaced after a failed send (a fresh producer id resets sequence numbers).', registers, () => publisher().producerRenewals);
       labelledCounter(`${p}publish_refused_total`, 'Records the broker refused for good (or that could never fit the topic), by reason; not retried.', registers, () => publisher().refused);
     }
+    const feedback = this.sources.feedback;
+    if (feedback) labelledCounter(`${p}feedback_total`, 'Feedback messages on the feedback topic, by result (applied|duplicate|unknown_request|not_served|invalid).', registers, feedback, 'result');
     if (counters) {
       monotonicCounter(`${p}requests_refused_total`, 'Requests refused before routing (a limit or a schema error) whose caller got a failure response.', registers, () => counters().refused ?? 0);
       monotonicCounter(`${p}answers_undeliverable_total`, 'Answers the reply topic refused; replaced by a failure response and a DLQ record.', registers, () => counters().undeliverable ?? 0);
@@ -402,19 +416,19 @@ function monotonicCounter(name: string, help: string, registers: Registry[], rea
   });
 }
 
-/** A `reason`-labelled counter that follows monotonic numbers read at scrape time. */
-function labelledCounter(name: string, help: string, registers: Registry[], read: () => ReadonlyMap<string, number>): void {
+/** A counter with one label (`reason` unless named) that follows monotonic numbers read at scrape time. */
+function labelledCounter(name: string, help: string, registers: Registry[], read: () => ReadonlyMap<string, number>, label = 'reason'): void {
   const seen = new Map<string, number>();
   new Counter({
     name,
     help,
-    labelNames: ['reason'],
+    labelNames: [label],
     registers,
     collect() {
-      for (const [reason, n] of read()) {
-        const before = seen.get(reason) ?? 0;
-        if (n > before) this.inc({ reason }, n - before);
-        seen.set(reason, n);
+      for (const [value, n] of read()) {
+        const before = seen.get(value) ?? 0;
+        if (n > before) this.inc({ [label]: value }, n - before);
+        seen.set(value, n);
       }
     },
   });

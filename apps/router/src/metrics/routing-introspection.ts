@@ -19,6 +19,11 @@ export interface ArmPolicyView {
   observations?: number;
   /** Posterior mean of the success probability. */
   successMean?: number;
+  /** Posterior mean of P(acceptable | ok), from answer checks and feedback. */
+  qualityMean?: number;
+  qualityEvidence?: number;
+  /** Per request class. */
+  classes?: Record<string, { observations: number; successMean: number; qualityMean?: number; qualityEvidence?: number; p95Ms?: number }>;
   latencyMedianMs?: number;
   latencyP95EstimateMs?: number;
   p50Ms?: number;

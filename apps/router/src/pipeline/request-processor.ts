@@ -194,7 +194,8 @@ export class RequestProcessor {
     });
   }
 
-  private async toDlq(message: InboundMessage, reason: DlqReason, detail: string, requestId: string | undefined): Promise<void> {
+  /** Writes a DLQ record for `message` (cut to fit the DLQ topic); used for bad feedback too. */
+  async toDlq(message: InboundMessage, reason: DlqReason, detail: string, requestId: string | undefined): Promise<void> {
     const record = toDlqRecord(message, reason, detail, requestId, this.publisher.recordLimit(this.topics.dlq));
     this.logger.warn(`DLQ ${message.topic}/${message.partition}@${message.offset}${requestId ? ` (request ${requestId})` : ''}: ${record.reason}: ${record.message}${record.truncated ? ' [value truncated]' : ''}`);
     const delivered = await this.deliver({

@@ -18,11 +18,13 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     schemaVersion: 1,
     id: request.id,
     tenant: request.tenant,
+    class: request.class,
     status: result.status,
     output: result.output,
     servedBy: result.servedBy,
     // `cancelled`: aborted by the router itself (a hedge that lost the race), not a failure of the arm.
-    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd), ...(a.role ? { role: a.role } : {}) })),
+    // `check_failed`: the arm answered, the class's answer checks rejected it, it was not published.
+    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.rejectedBy ? 'check_failed' : a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd), ...(a.role ? { role: a.role } : {}) })),
     usage: { ...result.usage, costUsd: usd(result.usage.costUsd) },
     latencyMs: Math.round(result.latencyMs),
     traceId,

@@ -13,6 +13,7 @@ import {
   type EligibilityRule,
   type LatencyEstimator,
   type OutcomeSink,
+  type QualitySink,
   type Random,
 } from '@switchyard/core';
 import type { LoadedRoutingTable } from '../config/routing-table.loader';
@@ -23,6 +24,8 @@ export interface RoutingPolicy {
   selector: ArmSelector;
   /** Learners fed every attempt outcome (the adaptive policy, the latency baseline). */
   outcomeSinks: OutcomeSink[];
+  /** Learners fed answer checks and feedback (the adaptive policy; baselines ignore quality). */
+  qualitySinks?: QualitySink[];
   eligibilityRules: EligibilityRule[];
   latency?: LatencyEstimator;
   budget?: BudgetGuard;
@@ -46,14 +49,15 @@ export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, ran
         explorationRate: policy.explorationRate,
         stalenessDecayPerMinute: policy.stalenessDecayPerMinute,
         classWarmStartCap: policy.classWarmStartCap,
-        objectives: policy.objectives,
+        classValues: table.classes,
+        minQuality: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.minQuality === undefined ? [] : [[name, c.minQuality]]))),
         armPriors: table.armPriors,
         // The pacer: cost weighs more as a tenant's spend nears a cap, before anything is refused.
         costWeight: budget ? (tenant) => budget.costWeight(tenant) : undefined,
       });
-      rules.push(thompson.maxCostRule());
+      rules.push(thompson.maxCostRule(), thompson.qualityFloorRule());
       introspection.policySnapshot = () => thompson.snapshot();
-      return { selector: thompson, outcomeSinks: [thompson], eligibilityRules: rules, latency: thompson, budget, introspection, thompson };
+      return { selector: thompson, outcomeSinks: [thompson], qualitySinks: [thompson], eligibilityRules: rules, latency: thompson, budget, introspection, thompson };
     }
     case 'latency-cooldown': {
       const latency = new LatencySelector({ clock });

@@ -17,6 +17,10 @@ export const ERROR_KINDS = {
   circuit_open: { retryable: false, countsAgainstArm: false },
   deadline_exceeded: { retryable: false, countsAgainstArm: false },
   no_eligible_arm: { retryable: false, countsAgainstArm: false },
+  /** Every answer failed the class's answer checks (checks with rejectOnFailure). */
+  check_failed: { retryable: false, countsAgainstArm: false },
+  /** No arm's quality (lower credible bound) meets the class's minQuality: no worse answer is given. */
+  quality_unavailable: { retryable: true, countsAgainstArm: false },
 } as const satisfies Record<string, ErrorTraits>;
 
 export interface ErrorTraits {

@@ -1,3 +1,4 @@
+import type { CheckFailure } from '../quality/answer-checks';
 import type { Decision } from '../routing/arm-selector';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { RouteFailure, RouteResult } from '../routing/route-result';
@@ -28,6 +29,8 @@ export type RouterEvent =
   | { type: 'budget.settled'; requestId: string; at: number; arm: string; reservedUsd: number; actualUsd: number }
   /** The reservation was refused at call time; no provider call was made. */
   | { type: 'budget.refused'; requestId: string; at: number; arm: string; reason: string }
+  /** The answer checks ran on an answer: `failed` lists the checks it failed; `rejected`: not published. */
+  | { type: 'answer.checked'; requestId: string; at: number; arm: string; requestClass: string; failed: CheckFailure[]; rejected: boolean }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

@@ -9,7 +9,7 @@ import type { FinishReason, TokenUsage } from '../ports/provider';
 export type OutcomeKind = 'ok' | 'cancelled' | ErrorKind;
 
 /** Why the router made this attempt. */
-export type AttemptRole = 'first' | 'retry' | 'fallback' | 'hedge' | 'continuation' | 'rewrite';
+export type AttemptRole = 'first' | 'retry' | 'fallback' | 'hedge' | 'continuation' | 'rewrite' | 'check_fallback';
 
 /**
  * One provider attempt, as data. The same object feeds the response's `attempts[]`, the breaker,
@@ -34,6 +34,8 @@ export interface AttemptOutcome {
   message?: string;
   status?: number;
   retryAfterMs?: number;
+  /** Set on an ok attempt whose answer failed the class's answer checks and was not published. */
+  rejectedBy?: string[];
 }
 
 /** Receives every attempt outcome, e.g. posteriors, breakers, quantile sketches. */

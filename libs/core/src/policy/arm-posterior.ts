@@ -2,6 +2,7 @@ import { DiscountedBeta } from './discounted-beta';
 import { LatencyShiftDetector, ShiftDetector } from './shift-detector';
 import { NormalGamma } from './normal-gamma';
 import type { PolicyPriors } from './priors';
+import { QualityPosterior, type QualitySource } from './quality-posterior';
 import { TokenEwma } from './token-ewma';
 
 export interface PosteriorSettings {
@@ -15,12 +16,23 @@ export interface PosteriorSettings {
   shiftDetection: { threshold: number; ratio: number; upThreshold: number } | false;
   /** Two-sided CUSUM on ln(latency) (see LatencyShiftDetector); false or absent turns it off. */
   latencyShiftDetection?: { threshold: number; slack: number } | false;
+  /**
+   * γ per quality score. Scores are sparse (feedback comes for a minority of answers), so they are
+   * remembered for fewer observations than outcomes (default 0.99: ≈ 100 scores).
+   */
+  qualityDiscount?: number;
+  /** CUSUM on acceptability; default tuned for drops of ≈ 20 % (ratio 0.8, threshold ln 1000). */
+  qualityShiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
 }
+
+export const DEFAULT_QUALITY_DISCOUNT = 0.99;
+export const DEFAULT_QUALITY_SHIFT = Object.freeze({ threshold: Math.log(1_000), ratio: 0.8, upThreshold: Math.log(100) });
 
 /** Which parts of a posterior a detected change point just replaced. */
 export interface PosteriorShift {
   success: boolean;
   latency: boolean;
+  quality?: boolean;
 }
 
 /** Latency change detection starts once the posterior holds this many observations. */
@@ -45,6 +57,7 @@ export class ArmPosterior {
     readonly tokens: TokenEwma,
     private readonly detector: ShiftDetector | undefined,
     private readonly settings: PosteriorSettings,
+    readonly quality: QualityPosterior,
     private readonly latencyDetector: LatencyShiftDetector | undefined = latencyDetectorFor(settings),
   ) {}
 
@@ -55,6 +68,7 @@ export class ArmPosterior {
       new TokenEwma(settings.tokenEwmaWeight),
       detectorFor(settings),
       settings,
+      new QualityPosterior(new DiscountedBeta(priors.checkPassAlpha, priors.checkPassBeta), new DiscountedBeta(priors.qualityAlpha, priors.qualityBeta), qualityDetectorFor(settings)),
     );
   }
 
@@ -66,6 +80,7 @@ export class ArmPosterior {
       global.tokens.copy(),
       detectorFor(global.settings),
       global.settings,
+      global.quality.copyCapped(cap, qualityDetectorFor(global.settings)),
     );
     posterior.lastObservedAt = global.lastObservedAt;
     return posterior;
@@ -122,6 +137,18 @@ export class ArmPosterior {
   }
 
   /**
+   * Learns one quality score in [0, 1] for an answer this arm gave (an answer check, or feedback
+   * that may arrive hours later). Returns a shift when a change point replaced the evidence.
+   */
+  observeQuality(score: number, source: QualitySource, now: number): PosteriorShift | undefined {
+    const changed = this.quality.observe(score, source, { check: this.settings.discount, feedback: this.settings.qualityDiscount ?? DEFAULT_QUALITY_DISCOUNT });
+    this.lastQualityAt = now;
+    return changed ? { success: false, latency: false, quality: true } : undefined;
+  }
+
+  lastQualityAt: number | undefined;
+
+  /**
    * Takes over the evidence `source` (the arm's global posterior) holds right after it detected a
    * change point, for the parts that changed, at most `cap` pseudo-observations of it (the warm-start
    * rule), and restarts this posterior's own detectors: a class that rarely sees the arm learns of a
@@ -142,6 +169,7 @@ export class ArmPosterior {
       this.latency.adopt(source.latency, cap);
       this.latencyDetector?.reset();
     }
+    if (shift.quality) this.quality.adopt(source.quality, cap);
     this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
   }
 }
@@ -152,4 +180,9 @@ function latencyDetectorFor(settings: PosteriorSettings): LatencyShiftDetector |
 
 function detectorFor(settings: PosteriorSettings): ShiftDetector | undefined {
   return settings.shiftDetection ? new ShiftDetector(settings.shiftDetection.threshold, settings.shiftDetection.ratio, settings.shiftDetection.upThreshold) : undefined;
+}
+
+function qualityDetectorFor(settings: PosteriorSettings): ShiftDetector | undefined {
+  const q = settings.qualityShiftDetection ?? DEFAULT_QUALITY_SHIFT;
+  return q ? new ShiftDetector(q.threshold, q.ratio, q.upThreshold) : undefined;
 }

@@ -7,6 +7,5 @@ export * from './discounted-beta';
 export * from './shift-detector';
 export * from './format';
 export * from './normal-gamma';
-export * from './objectives';
 export * from './priors';
 export * from './thompson-selector';

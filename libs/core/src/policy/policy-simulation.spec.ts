@@ -1,3 +1,4 @@
+import { resolveValue } from '../value/net-value';
 import { SeededRandom } from '../ports/random';
 import { makeArm } from '../testing/fake-provider';
 import { ManualClock } from '../testing/manual-clock';
@@ -135,7 +136,7 @@ describe('baseline selectors in the same simulation', () => {
   it('the oracle picks the truly best arm from the first request and follows a change at once', async () => {
     const clock = new ManualClock(0);
     const arms = [{ arm: makeArm('primary'), truth: changesAt(100, healthy, down) }, steady('backup', good)];
-    const oracle = new OracleSelector(oracleTruth(arms, (now) => Math.round(now / 100)), clock);
+    const oracle = new OracleSelector(oracleTruth(arms, (now) => Math.round(now / 100)), clock, (r) => resolveValue(r.routing.objective));
     const sim = await simulate({ selector: oracle, arms, clock, requests: 200 });
     expect(sim.share('primary', 0, 100)).toBe(1);
     expect(sim.share('backup', 100, 200)).toBe(1);

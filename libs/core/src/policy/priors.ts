@@ -16,6 +16,15 @@ export interface PolicyPriors {
   latencyRate: number;
   /** Output tokens expected before any observation (expected cost needs a number). */
   outputTokens: number;
+  /**
+   * Beta(qualityAlpha, qualityBeta) on P(acceptable | ok), from answer checks and feedback; the
+   * pseudo-counts say how much a routing-table quality prior is trusted against observed scores.
+   */
+  qualityAlpha: number;
+  qualityBeta: number;
+  /** Beta prior on P(an answer passes the answer checks). */
+  checkPassAlpha: number;
+  checkPassBeta: number;
 }
 
 export const DEFAULT_PRIORS: Readonly<PolicyPriors> = Object.freeze({
@@ -26,4 +35,10 @@ export const DEFAULT_PRIORS: Readonly<PolicyPriors> = Object.freeze({
   latencyShape: 2,
   latencyRate: 0.5,
   outputTokens: 256,
+  // Mean 0.8 on 5 pseudo-observations: plausible for any hosted model, quickly overruled.
+  qualityAlpha: 4,
+  qualityBeta: 1,
+  // Mean 0.95 on 20 pseudo-observations: checks see every answer, so this is overruled in minutes.
+  checkPassAlpha: 19,
+  checkPassBeta: 1,
 });

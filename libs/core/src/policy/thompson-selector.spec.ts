@@ -37,7 +37,8 @@ describe('ThompsonSelector', () => {
       expect(c.expectedCostUsd).toBeGreaterThan(0);
       expect(Number.isFinite(c.utility)).toBe(true);
     }
-    expect(decision.reason).toMatch(/highest sampled balanced utility|exploration/);
+    expect(decision.reason).toMatch(/highest sampled net value .* \(balanced value\)|exploration/);
+    expect(decision.value).toEqual({ valueUsd: 0.02, latencyUsdPerSecond: 0.001 });
     const best = decision.candidates.reduce((x, y) => ((x.utility as number) >= (y.utility as number) ? x : y));
     if (!decision.exploration) expect(decision.chosen.id).toBe(best.arm);
   });
@@ -140,13 +141,15 @@ describe('ThompsonSelector', () => {
       selector.record(outcome('cheap', i % 5 === 0 ? 'server_error' : 'ok'), 'chat');
       selector.record(outcome('dear', 'ok'), 'chat');
     }
-    const shareCheap = () => Array.from({ length: 500 }, () => selector.select(ctx(), [cheap, dear]).chosen.id).filter((x) => x === 'cheap').length / 500;
+    // A good answer worth $0.004: the dear arm's 20 points of success pay for its price at weight 1, not at 5.
+    const r = request({ valueUsd: 0.004 });
+    const shareCheap = () => Array.from({ length: 500 }, () => selector.select(ctx(r), [cheap, dear]).chosen.id).filter((x) => x === 'cheap').length / 500;
     const relaxed = shareCheap();
     weight = 5;
     const paced = shareCheap();
     expect(relaxed).toBeLessThan(0.2);
     expect(paced).toBeGreaterThan(0.8);
-    expect(selector.select(ctx(), [cheap, dear]).reason).toMatch(/cost weight ×5\.00 from budget pacing/);
+    expect(selector.select(ctx(r), [cheap, dear]).reason).toMatch(/cost weight ×5\.00 from budget pacing/);
   });
 
   it('reports P50/P95/P99 from the sketch, cost per success and selection share', () => {
@@ -159,8 +162,9 @@ describe('ThompsonSelector', () => {
     expect(snap.p95Ms! / 950).toBeCloseTo(1, 1);
     expect(snap.p99Ms! / 990).toBeCloseTo(1, 1);
     expect(snap.selectionShareLastMinute).toBe(1);
-    // 100 input × $1/1M + 80 output × $2/1M, success ≈ 1.
-    expect(snap.costPerSuccessUsd).toBeCloseTo(0.00026, 5);
+    // 100 input × $1/1M + 80 output × $2/1M, success ≈ 1, P(acceptable) at its prior 0.95 × 0.8.
+    expect(snap.costPerSuccessUsd).toBeCloseTo(0.00026 / 0.76, 5);
+    expect(snap.qualityMean).toBeCloseTo(0.76, 5);
     expect(selector.p95('a')).toBe(snap.p95Ms);
     expect(selector.p95('b')).toBeUndefined();
   });
@@ -251,5 +255,50 @@ describe('ThompsonSelector', () => {
     await clock.advance(60 * 60_000);
     for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok'), 'chat');
     expect(shareOfB()).toBeGreaterThan(0.7);
+  });
+});
+
+describe('ThompsonSelector and answer quality', () => {
+  /** One request: select, the answer is ok, its checks pass, feedback on `share` of answers says whether it was acceptable. */
+  function serve(selector: ThompsonSelector, ctx: (r?: RouteRequest) => unknown, quality: Record<string, number>, r: SeededRandom, i: number, share = 0.1): string {
+    const arm = selector.select(ctx() as never, [a, b]).chosen.id;
+    selector.record(outcome(arm, 'ok'), 'chat', `${i}:1`);
+    selector.recordQuality({ arm, requestClass: 'chat', score: 1, kind: 'check', source: 'test', id: `${i}:check` });
+    if (r.next() < share) selector.recordQuality({ arm, requestClass: 'chat', score: r.next() < quality[arm] ? 1 : 0, kind: 'feedback', source: 'user', id: `${i}:fb` });
+    return arm;
+  }
+
+  it('moves ≥ 90% of traffic off an arm within 1,000 requests of a silent quality drop seen only through feedback on 10% of answers', () => {
+    const { selector, ctx } = setup({ classValues: { chat: { valueUsd: 0.05 } } });
+    const r = new SeededRandom(7);
+    const quality: Record<string, number> = { a: 0.94, b: 0.85 };
+    const before = Array.from({ length: 2_000 }, (_, i) => serve(selector, ctx, quality, r, i));
+    expect(before.slice(1_000).filter((x) => x === 'a').length / 1_000).toBeGreaterThan(0.8);
+    quality.a = 0.6;
+    const after = Array.from({ length: 1_500 }, (_, i) => serve(selector, ctx, quality, r, 2_000 + i));
+    expect(after.slice(1_000).filter((x) => x === 'a').length / 500).toBeLessThan(0.1);
+  });
+
+  it('counts the same feedback once, and ignores scores outside [0, 1]', () => {
+    const { selector } = setup();
+    const fb = { arm: 'a', requestClass: 'chat', score: 0, kind: 'feedback' as const, source: 'user', id: 'r1:user' };
+    for (let i = 0; i < 5; i++) selector.recordQuality(fb);
+    selector.recordQuality({ ...fb, id: 'r2:user', score: 7 });
+    expect(selector.snapshot().find((s) => s.arm === 'a')!.classes.chat.qualityEvidence).toBeCloseTo(1, 6);
+  });
+
+  it('scores with the declared value: a request worth more buys the better, dearer arm', () => {
+    const cheap = makeArm('cheap', { pricing: { inputPer1M: 0.1, outputPer1M: 0.4 } });
+    const dear = makeArm('dear', { pricing: { inputPer1M: 3, outputPer1M: 15 } });
+    const { selector, ctx } = setup({ explorationRate: 0, arms: [cheap, dear] });
+    for (let i = 0; i < 200; i++) {
+      for (const arm of ['cheap', 'dear']) {
+        selector.record(outcome(arm, 'ok'), 'chat', `${arm}${i}`);
+        selector.recordQuality({ arm, requestClass: 'chat', score: i % 100 < (arm === 'dear' ? 94 : 72) ? 1 : 0, kind: 'feedback', source: 'judge', id: `${arm}${i}q` });
+      }
+    }
+    const share = (valueUsd: number) => Array.from({ length: 200 }, () => selector.select(ctx(request({ valueUsd })), [cheap, dear]).chosen.id).filter((x) => x === 'dear').length / 200;
+    expect(share(0.001)).toBeLessThan(0.05);
+    expect(share(1)).toBeGreaterThan(0.95);
   });
 });

@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { Random } from '../ports/random';
 import { costUsd, type ArmConfig } from '../routing/arm';
 import type { ArmSelector, CandidateScore, Decision, SelectionContext } from '../routing/arm-selector';
-import type { EligibilityRule } from '../routing/eligibility';
+import { BELOW_QUALITY_FLOOR, type EligibilityRule } from '../routing/eligibility';
 import type { Objective, RouteRequest } from '../routing/route-request';
 import { estimatePromptTokens } from '../routing/token-estimate';
 import type { LatencyEstimator } from '../stats/latency-estimator';
@@ -12,10 +12,14 @@ import { normalCdf, Sampler } from '../stats/sampler';
 import { SlidingSketch } from '../stats/sliding-sketch';
 import { ArmPosterior, type PosteriorSettings } from './arm-posterior';
 import { p95FromSample, type LatencyDraw } from './normal-gamma';
-import { MIN_SUCCESS, OBJECTIVE_WEIGHTS, utility, type ObjectiveWeights } from './objectives';
+import type { QualityObservation, QualitySink } from '../outcome/quality-observation';
+import { expectedNetValue, resolveValue, type ValueParams } from '../value/net-value';
 import { DEFAULT_PRIORS, type PolicyPriors } from './priors';
 import { RecentIds } from './recent-ids';
 import { formatUsd } from './format';
+
+/** Success below this is treated as this, so cost per success stays finite. */
+const MIN_SUCCESS = 1e-3;
 
 export interface ThompsonOptions {
   clock: Clock;
@@ -52,7 +56,10 @@ export interface ThompsonOptions {
   priors?: Partial<PolicyPriors>;
   /** Per-arm priors from the routing table, by arm id. */
   armPriors?: Readonly<Record<string, Partial<PolicyPriors>>>;
-  objectives?: Partial<Record<Objective, ObjectiveWeights>>;
+  /** Declared value per request class (routing table `classes:`); requests may override. */
+  classValues?: Readonly<Record<string, Partial<ValueParams>>>;
+  /** Quality floor per request class: see qualityFloorRule. */
+  minQuality?: Readonly<Record<string, number>>;
   /** The budget pacer (BudgetGuard.costWeight): multiplies the cost term, ≥ 1. */
   costWeight?: (tenant: string) => number;
   tokenEwmaWeight?: number;
@@ -60,6 +67,9 @@ export interface ThompsonOptions {
   shiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
   /** Two-sided CUSUM on ln latency (defaults: threshold 8, slack 0.5 σ); false disables it. */
   latencyShiftDetection?: { threshold: number; slack: number } | false;
+  /** γ per quality score (default 0.99) and the quality CUSUM (see PosteriorSettings). */
+  qualityDiscount?: number;
+  qualityShiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
   /** Latency quantiles cover the last one to two windows (default 5 min). */
   sketchWindowMs?: number;
   /** Expected costs are floored here so free arms keep a finite cost ratio (default $1e-6). */
@@ -86,7 +96,10 @@ export interface ArmPolicySnapshot {
   selectionsLastMinute: number;
   selectionShareLastMinute: number;
   lastObservedAt?: number;
-  classes: Record<string, { observations: number; successMean: number; p95Ms?: number }>;
+  /** P(acceptable | ok) over all classes, and the scores behind it. */
+  qualityMean: number;
+  qualityEvidence: number;
+  classes: Record<string, { observations: number; successMean: number; qualityMean: number; qualityEvidence: number; p95Ms?: number }>;
 }
 
 interface ArmState {
@@ -101,6 +114,8 @@ interface ArmState {
 /** Per-decision working arrays, reused across decisions (no per-arm allocation on the hot path). */
 interface Scratch {
   success: Float64Array;
+  quality: Float64Array;
+  latencyMs: Float64Array;
   p95: Float64Array;
   cost: Float64Array;
   affordable: Uint8Array;
@@ -116,7 +131,7 @@ interface Scratch {
  * from every attempt, locally or broadcast from other replicas (`record` with an outcome id is
  * idempotent), and the LatencyEstimator hedging reads.
  */
-export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstimator {
+export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, LatencyEstimator {
   readonly name = 'thompson';
   private readonly clock: Clock;
   private readonly random: Random;
@@ -129,7 +144,6 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
   private readonly warmStartCap: number;
   private readonly maxClasses: number;
   private readonly priors: PolicyPriors;
-  private readonly weights: Record<Objective, ObjectiveWeights>;
   private readonly costFloorUsd: number;
   private readonly sketchWindowMs: number;
   private readonly states = new Map<string, ArmState>();
@@ -148,6 +162,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       tokenEwmaWeight: options.tokenEwmaWeight ?? 0.1,
       shiftDetection: options.shiftDetection ?? { threshold: Math.log(10_000), ratio: 0.5, upThreshold: Math.log(100) },
       latencyShiftDetection: options.latencyShiftDetection ?? { threshold: 8, slack: 0.5 },
+      qualityDiscount: options.qualityDiscount,
+      qualityShiftDetection: options.qualityShiftDetection,
     };
     this.explorationCostExponent = options.explorationCostExponent ?? 1;
     this.explorationBaseWeight = options.explorationBaseWeight ?? 0.25;
@@ -156,7 +172,6 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
     this.warmStartCap = options.classWarmStartCap ?? 20;
     this.maxClasses = options.maxClassesPerArm ?? 64;
     this.priors = { ...DEFAULT_PRIORS, ...options.priors };
-    this.weights = { ...OBJECTIVE_WEIGHTS, ...options.objectives };
     this.costFloorUsd = options.costFloorUsd ?? 1e-6;
     this.sketchWindowMs = options.sketchWindowMs ?? 5 * 60_000;
     this.selections = new RollingCount(options.clock, 60_000);
@@ -164,11 +179,17 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
     for (const arm of options.arms ?? []) this.stateFor(arm.id, arm);
   }
 
+  /** The value parameters a request is scored with: request over class over objective preset. */
+  valueFor(request: RouteRequest): ValueParams {
+    const { objective, valueUsd, latencyUsdPerSecond } = request.routing;
+    return resolveValue(objective, this.options.classValues?.[request.class], { valueUsd, latencyUsdPerSecond });
+  }
+
   select(ctx: SelectionContext, eligible: readonly ArmConfig[]): Omit<Decision, 'excluded'> {
     const request = ctx.request;
     const now = this.clock.now();
     const objective = request.routing.objective;
-    const weights = this.weights[objective] ?? this.weights.balanced;
+    const value = this.valueFor(request);
     const costWeight = Math.max(1, this.options.costWeight?.(request.tenant) ?? 1);
     const slo = request.routing.latencySloMs;
     const lnSlo = slo !== undefined && slo > 0 ? Math.log(slo) : undefined;
@@ -177,9 +198,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
 
     const n = eligible.length;
     const scratch = this.scratchFor(n);
-    const { success, p95, cost, affordable, uncertainty } = scratch;
+    const { success, quality, latencyMs, p95, cost, affordable, uncertainty } = scratch;
     const latency = scratch.draw;
-    let latencyRef = Infinity;
     let costRef = Infinity;
     let affordableCount = 0;
     for (let i = 0; i < n; i++) {
@@ -190,6 +210,10 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
       // P(ok ∧ latency ≤ SLO) = P(ok) · P(ln latency ≤ ln SLO | μ, τ).
       success[i] = lnSlo === undefined ? okDraw : okDraw * normalCdf((lnSlo - mu) * Math.sqrt(tau));
+      quality[i] = posterior.quality.sample(this.sampler);
+      // What the caller waits on average, tail included, but never past the arm's timeout (a call
+      // that long is abandoned): the mean of the sampled log-normal truncated there.
+      latencyMs[i] = truncatedLogNormalMean(mu, tau, arm.timeouts.totalMs);
       p95[i] = p95FromSample(mu, tau);
       cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
@@ -198,7 +222,6 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
       if (!affordable[i]) continue;
       affordableCount++;
-      latencyRef = Math.min(latencyRef, posterior.latency.pointEstimate().p95Ms);
       costRef = Math.min(costRef, Math.max(this.costFloorUsd, cost[i]));
     }
 
@@ -206,17 +229,16 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
     let best = -1;
     let second = -1;
     for (let i = 0; i < n; i++) {
-      const u = affordable[i]
-        ? utility(weights, {
-            success: success[i],
-            p95Ms: p95[i],
-            latencyRefMs: latencyRef,
-            costPerSuccessUsd: Math.max(this.costFloorUsd, cost[i]) / Math.max(MIN_SUCCESS, success[i]),
-            costRefUsd: costRef,
-            costWeight,
-          })
-        : -Infinity;
-      candidates[i] = { arm: eligible[i].id, utility: u, sampledSuccess: success[i], sampledLatencyMs: p95[i], expectedCostUsd: cost[i] };
+      const u = affordable[i] ? expectedNetValue({ pGood: success[i] * quality[i], expectedCostUsd: cost[i], expectedLatencyMs: latencyMs[i] }, value, costWeight) : -Infinity;
+      candidates[i] = {
+        arm: eligible[i].id,
+        utility: u,
+        sampledSuccess: success[i],
+        sampledQuality: quality[i],
+        sampledLatencyMs: p95[i],
+        expectedCostUsd: cost[i],
+        latencyCostUsd: (value.latencyUsdPerSecond * latencyMs[i]) / 1000,
+      };
       if (best < 0 || u > (candidates[best].utility as number)) {
         second = best;
         best = i;
@@ -252,11 +274,27 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
         `exploration floor (${pct(this.explorationRate)} of decisions): random among ${affordableCount} eligible arms, ` +
         `weighted to cheap and uncertain ones (P = ${pct(uncertainty[chosen] / total)} for this arm)`;
     } else {
-      reason = this.explain(objective, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
+      reason = this.explain(objective, value, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
     }
     const arm = eligible[chosen];
     this.selections.increment(arm.id);
-    return { chosen: arm, candidates, reason, exploration: explore };
+    return { chosen: arm, candidates, reason, exploration: explore, value };
+  }
+
+  /**
+   * Learns a quality score for an answer `arm` gave in `requestClass` (answer check or feedback).
+   * Idempotent per observation id: a duplicate feedback message counts once.
+   */
+  recordQuality(observation: QualityObservation): void {
+    if (!(observation.score >= 0 && observation.score <= 1)) return;
+    if (observation.id !== undefined && !this.seen.add(`q:${observation.id}`)) return;
+    const now = this.clock.now();
+    const state = this.states.get(observation.arm);
+    if (!state) return;
+    this.classPosterior(state, observation.requestClass)?.observeQuality(observation.score, observation.kind, now);
+    const shift = state.global.observeQuality(observation.score, observation.kind, now);
+    // As for outcomes: a drop the arm's global quality shows holds for its classes too.
+    if (shift) for (const posterior of state.classes.values()) posterior.adoptShift(state.global, shift, this.warmStartCap, now);
   }
 
   /**
@@ -315,6 +353,21 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
     };
   }
 
+  /**
+   * An eligibility rule for the class quality floor: an arm whose P(acceptable) lower credible
+   * bound (≈ 84 %, one-sided) is under the class's minQuality does not serve it. A floor is a
+   * promise about answers, so it is judged on what the policy is fairly sure of, not on a draw.
+   */
+  qualityFloorRule(): EligibilityRule {
+    return (arm, ctx) => {
+      const floor = this.options.minQuality?.[ctx.request.class];
+      if (floor === undefined) return undefined;
+      const state = this.stateFor(arm.id, arm);
+      const bound = (state.classes.get(ctx.request.class) ?? state.global).quality.lowerBound(1);
+      return bound < floor ? `${BELOW_QUALITY_FLOOR}: ${bound.toFixed(2)} < ${floor}` : undefined;
+    };
+  }
+
   snapshot(): ArmPolicySnapshot[] {
     const total = this.selections.total();
     return [...this.states.entries()].map(([arm, state]) => {
@@ -330,20 +383,28 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
       const selections = this.selections.get(arm);
       const classes: ArmPolicySnapshot['classes'] = {};
       for (const [name, posterior] of state.classes) {
-        classes[name] = { observations: posterior.observations, successMean: posterior.success.mean, p95Ms: state.classSketches.get(name)?.quantile(0.95) };
+        classes[name] = {
+          observations: posterior.observations,
+          successMean: posterior.success.mean,
+          qualityMean: posterior.quality.mean,
+          qualityEvidence: posterior.quality.evidence,
+          p95Ms: state.classSketches.get(name)?.quantile(0.95),
+        };
       }
       return {
         arm,
         observations: g.observations,
         successMean: g.success.mean,
         successEvidence: g.success.evidence,
+        qualityMean: g.quality.mean,
+        qualityEvidence: g.quality.evidence,
         latencyMedianMs: point.medianMs,
         latencyP95EstimateMs: point.p95Ms,
         p50Ms: state.sketch.quantile(0.5),
         p95Ms: state.sketch.quantile(0.95),
         p99Ms: state.sketch.quantile(0.99),
         expectedCostUsd,
-        costPerSuccessUsd: expectedCostUsd === undefined ? undefined : expectedCostUsd / Math.max(MIN_SUCCESS, g.success.mean),
+        costPerSuccessUsd: expectedCostUsd === undefined ? undefined : expectedCostUsd / Math.max(MIN_SUCCESS, g.success.mean * g.quality.mean),
         selectionsLastMinute: selections,
         selectionShareLastMinute: total ? selections / total : 0,
         lastObservedAt: g.lastObservedAt,
@@ -411,13 +472,15 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
     return sketch;
   }
 
-  private explain(objective: Objective, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {
+  private explain(objective: Objective, value: ValueParams, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {
     const s = best.sampledSuccess as number;
+    const q = best.sampledQuality as number;
     const parts = [
-      `highest sampled ${objective} utility ${(best.utility as number).toFixed(3)}`,
-      `(success ${s.toFixed(3)}, p95 ${Math.round(best.sampledLatencyMs as number)} ms, ${formatUsd((best.expectedCostUsd as number) / Math.max(MIN_SUCCESS, s))}/success)`,
+      `highest sampled net value ${formatUsd(best.utility as number)}`,
+      `= ${formatUsd(value.valueUsd)} × P(ok ∧ in SLO) ${s.toFixed(3)} × P(acceptable) ${q.toFixed(3)}`,
+      `− cost ${formatUsd(best.expectedCostUsd as number)} − latency ${formatUsd(best.latencyCostUsd as number)} (${objective} value)`,
     ];
-    if (runnerUp) parts.push(`over ${runnerUp.arm} ${(runnerUp.utility as number).toFixed(3)}`);
+    if (runnerUp) parts.push(`over ${runnerUp.arm} ${formatUsd(runnerUp.utility as number)}`);
     if (costWeight > 1) parts.push(`cost weight ×${costWeight.toFixed(2)} from budget pacing`);
     return parts.join(' ');
   }
@@ -426,6 +489,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, LatencyEstima
 function newScratch(n: number): Scratch {
   return {
     success: new Float64Array(n),
+    quality: new Float64Array(n),
+    latencyMs: new Float64Array(n),
     p95: new Float64Array(n),
     cost: new Float64Array(n),
     affordable: new Uint8Array(n),
@@ -436,4 +501,15 @@ function newScratch(n: number): Scratch {
 
 function pct(x: number): string {
   return `${+(x * 100).toFixed(2)}%`;
+}
+
+/**
+ * E[min(X, cap)] for ln X ~ N(μ, 1/τ): exp(μ + σ²/2)·Φ((ln cap − μ − σ²)/σ) + cap·(1 − Φ((ln cap − μ)/σ)).
+ * A vague prior's draw can have σ of several units, whose untruncated mean is astronomically large.
+ */
+export function truncatedLogNormalMean(mu: number, tau: number, cap: number): number {
+  const sigma = 1 / Math.sqrt(tau);
+  const lnCap = Math.log(Math.max(1, cap));
+  const body = Math.exp(mu + 0.5 * sigma * sigma) * normalCdf((lnCap - mu - sigma * sigma) / sigma);
+  return (Number.isFinite(body) ? body : 0) + cap * (1 - normalCdf((lnCap - mu) / sigma));
 }

@@ -1,3 +1,4 @@
+import type { ResponseFormat } from '../routing/route-request';
 import type { ArmConfig } from '../routing/arm';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
@@ -23,6 +24,8 @@ export interface ProviderCall {
   maxTokens?: number;
   temperature?: number;
   stop?: string[];
+  /** JSON answers (OpenAI `response_format`); providers without a JSON mode ignore it, the answer checks do not. */
+  responseFormat?: ResponseFormat;
   /** Aborts the HTTP call: deadline reached, hedge lost, or shutdown. */
   signal: AbortSignal;
 }

@@ -1,3 +1,4 @@
+import type { ValueParams } from '../value/net-value';
 import type { Clock } from '../ports/clock';
 import type { RouteRequest } from './route-request';
 import type { ArmConfig } from './arm';
@@ -12,10 +13,16 @@ export interface SelectionContext {
 /** What one candidate scored; policies fill what they compute (traces print it as is). */
 export interface CandidateScore {
   arm: string;
+  /** The score the arm was chosen by; for the adaptive policy, its expected net value in USD. */
   utility?: number;
+  /** Sampled P(ok ∧ latency ≤ SLO). */
   sampledSuccess?: number;
+  /** Sampled P(acceptable | ok). */
+  sampledQuality?: number;
   sampledLatencyMs?: number;
   expectedCostUsd?: number;
+  /** Latency cost of the expected latency, USD. */
+  latencyCostUsd?: number;
 }
 
 export interface ExcludedArm {
@@ -30,6 +37,8 @@ export interface Decision {
   excluded: ExcludedArm[];
   reason: string;
   exploration: boolean;
+  /** The value parameters the candidates were scored with (adaptive policy and oracle). */
+  value?: ValueParams;
 }
 
 /** Picks one arm among eligible ones. `eligible` is never empty. */

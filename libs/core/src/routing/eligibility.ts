@@ -47,6 +47,9 @@ export const fitsMaxOutput: EligibilityRule = (arm, { request }) => {
 
 export const ALREADY_ATTEMPTED = 'already attempted for this request';
 
+/** Exclusion reasons of the quality floor start with this (the router then fails with quality_unavailable). */
+export const BELOW_QUALITY_FLOOR = 'quality below the class minQuality';
+
 export const notTriedYet: EligibilityRule = (arm, { tried }) => (tried.has(arm.id) ? ALREADY_ATTEMPTED : undefined);
 
 export const DEFAULT_RULES: readonly EligibilityRule[] = [allowedByRequest, suitsClass, fitsMaxOutput, fitsContextWindow, notTriedYet];

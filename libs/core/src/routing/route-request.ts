@@ -2,6 +2,9 @@ import type { ChatMessage } from '../ports/provider';
 
 export type Objective = 'balanced' | 'cheapest' | 'fastest' | 'quality';
 
+/** What shape the answer must have (OpenAI's `response_format`): JSON, optionally conforming to a JSON Schema. */
+export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Readonly<Record<string, unknown>> };
+
 /** The router's view of a request: transport-free, already validated at the edge. */
 export interface RouteRequest {
   id: string;
@@ -9,7 +12,7 @@ export interface RouteRequest {
   /** Request class for routing context (chat, coding, extraction, ...). */
   class: string;
   messages: ChatMessage[];
-  params: { maxTokens?: number; temperature?: number; stop?: string[] };
+  params: { maxTokens?: number; temperature?: number; stop?: string[]; responseFormat?: ResponseFormat };
   routing: {
     /** Arm ids or model names allowed for this request; absent means every arm. */
     models?: string[];
@@ -20,5 +23,9 @@ export interface RouteRequest {
     conversationId?: string;
     hedge?: boolean;
     contentPolicyFallback?: boolean;
+    /** What an acceptable answer within the SLO is worth (USD); overrides the class's and the objective's. */
+    valueUsd?: number;
+    /** What each second of waiting costs (USD); overrides the class's and the objective's. */
+    latencyUsdPerSecond?: number;
   };
 }

@@ -62,6 +62,11 @@ export class OpenAiChatProvider implements Provider {
     if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
     if (call.temperature !== undefined) body.temperature = call.temperature;
     if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
+    const format = call.responseFormat;
+    if (format && format.type !== 'text') {
+      body.response_format =
+        format.type === 'json_object' ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: format.name ?? 'answer', schema: { ...format.schema } } };
+    }
 
     const completion = await runProviderCall<ChatCompletion>({
       endpoint: this.name,

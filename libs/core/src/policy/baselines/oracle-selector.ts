@@ -1,60 +1,64 @@
 import type { Clock } from '../../ports/clock';
 import type { ArmConfig } from '../../routing/arm';
 import type { ArmSelector, CandidateScore, SelectionContext } from '../../routing/arm-selector';
-import type { Objective } from '../../routing/route-request';
-import { normalCdf, Z95 } from '../../stats/sampler';
-import { MIN_SUCCESS, OBJECTIVE_WEIGHTS, utility, type ObjectiveWeights } from '../objectives';
+import type { RouteRequest } from '../../routing/route-request';
+import { normalCdf } from '../../stats/sampler';
+import { expectedNetValue, type ValueParams } from '../../value/net-value';
 
-/** The true expected behaviour of an arm at a moment, known only inside a simulation. */
+/** The true expected behaviour of an arm for one request at a moment, known only inside a simulation. */
 export interface OracleTruth {
+  /** P(ok): the call answers (no error, not rate limited, not blocked). */
   successRate: number;
+  /** P(acceptable | ok) for this request's class. */
+  quality: number;
   /** ok-call latency is log-normal: ln latency ~ N(ln latencyMedianMs, latencySigma²). */
   latencyMedianMs: number;
   latencySigma: number;
+  /** For this request's actual size. */
   expectedCostUsd: number;
 }
 
 /**
- * Simulation only: scores every eligible arm with the same utility as ThompsonSelector, but on
- * the true current state instead of posterior samples. The upper bound a learning policy is
- * measured against (regret = oracle utility − policy utility).
+ * Simulation only: scores every eligible arm with the same expected net value as ThompsonSelector
+ * (value/net-value.ts), on the true state for this very request instead of posterior draws. The
+ * bound a learning policy is measured against (regret = oracle value − policy value).
  */
 export class OracleSelector implements ArmSelector {
   readonly name = 'oracle';
-  private readonly weights: Record<Objective, ObjectiveWeights>;
 
   constructor(
-    private readonly truth: (arm: ArmConfig, now: number) => OracleTruth,
+    private readonly truth: (arm: ArmConfig, now: number, request: RouteRequest) => OracleTruth,
     private readonly clock: Clock,
-    objectives: Partial<Record<Objective, ObjectiveWeights>> = {},
-  ) {
-    this.weights = { ...OBJECTIVE_WEIGHTS, ...objectives };
-  }
+    private readonly valueFor: (request: RouteRequest) => ValueParams,
+    /** The budget pacer's cost weight, as the adaptive policy gets it (a one-step oracle knows no more of the future budget). */
+    private readonly costWeight: (tenant: string) => number = () => 1,
+  ) {}
 
   select(ctx: SelectionContext, eligible: readonly ArmConfig[]) {
     const now = this.clock.now();
-    const { objective, latencySloMs } = ctx.request.routing;
-    const truths = eligible.map((arm) => this.truth(arm, now));
-    const p95 = truths.map((t) => t.latencyMedianMs * Math.exp(Z95 * t.latencySigma));
-    const latencyRef = Math.min(...p95);
-    const costRef = Math.min(...truths.map((t) => t.expectedCostUsd));
-    const candidates: CandidateScore[] = truths.map((t, i) => {
-      const withinSlo = latencySloMs === undefined ? 1 : normalCdf(Math.log(latencySloMs / t.latencyMedianMs) / t.latencySigma);
-      const success = t.successRate * withinSlo;
-      const u = utility(this.weights[objective] ?? this.weights.balanced, {
-        success,
-        p95Ms: p95[i],
-        latencyRefMs: latencyRef,
-        costPerSuccessUsd: t.expectedCostUsd / Math.max(MIN_SUCCESS, success),
-        costRefUsd: costRef,
-        costWeight: 1,
-      });
-      return { arm: eligible[i].id, utility: u, sampledSuccess: success, sampledLatencyMs: p95[i], expectedCostUsd: t.expectedCostUsd };
-    });
+    const request = ctx.request;
+    const value = this.valueFor(request);
+    const slo = request.routing.latencySloMs;
+    const costWeight = Math.max(1, this.costWeight(request.tenant));
     let best = 0;
+    const candidates: CandidateScore[] = eligible.map((arm) => {
+      const t = this.truth(arm, now, request);
+      const withinSlo = slo === undefined ? 1 : normalCdf(Math.log(slo / t.latencyMedianMs) / t.latencySigma);
+      const meanLatencyMs = t.latencyMedianMs * Math.exp(0.5 * t.latencySigma * t.latencySigma);
+      const u = expectedNetValue({ pGood: t.successRate * withinSlo * t.quality, expectedCostUsd: t.expectedCostUsd, expectedLatencyMs: meanLatencyMs }, value, costWeight);
+      return {
+        arm: arm.id,
+        utility: u,
+        sampledSuccess: t.successRate * withinSlo,
+        sampledQuality: t.quality,
+        sampledLatencyMs: meanLatencyMs,
+        expectedCostUsd: t.expectedCostUsd,
+        latencyCostUsd: (value.latencyUsdPerSecond * meanLatencyMs) / 1000,
+      };
+    });
     candidates.forEach((c, i) => {
       if ((c.utility as number) > (candidates[best].utility as number)) best = i;
     });
-    return { chosen: eligible[best], candidates, reason: `oracle: highest true ${objective} utility`, exploration: false };
+    return { chosen: eligible[best], candidates, reason: 'oracle: highest true expected net value', exploration: false, value };
   }
 }

@@ -126,6 +126,6 @@ export function oracleTruth(arms: readonly SyntheticArm[], stepAt: (now: number)
   return (arm, now) => {
     const t = (byId.get(arm.id) as SyntheticArm).truth(now, stepAt(now));
     const usage = { inputTokens: t.inputTokens ?? 100, outputTokens: t.outputTokens ?? 200 };
-    return { successRate: t.successRate, latencyMedianMs: t.latencyMedianMs, latencySigma: t.latencySigma ?? 0.3, expectedCostUsd: costUsd(arm, usage) };
+    return { successRate: t.successRate, quality: 1, latencyMedianMs: t.latencyMedianMs, latencySigma: t.latencySigma ?? 0.3, expectedCostUsd: costUsd(arm, usage) };
   };
 }

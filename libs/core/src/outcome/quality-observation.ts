@@ -1,0 +1,22 @@
+/**
+ * A quality score for one answer an arm gave: from an answer check (run on every answer, at once)
+ * or from feedback (for some answers, seconds to hours later), joined to the arm and request class
+ * that served it.
+ */
+export interface QualityObservation {
+  arm: string;
+  requestClass: string;
+  /** 1 = acceptable, 0 = not; fractions for graded feedback. */
+  score: number;
+  /** `check` (an answer check: every answer, at once) or `feedback` (some answers, later). */
+  kind: 'check' | 'feedback';
+  /** Check name, or the feedback source (`user`, `evaluator`, `judge`, ...). */
+  source: string;
+  /** De-duplication key (e.g. request id + source): the same feedback counts once. */
+  id?: string;
+}
+
+/** Learns from quality observations (the adaptive policy). */
+export interface QualitySink {
+  recordQuality(observation: QualityObservation): void;
+}
