@@ -33,7 +33,7 @@ export const DEFAULT_CONFIG: SimConfigInput = {
       latency: { medianMs: 900, p95Ms: 2500 } },
     { name: 'gpt-4o-mini', api: 'openai', contextWindow: 128_000, maxOutputTokens: 16_384, outputTokens: 150,
       latency: { medianMs: 550, p95Ms: 1500 } },
-    { name: 'claude-sonnet-4-5', api: 'anthropic', contextWindow: 200_000, maxOutputTokens: 64_000, outputTokens: 180,
+    { name: 'claude-sonnet-4-6', api: 'anthropic', contextWindow: 200_000, maxOutputTokens: 64_000, outputTokens: 180,
       latency: { medianMs: 1400, p95Ms: 3600 } },
     { name: 'claude-haiku-4-5', api: 'anthropic', contextWindow: 200_000, maxOutputTokens: 64_000, outputTokens: 150,
       latency: { medianMs: 700, p95Ms: 1900 } },

@@ -8,9 +8,9 @@ export function instantConfig(): SimConfigInput {
     models: [
       { name: 'gpt-4o', api: 'openai', contextWindow: 128_000, maxOutputTokens: 16_384, outputTokens: 50, latency: { medianMs: 0, p95Ms: 0 } },
       { name: 'llama-3.1-8b', api: 'openai', contextWindow: 8_192, outputTokens: 40, latency: { medianMs: 0, p95Ms: 0 } },
-      // (The Anthropic SDK console.warns on every claude-sonnet-4-5 call: it is on its deprecation list.)
+      // (The Anthropic SDK console.warns on every claude-sonnet-4-6 call: it is on its deprecation list.)
       { name: 'claude-haiku-4-5', api: 'anthropic', contextWindow: 200_000, maxOutputTokens: 64_000, outputTokens: 60, latency: { medianMs: 0, p95Ms: 0 } },
-      { name: 'claude-sonnet-4-5', api: 'anthropic', contextWindow: 200_000, outputTokens: 30, latency: { medianMs: 0, p95Ms: 0 } },
+      { name: 'claude-sonnet-4-6', api: 'anthropic', contextWindow: 200_000, outputTokens: 30, latency: { medianMs: 0, p95Ms: 0 } },
     ],
   };
 }

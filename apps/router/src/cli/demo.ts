@@ -9,6 +9,8 @@ import { demoSettings } from './demo-settings';
 /**
  * `npm run demo`: local Kafka + provider-sim + the router as real processes, a stream of requests
  * (a few of them malformed), answers printed as they arrive, a summary, then a clean shutdown.
+ * Half-way, a reviewer's feedback arrives on llm.feedback: every answer of the arm that served the
+ * most is judged bad, so the second half shows traffic moving off it.
  * Ports come from SIM_PORT, HTTP_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT (or KAFKA_BROKERS): see
  * demo-settings.ts.
  */
@@ -23,6 +25,7 @@ const QUESTIONS = [
 
 interface Tracked {
   sentAt: number;
+  phase: 0 | 1;
 }
 
 async function main(): Promise<void> {
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
     const tracked = new Map<string, Tracked>();
     const latencies: number[] = [];
     const servedBy = new Map<string, number>();
+    // Per phase (before / after the feedback): which arm served each answer.
+    const servedIn: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
     let answered = 0;
     let failed = 0;
     let dlq = 0;
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
         if (r.status === 'ok') {
           answered++;
           servedBy.set(r.servedBy!.arm, (servedBy.get(r.servedBy!.arm) ?? 0) + 1);
+          servedIn[t.phase].set(id, r.servedBy!.arm);
           if (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6)) {
             const path = r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ');
             line(`answer  ${id} ${r.latencyMs} ms [${path}] ${r.output!.text.slice(0, 60)}…`);
@@ -119,9 +125,15 @@ async function main(): Promise<void> {
     const run = Date.now();
     let sent = 0;
     const progress = setInterval(() => line(`progress: sent ${sent}, answered ${answered}, failed ${failed}, dlq ${dlq}, in flight ${tracked.size}`), 2_000);
+    let phase: 0 | 1 = 0;
+    let judged: string | undefined;
     for (; sent < total; sent++) {
+      if (sent === Math.floor(total / 2)) {
+        judged = await sendFeedback();
+        phase = 1;
+      }
       const id = `demo-${sent}-${randomUUID().slice(0, 8)}`;
-      tracked.set(id, { sentAt: Date.now() });
+      tracked.set(id, { sentAt: Date.now(), phase });
       const malformed = malformedEvery > 0 && sent % malformedEvery === malformedEvery - 1;
       const request: RequestV1Input = { schemaVersion: 1, id, tenant: 'demo', messages: [{ role: 'user', content: QUESTIONS[sent % QUESTIONS.length] }], params: { maxTokens: 200 } };
       const value = malformed ? JSON.stringify({ ...request, tenant: undefined, messages: 'not a list' }) : JSON.stringify(request);
@@ -130,6 +142,22 @@ async function main(): Promise<void> {
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    /** Waits for the first half, then judges every answer of the busiest arm bad and the others good. */
+    async function sendFeedback(): Promise<string | undefined> {
+      const until = Date.now() + 30_000;
+      while ([...tracked.values()].some((t) => t.phase === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      const counts = new Map<string, number>();
+      for (const arm of servedIn[0].values()) counts.set(arm, (counts.get(arm) ?? 0) + 1);
+      const busiest = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+      if (!busiest) return undefined;
+      const messages = [...servedIn[0]].map(([id, arm]) => ({ key: id, value: JSON.stringify({ schemaVersion: 1, requestId: id, label: arm === busiest ? 'bad' : 'good', source: 'reviewer' }) }));
+      await producer.send({ topic: 'llm.feedback', messages });
+      line(`feedback: a reviewer judged ${messages.length} answers on llm.feedback — every answer from ${busiest} bad, the others good`);
+      // Feedback is learnt asynchronously; give the router a moment before the second half.
+      await new Promise((r) => setTimeout(r, 2_000));
+      return busiest;
+    }
+
     const deadline = Date.now() + 60_000;
     while (tracked.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     clearInterval(progress);
@@ -152,12 +180,28 @@ async function main(): Promise<void> {
         `  cost                 $${cost.toFixed(6)}`,
         `  served by            ${[...servedBy].map(([arm, n]) => `${arm} ${n}`).join(', ')}`,
         '',
+        'The router learning from feedback (share of answers per arm)',
+        `  before the feedback  ${shares(servedIn[0])}`,
+        `  after the feedback   ${shares(servedIn[1])}`,
+        judged ? `  judged bad           ${judged}: ${pct(servedIn[0], judged)} of answers before, ${pct(servedIn[1], judged)} after` : '',
+        '',
       ].join('\n'),
     );
     if (tracked.size > 0) process.exitCode = 1;
   } finally {
     await shutdown();
   }
+}
+
+function shares(served: Map<string, string>): string {
+  const counts = new Map<string, number>();
+  for (const arm of served.values()) counts.set(arm, (counts.get(arm) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([arm, n]) => `${arm} ${((100 * n) / Math.max(1, served.size)).toFixed(0)}%`).join(', ') || '–';
+}
+
+function pct(served: Map<string, string>, arm: string): string {
+  const n = [...served.values()].filter((a) => a === arm).length;
+  return `${((100 * n) / Math.max(1, served.size)).toFixed(0)}%`;
 }
 
 function start(name: string, script: string, env: Record<string, string>, readyLine: RegExp) {

@@ -21,12 +21,17 @@ export interface PosteriorSettings {
    * remembered for fewer observations than outcomes (default 0.99: ≈ 100 scores).
    */
   qualityDiscount?: number;
-  /** CUSUM on acceptability; default tuned for drops of ≈ 20 % (ratio 0.8, threshold ln 1000). */
+  /**
+   * CUSUM on acceptability; default tuned for drops of ≈ 20 % (ratio 0.8) with a low alarm threshold
+   * (ln 100): feedback is sparse and an arm that got worse soon gets little traffic and so little
+   * feedback, so waiting for strong evidence would leave it on a stale, too-good estimate. A false
+   * alarm only replaces the evidence with the recent scores (more exploration, no lost answers).
+   */
   qualityShiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
 }
 
 export const DEFAULT_QUALITY_DISCOUNT = 0.99;
-export const DEFAULT_QUALITY_SHIFT = Object.freeze({ threshold: Math.log(1_000), ratio: 0.8, upThreshold: Math.log(100) });
+export const DEFAULT_QUALITY_SHIFT = Object.freeze({ threshold: Math.log(100), ratio: 0.8, upThreshold: Math.log(100) });
 
 /** Which parts of a posterior a detected change point just replaced. */
 export interface PosteriorShift {
@@ -142,11 +147,19 @@ export class ArmPosterior {
    */
   observeQuality(score: number, source: QualitySource, now: number): PosteriorShift | undefined {
     const changed = this.quality.observe(score, source, { check: this.settings.discount, feedback: this.settings.qualityDiscount ?? DEFAULT_QUALITY_DISCOUNT });
-    this.lastQualityAt = now;
+    if (source === 'feedback') this.lastQualityAt = now;
     return changed ? { success: false, latency: false, quality: true } : undefined;
   }
 
+  /** When the last feedback score arrived (checks come with every answer and do not count). */
   lastQualityAt: number | undefined;
+
+  /** The share of feedback evidence still trusted at `now`: the staleness rule of outcomes, applied to quality scores. */
+  qualityFadeAt(now: number): number {
+    if (this.lastQualityAt === undefined) return 1;
+    const idle = now - this.lastQualityAt - this.settings.stalenessGraceMs;
+    return idle > 0 ? Math.pow(this.settings.stalenessDecayPerMinute, idle / 60_000) : 1;
+  }
 
   /**
    * Takes over the evidence `source` (the arm's global posterior) holds right after it detected a

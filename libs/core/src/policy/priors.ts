@@ -38,7 +38,9 @@ export const DEFAULT_PRIORS: Readonly<PolicyPriors> = Object.freeze({
   // Mean 0.8 on 5 pseudo-observations: plausible for any hosted model, quickly overruled.
   qualityAlpha: 4,
   qualityBeta: 1,
-  // Mean 0.95 on 20 pseudo-observations: checks see every answer, so this is overruled in minutes.
-  checkPassAlpha: 19,
-  checkPassBeta: 1,
+  // Mean 0.99 on 20 pseudo-observations: most answers pass the checks, and a lower prior would
+  // handicap every little-used arm against well-known ones; checks see every answer, so an arm
+  // that fails them often is found out within a few dozen answers.
+  checkPassAlpha: 19.8,
+  checkPassBeta: 0.2,
 });

@@ -27,11 +27,12 @@ describe('QualityPosterior', () => {
     expect(q.feedback.mean).toBeLessThan(0.85);
   });
 
-  it('uses the prior mean, not a draw, for a factor nothing was observed for', () => {
+  it('uses the prior mean, not a draw, for a factor that cannot be observed, and draws once it can', () => {
     const q = fresh();
     const sampler = new Sampler(new SeededRandom(1));
-    const draws = new Set(Array.from({ length: 20 }, () => q.sample(sampler)));
+    const draws = new Set(Array.from({ length: 20 }, () => q.sample(sampler, { checks: false, feedback: false })));
     expect([...draws]).toEqual([q.mean]);
+    expect(new Set(Array.from({ length: 20 }, () => q.sample(sampler, { checks: false, feedback: true }))).size).toBe(20);
     expect(q.lowerBound()).toBeLessThan(q.mean);
   });
 });

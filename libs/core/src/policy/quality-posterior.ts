@@ -49,13 +49,19 @@ export class QualityPosterior {
   }
 
   /**
-   * One Thompson draw. A factor nothing was ever observed for (no checks wired, no feedback yet)
-   * contributes its prior mean, not a draw: sampling it would add the same noise to every decision
-   * forever, drowning the success, latency and cost signals, and explore nothing that could be learnt.
+   * One Thompson draw. `observable` says which factors can be learnt at all (some arm has had a
+   * check or a feedback score). A factor that cannot contributes its prior mean, not a draw:
+   * sampling it would add the same noise to every decision forever, drowning the success, latency
+   * and cost signals, and explore nothing that could be learnt. Once it can, an arm nobody has
+   * scored is drawn from its prior, so the uncertainty itself sends it traffic.
    */
-  sample(sampler: Sampler): number {
-    const draw = (b: DiscountedBeta) => (b.evidence > 0 ? b.sample(sampler) : b.mean);
-    return draw(this.checks) * draw(this.feedback);
+  sample(sampler: Sampler, observable: { checks: boolean; feedback: boolean } = { checks: true, feedback: true }, feedbackFade = 1): number {
+    const checks = observable.checks || this.checks.evidence > 0 ? this.checks.sample(sampler) : this.checks.mean;
+    // `feedbackFade` < 1 widens the draw of scores that are getting old (as staleness does for
+    // outcomes): an arm whose feedback stopped coming, because it stopped getting traffic, is
+    // re-tried instead of being judged forever on a few unlucky early scores.
+    const feedback = observable.feedback || this.feedback.evidence > 0 ? this.feedback.sample(sampler, feedbackFade) : this.feedback.mean;
+    return checks * feedback;
   }
 
   /**

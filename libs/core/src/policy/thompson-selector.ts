@@ -8,7 +8,7 @@ import type { Objective, RouteRequest } from '../routing/route-request';
 import { estimatePromptTokens } from '../routing/token-estimate';
 import type { LatencyEstimator } from '../stats/latency-estimator';
 import { RollingCount } from '../stats/rolling-count';
-import { normalCdf, Sampler } from '../stats/sampler';
+import { normalCdf, Sampler, Z95 } from '../stats/sampler';
 import { SlidingSketch } from '../stats/sliding-sketch';
 import { ArmPosterior, type PosteriorSettings } from './arm-posterior';
 import { p95FromSample, type LatencyDraw } from './normal-gamma';
@@ -150,6 +150,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly selections: RollingCount;
   private readonly seen: RecentIds;
   private scratch: Scratch = newScratch(16);
+  /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
+  private readonly observable = { checks: false, feedback: false };
 
   constructor(private readonly options: ThompsonOptions) {
     this.clock = options.clock;
@@ -210,10 +212,14 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
       // P(ok ∧ latency ≤ SLO) = P(ok) · P(ln latency ≤ ln SLO | μ, τ).
       success[i] = lnSlo === undefined ? okDraw : okDraw * normalCdf((lnSlo - mu) * Math.sqrt(tau));
-      quality[i] = posterior.quality.sample(this.sampler);
+      quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
       // What the caller waits on average, tail included, but never past the arm's timeout (a call
-      // that long is abandoned): the mean of the sampled log-normal truncated there.
-      latencyMs[i] = truncatedLogNormalMean(mu, tau, arm.timeouts.totalMs);
+      // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
+      // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
+      // little-known arm would look slower on average than it is and never be tried.
+      const point = posterior.latency.pointEstimate();
+      const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
+      latencyMs[i] = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
       p95[i] = p95FromSample(mu, tau);
       cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
@@ -287,6 +293,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    */
   recordQuality(observation: QualityObservation): void {
     if (!(observation.score >= 0 && observation.score <= 1)) return;
+    this.observable[observation.kind === 'check' ? 'checks' : 'feedback'] = true;
     if (observation.id !== undefined && !this.seen.add(`q:${observation.id}`)) return;
     const now = this.clock.now();
     const state = this.states.get(observation.arm);
