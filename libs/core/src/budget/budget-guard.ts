@@ -10,6 +10,7 @@ import { formatUsd } from '../policy/format';
 import type { BudgetLine, BudgetStore, LineUsage } from './budget-store';
 import { BUDGET_WINDOWS, windowId, type BudgetWindow } from './budget-window';
 import { pacingWeight, type PacingOptions } from './pacer';
+import { WindowPacer, type WindowPacerOptions } from './window-pacer';
 
 export type CapsPerWindow = Partial<Record<BudgetWindow, number>>;
 
@@ -26,6 +27,8 @@ export interface BudgetGuardOptions {
   clock: Clock;
   caps: BudgetCaps;
   pacing?: PacingOptions;
+  /** Spreading each cap over its window; `false` keeps only the near-cap weight. */
+  windowPacing?: WindowPacerOptions | false;
 }
 
 /** A cap applying to a request, with the words an operator reads in an exclusion reason. */
@@ -56,8 +59,11 @@ export class BudgetGuard {
   private readonly used = new Map<string, number>();
   /** Lines per tenant for the current minute: window ids change at most once a minute. */
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
+  private readonly pacer: WindowPacer;
 
-  constructor(private readonly options: BudgetGuardOptions) {}
+  constructor(private readonly options: BudgetGuardOptions) {
+    this.pacer = new WindowPacer(options.clock, options.windowPacing === false ? { maxLambda: 0 } : options.windowPacing);
+  }
 
   /** The most `request` can cost on `arm`: the prompt estimate plus every output token it may produce. */
   maxCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
@@ -117,10 +123,18 @@ export class BudgetGuard {
     };
   }
 
-  /** The pacer: the highest pacing weight over the caps that apply to `tenant` (1 … 5). */
+  /**
+   * The pacer: for each cap that applies to `tenant`, the larger of the window pace (1 + λ, see
+   * WindowPacer: grows while spend runs ahead of an even pace through the window) and the near-cap
+   * weight (1 … 5 as the cap is reached); the highest over the caps.
+   */
   costWeight(tenant: string): number {
     let weight = 1;
-    for (const line of this.linesFor(tenant)) weight = Math.max(weight, pacingWeight(this.usedOf(line), line.capUsd, this.options.pacing));
+    for (const line of this.linesFor(tenant)) {
+      const used = this.usedOf(line);
+      const paced = 1 + this.pacer.lambda(line.cacheKey, line.window, used, line.capUsd);
+      weight = Math.max(weight, paced, pacingWeight(used, line.capUsd, this.options.pacing));
+    }
     return weight;
   }
 

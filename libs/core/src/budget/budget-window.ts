@@ -19,3 +19,24 @@ export function windowId(window: BudgetWindow, now: number): string {
       return `month:${iso.slice(0, 7)}`;
   }
 }
+
+/** Start and end (clock ms, UTC) of the window containing `now`. */
+export function windowBounds(window: BudgetWindow, now: number): { start: number; end: number } {
+  const d = new Date(now);
+  switch (window) {
+    case 'minute': {
+      const start = Math.floor(now / 60_000) * 60_000;
+      return { start, end: start + 60_000 };
+    }
+    case 'hour': {
+      const start = Math.floor(now / 3_600_000) * 3_600_000;
+      return { start, end: start + 3_600_000 };
+    }
+    case 'day': {
+      const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+      return { start, end: start + 86_400_000 };
+    }
+    case 'month':
+      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+  }
+}
