@@ -89,6 +89,7 @@ export class RouterRuntime {
         classes: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : []))),
       }),
       qualitySinks: this.policy.qualitySinks,
+      hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
     });
     this.processor = new RequestProcessor(
       this.router,

@@ -56,6 +56,17 @@ export interface RouterOptions {
   answerChecks?: AnswerChecks;
   /** Learn from the answer checks (the adaptive policy). */
   qualitySinks?: readonly QualitySink[];
+  /**
+   * An attempt still running after this many times the arm's recent P99 (from `latency.p99`) is
+   * counted against the arm at once, in the posterior and the breaker, so traffic leaves a provider
+   * whose calls hang long before their timeouts fire (0 turns it off). Never sooner than
+   * `hungMinMs` (default 1 s). Default 1.5, by measurement on bench/scenarios/timeout-outage.yaml
+   * (5 seeds): traffic off a hung provider in 4.8 s at k = 1.5, 6.0 s at 2, 8.6 s at 3, with no
+   * measurable cost on the stationary and latency-spike scenarios (a call that answers after a
+   * report has it taken back).
+   */
+  hungAfterP99Multiple?: number;
+  hungMinMs?: number;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -325,6 +336,7 @@ export class Router {
     const estimatedTokens = this.rateLimits.acquire(arm, run.promptTokens, maxTokens);
     const permit = this.breakers.acquire(arm.id);
     this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
+    const hung = this.watchForHang(run, arm, attempt, opts.signal);
     const result = await runAttempt({
       arm,
       provider: providers.providerFor(arm),
@@ -343,6 +355,10 @@ export class Router {
       role,
     });
     const { outcome } = result;
+    if (hung?.stop() && outcome.kind === 'ok') {
+      // It answered after all: the early failure was wrong, take it back.
+      for (const sink of this.options.outcomeSinks ?? []) sink.retractHung?.(arm.id, request.class);
+    }
     if (estimatedTokens) this.rateLimits.settle(arm.id, estimatedTokens, outcome.usage.inputTokens + outcome.usage.outputTokens);
     if (reservation) {
       // Settle whatever the call cost (a length-cut answer still costs); release when it cost nothing.
@@ -355,6 +371,50 @@ export class Router {
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
     this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
     return result;
+  }
+
+  /**
+   * Reports the attempt as a failure of the arm once it has run k × the arm's recent P99 (a hung
+   * call), long before the arm's timeout would say so. `stop()` ends the watch and tells whether
+   * the report was made.
+   */
+  private watchForHang(run: Run, arm: ArmConfig, attempt: number, signal: AbortSignal | undefined): { stop(): boolean } | undefined {
+    const multiple = this.options.hungAfterP99Multiple ?? 1.5;
+    const p99 = multiple > 0 ? this.options.latency?.p99?.(arm.id) : undefined;
+    if (p99 === undefined) return undefined;
+    const afterMs = Math.max(this.options.hungMinMs ?? 1_000, multiple * p99);
+    if (afterMs >= Math.min(arm.timeouts.totalMs, run.deadlineAt - this.options.clock.now())) return undefined;
+    const { clock } = this.options;
+    const watch = new AbortController();
+    let reported = false;
+    clock.sleep(afterMs, watch.signal).then(
+      () => {
+        if (signal?.aborted) return;
+        reported = true;
+        const { request } = run;
+        const outcome: AttemptOutcome = {
+          arm: arm.id,
+          attempt,
+          kind: 'timeout_read',
+          ...traitsOf('timeout_read'),
+          startedAt: clock.now() - afterMs,
+          latencyMs: afterMs,
+          costUsd: 0,
+          usage: { inputTokens: 0, outputTokens: 0 },
+          message: `still running after ${Math.round(afterMs)} ms (${multiple} × the arm's recent P99 of ${Math.round(p99)} ms): counted as hung`,
+        };
+        for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class, `${request.id}:${attempt}:hung`);
+        this.breakers.record(outcome, undefined, request.id);
+        this.emit({ type: 'attempt.hung', requestId: request.id, at: clock.now(), arm: arm.id, attempt, afterMs });
+      },
+      () => undefined,
+    );
+    return {
+      stop: () => {
+        watch.abort('attempt finished');
+        return reported;
+      },
+    };
   }
 
   /** After a failed attempt: fall back to an untried arm if one is healthy, else retry the same arm, else stop. */

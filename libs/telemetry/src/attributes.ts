@@ -13,6 +13,7 @@ export const SPAN = {
 
 export const EVENT = {
   answerChecked: 'switchyard.answer.checked',
+  attemptHung: 'switchyard.attempt.hung',
   fallback: 'switchyard.fallback',
   retry: 'switchyard.retry',
   hedgeStarted: 'switchyard.hedge.started',
@@ -66,6 +67,7 @@ export const ATTR = {
   attempt: 'switchyard.attempt',
   attemptRole: 'switchyard.attempt.role',
   checksFailed: 'switchyard.checks.failed',
+  hungAfterMs: 'switchyard.hung.after_ms',
   checksRejected: 'switchyard.checks.rejected',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',

@@ -164,6 +164,8 @@ export class RouterTracing {
         });
       case 'budget.refused':
         return this.addEvent(event.requestId, EVENT.budgetRefused, event.at, { [ATTR.budgetArm]: event.arm, [ATTR.budgetReason]: event.reason });
+      case 'attempt.hung':
+        return this.addEvent(event.requestId, EVENT.attemptHung, event.at, { [ATTR.arm]: event.arm, [ATTR.attempt]: event.attempt, [ATTR.hungAfterMs]: event.afterMs });
       case 'answer.checked':
         return this.addEvent(event.requestId, EVENT.answerChecked, event.at, {
           [ATTR.arm]: event.arm,

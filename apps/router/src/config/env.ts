@@ -57,6 +57,8 @@ export const envSchema = z.object({
   ROUTER_DRAIN_TIMEOUT_MS: int(30_000, 0),
   ROUTER_COMMIT_INTERVAL_MS: int(200, 10),
   ROUTER_DEFAULT_DEADLINE_MS: int(30_000, 100),
+  /** An attempt running past this many times the arm's recent P99 counts against the arm at once (0: off). */
+  ROUTER_HUNG_AFTER_P99: z.coerce.number().min(0).max(100).default(1.5),
   ROUTER_MAX_MESSAGE_BYTES: int(1_048_576, 1_024),
   ROUTER_MAX_MESSAGES: int(256, 1),
   /** 0: follow the routing table's largest context window (characters ≈ 4 × tokens). */

@@ -112,6 +112,7 @@ export class RouterMetrics {
   readonly hedgesWon: Counter<'winner' | 'loser'>;
   readonly continuations: Counter<'arm'>;
   readonly answerChecks: Counter<'arm' | 'class' | 'result'>;
+  readonly hungAttempts: Counter<'arm'>;
   readonly breakerState: Gauge<'arm'>;
   readonly breakerTransitions: Counter<'arm' | 'to'>;
   readonly budgetRefusals: Counter<'tenant' | 'arm'>;
@@ -139,6 +140,7 @@ export class RouterMetrics {
     this.hedgesStarted = new Counter({ name: `${p}hedges_started_total`, help: 'Hedged second attempts started.', labelNames: ['primary', 'hedge'], registers });
     this.hedgesWon = new Counter({ name: `${p}hedges_won_total`, help: 'Hedge races decided, by winning and losing arm.', labelNames: ['winner', 'loser'], registers });
     this.continuations = new Counter({ name: `${p}continuations_total`, help: 'Continuation calls after a reply cut by the length limit.', labelNames: ['arm'], registers });
+    this.hungAttempts = new Counter({ name: `${p}hung_attempts_total`, help: "Attempts still running past k × the arm's recent P99, counted against the arm before their timeout.", labelNames: ['arm'], registers });
     this.answerChecks = new Counter({
       name: `${p}answer_checks_total`,
       help: 'Answers checked, by arm, class and result: pass, or the first failed check (empty|cut|refusal|json|schema|regex), with _rejected when the class rejected the answer.',
@@ -219,6 +221,9 @@ export class RouterMetrics {
         return;
       case 'request.finished':
         this.onFinished(event.requestId, event.result);
+        return;
+      case 'attempt.hung':
+        this.hungAttempts.inc({ arm: event.arm });
         return;
       case 'answer.checked':
         this.answerChecks.inc({ arm: event.arm, class: event.requestClass, result: event.failed.length === 0 ? 'pass' : `${event.failed[0].check}${event.rejected ? '_rejected' : ''}` });

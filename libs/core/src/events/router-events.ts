@@ -29,6 +29,8 @@ export type RouterEvent =
   | { type: 'budget.settled'; requestId: string; at: number; arm: string; reservedUsd: number; actualUsd: number }
   /** The reservation was refused at call time; no provider call was made. */
   | { type: 'budget.refused'; requestId: string; at: number; arm: string; reason: string }
+  /** An attempt still running past k × the arm's recent P99: counted against the arm now, not at its timeout. */
+  | { type: 'attempt.hung'; requestId: string; at: number; arm: string; attempt: number; afterMs: number }
   /** The answer checks ran on an answer: `failed` lists the checks it failed; `rejected`: not published. */
   | { type: 'answer.checked'; requestId: string; at: number; arm: string; requestClass: string; failed: CheckFailure[]; rejected: boolean }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };

@@ -42,4 +42,6 @@ export interface AttemptOutcome {
 export interface OutcomeSink {
   /** `outcomeId` (request id : attempt) lets a sink ignore an outcome it has already learnt from. */
   record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void;
+  /** Takes back the failure a hung-call report recorded, when that call answered ok after all. */
+  retractHung?(arm: string, requestClass: string): void;
 }

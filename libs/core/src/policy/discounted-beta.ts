@@ -47,6 +47,11 @@ export class DiscountedBeta {
     this.b = discount * this.b + (1 - success);
   }
 
+  /** Removes up to one failure from the evidence (a failure reported too early, see hung calls). */
+  retractFailure(): void {
+    this.b = Math.max(0, this.b - 1);
+  }
+
   /** Shrinks the evidence towards the prior (staleness); the mean stays, the variance widens. */
   fade(factor: number): void {
     this.a *= factor;

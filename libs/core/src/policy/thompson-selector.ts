@@ -341,6 +341,23 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return state.global.latency.weight > 0 ? state.global.latency.pointEstimate().p95Ms : undefined;
   }
 
+  /** Recent P99 of successful calls, once the sketch holds 50 of them (a P99 from fewer is a guess). */
+  p99(armId: string): number | undefined {
+    const state = this.states.get(armId);
+    return state && state.sketch.count >= 50 ? state.sketch.quantile(0.99) : undefined;
+  }
+
+  /**
+   * Takes back, approximately, the failure a hung-call report recorded for an attempt that then
+   * answered after all: the evidence against the arm is reduced by one observation.
+   */
+  retractHung(arm: string, requestClass: string): void {
+    const state = this.states.get(arm);
+    if (!state) return;
+    state.global.success.retractFailure();
+    state.classes.get(requestClass)?.success.retractFailure();
+  }
+
   /** Expected cost of `request` on `arm`, as used for maxCostUsd and the cost term. */
   expectedCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
     const state = this.stateFor(arm.id, arm);
