@@ -46,11 +46,13 @@ export function ensureBroker(options: BrokerOptions = {}): BrokerHandle {
       stop: () => undefined,
     };
   }
-  const port = options.port ?? 39092;
+  // KAFKA_PORT / KAFKA_CONTROLLER_PORT move the bench's own broker (infra/kafka.sh names them
+  // when its port is taken); a caller's explicit option still wins.
+  const port = options.port ?? envPort('KAFKA_PORT') ?? 39092;
   const env = {
     ...process.env,
     KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(options.controllerPort ?? 39093),
+    KAFKA_CONTROLLER_PORT: String(options.controllerPort ?? envPort('KAFKA_CONTROLLER_PORT') ?? port + 1),
     KAFKA_RUN_DIR: options.runDir ?? join(REPO_ROOT, '.infra', 'kafka-bench'),
     KAFKA_JVM_OPTS: process.env.KAFKA_JVM_OPTS ?? options.jvmOpts ?? '-XX:+UseParallelGC',
   };
@@ -87,4 +89,12 @@ function readPid(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function envPort(name: string): number | undefined {
+  const raw = process.env[name]?.trim();
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`${name}=${raw} is not a TCP port (1-65535)`);
+  return port;
 }
