@@ -54,7 +54,7 @@ describe('buildRoutingReport', () => {
       introspection: {
         policySnapshot: () => [{ arm: 'a', observations: 12, successMean: 0.91234567, qualityMean: 0.8, classes: { chat: { observations: 12, successMean: 0.9, qualityMean: 0.75, qualityEvidence: 3 } }, p50Ms: 300, p95Ms: 900, p99Ms: 1500, costPerSuccessUsd: 0.00123, selectionsLastMinute: 7, selectionShareLastMinute: 0.7, lastObservedAt: NOW }],
         budgetHeadroom: (tenant) => [
-          ...(tenant ? [{ key: `tenant:${tenant}`, scope: `tenant ${tenant}`, window: 'day', windowId: 'day:2026-01-01', capUsd: 10, usedUsd: 2.5, remainingUsd: 7.5 }] : []),
+          ...(tenant ? [{ key: `tenant:${tenant}`, scope: `tenant ${tenant}`, window: 'day', windowId: 'day:2026-01-01', capUsd: 10, usedUsd: 2.5, remainingUsd: 7.5, costWeight: 2.345678 }] : []),
           { key: 'global', scope: 'global', window: 'month', windowId: 'month:2026-01', capUsd: 1000, usedUsd: 100, remainingUsd: 900 },
         ],
       },
@@ -72,8 +72,8 @@ describe('buildRoutingReport', () => {
     expect(report.arms[0].selections).toEqual({ lastMinute: 7, shareLastMinute: 0.7, source: 'policy' });
     expect(report.arms[1].policy).toBeNull();
     expect(report.budget).toEqual({
-      global: [{ window: 'month', windowId: 'month:2026-01', capUsd: 1000, usedUsd: 100, remainingUsd: 900 }],
-      tenants: { acme: [{ window: 'day', windowId: 'day:2026-01-01', capUsd: 10, usedUsd: 2.5, remainingUsd: 7.5 }] },
+      global: [{ window: 'month', windowId: 'month:2026-01', capUsd: 1000, usedUsd: 100, remainingUsd: 900, costWeight: null }],
+      tenants: { acme: [{ window: 'day', windowId: 'day:2026-01-01', capUsd: 10, usedUsd: 2.5, remainingUsd: 7.5, costWeight: 2.3457 }] },
     });
   });
 });

@@ -61,6 +61,8 @@ export interface BudgetLineReport {
   capUsd: number;
   usedUsd: number;
   remainingUsd: number;
+  /** The pacer's weight on cost for this cap: 1 while spend keeps to an even pace through the window. */
+  costWeight: number | null;
 }
 
 export interface RoutingReportInput {
@@ -133,7 +135,7 @@ export function buildRoutingReport(input: RoutingReportInput): RoutingReport {
 }
 
 function line(l: BudgetHeadroomLine): BudgetLineReport {
-  return { window: l.window, windowId: l.windowId ?? null, capUsd: l.capUsd, usedUsd: round(l.usedUsd, 8), remainingUsd: round(l.remainingUsd, 8) };
+  return { window: l.window, windowId: l.windowId ?? null, capUsd: l.capUsd, usedUsd: round(l.usedUsd, 8), remainingUsd: round(l.remainingUsd, 8), costWeight: l.costWeight === undefined ? null : round(l.costWeight, 4) };
 }
 
 function iso(ms: number): string {

@@ -382,14 +382,14 @@ export class RouterMetrics {
     if (!headroom) return;
     const tenants = () => this.knownTenants();
     const lines = () => {
-      const out = new Map<string, { tenant: string; window: string; capUsd: number; usedUsd: number; remainingUsd: number }>();
+      const out = new Map<string, { tenant: string; window: string; capUsd: number; usedUsd: number; remainingUsd: number; costWeight: number }>();
       for (const line of [headroom(), ...tenants().map((t) => headroom(t))].flat()) {
         const tenant = tenantOfLine(line) ?? '_global';
-        out.set(`${tenant}\u0000${line.window}`, { tenant, window: line.window, capUsd: line.capUsd, usedUsd: line.usedUsd, remainingUsd: line.remainingUsd });
+        out.set(`${tenant}\u0000${line.window}`, { tenant, window: line.window, capUsd: line.capUsd, usedUsd: line.usedUsd, remainingUsd: line.remainingUsd, costWeight: line.costWeight ?? 1 });
       }
       return [...out.values()];
     };
-    const gauge = (name: string, help: string, field: 'capUsd' | 'usedUsd' | 'remainingUsd') =>
+    const gauge = (name: string, help: string, field: 'capUsd' | 'usedUsd' | 'remainingUsd' | 'costWeight') =>
       new Gauge({
         name: `${p}${name}`,
         help,
@@ -403,6 +403,7 @@ export class RouterMetrics {
     gauge('budget_spent_usd', 'Spend (settled + reserved) in the current budget window, per tenant (_global: the global cap) and window.', 'usedUsd');
     gauge('budget_remaining_usd', 'Headroom left under the cap in the current budget window, per tenant and window.', 'remainingUsd');
     gauge('budget_cap_usd', 'Budget cap per tenant and window.', 'capUsd');
+    gauge('budget_cost_weight', 'The pacer\'s weight on cost per tenant and window: 1 while spend keeps an even pace through the window, higher while it runs ahead or nears the cap.', 'costWeight');
   }
 }
 

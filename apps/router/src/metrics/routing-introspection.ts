@@ -47,6 +47,8 @@ export interface BudgetHeadroomLine {
   capUsd: number;
   usedUsd: number;
   remainingUsd: number;
+  /** The pacer's weight on cost for this cap (1 = no pressure). */
+  costWeight?: number;
 }
 
 /** Tenant a budget line belongs to (`tenant:acme` → `acme`), or undefined for the global caps. */

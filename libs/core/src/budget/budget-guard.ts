@@ -139,11 +139,13 @@ export class BudgetGuard {
   }
 
   /** Headroom per cap for /health/routing. */
-  headroom(tenant?: string): Array<LineUsage & { scope: string; window: BudgetWindow; remainingUsd: number }> {
+  headroom(tenant?: string): Array<LineUsage & { scope: string; window: BudgetWindow; remainingUsd: number; costWeight: number }> {
     const lines = tenant === undefined ? this.globalLines(this.options.clock.now()) : this.linesFor(tenant);
     return lines.map((line) => {
       const usedUsd = this.usedOf(line);
-      return { key: line.key, windowId: line.windowId, capUsd: line.capUsd, usedUsd, scope: line.scope, window: line.window, remainingUsd: Math.max(0, line.capUsd - usedUsd) };
+      // The pacer's current weight on cost for this cap (window pace or near-cap, whichever is higher).
+      const costWeight = Math.max(1 + this.pacer.current(line.cacheKey), pacingWeight(usedUsd, line.capUsd, this.options.pacing));
+      return { key: line.key, windowId: line.windowId, capUsd: line.capUsd, usedUsd, scope: line.scope, window: line.window, remainingUsd: Math.max(0, line.capUsd - usedUsd), costWeight };
     });
   }
 

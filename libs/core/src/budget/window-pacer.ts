@@ -28,6 +28,11 @@ export class WindowPacer {
     this.maxLambda = options.maxLambda ?? 20;
   }
 
+  /** The current multiplier of a line, without updating it (0 when the line has not been paced yet). */
+  current(key: string): number {
+    return this.lambdas.get(key)?.lambda ?? 0;
+  }
+
   /** The multiplier for one cap line (`key` names the line and its window id). */
   lambda(key: string, window: BudgetWindow, usedUsd: number, capUsd: number): number {
     const now = this.clock.now();
