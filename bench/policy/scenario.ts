@@ -17,7 +17,12 @@ function toMs(v: number | string): number {
 const probability = z.number().min(0).max(1);
 
 const latency = z
-  .object({ medianMs: z.number().positive(), p95Ms: z.number().positive() })
+  .object({
+    medianMs: z.number().positive(),
+    p95Ms: z.number().positive(),
+    /** A heavy tail: this share of ok calls takes `multiplier` × as long (GC pauses, cold starts, queueing). */
+    tail: z.object({ share: probability, multiplier: z.number().min(1) }).strict().optional(),
+  })
   .strict()
   .refine((l) => l.p95Ms >= l.medianMs, { message: 'p95Ms must be ≥ medianMs', path: ['p95Ms'] });
 

@@ -201,7 +201,9 @@ export class SimProviders implements ProviderRegistry {
     const rewritten = call.messages[0]?.content === SANITIZED;
     const blockRate = arm.contentPolicyRate * (rewritten ? arm.contentPolicyAfterRewrite : 1);
     if (request.uPolicy < blockRate) return fail('content_policy', 400);
-    const latencyMs = arm.latency.medianMs * state.latencyMultiplier * Math.exp(sigmaOf(arm.latency.medianMs, arm.latency.p95Ms) * z);
+    let latencyMs = arm.latency.medianMs * state.latencyMultiplier * Math.exp(sigmaOf(arm.latency.medianMs, arm.latency.p95Ms) * z);
+    // Drawn only for arms with a tail, so every other arm keeps its draws.
+    if (arm.latency.tail && r.next() < arm.latency.tail.share) latencyMs *= arm.latency.tail.multiplier;
     await this.clock.sleep(Math.max(1, Math.round(latencyMs)), call.signal);
     const outputTokens = Math.min(request.outputTokens, call.maxTokens ?? Infinity, arm.maxOutputTokens);
     return { text: 'ok', finishReason: 'stop', usage: { inputTokens: request.inputTokens, outputTokens }, model: arm.model ?? arm.id };
@@ -238,6 +240,7 @@ function oracleTruth(scenario: Scenario, world: World, clock: EventClock, provid
       quality: acceptableRate(scenario, world, i, request.class, t),
       latencyMedianMs: sa.latency.medianMs * s.latencyMultiplier,
       latencySigma: Math.max(1e-3, sigmaOf(sa.latency.medianMs, sa.latency.p95Ms)),
+      ...(sa.latency.tail ? { tail: sa.latency.tail } : {}),
       expectedCostUsd: costUsd(arm, { inputTokens: req.inputTokens, outputTokens: Math.min(req.outputTokens, request.params.maxTokens ?? Infinity, arm.maxOutputTokens) }),
     };
   };

@@ -20,6 +20,10 @@ import { formatUsd } from './format';
 
 /** Success below this is treated as this, so cost per success stays finite. */
 const MIN_SUCCESS = 1e-3;
+/** The empirical latency distribution is used from this many recent ok calls on... */
+const EMPIRICAL_MIN = 20;
+/** ...weighted n/(n + this) against the log-normal model. */
+const EMPIRICAL_HALF_WEIGHT = 100;
 
 export interface ThompsonOptions {
   clock: Clock;
@@ -109,6 +113,8 @@ interface ArmState {
   classes: Map<string, ArmPosterior>;
   sketch: SlidingSketch;
   classSketches: Map<string, SlidingSketch>;
+  /** Recent ok latencies that score the arm (P(latency ≤ SLO), latency cost); cleared on a latency change point. */
+  tailSketch: SlidingSketch;
 }
 
 /** Per-decision working arrays, reused across decisions (no per-arm allocation on the hot path). */
@@ -150,6 +156,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly selections: RollingCount;
   private readonly seen: RecentIds;
   private scratch: Scratch = newScratch(16);
+  private readonly empiricalCache = new WeakMap<SlidingSketch, { version: number; slo: number; cap: number; atMost: number; truncatedMean: number; weight: number }>();
   /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
   private readonly observable = { checks: false, feedback: false };
 
@@ -210,8 +217,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const fade = posterior.fadeAt(now);
       const okDraw = posterior.success.sample(this.sampler, fade);
       const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
-      // P(ok ∧ latency ≤ SLO) = P(ok) · P(ln latency ≤ ln SLO | μ, τ).
-      success[i] = lnSlo === undefined ? okDraw : okDraw * normalCdf((lnSlo - mu) * Math.sqrt(tau));
+      // P(ok ∧ latency ≤ SLO) = P(ok) · P(latency ≤ SLO): the log-normal model, blended with the
+      // recent empirical distribution as it fills (below), so a heavy tail is scored as it is.
+      let withinSlo = lnSlo === undefined ? 1 : normalCdf((lnSlo - mu) * Math.sqrt(tau));
       quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
       // What the caller waits on average, tail included, but never past the arm's timeout (a call
       // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
@@ -220,6 +228,12 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const point = posterior.latency.pointEstimate();
       const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
       latencyMs[i] = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
+      const empirical = this.empirical(this.stateFor(arm.id, arm), slo, arm.timeouts.totalMs);
+      if (empirical) {
+        withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
+        latencyMs[i] = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs[i];
+      }
+      success[i] = okDraw * withinSlo;
       p95[i] = p95FromSample(mu, tau);
       cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
@@ -327,8 +341,11 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     // A change the arm's global posterior detected (drop or recovery, success or latency) holds
     // for every class: each class posterior takes over the post-change evidence, as a warm start.
     if (shift) for (const posterior of state.classes.values()) posterior.adoptShift(state.global, shift, this.warmStartCap, now);
+    // The latencies that score the arm describe the old regime too: start them again with the new one.
+    if (shift?.latency) state.tailSketch.clear();
     if (outcome.kind === 'ok') {
       state.sketch.add(outcome.latencyMs);
+      state.tailSketch.add(outcome.latencyMs);
       if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
     }
   }
@@ -339,6 +356,26 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     if (!state || state.global.observations === 0) return undefined;
     if (state.sketch.count >= 20) return state.sketch.quantile(0.95);
     return state.global.latency.weight > 0 ? state.global.latency.pointEstimate().p95Ms : undefined;
+  }
+
+  /**
+   * What the arm's recent ok latencies (since its last latency change point) say about this SLO
+   * and about waiting, with the weight n/(n + 100) they get against the log-normal model: the
+   * empirical distribution takes over as it fills. Cached per sketch until it changes.
+   */
+  private empirical(state: ArmState, slo: number | undefined, capMs: number): { atMost: number; truncatedMean: number; weight: number } | undefined {
+    const sketch = state.tailSketch;
+    const n = sketch.count;
+    if (n < EMPIRICAL_MIN) return undefined;
+    const x = slo ?? Infinity;
+    let cached = this.empiricalCache.get(sketch);
+    if (!cached || cached.version !== sketch.version || cached.slo !== x || cached.cap !== capMs) {
+      const tail = sketch.tail(x, capMs);
+      if (!tail) return undefined;
+      cached = { version: sketch.version, slo: x, cap: capMs, ...tail, weight: n / (n + EMPIRICAL_HALF_WEIGHT) };
+      this.empiricalCache.set(sketch, cached);
+    }
+    return cached;
   }
 
   /** Recent P99 of successful calls, once the sketch holds 50 of them (a P99 from fewer is a guess). */
@@ -460,6 +497,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
         classes: new Map(),
         sketch: new SlidingSketch(this.clock, this.sketchWindowMs),
         classSketches: new Map(),
+        tailSketch: new SlidingSketch(this.clock, this.sketchWindowMs),
       };
       this.states.set(armId, state);
     } else if (config && !state.config) {

@@ -107,6 +107,33 @@ export class DDSketch {
     return maxValue;
   }
 
+  /**
+   * Over the union of `sketches`: the share of values ≤ `x`, and the mean of min(value, `cap`) —
+   * what an empirical latency distribution says about an SLO and about waiting (a call is
+   * abandoned at its timeout). One pass over the buckets; values read back at bucket accuracy (α).
+   */
+  static tailAcross(sketches: readonly DDSketch[], x: number, cap: number): { atMost: number; truncatedMean: number } | undefined {
+    const live = sketches.filter((s) => s.total > 0);
+    if (live.length === 0) return undefined;
+    const first = live[0];
+    const limit = x <= MIN_INDEXABLE ? -Infinity : Math.ceil(Math.log(x) / first.logGamma);
+    let total = 0;
+    let atMost = 0;
+    let sum = 0;
+    for (const s of live) {
+      total += s.total;
+      atMost += s.zeroCount;
+      for (let i = 0; i < s.counts.length; i++) {
+        const c = s.counts[i];
+        if (!c) continue;
+        const index = s.offset + i;
+        if (index <= limit) atMost += c;
+        sum += c * Math.min(cap, (2 * Math.pow(first.gamma, index)) / (first.gamma + 1));
+      }
+    }
+    return { atMost: atMost / total, truncatedMean: sum / total };
+  }
+
   /** Adds every count of `other` (same accuracy) into this sketch. */
   merge(other: DDSketch): void {
     if (other.relativeAccuracy !== this.relativeAccuracy) throw new RangeError('sketches with different accuracy cannot be merged');

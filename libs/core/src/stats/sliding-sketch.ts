@@ -24,6 +24,7 @@ export class SlidingSketch {
   add(value: number): void {
     this.rotate();
     this.current.add(value);
+    this.version++;
   }
 
   quantile(q: number): number | undefined {
@@ -31,14 +32,32 @@ export class SlidingSketch {
     return DDSketch.quantileAcross([this.previous, this.current], q);
   }
 
+  /** Changes whenever a value is added or a window rotates: lets readers cache what they derive. */
+  version = 0;
+
+  /** Share of recent values ≤ `x` and their mean capped at `cap` (see DDSketch.tailAcross). */
+  tail(x: number, cap: number): { atMost: number; truncatedMean: number } | undefined {
+    this.rotate();
+    return DDSketch.tailAcross([this.previous, this.current], x, cap);
+  }
+
   get count(): number {
     this.rotate();
     return this.previous.count + this.current.count;
   }
 
+  /** Forgets everything (a detected change point: the old regime says nothing about the new one). */
+  clear(): void {
+    this.previous.clear();
+    this.current.clear();
+    this.windowStart = this.clock.now();
+    this.version++;
+  }
+
   private rotate(): void {
     const now = this.clock.now();
     if (now < this.windowStart + this.windowMs) return;
+    this.version++;
     if (now >= this.windowStart + 2 * this.windowMs) {
       this.previous.clear();
       this.current.clear();

@@ -14,6 +14,8 @@ export interface OracleTruth {
   /** ok-call latency is log-normal: ln latency ~ N(ln latencyMedianMs, latencySigma²). */
   latencyMedianMs: number;
   latencySigma: number;
+  /** A share of ok calls that take `multiplier` × as long (a heavy tail). */
+  tail?: { share: number; multiplier: number };
   /** For this request's actual size. */
   expectedCostUsd: number;
 }
@@ -43,8 +45,11 @@ export class OracleSelector implements ArmSelector {
     let best = 0;
     const candidates: CandidateScore[] = eligible.map((arm) => {
       const t = this.truth(arm, now, request);
-      const withinSlo = slo === undefined ? 1 : normalCdf(Math.log(slo / t.latencyMedianMs) / t.latencySigma);
-      const meanLatencyMs = t.latencyMedianMs * Math.exp(0.5 * t.latencySigma * t.latencySigma);
+      const share = t.tail?.share ?? 0;
+      const multiplier = t.tail?.multiplier ?? 1;
+      const cdf = (median: number) => (slo === undefined ? 1 : normalCdf(Math.log(slo / median) / t.latencySigma));
+      const withinSlo = (1 - share) * cdf(t.latencyMedianMs) + share * cdf(t.latencyMedianMs * multiplier);
+      const meanLatencyMs = (1 - share + share * multiplier) * t.latencyMedianMs * Math.exp(0.5 * t.latencySigma * t.latencySigma);
       const u = expectedNetValue({ pGood: t.successRate * withinSlo * t.quality, expectedCostUsd: t.expectedCostUsd, expectedLatencyMs: meanLatencyMs }, value, costWeight);
       return {
         arm: arm.id,
