@@ -213,7 +213,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     let affordableCount = 0;
     for (let i = 0; i < n; i++) {
       const arm = eligible[i];
-      const posterior = this.posteriorFor(this.stateFor(arm.id, arm), request.class);
+      const state = this.stateFor(arm.id, arm);
+      const posterior = this.posteriorFor(state, request.class);
       const fade = posterior.fadeAt(now);
       const okDraw = posterior.success.sample(this.sampler, fade);
       const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
@@ -228,7 +229,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const point = posterior.latency.pointEstimate();
       const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
       latencyMs[i] = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
-      const empirical = this.empirical(this.stateFor(arm.id, arm), slo, arm.timeouts.totalMs);
+      const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
       if (empirical) {
         withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
         latencyMs[i] = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs[i];
