@@ -23,3 +23,4 @@ export * from './resilience';
 export * from './stats';
 export * from './policy';
 export * from './budget';
+export * from './cache';

@@ -24,6 +24,7 @@ import type { RouteFailure, RouteResult } from './routing/route-result';
 import type { AnswerChecks, CheckFailure } from './quality/answer-checks';
 import type { QualitySink } from './outcome/quality-observation';
 import { estimatePromptTokens } from './routing/token-estimate';
+import type { CacheProbe, CacheStage, ResponseCache } from './cache/response-cache';
 
 export interface RouterOptions {
   arms: readonly ArmConfig[];
@@ -67,6 +68,11 @@ export interface RouterOptions {
    */
   hungAfterP99Multiple?: number;
   hungMinMs?: number;
+  /**
+   * The response cache: looked up before routing (mode read-write), written after an answer passes
+   * its checks, and read as the last resort when every arm failed (any mode but off).
+   */
+  cache?: ResponseCache;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -89,6 +95,8 @@ interface Run {
   started: number;
   step: number;
   constraints: FallbackConstraints;
+  /** The request's cache policy and keys, when a cache is configured and on for it. */
+  cache?: CacheProbe;
 }
 
 /** A complete answer from one arm (continuations joined), before the checks decide on it. */
@@ -146,19 +154,68 @@ export class Router {
 
   async route(request: RouteRequest, signal?: AbortSignal): Promise<RouteResult> {
     const run = this.start(request, signal);
+    if (this.options.cache) {
+      const cached = await this.fromCache(run, 'first');
+      if (cached) return cached;
+    }
     let next = this.guard(run) ?? this.choose(run);
     while (next.kind === 'attempt') {
       const exchange = await this.exchange(run, next);
       if (exchange.winner) {
         const answer = await this.complete(run, exchange.winner);
         const rejection = this.check(run, answer);
-        if (!rejection) return this.succeed(run, answer);
+        if (!rejection) {
+          if (run.cache) await this.toCache(run, answer);
+          return this.succeed(run, answer);
+        }
         next = this.afterRejection(run, answer, rejection);
         continue;
       }
       next = await this.afterFailure(run, exchange.results.at(-1)!.outcome);
     }
+    if (run.cache) {
+      const cached = await this.fromCache(run, 'last_resort');
+      if (cached) return cached;
+    }
     return this.fail(run, next);
+  }
+
+  /** A cached answer for this request at `stage`, or undefined (and the probe kept for the write). */
+  private async fromCache(run: Run, stage: CacheStage): Promise<RouteResult | undefined> {
+    const cache = this.options.cache!;
+    if (stage === 'first') {
+      const probe = cache.probe(run.request);
+      if (!cache.active(probe)) return undefined;
+      run.cache = probe;
+    }
+    const found = await cache.lookup(run.request, run.cache!, stage);
+    const { clock } = this.options;
+    if (found.result === 'skipped') return undefined;
+    if (found.result !== 'hit') {
+      this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: found.result, embedMs: found.embedMs });
+      return undefined;
+    }
+    const { entry, kind, similarity, ageMs } = found.hit;
+    this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: 'hit', kind, similarity, ageMs, embedMs: run.cache!.embedMs });
+    return this.finish(run, {
+      status: 'ok',
+      output: { text: entry.text, finishReason: entry.finishReason },
+      cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model },
+    });
+  }
+
+  /** Writes a checked answer; awaited so a repeat right after the reply finds it. */
+  private async toCache(run: Run, answer: Answer): Promise<void> {
+    // An answer to a rewritten prompt answers that prompt, not the caller's.
+    if (run.rewritten) return;
+    const stored = await this.options.cache!.store(run.request, run.cache!, {
+      text: answer.text,
+      finishReason: answer.finishReason,
+      arm: answer.arm.id,
+      provider: answer.arm.provider,
+      model: answer.model,
+    });
+    this.emit({ type: 'cache.stored', requestId: run.request.id, at: this.options.clock.now(), ...stored });
   }
 
   /**

@@ -33,6 +33,10 @@ export type RouterEvent =
   | { type: 'attempt.hung'; requestId: string; at: number; arm: string; attempt: number; afterMs: number }
   /** The answer checks ran on an answer: `failed` lists the checks it failed; `rejected`: not published. */
   | { type: 'answer.checked'; requestId: string; at: number; arm: string; requestClass: string; failed: CheckFailure[]; rejected: boolean }
+  /** A cache lookup (`stage`: before routing or as the last resort) and what it found. */
+  | { type: 'cache.lookup'; requestId: string; at: number; stage: 'first' | 'last_resort'; result: 'hit' | 'miss' | 'error'; kind?: 'exact' | 'semantic'; similarity?: number; ageMs?: number; embedMs?: number }
+  /** A checked answer was written to the cache (or not, and why). */
+  | { type: 'cache.stored'; requestId: string; at: number; result: 'stored' | 'skipped' | 'error'; semantic?: boolean; reason?: string }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

@@ -1,3 +1,4 @@
+import type { RequestCacheOptions } from '../cache/cache-policy';
 import type { ChatMessage } from '../ports/provider';
 
 export type Objective = 'balanced' | 'cheapest' | 'fastest' | 'quality';
@@ -27,5 +28,7 @@ export interface RouteRequest {
     valueUsd?: number;
     /** What each second of waiting costs (USD); overrides the class's and the objective's. */
     latencyUsdPerSecond?: number;
+    /** This request's cache use; each field narrows or overrides its class's. */
+    cache?: RequestCacheOptions;
   };
 }

@@ -20,6 +20,11 @@ export interface RouteResult {
   /** The output is the configured static reply for the request class; `degradedFrom` says why. */
   degraded?: boolean;
   degradedFrom?: RouteFailure;
+  /**
+   * The output came from the response cache: before routing (`lastResort: false`, no provider
+   * call), or after every arm failed (`lastResort: true`; the attempts say why).
+   */
+  cache?: { kind: 'exact' | 'semantic'; similarity: number; ageMs: number; lastResort: boolean; arm: string; model: string };
   /** Set when the request needs a human; the app publishes it to llm.escalations. */
   escalate?: { reason: string };
 }

@@ -22,6 +22,12 @@ export class ScriptedProviders implements ProviderRegistry {
     private readonly scripts: Record<string, ScriptedStep[]>,
   ) {}
 
+  /** Replaces an arm's script from its first step. */
+  setScript(arm: string, steps: ScriptedStep[]): void {
+    this.scripts[arm] = steps;
+    this.cursor.delete(arm);
+  }
+
   providerFor(arm: ArmConfig): Provider {
     return { call: (call) => this.call(arm, call) };
   }

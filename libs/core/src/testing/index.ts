@@ -1,2 +1,3 @@
 export * from './manual-clock';
 export * from './fake-provider';
+export * from './cache-fakes';

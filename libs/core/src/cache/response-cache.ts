@@ -1,0 +1,191 @@
+import type { Clock } from '../ports/clock';
+import type { FinishReason } from '../ports/provider';
+import type { RouteRequest } from '../routing/route-request';
+import { resolveCachePolicy, type CacheClassSettings, type ResolvedCachePolicy } from './cache-policy';
+import { cacheKeys, hasTools, type CacheKeys } from './cache-key';
+import type { CachedAnswer, Embedder, ExactCacheStore, SemanticIndex } from './cache-ports';
+
+export interface SemanticCacheDeps {
+  index: SemanticIndex;
+  embedder: Embedder;
+  /** An embedding call slower than this is abandoned: the lookup is a miss, the request goes on. */
+  embedTimeoutMs: number;
+}
+
+export interface ResponseCacheOptions {
+  exact: ExactCacheStore;
+  semantic?: SemanticCacheDeps;
+  /** Table-wide settings (`cache:` in the routing table). */
+  table?: CacheClassSettings;
+  /** Per class (`classes.<name>.cache`). */
+  classes?: Readonly<Record<string, CacheClassSettings>>;
+  clock: Clock;
+  /** Answers longer than this are not cached (characters). */
+  maxEntryChars: number;
+  /** A store or embedder failure: logged by the caller, never thrown into a request. */
+  onError?: (operation: string, err: unknown) => void;
+}
+
+/** `first`: before routing; `last_resort`: after every arm failed. */
+export type CacheStage = 'first' | 'last_resort';
+
+export interface CacheHit {
+  entry: CachedAnswer;
+  kind: 'exact' | 'semantic';
+  similarity: number;
+  ageMs: number;
+}
+
+export type LookupResult =
+  | { result: 'hit'; hit: CacheHit }
+  | { result: 'miss' | 'error'; embedMs?: number }
+  | { result: 'skipped'; reason: string };
+
+/** What a lookup learnt about a request, reused when its answer is written. */
+export interface CacheProbe {
+  policy: ResolvedCachePolicy;
+  keys: CacheKeys;
+  /** The question's embedding, started at most once per request. */
+  vector?: Promise<Float32Array | undefined>;
+  embedMs?: number;
+}
+
+export interface AnswerToCache {
+  text: string;
+  finishReason: FinishReason;
+  arm: string;
+  provider: string;
+  model: string;
+}
+
+export type StoreResult = { result: 'stored'; semantic: boolean } | { result: 'skipped'; reason: string } | { result: 'error' };
+
+/** Neighbours fetched per semantic lookup: the best may be an entry evicted from the exact store. */
+const NEIGHBOURS = 3;
+
+/**
+ * The response cache: an exact-key store plus, where a class allows it, a semantic index over the
+ * last user turn. Consulted before routing and as the last resort; written after an answer passed
+ * its checks. A failing store or embedder makes a lookup a miss and a write a no-op, never a
+ * failed request.
+ */
+export class ResponseCache {
+  private readonly classes: Readonly<Record<string, CacheClassSettings>>;
+
+  constructor(private readonly options: ResponseCacheOptions) {
+    this.classes = options.classes ?? {};
+  }
+
+  /** The probe for a request: its resolved policy and keys (cheap; no I/O). */
+  probe(request: RouteRequest): CacheProbe {
+    return { policy: resolveCachePolicy(request, this.options.table, this.classes), keys: cacheKeys(request) };
+  }
+
+  /** True when anything (a read now or later, or a write) may happen for this request. */
+  active(probe: CacheProbe): boolean {
+    return probe.policy.mode !== 'off';
+  }
+
+  async lookup(request: RouteRequest, probe: CacheProbe, stage: CacheStage): Promise<LookupResult> {
+    const { policy, keys } = probe;
+    if (policy.mode === 'off') return { result: 'skipped', reason: 'cache off' };
+    if (stage === 'first' && policy.mode !== 'read-write') {
+      // Start the embedding now so the write after the answer does not wait for it.
+      if (this.semanticAllowed(request, probe)) this.vectorOf(probe);
+      return { result: 'skipped', reason: 'fallback-only' };
+    }
+    const now = this.options.clock.now();
+    const fresh = (e: CachedAnswer) => e.tenant === request.tenant && e.expiresAt > now && (stage === 'last_resort' || now - e.storedAt <= policy.maxAgeMs);
+    let failed = false;
+    try {
+      const entry = await this.options.exact.get(keys.exact);
+      if (entry && entry.key === keys.exact && fresh(entry)) return { result: 'hit', hit: { entry, kind: 'exact', similarity: 1, ageMs: now - entry.storedAt } };
+    } catch (err) {
+      failed = true;
+      this.options.onError?.('exact lookup', err);
+    }
+    if (!this.semanticAllowed(request, probe)) return { result: failed ? 'error' : 'miss' };
+    const semantic = this.options.semantic!;
+    try {
+      const vector = await this.vectorOf(probe);
+      if (!vector) return { result: 'error', embedMs: probe.embedMs };
+      for (const match of await semantic.index.nearest(keys.scope, vector, NEIGHBOURS)) {
+        if (match.similarity < policy.similarity) break;
+        const entry = await this.options.exact.get(match.key);
+        if (!entry) {
+          await semantic.index.remove(keys.scope, match.key);
+          continue;
+        }
+        // The index is partitioned by scope; checking again costs nothing and keeps tenants apart
+        // even if an index implementation were wrong.
+        if (entry.scope !== keys.scope || !fresh(entry)) continue;
+        return { result: 'hit', hit: { entry, kind: 'semantic', similarity: match.similarity, ageMs: now - entry.storedAt } };
+      }
+    } catch (err) {
+      this.options.onError?.('semantic lookup', err);
+      return { result: 'error', embedMs: probe.embedMs };
+    }
+    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs };
+  }
+
+  /** Writes a checked answer (only complete ones, within the size bound). */
+  async store(request: RouteRequest, probe: CacheProbe, answer: AnswerToCache): Promise<StoreResult> {
+    const { policy, keys } = probe;
+    if (policy.mode === 'off') return { result: 'skipped', reason: 'cache off' };
+    if (answer.finishReason !== 'stop') return { result: 'skipped', reason: `finish reason ${answer.finishReason}` };
+    if (answer.text.length > this.options.maxEntryChars) return { result: 'skipped', reason: `answer of ${answer.text.length} chars over the ${this.options.maxEntryChars} limit` };
+    const now = this.options.clock.now();
+    const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
+    try {
+      if (!(await this.options.exact.set(entry))) return { result: 'skipped', reason: 'refused by the store' };
+    } catch (err) {
+      this.options.onError?.('exact write', err);
+      return { result: 'error' };
+    }
+    if (!this.semanticAllowed(request, probe)) return { result: 'stored', semantic: false };
+    try {
+      const vector = await this.vectorOf(probe);
+      if (!vector) return { result: 'stored', semantic: false };
+      await this.options.semantic!.index.add(keys.scope, keys.exact, vector);
+      return { result: 'stored', semantic: true };
+    } catch (err) {
+      this.options.onError?.('semantic write', err);
+      return { result: 'stored', semantic: false };
+    }
+  }
+
+  private semanticAllowed(request: RouteRequest, probe: CacheProbe): boolean {
+    return Boolean(this.options.semantic && probe.policy.semantic && probe.keys.question && !hasTools(request));
+  }
+
+  /** The question's embedding, at most one call per request; undefined when it failed or timed out. */
+  private vectorOf(probe: CacheProbe): Promise<Float32Array | undefined> {
+    if (probe.vector) return probe.vector;
+    const { embedder, embedTimeoutMs } = this.options.semantic!;
+    const { clock } = this.options;
+    const started = clock.now();
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Raced, not only aborted: an embedder that ignores its signal still cannot hold a request.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`embedding took longer than ${embedTimeoutMs} ms`);
+        abort.abort(err);
+        reject(err);
+      }, embedTimeoutMs);
+    });
+    probe.vector = Promise.race([embedder.embed(probe.keys.question!, abort.signal), timeout])
+      .then(
+        (v) => v,
+        (err: unknown) => {
+          this.options.onError?.('embedding', err);
+          return undefined;
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        probe.embedMs = clock.now() - started;
+      });
+    return probe.vector;
+  }
+}
