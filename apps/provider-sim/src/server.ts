@@ -8,7 +8,8 @@ import { DEFAULT_CONFIG } from './config-defaults';
 import type { ApiKind, ModelPatch, ModelSpec, SimConfig, SimConfigInput } from './config-schema';
 import { anthropicWire } from './anthropic-wire';
 import { handleControl, type ControlDeps } from './control-api';
-import { sendJson } from './http-io';
+import { embeddingsResponse, type EmbeddingsBody } from './embeddings';
+import { parseJson, readBody, sendJson } from './http-io';
 import { openaiWire } from './openai-wire';
 import { ProviderHandler } from './provider-handler';
 import { Scenario, type Clock } from './scenario';
@@ -42,6 +43,8 @@ export interface ProviderSim {
   anthropicBaseURL: string;
   /** Programmatic equivalents of the control API. */
   calls(since?: number): CallRecord[];
+  /** Embeddings requests served so far (not in `calls()`: they are not chat calls). */
+  embeddingCalls(): number;
   clearCalls(): void;
   stats(): SimStats;
   resetPeak(): void;
@@ -61,6 +64,18 @@ export function resolveConfig(options: ProviderSimOptions): SimConfig {
   });
 }
 
+/** POST /openai/v1/embeddings: deterministic vectors (embeddings.ts), OpenAI's error shape for a bad body. */
+async function handleEmbeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const body = parseJson(await readBody(req)) as EmbeddingsBody | undefined;
+    const result = embeddingsResponse(body ?? {});
+    if (result.ok) return sendJson(res, 200, result.json);
+    sendJson(res, 400, { error: { message: result.message, type: 'invalid_request_error', param: result.param, code: null } });
+  } catch (err) {
+    sendJson(res, 400, { error: { message: `invalid body: ${(err as Error).message}`, type: 'invalid_request_error', param: null, code: null } });
+  }
+}
+
 function wireFor(path: string): WireApi | undefined {
   return path.startsWith('/openai/') ? openaiWire : path.startsWith('/anthropic/') ? anthropicWire : undefined;
 }
@@ -72,6 +87,7 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
   const stats = new StatsCounter();
   const handler = new ProviderHandler(scenario, log, stats);
   const control: ControlDeps = { scenario, log, stats, bootConfig, startedAt: Date.now() };
+  let embeddingCalls = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -80,6 +96,11 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
     const method = req.method ?? 'GET';
     if (method === 'POST' && path === '/openai/v1/chat/completions') return handler.handle(openaiWire, req, res);
     if (method === 'POST' && path === '/anthropic/v1/messages') return handler.handle(anthropicWire, req, res);
+    if (method === 'POST' && path === '/openai/v1/embeddings') {
+      embeddingCalls++;
+      void handleEmbeddings(req, res);
+      return;
+    }
     if (method === 'GET' && path === '/openai/v1/models') return send(res, openaiWire.listModels(scenario.list('openai')));
     if (method === 'GET' && path === '/anthropic/v1/models') return send(res, anthropicWire.listModels(scenario.list('anthropic')));
     if (path.startsWith('/_sim/')) {
@@ -116,6 +137,7 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
     openaiBaseURL: `${url}/openai/v1`,
     anthropicBaseURL: `${url}/anthropic`,
     calls: (since = 0) => log.since(since),
+    embeddingCalls: () => embeddingCalls,
     clearCalls: () => log.clear(),
     stats: () => stats.snapshot(),
     resetPeak: () => stats.resetPeak(),

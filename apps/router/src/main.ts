@@ -63,6 +63,7 @@ async function bootstrap(): Promise<void> {
   if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
     await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS));
   }
+  runtime.cache?.start();
   await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start());
   await retryStartup('starting the feedback consumer', async () => runtime.feedback?.start());
   app.connectMicroservice({ strategy: runtime.transport });
@@ -86,7 +87,7 @@ async function bootstrap(): Promise<void> {
     const step = (name: string) => logger.debug(`stop: ${name} after ${Date.now() - t} ms`);
     await runtime.transport.close();
     step('transport');
-    await Promise.all([runtime.outcomes?.close(), runtime.feedback?.close()]);
+    await Promise.all([runtime.outcomes?.close(), runtime.feedback?.close(), runtime.cache?.close()]);
     step('outcomes and feedback');
     await runtime.output.close();
     step('output');

@@ -17,6 +17,7 @@ import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-polic
 import { createStateStores, type StateStores } from './state/create-state-stores';
 import { OutcomeBroadcast } from './learning/outcome-broadcast';
 import { FeedbackConsumer } from './learning/feedback-consumer';
+import { createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
@@ -49,6 +50,8 @@ export class RouterRuntime {
   readonly transport: KafkaRequestTransport;
   /** Shared learning across replicas (OUTCOMES_BROADCAST). */
   readonly outcomes?: OutcomeBroadcast;
+  /** The response cache (routing table `cache:` / `classes.<name>.cache`); absent when no class uses it. */
+  readonly cache?: CacheRuntime;
   /** Quality feedback from applications (FEEDBACK_ENABLED). */
   readonly feedback?: FeedbackConsumer;
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
@@ -69,6 +72,13 @@ export class RouterRuntime {
     const random = new SystemRandom();
     this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
     this.introspection = this.policy.introspection;
+    this.cache = createResponseCache(table, {
+      clock: this.clock,
+      redis: this.state.redis,
+      redisPrefix: env.REDIS_KEY_PREFIX,
+      replica: this.replica,
+      logger: new Logger('ResponseCache'),
+    });
     this.router = new Router({
       arms: table.arms,
       providers: new SdkProviderRegistry(table.endpoints),
@@ -90,6 +100,7 @@ export class RouterRuntime {
       }),
       qualitySinks: this.policy.qualitySinks,
       hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
+      cache: this.cache?.cache,
     });
     this.processor = new RequestProcessor(
       this.router,

@@ -23,6 +23,17 @@ export const requestParamsSchema = z
   })
   .strict();
 
+/** `routing.cache`: this request's cache use (each field narrows or overrides its class's). */
+export const requestCacheSchema = z
+  .object({
+    mode: z.enum(['off', 'read-write', 'fallback-only']).optional(),
+    /** Oldest cached answer accepted before routing, ms (the last resort accepts any live entry). */
+    maxAgeMs: z.int().nonnegative().optional(),
+    /** false: no similar-question match for this request. */
+    semantic: z.boolean().optional(),
+  })
+  .strict();
+
 export const routingOptionsSchema = z
   .object({
     models: z.array(z.string().min(1)).min(1).optional(),
@@ -37,6 +48,7 @@ export const routingOptionsSchema = z
     valueUsd: z.number().nonnegative().max(1_000_000).optional(),
     /** What each second of waiting costs the caller, USD (overrides the class's). */
     latencyUsdPerSecond: z.number().nonnegative().max(1_000_000).optional(),
+    cache: requestCacheSchema.optional(),
   })
   .strict();
 

@@ -25,6 +25,16 @@ export const responseV1Schema = z.object({
   /** The output is the request class's configured static reply: every arm failed (see the attempts). */
   degraded: z.boolean().optional(),
   error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+  /** `cache`: the output is a cached answer (see `cache`); absent: an arm answered now. */
+  servedFrom: z.literal('cache').optional(),
+  /**
+   * Which cached answer: `exact` (same conversation and params) or `semantic` (a similar last
+   * question, `similarity` = cosine), how old it is, the arm that first gave it, and `lastResort`
+   * when every arm failed just now (the attempts say how).
+   */
+  cache: z
+    .object({ kind: z.enum(['exact', 'semantic']), similarity: z.number(), ageMs: z.number(), lastResort: z.boolean(), arm: z.string(), model: z.string() })
+    .optional(),
 });
 
 export type ResponseV1 = z.infer<typeof responseV1Schema>;

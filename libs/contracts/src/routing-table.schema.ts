@@ -228,8 +228,49 @@ export const resilienceSectionSchema = z.strictObject({
  * `classes:`: what an answer is worth per request class (the routing objective, see the README's
  * "Value and quality"). Absent fields fall back to the request objective's preset.
  */
+const cacheModeSchema = z.enum(['off', 'read-write', 'fallback-only']);
+
+/** Cache settings shared by the table-wide `cache:` section and `classes.<name>.cache`. */
+const cacheSettingsShape = {
+  /** off (default) | read-write (looked up before routing) | fallback-only (read only when every arm failed). */
+  mode: cacheModeSchema.optional(),
+  /** Oldest entry served before routing, ms (default 1 h). */
+  maxAgeMs: z.int().positive().optional(),
+  /** How long an entry is kept and usable as the last resort, ms (default 24 h). */
+  ttlMs: z.int().positive().optional(),
+  /** Serve similar questions (needs `cache.embeddings`); never for requests with tools. */
+  semantic: z.boolean().optional(),
+  /** Cosine similarity a semantic hit needs (default 0.95). */
+  similarity: z.number().gt(0).max(1).optional(),
+};
+
+export const classCacheSchema = z.object(cacheSettingsShape).strict();
+
+/** `cache:`: the response cache (README "Response cache"). */
+export const cacheSectionSchema = z
+  .object({
+    ...cacheSettingsShape,
+    /** Entries kept in memory per replica (LRU beyond it; default 10,000). */
+    maxEntries: z.int().positive().optional(),
+    /** Answers longer than this many characters are not cached (default 32,768). */
+    maxEntryChars: z.int().positive().optional(),
+    /** Where question embeddings come from: an OpenAI-compatible embeddings endpoint of a declared provider. */
+    embeddings: z
+      .object({
+        provider: z.string().min(1),
+        model: z.string().min(1),
+        /** An embedding slower than this is abandoned and the lookup is a miss (default 2,000 ms). */
+        timeoutMs: z.int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const classSectionSchema = z
   .object({
+    /** The response cache for this class, over the table's `cache:`. */
+    cache: classCacheSchema.optional(),
     /** What one acceptable answer within the latency SLO is worth, USD. */
     valueUsd: z.number().nonnegative().optional(),
     /** What each second of waiting costs the caller, USD. */
@@ -298,9 +339,20 @@ export const routingTableSchema = z
     policy: policySectionSchema.default({ selector: 'thompson' }),
     budgets: budgetsSectionSchema.optional(),
     classes: z.record(z.string().min(1), classSectionSchema).default({}),
+    cache: cacheSectionSchema.optional(),
   })
   .strict()
   .superRefine((table, ctx) => {
+    const embeddings = table.cache?.embeddings;
+    if (embeddings && !Object.hasOwn(table.providers, embeddings.provider)) {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'embeddings', 'provider'], message: `unknown provider "${embeddings.provider}"; declared providers: ${Object.keys(table.providers).join(', ')}` });
+    } else if (embeddings && table.providers[embeddings.provider].kind === 'anthropic') {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'embeddings', 'provider'], message: `provider "${embeddings.provider}" is anthropic, which has no embeddings endpoint; use an openai or openai-compatible provider` });
+    }
+    const semanticWanted = [table.cache?.semantic, ...Object.values(table.classes).map((c) => c.cache?.semantic)].some(Boolean);
+    if (semanticWanted && !embeddings) {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'embeddings'], message: 'semantic caching is on for the table or a class, but cache.embeddings names no embeddings endpoint' });
+    }
     const seen = new Set<string>();
     table.arms.forEach((arm, i) => {
       if (seen.has(arm.id)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'id'], message: `duplicate arm id "${arm.id}"` });
@@ -324,3 +376,4 @@ export type ArmEntry = z.infer<typeof armSchema>;
 export type ResilienceSection = z.infer<typeof resilienceSectionSchema>;
 export type PolicySection = z.infer<typeof policySectionSchema>;
 export type BudgetsSection = z.infer<typeof budgetsSectionSchema>;
+export type CacheSection = z.infer<typeof cacheSectionSchema>;

@@ -19,3 +19,4 @@ export {
 export type { HttpFailure, TransportFailure } from './shared/errors';
 export { EndpointTransport, resolveUndiciRuntime } from './shared/transport';
 export type { EndpointTransportOptions, UndiciRuntime } from './shared/transport';
+export { OpenAiEmbedder } from './openai/openai-embedder';

@@ -13,6 +13,8 @@ export const SPAN = {
 
 export const EVENT = {
   answerChecked: 'switchyard.answer.checked',
+  cacheLookup: 'switchyard.cache.lookup',
+  cacheStored: 'switchyard.cache.stored',
   attemptHung: 'switchyard.attempt.hung',
   fallback: 'switchyard.fallback',
   retry: 'switchyard.retry',
@@ -69,6 +71,15 @@ export const ATTR = {
   checksFailed: 'switchyard.checks.failed',
   hungAfterMs: 'switchyard.hung.after_ms',
   checksRejected: 'switchyard.checks.rejected',
+  cacheStage: 'switchyard.cache.stage',
+  cacheResult: 'switchyard.cache.result',
+  cacheKind: 'switchyard.cache.kind',
+  cacheSimilarity: 'switchyard.cache.similarity',
+  cacheAgeMs: 'switchyard.cache.age_ms',
+  cacheEmbedMs: 'switchyard.cache.embed_ms',
+  cacheReason: 'switchyard.cache.reason',
+  cacheLastResort: 'switchyard.cache.last_resort',
+  cacheArm: 'switchyard.cache.arm',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
 

@@ -172,6 +172,21 @@ export class RouterTracing {
           [ATTR.checksFailed]: event.failed.map((f) => f.check),
           [ATTR.checksRejected]: event.rejected,
         });
+      case 'cache.lookup':
+        return this.addEvent(event.requestId, EVENT.cacheLookup, event.at, {
+          [ATTR.cacheStage]: event.stage,
+          [ATTR.cacheResult]: event.result,
+          ...(event.kind ? { [ATTR.cacheKind]: event.kind } : {}),
+          ...(event.similarity !== undefined ? { [ATTR.cacheSimilarity]: event.similarity } : {}),
+          ...(event.ageMs !== undefined ? { [ATTR.cacheAgeMs]: event.ageMs } : {}),
+          ...(event.embedMs !== undefined ? { [ATTR.cacheEmbedMs]: event.embedMs } : {}),
+        });
+      case 'cache.stored':
+        return this.addEvent(event.requestId, EVENT.cacheStored, event.at, {
+          [ATTR.cacheResult]: event.result,
+          ...(event.reason ? { [ATTR.cacheReason]: event.reason } : {}),
+          ...(event.semantic !== undefined ? { [ATTR.cacheKind]: event.semantic ? 'semantic' : 'exact' } : {}),
+        });
       case 'request.finished':
         return this.onFinished(event.requestId, event.result, event.at);
       default:
@@ -329,6 +344,13 @@ function resultAttributes(result: RouteResult): Attributes {
   if (result.degraded) attributes[ATTR.degraded] = true;
   if (result.degradedFrom) attributes[ATTR.degradedFrom] = result.degradedFrom.kind;
   if (result.escalate) attributes[ATTR.escalated] = result.escalate.reason;
+  if (result.cache) {
+    attributes[ATTR.cacheKind] = result.cache.kind;
+    attributes[ATTR.cacheSimilarity] = result.cache.similarity;
+    attributes[ATTR.cacheAgeMs] = result.cache.ageMs;
+    attributes[ATTR.cacheLastResort] = result.cache.lastResort;
+    attributes[ATTR.cacheArm] = result.cache.arm;
+  }
   return attributes;
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DEFAULT_RESILIENCE, type ArmConfig, type BudgetCaps, type KindRetryRule, type PolicyPriors, type ResilienceOverrides } from '@switchyard/core';
-import { describeIssues, routingTableSchema, type PolicySection, type ResilienceSection, type RoutingTable } from '@switchyard/contracts';
+import { describeIssues, routingTableSchema, type CacheSection, type PolicySection, type ResilienceSection, type RoutingTable } from '@switchyard/contracts';
 import type { ProviderEndpointConfig } from '@switchyard/providers';
 import { ConfigError } from './env';
 
@@ -18,6 +18,8 @@ export interface LoadedRoutingTable {
   classes: RoutingTable['classes'];
   /** USD caps; absent means no budget enforcement. */
   budgets?: BudgetCaps;
+  /** The response cache (`cache:`); absent means off unless a class turns it on. */
+  cache?: CacheSection;
 }
 
 export const NO_KEY = 'switchyard-no-key';
@@ -156,7 +158,7 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
     if (priors) armPriors[a.id] = toPolicyPriors(priors);
     return { ...a, providerKind: kinds.get(a.provider)! };
   });
-  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets, classes: table.classes };
+  return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets, classes: table.classes, cache: table.cache };
 }
 
 /** Routing-table priors → the policy's: a quality share with its weight becomes Beta pseudo-counts. */

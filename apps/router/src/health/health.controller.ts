@@ -2,8 +2,6 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Observability } from '../metrics/observability';
 import { RouterRuntime } from '../runtime';
-import type { PipelineReport } from './pipeline-report';
-import type { RoutingReport } from './routing-report';
 
 /**
  * Liveness answers while the event loop runs. Readiness needs the request consumer joined and
@@ -56,7 +54,7 @@ export class HealthController {
   }
 
   @Get('routing')
-  routing(): RoutingReport & { pipeline: PipelineReport } {
+  routing(): ReturnType<Observability['routingReport']> {
     return this.observability.routingReport();
   }
 }

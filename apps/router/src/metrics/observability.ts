@@ -10,6 +10,17 @@ import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
  * (NestJS builds it before the consumer starts) and reads the transport, processor, breakers,
  * Kafka lag and the optional policy/budget introspection on demand.
  */
+/** The response cache in /health/routing: where it lives and how full it is. */
+export interface CacheReport {
+  backend: 'memory' | 'redis';
+  semantic: boolean;
+  evictions: number;
+  entries?: number;
+  vectors?: number;
+  vectorEvictions?: number;
+  vectorsReceived?: number;
+}
+
 export class Observability implements OnModuleDestroy {
   readonly metrics: RouterMetrics;
   readonly lag: ConsumerLagProbe;
@@ -28,13 +39,15 @@ export class Observability implements OnModuleDestroy {
       breakers: () => breakers.snapshot(),
       lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
       introspection: runtime.introspection,
+      cache: runtime.cache ? () => runtime.cache!.stats() : undefined,
     });
     this.detach = this.metrics.attach(runtime.events);
   }
 
-  routingReport(): RoutingReport & { pipeline: PipelineReport } {
+  routingReport(): RoutingReport & { pipeline: PipelineReport; cache?: CacheReport } {
     const { runtime } = this;
-    return { ...this.baseReport(), pipeline: pipelineReport(runtime) };
+    const cache = runtime.cache ? { backend: runtime.cache.backend, semantic: runtime.cache.semantic, ...runtime.cache.stats() } : undefined;
+    return { ...this.baseReport(), pipeline: pipelineReport(runtime), ...(cache ? { cache } : {}) };
   }
 
   private baseReport(): RoutingReport {

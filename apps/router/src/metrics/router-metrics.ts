@@ -65,6 +65,8 @@ export interface MetricsSources {
   breakers?: () => readonly BreakerView[];
   lag?: { probe: ConsumerLagProbe; topic: string };
   introspection?: RoutingIntrospection;
+  /** Response cache sizes and evictions (absent: no cache configured). */
+  cache?: () => { evictions: number; entries?: number; vectors?: number; vectorEvictions?: number };
 }
 
 export interface RouterMetricsOptions {
@@ -113,6 +115,8 @@ export class RouterMetrics {
   readonly continuations: Counter<'arm'>;
   readonly answerChecks: Counter<'arm' | 'class' | 'result'>;
   readonly hungAttempts: Counter<'arm'>;
+  readonly cacheLookups: Counter<'stage' | 'result' | 'kind'>;
+  readonly cacheWrites: Counter<'result'>;
   readonly breakerState: Gauge<'arm'>;
   readonly breakerTransitions: Counter<'arm' | 'to'>;
   readonly budgetRefusals: Counter<'tenant' | 'arm'>;
@@ -141,6 +145,13 @@ export class RouterMetrics {
     this.hedgesWon = new Counter({ name: `${p}hedges_won_total`, help: 'Hedge races decided, by winning and losing arm.', labelNames: ['winner', 'loser'], registers });
     this.continuations = new Counter({ name: `${p}continuations_total`, help: 'Continuation calls after a reply cut by the length limit.', labelNames: ['arm'], registers });
     this.hungAttempts = new Counter({ name: `${p}hung_attempts_total`, help: "Attempts still running past k × the arm's recent P99, counted against the arm before their timeout.", labelNames: ['arm'], registers });
+    this.cacheLookups = new Counter({
+      name: `${p}cache_lookups_total`,
+      help: 'Response cache lookups by stage (first: before routing; last_resort: every arm failed), result (hit|miss|error) and kind (exact|semantic|none).',
+      labelNames: ['stage', 'result', 'kind'],
+      registers,
+    });
+    this.cacheWrites = new Counter({ name: `${p}cache_writes_total`, help: 'Checked answers offered to the response cache, by result (stored|skipped|error).', labelNames: ['result'], registers });
     this.answerChecks = new Counter({
       name: `${p}answer_checks_total`,
       help: 'Answers checked, by arm, class and result: pass, or the first failed check (empty|cut|refusal|json|schema|regex), with _rejected when the class rejected the answer.',
@@ -178,6 +189,28 @@ export class RouterMetrics {
     this.registerPublisher(p, registers);
     this.registerLag(p, registers);
     this.registerBudget(p, registers);
+    this.registerCache(p, registers);
+  }
+
+  private registerCache(p: string, registers: Registry[]): void {
+    const stats = this.sources.cache;
+    if (!stats) return;
+    new Gauge({
+      name: `${p}cache_entries`,
+      help: 'Entries in the response cache (exact: answers held by this replica, absent with Redis; vectors: semantic index size).',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        const s = stats();
+        if (s.entries !== undefined) this.set({ store: 'exact' }, s.entries);
+        if (s.vectors !== undefined) this.set({ store: 'vectors' }, s.vectors);
+      },
+    });
+    const evictions = () => {
+      const s = stats();
+      return new Map([['exact', s.evictions], ...(s.vectorEvictions !== undefined ? [['vectors', s.vectorEvictions] as [string, number]] : [])]);
+    };
+    labelledCounter(`${p}cache_evictions_total`, 'Response cache entries dropped to stay within cache.maxEntries (not expiries), by store (exact|vectors).', registers, evictions, 'store');
   }
 
   /** Subscribe this to the RouterEventBus. */
@@ -227,6 +260,12 @@ export class RouterMetrics {
         return;
       case 'answer.checked':
         this.answerChecks.inc({ arm: event.arm, class: event.requestClass, result: event.failed.length === 0 ? 'pass' : `${event.failed[0].check}${event.rejected ? '_rejected' : ''}` });
+        return;
+      case 'cache.lookup':
+        this.cacheLookups.inc({ stage: event.stage, result: event.result, kind: event.kind ?? 'none' });
+        return;
+      case 'cache.stored':
+        this.cacheWrites.inc({ result: event.result });
         return;
       case 'budget.refused':
         this.budgetRefusals.inc({ tenant: this.open.get(event.requestId)?.tenant ?? 'unknown', arm: event.arm });

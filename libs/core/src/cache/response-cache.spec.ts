@@ -8,10 +8,11 @@ import { ResponseCache, type ResponseCacheOptions } from './response-cache';
 import { cacheKeys } from './cache-key';
 import type { CacheClassSettings } from './cache-policy';
 
+let nextId = 0;
 function request(overrides: Partial<RouteRequest> & { question?: string } = {}): RouteRequest {
   const { question = 'What is the capital of France?', ...rest } = overrides;
   return {
-    id: `req-${Math.random()}`,
+    id: `req-${++nextId}`,
     tenant: 't1',
     class: 'faq',
     messages: [{ role: 'user', content: question }],

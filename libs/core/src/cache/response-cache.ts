@@ -91,7 +91,7 @@ export class ResponseCache {
     if (policy.mode === 'off') return { result: 'skipped', reason: 'cache off' };
     if (stage === 'first' && policy.mode !== 'read-write') {
       // Start the embedding now so the write after the answer does not wait for it.
-      if (this.semanticAllowed(request, probe)) this.vectorOf(probe);
+      if (this.semanticAllowed(request, probe)) void this.vectorOf(probe);
       return { result: 'skipped', reason: 'fallback-only' };
     }
     const now = this.options.clock.now();
