@@ -14,7 +14,7 @@ const STOPWORDS = new Set(
     'what whats which who whom whose how why when where there here it its this that these those ' +
     'i me my we us our you your please could would can will shall should may might tell explain give show ' +
     'know like want need let lets kindly quick quickly question help wondering curious just briefly ' +
-    'some any one thing things say said describe s'
+    'some any one thing things say said describe s d ll re ve m t'
   ).split(' '),
 );
 
