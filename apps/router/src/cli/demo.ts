@@ -23,9 +23,17 @@ const QUESTIONS = [
   'Name three reasons an LLM request can fail.',
 ];
 
+/** Asked twice at the end, the second time reworded: the `faq` class reads the response cache first. */
+const FAQ = [
+  ['How do I reset my password?', 'Could you please tell me how to reset my password'],
+  ['What are your opening hours on Sunday?', "I'd like to know the Sunday opening hours, please."],
+  ['Do you ship to Norway?', 'do you ship to norway'],
+];
+
 interface Tracked {
   sentAt: number;
-  phase: 0 | 1;
+  /** 0/1: before/after the feedback; 2: the cache step. */
+  phase: 0 | 1 | 2;
 }
 
 async function main(): Promise<void> {
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
     let failed = 0;
     let dlq = 0;
     let withFallback = 0;
+    let fromCache = 0;
     let cost = 0;
     const consumer = kafka.consumer({ groupId: `switchyard-demo-${randomUUID()}` });
     await consumer.connect();
@@ -103,10 +112,16 @@ async function main(): Promise<void> {
         latencies.push(Date.now() - t.sentAt);
         cost += r.usage.costUsd;
         if (r.attempts.length > 1) withFallback++;
-        if (r.status === 'ok') {
+        if (r.status === 'ok' && r.servedFrom === 'cache') {
           answered++;
+          fromCache++;
+          const c = r.cache!;
+          line(`cache   ${id} ${r.latencyMs} ms, ${c.kind} match${c.kind === 'semantic' ? ` (similarity ${c.similarity.toFixed(3)})` : ''}, ${(c.ageMs / 1000).toFixed(1)} s old, first answered by ${c.arm}${c.lastResort ? ' (every arm failed: last resort)' : ''}, $0`);
+        } else if (r.status === 'ok') {
+          answered++;
+          if (t.phase === 2) line(`answer  ${id} ${r.latencyMs} ms from ${r.servedBy!.arm}, $${r.usage.costUsd.toFixed(6)} (now in the cache)`);
           servedBy.set(r.servedBy!.arm, (servedBy.get(r.servedBy!.arm) ?? 0) + 1);
-          servedIn[t.phase].set(id, r.servedBy!.arm);
+          if (t.phase !== 2) servedIn[t.phase].set(id, r.servedBy!.arm);
           if (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6)) {
             const path = r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ');
             line(`answer  ${id} ${r.latencyMs} ms [${path}] ${r.output!.text.slice(0, 60)}…`);
@@ -161,6 +176,20 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (tracked.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     clearInterval(progress);
+
+    // The response cache: the faq class reads it before routing, so a question asked again (even
+    // reworded) costs no provider call.
+    line(`cache: asking ${FAQ.length} faq questions, then each again reworded (class faq: read-write, semantic)`);
+    for (const round of [0, 1]) {
+      for (const [i, pair] of FAQ.entries()) {
+        const id = `demo-faq-${i}-${round ? 'again' : 'first'}-${randomUUID().slice(0, 8)}`;
+        tracked.set(id, { sentAt: Date.now(), phase: 2 });
+        const request: RequestV1Input = { schemaVersion: 1, id, tenant: 'demo', class: 'faq', messages: [{ role: 'user', content: pair[round] }], params: { maxTokens: 200 } };
+        await producer.send({ topic: 'llm.requests', messages: [{ key: id, value: JSON.stringify(request) }] });
+      }
+      const until = Date.now() + 30_000;
+      while (tracked.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    }
     await producer.disconnect();
     await consumer.disconnect();
 
@@ -176,6 +205,7 @@ async function main(): Promise<void> {
         `  sent to the DLQ      ${dlq}`,
         `  unanswered           ${tracked.size}`,
         `  needed a fallback    ${withFallback}`,
+        `  from the cache       ${fromCache} (no provider call, no cost)`,
         `  latency p50 / p95    ${q(0.5)} ms / ${q(0.95)} ms (publish → response, at the client)`,
         `  cost                 $${cost.toFixed(6)}`,
         `  served by            ${[...servedBy].map(([arm, n]) => `${arm} ${n}`).join(', ')}`,
