@@ -122,7 +122,7 @@ async function main(): Promise<void> {
           if (t.phase === 2) line(`answer  ${id} ${r.latencyMs} ms from ${r.servedBy!.arm}, $${r.usage.costUsd.toFixed(6)} (now in the cache)`);
           servedBy.set(r.servedBy!.arm, (servedBy.get(r.servedBy!.arm) ?? 0) + 1);
           if (t.phase !== 2) servedIn[t.phase].set(id, r.servedBy!.arm);
-          if (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6)) {
+          if (t.phase !== 2 && (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6))) {
             const path = r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ');
             line(`answer  ${id} ${r.latencyMs} ms [${path}] ${r.output!.text.slice(0, 60)}…`);
           }
