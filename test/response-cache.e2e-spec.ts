@@ -25,6 +25,7 @@ interface Response {
 describe('response cache: exact, semantic, last resort, shared by replicas', () => {
   const topics = uniqueTopics('cache');
   const requestsB = `${topics.tag}.requests-b`;
+  const feedbackTopic = `${topics.tag}.feedback`;
   let sim: ProviderSim;
   let redis: TestRedis;
   let kafka: Kafka;
@@ -45,7 +46,7 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     });
     redis = await startTestRedis();
     kafka = testKafka();
-    await createTopics(kafka, [topics.requests, requestsB, topics.responses, topics.dlq]);
+    await createTopics(kafka, [topics.requests, requestsB, topics.responses, topics.dlq, feedbackTopic]);
     producer = await connectProducer(kafka);
     responses = await new TopicCollector(kafka, topics.responses).start();
     const table = routingTableFor(
@@ -63,7 +64,7 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
         '  ops: { cache: { mode: fallback-only, semantic: true } }',
       ].join('\n'),
     );
-    const shared = { ROUTING_TABLE: table, STATE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
+    const shared = { TOPIC_FEEDBACK: feedbackTopic, ROUTING_TABLE: table, STATE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
     // Two replicas on separate request topics, so the test decides which one routes each request.
     [routerA, routerB] = await Promise.all([
       startRouter({ ...topics.env(), ...shared }),
@@ -109,6 +110,21 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     expect(sim.embeddingCalls()).toBeGreaterThanOrEqual(3);
   });
 
+  it('drops a cached answer that feedback judges bad, so the next asker gets a fresh one', async () => {
+    const first = await ask(topics.requests, 'fb-1', 'What is the tallest mountain in Africa?');
+    expect(first.servedFrom).toBeUndefined();
+    expect((await ask(topics.requests, 'fb-2', 'What is the tallest mountain in Africa?')).servedFrom).toBe('cache');
+    await publishRaw(producer, feedbackTopic, [{ key: 'fb-2', value: JSON.stringify({ schemaVersion: 1, requestId: 'fb-2', label: 'bad', source: 'e2e' }) }]);
+    const dropped = async () => {
+      const texts = await Promise.all([routerA!, routerB!].map(async (r) => (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text()));
+      return texts.some((t) => /switchyard_cache_evictions_total\{reason="bad_feedback"\} [1-9]/.test(t));
+    };
+    await eventually(dropped, 30_000, 'the bad answer dropped from the cache');
+    const fresh = await ask(topics.requests, 'fb-3', 'What is the tallest mountain in Africa?');
+    expect(fresh.servedFrom).toBeUndefined();
+    expect(providerCalls('fb-3')).toBe(1);
+  });
+
   it('never serves one tenant another tenant’s entry, by exact or semantic match', async () => {
     await ask(topics.requests, 'iso-a', 'How many moons does Mars have?', { tenant: 'tenant-a' });
     const exact = await ask(topics.requests, 'iso-b-exact', 'How many moons does Mars have?', { tenant: 'tenant-b' });
@@ -131,6 +147,19 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     expect(await health(routerB!)).toMatchObject({ cache: { backend: 'redis', semantic: true } });
   });
 
+  it('keeps answering while Redis is down: the cache is skipped, nothing fails', async () => {
+    if (!redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
+    redis.stop();
+    try {
+      const answer = await ask(topics.requests, 'redis-down-1', 'What is the speed of light?');
+      expect([answer.status, answer.error?.kind]).toEqual(['ok', undefined]);
+      expect(answer.servedBy).toBeDefined();
+      expect(answer.servedFrom).toBeUndefined();
+    } finally {
+      redis.start();
+    }
+  });
+  // Last: the outage opens both arms' breakers, which later requests would meet.
   it('answers from the cache when every arm is down (fallback-only class), says so, and fails what it never saw', async () => {
     const questions = ['How do I restart the billing service?', 'Where are the deploy logs?', 'Who is on call this week?'];
     for (const [i, q] of questions.entries()) expect((await ask(topics.requests, `ops-${i}`, q, { class: 'ops' })).servedFrom).toBeUndefined();
@@ -157,18 +186,5 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     expect(metrics).toMatch(/switchyard_cache_lookups_total\{stage="last_resort",result="hit",kind="(exact|semantic)"\} \d+/);
     expect(metrics).toMatch(/switchyard_cache_lookups_total\{stage="first",result="hit",kind="exact"\} [1-9]/);
     expect(metrics).toMatch(/switchyard_cache_writes_total\{result="stored"\} [1-9]/);
-  });
-
-  it('keeps answering while Redis is down: the cache is skipped, nothing fails', async () => {
-    if (!redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
-    redis.stop();
-    try {
-      const answer = await ask(topics.requests, 'redis-down-1', 'What is the speed of light?');
-      expect(answer.status).toBe('ok');
-      expect(answer.servedBy).toBeDefined();
-      expect(answer.servedFrom).toBeUndefined();
-    } finally {
-      redis.start();
-    }
   });
 });

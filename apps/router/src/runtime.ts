@@ -137,6 +137,7 @@ export class RouterRuntime {
           answers: this.idempotency,
           learners: this.policy.qualitySinks ?? [],
           broadcast: outcomes ? (o) => outcomes.publishQuality(o) : undefined,
+          cache: this.cache,
           toDlq: (message, reason, detail, requestId) => this.processor.toDlq(message, reason, detail, requestId),
         },
       );

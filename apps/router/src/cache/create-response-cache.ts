@@ -14,7 +14,9 @@ export interface CacheRuntime {
   /** Where entries live: this replica's memory, or Redis shared by every replica. */
   backend: 'memory' | 'redis';
   semantic: boolean;
-  stats(): CacheStoreStats & { vectors?: number; vectorEvictions?: number; vectorsReceived?: number };
+  stats(): CacheStoreStats & { vectors?: number; vectorEvictions?: number; vectorsReceived?: number; forgotten: number };
+  /** Drops the entry that answered `requestId` (bad feedback); counted as `forgotten`. */
+  forget(requestId: string): Promise<boolean>;
   start(): void;
   close(): Promise<void>;
 }
@@ -69,11 +71,17 @@ export function createResponseCache(table: Pick<LoadedRoutingTable, 'cache' | 'c
       lastError = line;
     },
   });
+  let forgotten = 0;
   return {
     cache,
+    forget: async (requestId) => {
+      const dropped = await cache.forget(requestId);
+      if (dropped) forgotten++;
+      return dropped;
+    },
     backend: deps.redis ? 'redis' : 'memory',
     semantic: Boolean(index),
-    stats: () => ({ ...exact.stats(), vectors: local?.size, vectorEvictions: local?.evictions, vectorsReceived: shared?.received }),
+    stats: () => ({ ...exact.stats(), vectors: local?.size, vectorEvictions: local?.evictions, vectorsReceived: shared?.received, forgotten }),
     start: () => shared?.start(),
     close: async () => shared?.close(),
   };

@@ -19,6 +19,8 @@ export interface CacheReport {
   vectors?: number;
   vectorEvictions?: number;
   vectorsReceived?: number;
+  /** Entries dropped after bad feedback on an answer they gave or hold. */
+  forgotten: number;
 }
 
 export class Observability implements OnModuleDestroy {

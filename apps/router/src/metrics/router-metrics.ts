@@ -66,7 +66,7 @@ export interface MetricsSources {
   lag?: { probe: ConsumerLagProbe; topic: string };
   introspection?: RoutingIntrospection;
   /** Response cache sizes and evictions (absent: no cache configured). */
-  cache?: () => { evictions: number; entries?: number; vectors?: number; vectorEvictions?: number };
+  cache?: () => { evictions: number; entries?: number; vectors?: number; vectorEvictions?: number; forgotten?: number };
 }
 
 export interface RouterMetricsOptions {
@@ -208,9 +208,12 @@ export class RouterMetrics {
     });
     const evictions = () => {
       const s = stats();
-      return new Map([['exact', s.evictions], ...(s.vectorEvictions !== undefined ? [['vectors', s.vectorEvictions] as [string, number]] : [])]);
+      const out = new Map<string, number>([['exact_bound', s.evictions]]);
+      if (s.vectorEvictions !== undefined) out.set('vectors_bound', s.vectorEvictions);
+      if (s.forgotten !== undefined) out.set('bad_feedback', s.forgotten);
+      return out;
     };
-    labelledCounter(`${p}cache_evictions_total`, 'Response cache entries dropped to stay within cache.maxEntries (not expiries), by store (exact|vectors).', registers, evictions, 'store');
+    labelledCounter(`${p}cache_evictions_total`, 'Response cache entries dropped, by reason: exact_bound / vectors_bound (beyond cache.maxEntries), bad_feedback (feedback judged the answer bad). Expiries are not counted.', registers, evictions, 'reason');
   }
 
   /** Subscribe this to the RouterEventBus. */

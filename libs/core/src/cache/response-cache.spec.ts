@@ -213,3 +213,27 @@ describe('ResponseCache without semantic matching', () => {
     expect(providers.calls).toHaveLength(2);
   });
 });
+
+describe('ResponseCache.forget (bad feedback)', () => {
+  it('drops the entry that answered a request, whether it stored the answer or was served from the cache', async () => {
+    const { router, cache, providers } = setup();
+    await router.route(request({ id: 'orig' }));
+    await router.route(request({ id: 'served' }));
+    expect(providers.calls).toHaveLength(1);
+    expect(await cache.forget('served')).toBe(true);
+    const after = await router.route(request({ id: 'after' }));
+    expect(after.cache).toBeUndefined();
+    expect(providers.calls).toHaveLength(2);
+    // The new answer is cached under the same key: feedback on the original id drops it too (conservative).
+    expect(await cache.forget('orig')).toBe(true);
+    expect(await cache.forget('unknown')).toBe(false);
+  });
+
+  it('a paraphrase no longer hits once its entry is forgotten', async () => {
+    const { router, cache, providers } = setup();
+    await router.route(request({ id: 'orig' }));
+    expect(await cache.forget('orig')).toBe(true);
+    expect((await router.route(request({ question: 'what is the capital of france' }))).cache).toBeUndefined();
+    expect(providers.calls).toHaveLength(2);
+  });
+});

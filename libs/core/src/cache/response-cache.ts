@@ -99,7 +99,7 @@ export class ResponseCache {
     let failed = false;
     try {
       const entry = await this.options.exact.get(keys.exact);
-      if (entry && entry.key === keys.exact && fresh(entry)) return { result: 'hit', hit: { entry, kind: 'exact', similarity: 1, ageMs: now - entry.storedAt } };
+      if (entry && entry.key === keys.exact && fresh(entry)) return this.hit(request, entry, 'exact', 1, now);
     } catch (err) {
       failed = true;
       this.options.onError?.('exact lookup', err);
@@ -119,13 +119,36 @@ export class ResponseCache {
         // The index is partitioned by scope; checking again costs nothing and keeps tenants apart
         // even if an index implementation were wrong.
         if (entry.scope !== keys.scope || !fresh(entry)) continue;
-        return { result: 'hit', hit: { entry, kind: 'semantic', similarity: match.similarity, ageMs: now - entry.storedAt } };
+        return this.hit(request, entry, 'semantic', match.similarity, now);
       }
     } catch (err) {
       this.options.onError?.('semantic lookup', err);
       return { result: 'error', embedMs: probe.embedMs };
     }
     return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs };
+  }
+
+  private hit(request: RouteRequest, entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
+    // Feedback on this request's answer must be able to find the entry that gave it.
+    this.options.exact.link(request.id, entry.key, entry.expiresAt - now).catch((err: unknown) => this.options.onError?.('link', err));
+    return { result: 'hit', hit: { entry, kind, similarity, ageMs: now - entry.storedAt } };
+  }
+
+  /**
+   * Drops the entry that answered `requestId` (bad feedback on a cached answer, or on the answer
+   * that was cached), so it is not served again. Returns whether an entry was dropped.
+   */
+  async forget(requestId: string): Promise<boolean> {
+    try {
+      const key = await this.options.exact.linked(requestId);
+      if (!key) return false;
+      // The vector goes when a lookup next finds it pointing at nothing (see lookup).
+      await this.options.exact.delete(key);
+      return true;
+    } catch (err) {
+      this.options.onError?.('forget', err);
+      return false;
+    }
   }
 
   /** Writes a checked answer (only complete ones, within the size bound). */
@@ -138,6 +161,7 @@ export class ResponseCache {
     const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
     try {
       if (!(await this.options.exact.set(entry))) return { result: 'skipped', reason: 'refused by the store' };
+      await this.options.exact.link(request.id, entry.key, policy.ttlMs);
     } catch (err) {
       this.options.onError?.('exact write', err);
       return { result: 'error' };
