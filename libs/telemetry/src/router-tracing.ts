@@ -137,6 +137,14 @@ export class RouterTracing {
           [ATTR.continuation]: event.continuation,
           [ATTR.continuationTokensSoFar]: event.outputTokensSoFar,
         });
+      case 'stream.switched':
+        return this.addEvent(event.requestId, EVENT.streamSwitched, event.at, {
+          [ATTR.streamFrom]: event.from,
+          [ATTR.streamTo]: event.to,
+          [ATTR.attempt]: event.attempt,
+          [ATTR.streamedChars]: event.streamedChars,
+          [ATTR.streamReason]: this.scrub(event.reason),
+        });
       case 'breaker.transition':
         // Only visible in a trace when a request's outcome caused it; breaker states over time
         // belong to /health/routing and the metrics.

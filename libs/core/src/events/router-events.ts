@@ -33,6 +33,11 @@ export type RouterEvent =
   | { type: 'attempt.hung'; requestId: string; at: number; arm: string; attempt: number; afterMs: number }
   /** The answer checks ran on an answer: `failed` lists the checks it failed; `rejected`: not published. */
   | { type: 'answer.checked'; requestId: string; at: number; arm: string; requestClass: string; failed: CheckFailure[]; rejected: boolean }
+  /**
+   * A streamed answer broke off after `streamedChars` characters reached the caller (the provider
+   * failed or stalled) and continues on `to` (possibly the same arm, retried) from that text.
+   */
+  | { type: 'stream.switched'; requestId: string; at: number; from: string; to: string; attempt: number; streamedChars: number; reason: string }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {
