@@ -102,7 +102,9 @@ export class AnthropicProvider implements Provider {
             case 'message_stop':
               ended = true;
               break;
-            default:
+            case 'content_block_start':
+            case 'content_block_stop':
+              // Text arrives in the deltas; tool-use and thinking blocks are not forwarded.
               break;
           }
         }
