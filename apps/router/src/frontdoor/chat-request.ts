@@ -86,13 +86,24 @@ export function parseChatBody(json: unknown): ChatCompletionBody {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const param = issue.code === 'unrecognized_keys' ? openAiParam([...issue.path, issue.keys[0]]) : openAiParam(issue.path);
+  // zod does not report the input by default: look the field up to tell missing from invalid.
+  const missing = issue.code === 'invalid_type' && valueAt(json, issue.path) === undefined;
   const message =
     issue.code === 'unrecognized_keys'
       ? `Unrecognized request argument supplied: ${param}`
-      : issue.code === 'invalid_type' && issue.input === undefined
+      : missing
         ? `Missing required parameter: '${param}'.`
         : `Invalid '${param}': ${issue.message}`;
-  throw OpenAiError.badRequest(message, param, issue.code === 'unrecognized_keys' ? 'unknown_parameter' : issue.input === undefined ? 'missing_required_parameter' : 'invalid_value');
+  throw OpenAiError.badRequest(message, param, issue.code === 'unrecognized_keys' ? 'unknown_parameter' : missing ? 'missing_required_parameter' : 'invalid_value');
+}
+
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let value = json;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** What `model` names: every arm, some arms (an arm id or a provider model name), or a request class. */
