@@ -79,9 +79,10 @@ export class RouterTracing {
   }
 
   /** Opens `switchyard.request` under `parent` (the producer's context) before routing starts. */
-  startRequest(request: RouteRequest, options: { parent?: Context; attributes?: Attributes } = {}): RequestTrace {
+  startRequest(request: RouteRequest, options: { parent?: Context; attributes?: Attributes; kind?: SpanKind } = {}): RequestTrace {
     const parent = options.parent ?? otelContext.active();
-    const root = this.tracer.startSpan(SPAN.request, { kind: SpanKind.CONSUMER, attributes: { ...requestAttributes(request), ...options.attributes } }, parent);
+    // CONSUMER for a Kafka record (the default), SERVER for an HTTP request.
+    const root = this.tracer.startSpan(SPAN.request, { kind: options.kind ?? SpanKind.CONSUMER, attributes: { ...requestAttributes(request), ...options.attributes } }, parent);
     if (this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
     this.track(request.id, { root, owned: false, attempts: new Map() });
     const spanContext = root.spanContext();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
 import { extractTraceContext } from '@switchyard/telemetry';
 import type { AnswerPipeline } from '../pipeline/answer-pipeline';
@@ -95,6 +96,7 @@ export class FrontDoor {
       request,
       parent: extractTraceContext(flatHeaders(req)),
       attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
+      spanKind: SpanKind.SERVER,
       stream,
       remember: key !== undefined,
     });

@@ -1,4 +1,4 @@
-import type { Context, Attributes } from '@opentelemetry/api';
+import type { Attributes, Context, SpanKind } from '@opentelemetry/api';
 import type { RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { IdempotencyStore, Router, StoredAnswer, StreamSink } from '@switchyard/core';
 import { RouterTracing } from '@switchyard/telemetry';
@@ -17,6 +17,8 @@ export interface AnswerInput {
   parent?: Context;
   /** Edge attributes of the request span (messaging.* for Kafka, http.* for the front door). */
   attributes?: Attributes;
+  /** Of the request span: CONSUMER (Kafka, the default) or SERVER (HTTP). */
+  spanKind?: SpanKind;
   /** Receives the answer's text as it arrives (an HTTP `stream: true` request); absent: no streaming. */
   stream?: StreamSink;
   /**
@@ -86,7 +88,7 @@ export class AnswerPipeline {
       }
       const routeRequest = toRouteRequest(request);
       // The caller's trace continues here; a replay (above) keeps the trace of the first answer.
-      const trace = this.tracing.startRequest(routeRequest, { parent: input.parent, attributes: input.attributes });
+      const trace = this.tracing.startRequest(routeRequest, { parent: input.parent, attributes: input.attributes, kind: input.spanKind });
       try {
         const result = await trace.run(() => this.router.route(routeRequest, undefined, input.stream ? { stream: input.stream } : undefined));
         const response = toResponseV1(request, result, trace.traceId);
