@@ -160,9 +160,8 @@ class SseAnswer {
   ) {}
 
   text(delta: string): void {
-    this.start();
     this.streamed += delta;
-    this.write(sseData(this.chunks.text(delta)));
+    this.write(this.start() + sseData(this.chunks.text(delta)));
   }
 
   /** Sends what the stream has not carried yet (a replayed answer, a provider without streaming), then the end. */
@@ -174,22 +173,26 @@ class SseAnswer {
       return;
     }
     const text = response.output?.text ?? '';
-    this.start();
+    let out = this.start();
     if (text.startsWith(this.streamed)) {
-      if (text.length > this.streamed.length) this.write(sseData(this.chunks.text(text.slice(this.streamed.length))));
+      if (text.length > this.streamed.length) out += sseData(this.chunks.text(text.slice(this.streamed.length)));
     } else {
       // Cannot happen with the router's streaming (the answer is what was streamed); say so if it does.
       logger.error(`request ${this.requestId}: the answer does not continue the streamed text; stream ended with an error`);
       this.res.end(sseData(new OpenAiError(502, 'the answer diverged from the streamed text', 'server_error', 'stream_diverged').body()));
       return;
     }
-    this.write(sseData(this.chunks.finish(response)));
-    if (includeUsage) this.write(sseData(this.chunks.usage(response)));
-    this.res.end(SSE_DONE);
+    out += sseData(this.chunks.finish(response));
+    if (includeUsage) out += sseData(this.chunks.usage(response));
+    this.res.end(out + SSE_DONE);
   }
 
-  private start(): void {
-    if (this.started) return;
+  /**
+   * Sends the headers the first time and returns the role chunk to send with the first text:
+   * one socket write for the first token (writes are the front door's main cost per stream).
+   */
+  private start(): string {
+    if (this.started) return '';
     this.started = true;
     this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -198,7 +201,7 @@ class SseAnswer {
       'x-accel-buffering': 'no',
       'x-switchyard-request-id': this.requestId,
     });
-    this.write(sseData(this.chunks.role()));
+    return sseData(this.chunks.role());
   }
 
   private write(text: string): void {
