@@ -354,7 +354,8 @@ export class Router {
     const hung = this.watchForHang(run, arm, attempt, opts.signal);
     const result = await runAttempt({
       arm,
-      provider: this.providerFor(run, arm),
+      // A stream that has started is not hung: from its first piece the stall watch judges it.
+      provider: this.providerFor(run, arm, () => hung?.stop()),
       call: {
         requestId: request.id,
         attempt,
@@ -389,14 +390,19 @@ export class Router {
   }
 
   /** The arm's provider; for a streamed request, one whose pieces go to the caller and are remembered. */
-  private providerFor(run: Run, arm: ArmConfig) {
+  private providerFor(run: Run, arm: ArmConfig, onFirstText: () => void) {
     const provider = this.options.providers.providerFor(arm);
     const stream = run.stream;
     if (!stream) return provider;
+    let first = true;
     return streamedProvider(provider, {
       clock: this.options.clock,
       stallMs: this.options.streamStallMs ?? DEFAULT_STREAM_STALL_MS,
       onText: (text) => {
+        if (first) {
+          first = false;
+          onFirstText();
+        }
         stream.sent += text;
         stream.sink.text(text);
       },

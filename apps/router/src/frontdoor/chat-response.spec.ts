@@ -34,6 +34,8 @@ describe('chat completion shapes', () => {
     expect(chunks.finish(response)).toMatchObject({ model: 'gpt-4o-mini-2024', choices: [{ delta: {}, finish_reason: 'length' }] });
     expect(chunks.usage(response)).toMatchObject({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } });
     expect(sseData({ a: 1 })).toBe('data: {"a":1}\n\n');
+    // The fast path writes exactly what serialising the chunk would, for any text.
+    for (const text of ['Hi', 'quote " and \\ and \n newline', '', '"}]}']) expect(chunks.textEvent(text)).toBe(sseData(chunks.text(text)));
     expect(SSE_DONE).toBe('data: [DONE]\n\n');
   });
 });

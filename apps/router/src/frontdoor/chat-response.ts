@@ -50,11 +50,25 @@ export function toChatCompletion(response: ResponseV1, requestedModel: string, c
  * `stream_options.include_usage` a final chunk with no choices carries the usage.
  */
 export class ChunkBuilder {
+  /** The JSON of a text chunk up to the delta's text: the same for every piece of one stream. */
+  private readonly textPrefix: string;
+
   constructor(
     private readonly id: string,
     private readonly model: string,
     private readonly createdS: number,
-  ) {}
+  ) {
+    this.textPrefix = JSON.stringify(this.chunk([{ index: 0, delta: { content: '' }, logprobs: null, finish_reason: null }])).replace(/"content":""\}.*$/s, '"content":');
+  }
+
+  /**
+   * One text piece as a ready SSE event. Built from the stream's fixed prefix: a stream sends one
+   * of these per token, and serialising the whole chunk object each time was a measurable share
+   * of the front door's CPU (bench:frontdoor).
+   */
+  textEvent(delta: string): string {
+    return `data: ${this.textPrefix}${JSON.stringify(delta)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+  }
 
   private chunk(choices: unknown[], extra: Record<string, unknown> = {}) {
     return { id: this.id, object: 'chat.completion.chunk', created: this.createdS, model: this.model, choices, ...extra };

@@ -161,7 +161,7 @@ class SseAnswer {
 
   text(delta: string): void {
     this.streamed += delta;
-    this.write(this.start() + sseData(this.chunks.text(delta)));
+    this.write(this.start() + this.chunks.textEvent(delta));
   }
 
   /** Sends what the stream has not carried yet (a replayed answer, a provider without streaming), then the end. */
@@ -175,7 +175,7 @@ class SseAnswer {
     const text = response.output?.text ?? '';
     let out = this.start();
     if (text.startsWith(this.streamed)) {
-      if (text.length > this.streamed.length) out += sseData(this.chunks.text(text.slice(this.streamed.length)));
+      if (text.length > this.streamed.length) out += this.chunks.textEvent(text.slice(this.streamed.length));
     } else {
       // Cannot happen with the router's streaming (the answer is what was streamed); say so if it does.
       logger.error(`request ${this.requestId}: the answer does not continue the streamed text; stream ended with an error`);

@@ -45,8 +45,11 @@ async function streamWithStallWatch(provider: Provider, call: ProviderCall, opti
       () => undefined,
     );
   };
+  let stalled = false;
+  stall.signal.addEventListener('abort', () => (stalled = true), { once: true });
   const onText: TextListener = (text) => {
-    if (stall.signal.aborted || text.length === 0) return;
+    // A flag, not `signal.aborted`: this runs once per token.
+    if (stalled || text.length === 0) return;
     lastAt = clock.now();
     chars += text.length;
     if (!watching) {

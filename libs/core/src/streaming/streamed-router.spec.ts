@@ -93,6 +93,40 @@ describe('Router streaming', () => {
     expect(events.some((e) => e.type === 'stream.switched')).toBe(false);
   });
 
+  it('judges a started stream by the stall watch, not the hung-call watch: a long stream is not a hung call', async () => {
+    const clock = new ManualClock(1_000);
+    const events: RouterEvent[] = [];
+    const bus = new RouterEventBus();
+    bus.subscribe((e) => events.push(e));
+    // First piece at once, the rest of the stream 3 s later; the arm's recent P99 is 100 ms.
+    const provider: Provider = {
+      call: () => Promise.reject(new Error('stream expected')),
+      stream: async (call, onText) => {
+        onText('Long ');
+        for (let i = 0; i < 6; i++) {
+          await clock.sleep(500, call.signal);
+          onText('token ');
+        }
+        return { text: 'Long token token token token token token ', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 7 }, model: 'a' };
+      },
+    };
+    const router = new Router({
+      arms: [makeArm('a')],
+      providers: { providerFor: () => provider },
+      selector: new OrderedSelector(),
+      clock,
+      events: bus,
+      latency: { p95: () => 100, p99: () => 100 },
+      hungMinMs: 200,
+      streamStallMs: 1_000,
+    });
+    const routed = router.route(request, undefined, { stream: { text: () => undefined } });
+    for (let i = 0; i < 8; i++) await clock.advance(500);
+    const result = await routed;
+    expect(result.status).toBe('ok');
+    expect(events.filter((e) => e.type === 'attempt.hung')).toEqual([]);
+  });
+
   it('streams a provider without streaming as one piece', async () => {
     const { router, received, sink } = setup({ a: { pieces: ['Whole ', 'answer.'], then: 'ok', streams: false }, b: { pieces: [], then: 'ok' } });
     const result = await router.route(request, undefined, { stream: sink });
