@@ -97,15 +97,19 @@ describe('provider-sim: Anthropic messages through the official SDK', () => {
     expect(m.stop_reason).toBe('refusal');
   });
 
-  it('401 authentication_error, 404 unknown model, 400 for stream and missing max_tokens', async () => {
+  it('401 authentication_error, 404 unknown model, 400 for missing max_tokens; streams the same answer as message events', async () => {
     const bad = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-invalid', maxRetries: 0 });
     const auth = await bad.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(auth).toBeInstanceOf(Anthropic.AuthenticationError);
     const nf = await ask('x', {}, 'claude-9').catch((e: unknown) => e);
     expect(nf).toBeInstanceOf(Anthropic.NotFoundError);
-    const stream = await ask('x', { stream: true }).catch((e: unknown) => e);
-    expect(stream).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((stream as Error).message).toMatch(/does not support streaming/);
+    const whole = await ask('stream me');
+    const pieces: string[] = [];
+    const stream = client.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'stream me' }] });
+    stream.on('text', (t) => pieces.push(t));
+    const final = await stream.finalMessage();
+    expect(pieces.join('')).toBe((whole.content[0] as { text: string }).text);
+    expect(final).toMatchObject({ stop_reason: whole.stop_reason, usage: { output_tokens: whole.usage.output_tokens } });
     const res = await fetch(`${sim.anthropicBaseURL}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-test' },

@@ -34,14 +34,15 @@ const SERVER_ERRORS: Record<number, [string, string]> = {
 
 const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', content_filter: 'refusal', stop_sequence: 'stop_sequence' } as const;
 
+function event(name: string, payload: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
 export const anthropicWire: WireApi = {
   api: 'anthropic',
 
   parseRequest(body: unknown): SimRequest | SimError {
     if (!isRecord(body)) return invalid('Invalid request body: expected a JSON object');
-    if (body.stream === true) {
-      return { kind: 'stream_unsupported' };
-    }
     if (typeof body.model !== 'string' || body.model === '') return invalid('model: Field required');
     if (body.max_tokens === undefined) return invalid('max_tokens: Field required');
     if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens)) return invalid('max_tokens: Input should be a valid integer');
@@ -70,7 +71,7 @@ export const anthropicWire: WireApi = {
     }
     const stop = stopList(body.stop_sequences);
     if (stop === null) return invalid('stop_sequences: Input should be a valid list of strings');
-    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens: body.max_tokens, stop };
+    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens: body.max_tokens, stop, ...(body.stream === true ? { stream: true } : {}) };
   },
 
   finishLabel(finish: FinishKind): string {
@@ -96,6 +97,26 @@ export const anthropicWire: WireApi = {
     });
   },
 
+  streamOpen(c: Completion): string {
+    const message = {
+      id: c.id, type: 'message', role: 'assistant', model: c.model, content: [], stop_reason: null, stop_sequence: null,
+      usage: { input_tokens: c.inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1, service_tier: 'standard' },
+    };
+    return event('message_start', { type: 'message_start', message })
+      + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+      + event('ping', { type: 'ping' });
+  },
+
+  streamText(_c: Completion, text: string): string {
+    return event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+  },
+
+  streamClose(c: Completion): string {
+    return event('content_block_stop', { type: 'content_block_stop', index: 0 })
+      + event('message_delta', { type: 'message_delta', delta: { stop_reason: STOP_REASONS[c.finish], stop_sequence: c.stopSequence }, usage: { output_tokens: c.outputTokens } })
+      + event('message_stop', { type: 'message_stop' });
+  },
+
   error(e: SimError, status: number): WireResponse {
     const requestId = nextId('req_');
     const h = baseHeaders(requestId);
@@ -105,8 +126,6 @@ export const anthropicWire: WireApi = {
         return err(400, 'invalid_request_error', 'There was an issue with the request body: invalid JSON');
       case 'bad_request':
         return err(status, 'invalid_request_error', e.message);
-      case 'stream_unsupported':
-        return err(400, 'invalid_request_error', 'stream: provider-sim does not support streaming; send the request without `stream: true`');
       case 'model_not_found':
         return err(404, 'not_found_error', `model: ${e.model}`);
       case 'route_not_found':

@@ -6,7 +6,7 @@ export const DEFAULT_SEED = 42;
 export const DEFAULT_CALL_LOG_CAPACITY = 200_000;
 export const DEFAULT_CONTEXT_WINDOW = 128_000;
 export const DEFAULT_OUTPUT_TOKENS = 120;
-export const DEFAULT_LATENCY = { medianMs: 500, p95Ms: 1500, multiplier: 1 };
+export const DEFAULT_LATENCY = { medianMs: 500, p95Ms: 1500, multiplier: 1, tokenIntervalMs: 0 };
 
 export function defaultFaults(api: ApiKind): Faults {
   return {
@@ -23,6 +23,7 @@ export function defaultFaults(api: ApiKind): Faults {
     authError: 0,
     invalidJson: 0,
     outage: false,
+    streamCut: false,
   };
 }
 

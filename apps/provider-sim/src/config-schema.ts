@@ -31,6 +31,17 @@ const rateLimit = z.union([
 ]);
 export type RateLimitSetting = z.infer<typeof rateLimit>;
 
+/**
+ * A streamed answer (`stream: true`) that breaks off after `afterTokens` tokens were sent, with
+ * probability `p` (default 1): `fail` closes the connection mid-stream, `stall` sends nothing more
+ * and keeps it open until the client gives up. Answers no longer than `afterTokens` are not cut.
+ */
+const streamCut = z.union([
+  z.literal(false),
+  z.strictObject({ afterTokens: z.number().int().min(0), mode: z.enum(['fail', 'stall']), p: z.number().min(0).max(1).optional() }),
+]);
+export type StreamCutSetting = z.infer<typeof streamCut>;
+
 const faultsShape = {
   /** Token-bucket quota (deterministic 429s when exhausted); see `rateLimit` above. */
   rateLimit,
@@ -59,6 +70,8 @@ const faultsShape = {
   /** Probability that an answer to a JSON request (response_format) is prose instead of JSON. */
   invalidJson: probability,
   outage,
+  /** Mid-stream failure of streamed answers; see `streamCut` above. */
+  streamCut,
 };
 
 const latencyShape = {
@@ -66,6 +79,8 @@ const latencyShape = {
   p95Ms: z.number().min(0),
   /** Extra multiplier (e.g. a phase's "latency spike x5"). */
   multiplier: z.number().min(0),
+  /** Streamed answers: time between two tokens after the first (the first comes after the sampled latency). */
+  tokenIntervalMs: z.number().min(0),
 };
 
 export const faultsPatchSchema = z.strictObject(faultsShape).partial();
@@ -140,12 +155,15 @@ export interface Faults {
   authError: Probability;
   invalidJson: Probability;
   outage: OutageSetting;
+  streamCut: StreamCutSetting;
 }
 
 export interface LatencySpec {
   medianMs: number;
   p95Ms: number;
   multiplier: number;
+  /** Absent: 0 (every token of a streamed answer at once). */
+  tokenIntervalMs?: number;
 }
 
 export interface ModelSpec {

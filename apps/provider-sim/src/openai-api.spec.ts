@@ -123,13 +123,52 @@ describe('provider-sim: OpenAI chat completions through the official SDK', () =>
     expect((nf as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
   });
 
-  it('rejects stream: true with a clear 400', async () => {
-    const err = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: true })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('stream');
-    expect((err as Error).message).toMatch(/does not support streaming/);
+  it('streams the same answer as chunks, one token each, ending with usage', async () => {
+    const whole = await ask('stream me');
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'stream me' }], stream: true, stream_options: { include_usage: true } });
+    const pieces: string[] = [];
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) pieces.push(delta);
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(pieces.join('')).toBe(whole.choices[0].message.content);
+    expect(pieces).toHaveLength(whole.usage!.completion_tokens);
+    expect(finish).toBe('stop');
+    expect(usage).toMatchObject({ completion_tokens: whole.usage!.completion_tokens });
+    expect(sim.calls().at(-1)).toMatchObject({ outcome: 'ok', status: 200 });
+  });
+
+  it('streamCut fails a stream after N tokens (the pieces before it arrive) or stalls it', async () => {
+    sim.patchModel('gpt-4o', { faults: { streamCut: { afterTokens: 5, mode: 'fail' } } });
+    const pieces: string[] = [];
+    const err = await (async () => {
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'cut' }], stream: true });
+      for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) pieces.push(chunk.choices[0].delta.content);
+    })().catch((e: unknown) => e);
+    // undici's TypeError('terminated'), from another realm than the test's Error.
+    expect((err as Error)?.name).toMatch(/Error$/);
+    expect(pieces).toHaveLength(5);
+    expect(sim.calls().at(-1)).toMatchObject({ outcome: 'reset', fault: 'streamCut:fail' });
+
+    sim.patchModel('gpt-4o', { faults: { streamCut: { afterTokens: 3, mode: 'stall' } } });
+    const stalled: string[] = [];
+    const controller = new AbortController();
+    const stall = (async () => {
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'stall' }], stream: true }, { signal: controller.signal });
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta?.content) stalled.push(chunk.choices[0].delta.content);
+        if (stalled.length === 3) setTimeout(() => controller.abort(), 100);
+      }
+    })().catch((e: unknown) => e);
+    // The SDK ends an aborted stream's iteration quietly.
+    await stall;
+    expect(stalled).toHaveLength(3);
+    // Recorded when the client gives up (closes the connection).
+    expect(await eventually(() => sim.calls().find((c) => c.fault === 'streamCut:stall'))).toMatchObject({ outcome: 'hang' });
   });
 
   it('a hang is ended by the client (timeout or AbortSignal) and recorded as hang', async () => {

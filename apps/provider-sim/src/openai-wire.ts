@@ -37,12 +37,16 @@ const SERVER_MESSAGES: Record<number, string> = {
   504: 'Gateway timeout.',
 };
 
+function chunk(c: Completion, choices: unknown[], extra: Record<string, unknown> = {}): string {
+  const payload = { id: c.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: c.model, service_tier: 'default', system_fingerprint: 'fp_sim', choices, ...extra };
+  return `data: ${JSON.stringify(payload)}\n\n`;
+}
+
 export const openaiWire: WireApi = {
   api: 'openai',
 
   parseRequest(body: unknown): SimRequest | SimError {
     if (!isRecord(body)) return badRequest('Invalid request body: expected a JSON object.');
-    if (body.stream === true) return { kind: 'stream_unsupported' };
     if (typeof body.model !== 'string' || body.model === '') return badRequest('you must provide a model parameter');
     const messages = body.messages;
     if (messages === undefined) return badRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
@@ -83,7 +87,9 @@ export const openaiWire: WireApi = {
     for (const m of messages as Record<string, unknown>[]) chars += (contentText(m.content) ?? '').length;
     const format = isRecord(body.response_format) ? body.response_format.type : undefined;
     const json = format === 'json_object' || format === 'json_schema';
-    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop, ...(json ? { json } : {}) };
+    const stream = body.stream === true;
+    const includeUsage = stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop, ...(json ? { json } : {}), ...(stream ? { stream, includeUsage } : {}) };
   },
 
   finishLabel(finish: FinishKind): string {
@@ -115,6 +121,20 @@ export const openaiWire: WireApi = {
     });
   },
 
+  streamOpen(c: Completion): string {
+    return chunk(c, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
+  },
+
+  streamText(c: Completion, text: string): string {
+    return chunk(c, [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+  },
+
+  streamClose(c: Completion, includeUsage: boolean): string {
+    let out = chunk(c, [{ index: 0, delta: {}, logprobs: null, finish_reason: this.finishLabel(c.finish) }]);
+    if (includeUsage) out += chunk(c, [], { usage: { prompt_tokens: c.inputTokens, completion_tokens: c.outputTokens, total_tokens: c.inputTokens + c.outputTokens } });
+    return `${out}data: [DONE]\n\n`;
+  },
+
   error(e: SimError, status: number): WireResponse {
     const h = baseHeaders();
     switch (e.kind) {
@@ -124,10 +144,6 @@ export const openaiWire: WireApi = {
           'invalid_request_error', null, null));
       case 'bad_request':
         return json(status, h, errorBody(e.message, 'invalid_request_error', e.param, e.code));
-      case 'stream_unsupported':
-        return json(400, h, errorBody(
-          'provider-sim does not support streaming: send the request without `stream: true` (non-streaming chat completions only).',
-          'invalid_request_error', 'stream', 'unsupported_value'));
       case 'model_not_found':
         return json(404, h, errorBody(`The model \`${e.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found'));
       case 'route_not_found':

@@ -8,7 +8,8 @@ import { planCall, type CallPlan } from './fault-plan';
 import { BodyTooLargeError, headerValue, parseJson, readBody } from './http-io';
 import type { Scenario } from './scenario';
 import type { Completion, SimRequest } from './sim-request';
-import { isSimError, nextId, type WireApi, type WireResponse } from './wire';
+import { isSimError, nextId, SSE_HEADERS, streamPieces, type WireApi, type WireResponse } from './wire';
+import type { StreamCutSetting } from './config-schema';
 
 export const HEADER_REQUEST_ID = 'x-switchyard-request-id';
 export const HEADER_ATTEMPT = 'x-switchyard-attempt';
@@ -101,6 +102,40 @@ export class ProviderHandler {
       this.timers.add(t);
     };
 
+    /**
+     * The answer as server-sent events: the first piece now (after the sampled latency), then one
+     * piece per `tokenIntervalMs`; a `streamCut` fault breaks off after its number of pieces.
+     */
+    const streamAnswer = (completion: Completion, cut: Exclude<StreamCutSetting, false> | undefined, intervalMs: number, includeUsage: boolean): void => {
+      if (done) return;
+      const pieces = streamPieces(completion.text);
+      const breakAt = cut && pieces.length > cut.afterTokens ? cut.afterTokens : undefined;
+      res.writeHead(200, { ...SSE_HEADERS, ...(wire.api === 'openai' ? { 'x-request-id': nextId('req_') } : { 'request-id': nextId('req_') }) });
+      res.write(wire.streamOpen(completion));
+      let i = 0;
+      const next = (): void => {
+        while (!done && !res.destroyed) {
+          if (i === breakAt) {
+            rec.fault = `streamCut:${cut!.mode}`;
+            if (cut!.mode === 'stall') {
+              hanging = true;
+              return;
+            }
+            // Closed after what was written is flushed: the client reads the pieces, then a broken body.
+            if (finish('reset', 200)) req.socket.end();
+            return;
+          }
+          if (i === pieces.length) {
+            if (finish('ok', 200)) res.end(wire.streamClose(completion, includeUsage));
+            return;
+          }
+          res.write(wire.streamText(completion, pieces[i++]));
+          if (intervalMs > 0 && i < pieces.length) return later(intervalMs, next);
+        }
+      };
+      next();
+    };
+
     res.on('close', () => {
       if (!done) finish(hanging ? 'hang' : 'aborted', null);
     });
@@ -134,13 +169,18 @@ export class ProviderHandler {
           case 'hang':
             hanging = true;
             return;
-          case 'complete':
+          case 'complete': {
+            // Drawn only for streamed calls of a model with a streamCut fault, so every other call's draws stay as they were.
+            const setting = live.spec.faults.streamCut;
+            const cut = request.stream && setting !== false && live.rng() < (setting.p ?? 1) ? setting : undefined;
             return later(plan.delayMs, () => {
               const completion = buildCompletion(wire, live.spec.responseModel ?? live.spec.name, request, plan);
               rec.outputTokens = completion.outputTokens;
               rec.finishReason = wire.finishLabel(completion.finish);
-              send(wire.completion(completion));
+              if (request.stream) streamAnswer(completion, cut, (live.spec.latency.tokenIntervalMs ?? 0) * this.scenario.latencyScale, request.includeUsage === true);
+              else send(wire.completion(completion));
             });
+          }
         }
       },
       (err: unknown) => {

@@ -11,12 +11,15 @@ export interface SimRequest {
   stop: string[];
   /** JSON was asked for (OpenAI `response_format` json_object / json_schema). */
   json?: boolean;
+  /** The answer is wanted as server-sent events (`stream: true`). */
+  stream?: boolean;
+  /** OpenAI `stream_options.include_usage`: a last chunk carries the usage. */
+  includeUsage?: boolean;
 }
 
 export type SimError =
   | { kind: 'invalid_json' }
   | { kind: 'bad_request'; message: string; param: string | null; code: string | null }
-  | { kind: 'stream_unsupported' }
   | { kind: 'model_not_found'; model: string }
   | { kind: 'auth' }
   | { kind: 'rate_limit'; model: string; retryAfterS: number }

@@ -18,6 +18,17 @@ export interface WireApi {
   listModels(models: ModelSpec[]): WireResponse;
   /** The provider's own finish/stop reason string (for call records). */
   finishLabel(finish: FinishKind): string;
+  /** Server-sent events of a streamed answer: the opening events, one event per piece of text, the closing events. */
+  streamOpen(completion: Completion): string;
+  streamText(completion: Completion, text: string): string;
+  streamClose(completion: Completion, includeUsage: boolean): string;
+}
+
+export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+/** Pieces of a streamed text: one word (token) each with the space that follows it; joined they are the text. */
+export function streamPieces(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
 export function isSimError(value: SimRequest | SimError): value is SimError {

@@ -32,7 +32,9 @@ async function bootstrap(): Promise<void> {
   }
   const { env } = runtime;
   const logger = new Logger('Router');
-  const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL) });
+  // No body parser: the front door reads its bodies itself, with the request size limit and
+  // errors in OpenAI's shape; no other route takes a body.
+  const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL), bodyParser: false });
   // The HTTP port first: a port taken by another process is a configuration error, found before
   // this instance joins the consumer group (and triggers a rebalance) for nothing.
   try {
@@ -70,6 +72,7 @@ async function bootstrap(): Promise<void> {
   await app.startAllMicroservices();
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
+  logger.log(`front door /v1: ${runtime.frontDoor.describe()}`);
 
   // Other replicas spend from a shared store: pull their usage so eligibility and pacing see it.
   const budget = runtime.policy.budget;

@@ -19,6 +19,12 @@ import { OutcomeBroadcast } from './learning/outcome-broadcast';
 import { FeedbackConsumer } from './learning/feedback-consumer';
 import { createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
+import { windowBounds } from '@switchyard/core';
+import { ConfigError } from './config/env';
+import { AnswerPipeline } from './pipeline/answer-pipeline';
+import { ApiKeyConfigError, loadApiKeys } from './frontdoor/api-keys';
+import { FrontDoor } from './frontdoor/front-door';
+import { frontDoorMode } from './frontdoor/front-door-mode';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -47,6 +53,10 @@ export class RouterRuntime {
   readonly policy: RoutingPolicy;
   readonly router: Router;
   readonly processor: RequestProcessor;
+  /** Stored answer or routing: one pipeline behind both edges (Kafka processor, HTTP front door). */
+  readonly pipeline: AnswerPipeline;
+  /** The OpenAI-compatible HTTP edge (/v1/chat/completions, /v1/models). */
+  readonly frontDoor: FrontDoor;
   readonly transport: KafkaRequestTransport;
   /** Shared learning across replicas (OUTCOMES_BROADCAST). */
   readonly outcomes?: OutcomeBroadcast;
@@ -101,6 +111,7 @@ export class RouterRuntime {
       qualitySinks: this.policy.qualitySinks,
       hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
       cache: this.cache?.cache,
+      streamStallMs: env.ROUTER_STREAM_STALL_MS,
     });
     this.processor = new RequestProcessor(
       this.router,
@@ -119,6 +130,8 @@ export class RouterRuntime {
       this.replica,
       this.replyTopics,
     );
+    this.pipeline = this.processor.pipeline;
+    this.frontDoor = this.createFrontDoor(env, table);
     if (env.OUTCOMES_BROADCAST) {
       this.outcomes = new OutcomeBroadcast(this.kafka, (r) => this.output.publish(r), this.policy.outcomeSinks, this.breakers, {
         topic: env.TOPIC_OUTCOMES,
@@ -155,6 +168,34 @@ export class RouterRuntime {
       maxWaitTimeMs: env.KAFKA_MAX_WAIT_MS,
       maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
       stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
+    });
+  }
+
+  private createFrontDoor(env: Readonly<RouterEnv>, table: LoadedRoutingTable): FrontDoor {
+    let keys;
+    try {
+      keys = loadApiKeys(env);
+    } catch (err) {
+      if (err instanceof ApiKeyConfigError) throw new ConfigError(`Invalid environment variables: ${err.message}`);
+      throw err;
+    }
+    const budget = this.policy.budget;
+    const classes = new Set([...Object.keys(table.classes), ...table.arms.flatMap((a) => a.classes)]);
+    return new FrontDoor({
+      mode: frontDoorMode(env, keys),
+      keys,
+      defaultTenant: env.FRONTDOOR_DEFAULT_TENANT,
+      limits: { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
+      catalog: { arms: table.arms, classes: [...classes] },
+      pipeline: this.pipeline,
+      // A spent cap opens again when its window ends: the latest end among the spent ones.
+      budgetRetryAfterS: budget
+        ? (tenant) => {
+            const now = this.clock.now();
+            const spent = budget.headroom(tenant).filter((line) => line.remainingUsd <= 0);
+            return spent.length ? Math.max(...spent.map((line) => windowBounds(line.window, now).end - now)) / 1000 : undefined;
+          }
+        : undefined,
     });
   }
 }

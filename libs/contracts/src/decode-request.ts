@@ -15,7 +15,13 @@ export interface Caller {
 
 export type DecodeResult =
   | { ok: true; request: RequestV1 }
-  | { ok: false; reason: DlqReason; message: string; requestId?: string; caller?: Caller };
+  | { ok: false; reason: DlqReason; message: string; requestId?: string; caller?: Caller; issues?: RequestIssue[] };
+
+/** One thing wrong with a request, at a field path (`['messages', '0', 'role']`): an HTTP edge names it. */
+export interface RequestIssue {
+  path: string[];
+  message: string;
+}
 
 /** Oversized messages are still parsed for their caller up to this many times the byte limit. */
 const CALLER_PARSE_FACTOR = 16;
@@ -52,13 +58,21 @@ export function decodeRequest(value: Buffer | null, limits: RequestLimits = DEFA
   } catch (err) {
     return { ok: false, reason: 'invalid_json', message: `message value is not JSON: ${(err as Error).message}` };
   }
+  return validateRequest(json, limits);
+}
+
+/**
+ * Parsed JSON → validated request, or a classified reason: the schema and the limits, the same
+ * for every edge (a Kafka record here, an HTTP body mapped to request v1 by the front door).
+ */
+export function validateRequest(json: unknown, limits: RequestLimits = DEFAULT_LIMITS): DecodeResult {
   const requestId = idOf(json);
   const parsed = requestV1Schema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId, caller: callerOf(json) };
+    return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId, caller: callerOf(json), issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) };
   }
   const limitError = checkLimits(parsed.data, limits);
-  if (limitError) return { ok: false, reason: 'limits', message: limitError, requestId, caller: callerOf(json) };
+  if (limitError) return { ok: false, reason: 'limits', message: limitError.message, requestId, caller: callerOf(json), issues: [{ path: limitError.path, message: limitError.message }] };
   return { ok: true, request: parsed.data };
 }
 
@@ -98,13 +112,16 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function checkLimits(request: RequestV1, limits: RequestLimits): string | undefined {
+function checkLimits(request: RequestV1, limits: RequestLimits): { path: string[]; message: string } | undefined {
   if (request.messages.length > limits.maxMessages) {
-    return `request has ${request.messages.length} messages; the limit is ${limits.maxMessages} (ROUTER_MAX_MESSAGES)`;
+    return { path: ['messages'], message: `request has ${request.messages.length} messages; the limit is ${limits.maxMessages} (ROUTER_MAX_MESSAGES)` };
   }
   const longest = request.messages.findIndex((m) => m.content.length > limits.maxContentChars);
   if (longest >= 0) {
-    return `messages.${longest}.content has ${request.messages[longest].content.length} characters; the limit is ${limits.maxContentChars} (ROUTER_MAX_CONTENT_CHARS)`;
+    return {
+      path: ['messages', String(longest), 'content'],
+      message: `messages.${longest}.content has ${request.messages[longest].content.length} characters; the limit is ${limits.maxContentChars} (ROUTER_MAX_CONTENT_CHARS)`,
+    };
   }
   return undefined;
 }

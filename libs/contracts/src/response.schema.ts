@@ -7,6 +7,8 @@ export const attemptSchema = z.object({
   costUsd: z.number(),
   /** Why the attempt was made: first | retry | fallback | hedge | continuation | rewrite. */
   role: z.string().optional(),
+  /** The provider's advised wait (Retry-After) when it answered 429. */
+  retryAfterMs: z.number().optional(),
 });
 
 export const responseV1Schema = z.object({

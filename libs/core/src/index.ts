@@ -17,6 +17,8 @@ export * from './routing/route-request';
 export * from './routing/route-result';
 export * from './routing/token-estimate';
 export * from './router';
+export * from './streaming/stream-sink';
+export * from './streaming/streamed-provider';
 export * from './ports/idempotency-store';
 export * from './state/in-memory-idempotency-store';
 export * from './resilience';

@@ -25,6 +25,8 @@ import type { AnswerChecks, CheckFailure } from './quality/answer-checks';
 import type { QualitySink } from './outcome/quality-observation';
 import { estimatePromptTokens } from './routing/token-estimate';
 import type { CacheProbe, CacheStage, ResponseCache } from './cache/response-cache';
+import type { RouteOptions } from './streaming/stream-sink';
+import { streamedProvider } from './streaming/streamed-provider';
 
 export interface RouterOptions {
   arms: readonly ArmConfig[];
@@ -73,10 +75,17 @@ export interface RouterOptions {
    * its checks, and read as the last resort when every arm failed (any mode but off).
    */
   cache?: ResponseCache;
+  /**
+   * A streamed answer (`route(…, { stream })`) whose provider sends nothing for this long after
+   * its first piece is stalled: the attempt fails as `timeout_read` and the answer continues on
+   * another arm from what was sent. Default 10 s.
+   */
+  streamStallMs?: number;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_STREAM_STALL_MS = 10_000;
 
 const silent: RouterEvents = { emit: () => undefined };
 
@@ -97,6 +106,8 @@ interface Run {
   constraints: FallbackConstraints;
   /** The request's cache policy and keys, when a cache is configured and on for it. */
   cache?: CacheProbe;
+  /** A streamed request: where its text goes and all of it sent so far (every attempt's pieces). */
+  stream?: { sink: NonNullable<RouteOptions['stream']>; sent: string };
 }
 
 /** A complete answer from one arm (continuations joined), before the checks decide on it. */
@@ -152,8 +163,9 @@ export class Router {
     return this.options.arms;
   }
 
-  async route(request: RouteRequest, signal?: AbortSignal): Promise<RouteResult> {
+  async route(request: RouteRequest, signal?: AbortSignal, options?: RouteOptions): Promise<RouteResult> {
     const run = this.start(request, signal);
+    if (options?.stream) run.stream = { sink: options.stream, sent: '' };
     if (this.options.cache) {
       const cached = await this.fromCache(run, 'first');
       if (cached) return cached;
@@ -173,7 +185,8 @@ export class Router {
       }
       next = await this.afterFailure(run, exchange.results.at(-1)!.outcome);
     }
-    if (run.cache) {
+    // Not after streamed text reached the caller: a cached answer would not continue it.
+    if (run.cache && !run.stream?.sent) {
       const cached = await this.fromCache(run, 'last_resort');
       if (cached) return cached;
     }
@@ -227,7 +240,8 @@ export class Router {
     if (!checks) return undefined;
     const { request } = run;
     const failed = checks.run(request, answer.text, answer.finishReason);
-    const rejected = failed.length > 0 && checks.rejects(request.class);
+    // Streamed text is already with the caller: a failed check is learnt from, it cannot be taken back.
+    const rejected = failed.length > 0 && checks.rejects(request.class) && !run.stream;
     const observation = { arm: answer.arm.id, requestClass: request.class, score: failed.length ? 0 : 1, kind: 'check' as const, source: failed[0]?.check ?? 'all', id: `${request.id}:${answer.attempt}:check` };
     for (const sink of this.options.qualitySinks ?? []) sink.recordQuality(observation);
     this.emit({ type: 'answer.checked', requestId: request.id, at: this.options.clock.now(), arm: answer.arm.id, requestClass: request.class, failed, rejected });
@@ -360,7 +374,8 @@ export class Router {
   private hedgeDelay(run: Run, arm: ArmConfig): number | undefined {
     const { hedge } = this.config;
     const wanted = run.request.routing.hedge ?? (hedge.enabled || hedge.classes.includes(run.request.class));
-    if (!wanted) return undefined;
+    // Two legs cannot stream into one answer.
+    if (!wanted || run.stream) return undefined;
     const delay = hedge.delayMs ?? this.options.latency?.p95(arm.id);
     return delay === undefined ? undefined : Math.max(hedge.minDelayMs, delay);
   }
@@ -372,7 +387,7 @@ export class Router {
     role: AttemptRole,
     opts: { signal?: AbortSignal; messages?: ChatMessage[]; maxTokens?: number },
   ): Promise<AttemptResult> {
-    const { clock, providers } = this.options;
+    const { clock } = this.options;
     const attempt = ++run.started;
     run.tried.push(arm.id);
     if (role === 'first' || role === 'fallback') this.retryBudget.recordFirstAttempt(arm.id);
@@ -392,16 +407,18 @@ export class Router {
     const maxTokens = opts.maxTokens ?? request.params.maxTokens;
     const estimatedTokens = this.rateLimits.acquire(arm, run.promptTokens, maxTokens);
     const permit = this.breakers.acquire(arm.id);
+    const resumed = run.stream && !opts.messages ? this.resumeStream(run, arm, attempt, maxTokens) : undefined;
     this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
     const hung = this.watchForHang(run, arm, attempt, opts.signal);
     const result = await runAttempt({
       arm,
-      provider: providers.providerFor(arm),
+      // A stream that has started is not hung: from its first piece the stall watch judges it.
+      provider: this.providerFor(run, arm, () => hung?.stop()),
       call: {
         requestId: request.id,
         attempt,
-        messages: opts.messages ?? run.messages,
-        maxTokens,
+        messages: resumed?.messages ?? opts.messages ?? run.messages,
+        maxTokens: resumed ? resumed.maxTokens : maxTokens,
         temperature: request.params.temperature,
         responseFormat: request.params.responseFormat,
         stop: request.params.stop,
@@ -428,6 +445,51 @@ export class Router {
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
     this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
     return result;
+  }
+
+  /** The arm's provider; for a streamed request, one whose pieces go to the caller and are remembered. */
+  private providerFor(run: Run, arm: ArmConfig, onFirstText: () => void) {
+    const provider = this.options.providers.providerFor(arm);
+    const stream = run.stream;
+    if (!stream) return provider;
+    let first = true;
+    return streamedProvider(provider, {
+      clock: this.options.clock,
+      stallMs: this.options.streamStallMs ?? DEFAULT_STREAM_STALL_MS,
+      onText: (text) => {
+        if (first) {
+          first = false;
+          onFirstText();
+        }
+        stream.sent += text;
+        stream.sink.text(text);
+      },
+    });
+  }
+
+  /**
+   * A streamed answer that an earlier attempt started and did not finish continues from what the
+   * caller already has: the conversation, the text sent as the assistant's turn, and the
+   * continuation prompt, so nothing is sent twice. Undefined when nothing was sent yet (an ordinary
+   * retry or fallback).
+   */
+  private resumeStream(run: Run, arm: ArmConfig, attempt: number, maxTokens: number | undefined): { messages: ChatMessage[]; maxTokens?: number } | undefined {
+    const sent = run.stream!.sent;
+    if (!sent) return undefined;
+    const previous = run.attempts.at(-1);
+    this.emit({
+      type: 'stream.switched',
+      requestId: run.request.id,
+      at: this.options.clock.now(),
+      from: previous?.arm ?? arm.id,
+      to: arm.id,
+      attempt,
+      streamedChars: sent.length,
+      reason: previous ? `${previous.kind}${previous.message ? `: ${previous.message}` : ''}` : 'stream interrupted',
+    });
+    const messages = continuationMessages(run.messages, sent, this.config.continuation.prompt);
+    // What was sent counts against the request's cap (estimated at the prompt's chars per token).
+    return { messages, maxTokens: maxTokens === undefined ? undefined : Math.max(1, maxTokens - estimatePromptTokens([{ role: 'assistant', content: sent }])) };
   }
 
   /**
@@ -547,7 +609,7 @@ export class Router {
     for (let n = 1; n <= this.config.continuation.maxContinuations && shouldContinue(reply, usage.outputTokens, requested) && !this.guard(run); n++) {
       const attempt = run.started + 1;
       this.emit({ type: 'continuation', requestId: run.request.id, at: this.options.clock.now(), arm: arm.id, attempt, continuation: n, outputTokensSoFar: usage.outputTokens });
-      const messages = continuationMessages(run.messages, texts.join(''), this.config.continuation.prompt);
+      const messages = continuationMessages(run.messages, run.stream ? run.stream.sent : texts.join(''), this.config.continuation.prompt);
       const maxTokens = requested === undefined ? undefined : requested - usage.outputTokens;
       const next = await this.attempt(run, arm, 'continuation', { signal: run.signal, messages, maxTokens });
       // A failed continuation still leaves a usable (if cut) answer.
@@ -557,7 +619,9 @@ export class Router {
       usage.inputTokens += reply.usage.inputTokens;
       usage.outputTokens += reply.usage.outputTokens;
     }
-    return { arm, attempt: winner.outcome.attempt, text: texts.join(''), finishReason: reply.finishReason, model: winner.reply!.model || arm.model, usage };
+    // A streamed answer is everything the caller got, a mid-stream switch's earlier arm included.
+    const text = run.stream ? run.stream.sent : texts.join('');
+    return { arm, attempt: winner.outcome.attempt, text, finishReason: reply.finishReason, model: winner.reply!.model || arm.model, usage };
   }
 
   private succeed(run: Run, answer: Answer): RouteResult {

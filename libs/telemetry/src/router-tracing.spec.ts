@@ -159,6 +159,18 @@ describe('RouterTracing', () => {
     expect(root.events[4].attributes).toMatchObject({ [ATTR.breakerArm]: 'a', [ATTR.breakerTo]: 'open' });
   });
 
+  it('records a mid-stream switch to another arm as an event naming both arms and what had been streamed', () => {
+    const { tracing, one } = setup({});
+    const id = 'req-s';
+    const T = 1_700_000_000_000;
+    tracing.handle({ type: 'request.started', requestId: id, tenant: 't', requestClass: 'chat', at: T });
+    tracing.handle({ type: 'stream.switched', requestId: id, at: T + 20, from: 'a', to: 'b', attempt: 2, streamedChars: 42, reason: 'network: connection closed' });
+    tracing.handle({ type: 'request.finished', requestId: id, at: T + 100, result: { status: 'ok', attempts: [], usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, latencyMs: 100 } });
+    const [event] = one('switchyard.request').events;
+    expect([event.name, ms(event.time)]).toEqual([EVENT.streamSwitched, T + 20]);
+    expect(event.attributes).toEqual({ [ATTR.streamFrom]: 'a', [ATTR.streamTo]: 'b', [ATTR.attempt]: 2, [ATTR.streamedChars]: 42, [ATTR.streamReason]: 'network: connection closed' });
+  });
+
   it('continues the producer trace: the request span is a child of the extracted traceparent and hands its own on', async () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     try {

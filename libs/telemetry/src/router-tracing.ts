@@ -79,9 +79,10 @@ export class RouterTracing {
   }
 
   /** Opens `switchyard.request` under `parent` (the producer's context) before routing starts. */
-  startRequest(request: RouteRequest, options: { parent?: Context; attributes?: Attributes } = {}): RequestTrace {
+  startRequest(request: RouteRequest, options: { parent?: Context; attributes?: Attributes; kind?: SpanKind } = {}): RequestTrace {
     const parent = options.parent ?? otelContext.active();
-    const root = this.tracer.startSpan(SPAN.request, { kind: SpanKind.CONSUMER, attributes: { ...requestAttributes(request), ...options.attributes } }, parent);
+    // CONSUMER for a Kafka record (the default), SERVER for an HTTP request.
+    const root = this.tracer.startSpan(SPAN.request, { kind: options.kind ?? SpanKind.CONSUMER, attributes: { ...requestAttributes(request), ...options.attributes } }, parent);
     if (this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
     this.track(request.id, { root, owned: false, attempts: new Map() });
     const spanContext = root.spanContext();
@@ -136,6 +137,14 @@ export class RouterTracing {
           [ATTR.attempt]: event.attempt,
           [ATTR.continuation]: event.continuation,
           [ATTR.continuationTokensSoFar]: event.outputTokensSoFar,
+        });
+      case 'stream.switched':
+        return this.addEvent(event.requestId, EVENT.streamSwitched, event.at, {
+          [ATTR.streamFrom]: event.from,
+          [ATTR.streamTo]: event.to,
+          [ATTR.attempt]: event.attempt,
+          [ATTR.streamedChars]: event.streamedChars,
+          [ATTR.streamReason]: this.scrub(event.reason),
         });
       case 'breaker.transition':
         // Only visible in a trace when a request's outcome caused it; breaker states over time

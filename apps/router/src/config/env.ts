@@ -75,6 +75,16 @@ export const envSchema = z.object({
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535, 'must be a TCP port, 0-65535 (0 picks a free port)').default(8080),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** Front door keys: comma-separated `tenant:sha256hex` (the SHA-256 of each key, never the key). */
+  FRONTDOOR_API_KEYS: z.string().optional(),
+  /** Front door keys from a YAML/JSON file `{ keys: [{ tenant, sha256, name? }] }`. */
+  FRONTDOOR_API_KEYS_FILE: z.string().optional(),
+  /** With no keys configured: serve /v1 without authentication, only on a loopback HTTP_HOST. */
+  FRONTDOOR_ALLOW_UNAUTHENTICATED: bool(false),
+  /** The tenant of unauthenticated front-door requests that name none. */
+  FRONTDOOR_DEFAULT_TENANT: z.string().min(1).max(128).default('default'),
+  /** A started stream silent this long is stalled: the answer continues on another arm. */
+  ROUTER_STREAM_STALL_MS: int(10_000, 100),
 });
 
 export type RouterEnv = z.infer<typeof envSchema>;

@@ -113,6 +113,7 @@ export class RouterMetrics {
   readonly hedgesStarted: Counter<'primary' | 'hedge'>;
   readonly hedgesWon: Counter<'winner' | 'loser'>;
   readonly continuations: Counter<'arm'>;
+  readonly streamSwitches: Counter<'from' | 'to'>;
   readonly answerChecks: Counter<'arm' | 'class' | 'result'>;
   readonly hungAttempts: Counter<'arm'>;
   readonly cacheLookups: Counter<'stage' | 'result' | 'kind'>;
@@ -144,6 +145,7 @@ export class RouterMetrics {
     this.hedgesStarted = new Counter({ name: `${p}hedges_started_total`, help: 'Hedged second attempts started.', labelNames: ['primary', 'hedge'], registers });
     this.hedgesWon = new Counter({ name: `${p}hedges_won_total`, help: 'Hedge races decided, by winning and losing arm.', labelNames: ['winner', 'loser'], registers });
     this.continuations = new Counter({ name: `${p}continuations_total`, help: 'Continuation calls after a reply cut by the length limit.', labelNames: ['arm'], registers });
+    this.streamSwitches = new Counter({ name: `${p}stream_switches_total`, help: 'Streamed answers that broke off (provider failed or stalled after sending text) and continued on another arm (or the same, retried).', labelNames: ['from', 'to'], registers });
     this.hungAttempts = new Counter({ name: `${p}hung_attempts_total`, help: "Attempts still running past k × the arm's recent P99, counted against the arm before their timeout.", labelNames: ['arm'], registers });
     this.cacheLookups = new Counter({
       name: `${p}cache_lookups_total`,
@@ -250,6 +252,9 @@ export class RouterMetrics {
         return;
       case 'continuation':
         this.continuations.inc({ arm: event.arm });
+        return;
+      case 'stream.switched':
+        this.streamSwitches.inc({ from: event.from, to: event.to });
         return;
       case 'breaker.transition':
         this.breakerState.set({ arm: event.arm }, BREAKER_STATE_VALUE[event.to]);

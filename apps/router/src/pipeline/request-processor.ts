@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { decodeRequest, type Caller, type DlqReason, type EscalationRecord, type RequestLimits, type RequestV1, type ResponseV1, type TopicNames } from '@switchyard/contracts';
-import type { IdempotencyStore, Router, StoredAnswer } from '@switchyard/core';
+import type { IdempotencyStore, Router } from '@switchyard/core';
 import { extractTraceContext, RouterTracing } from '@switchyard/telemetry';
 import type { InboundMessage } from '../kafka/inbound-message';
 import type { OutboundRecord } from '../kafka/batching-publisher';
@@ -8,8 +8,8 @@ import { messagingAttributes } from '../telemetry/messaging-attributes';
 import { isPublishRefused } from '../kafka/publish-errors';
 import type { ReplyTopicCheck, ReplyTopicGate } from '../kafka/reply-topics';
 import { dlqKey, toDlqRecord } from './dlq-record';
-import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
-import { refusalResponse, toResponseV1, toRouteRequest, type RefusalKind } from './response-builder';
+import { AnswerPipeline } from './answer-pipeline';
+import { refusalResponse, type RefusalKind } from './response-builder';
 
 export interface Publisher {
   /** Rejects with PublishRefusedError when the broker will never take the record. */
@@ -42,23 +42,31 @@ type Delivery = 'delivered' | 'refused';
  */
 export class RequestProcessor {
   private readonly logger = new Logger('RequestProcessor');
-  private readonly inFlight = new Map<string, Promise<StoredAnswer>>();
   readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0, escalated: 0, refused: 0, undeliverable: 0, dropped: 0 };
   /** DLQ records written so far per reason (read by /metrics). */
   readonly dlqByReason = new Map<string, number>();
+  /** Stored answer or routing, shared with the HTTP front door; its escalations are published here. */
+  readonly pipeline: AnswerPipeline;
 
   constructor(
-    private readonly router: Router,
-    private readonly store: IdempotencyStore,
+    router: Router,
+    store: IdempotencyStore,
     private readonly publisher: Publisher,
     private readonly topics: TopicNames,
     private readonly limits: RequestLimits,
-    private readonly tracing: RouterTracing = new RouterTracing(),
+    tracing: RouterTracing = new RouterTracing(),
     /** This replica, as the owner of routing claims in a shared store. */
-    private readonly replica = 'local',
+    replica = 'local',
     /** Checks (or creates) a request's own reply topic before routing; absent: every topic is taken as existing. */
     private readonly replyTopics?: ReplyTopicGate,
-  ) {}
+  ) {
+    this.pipeline = new AnswerPipeline(router, store, this.counters, {
+      responsesTopic: topics.responses,
+      tracing,
+      replica,
+      escalate: (request, response, reason, headers) => this.escalate(request, response, reason, headers),
+    });
+  }
 
   async process(message: InboundMessage): Promise<void> {
     const decoded = decodeRequest(message.value, this.limits);
@@ -73,7 +81,7 @@ export class RequestProcessor {
       const check = await this.checkReplyTopic(request.replyTopic);
       if (!check.ok) return this.refuse({ id: request.id, tenant: request.tenant }, 'bad_request', check.reason);
     }
-    const { answer, replayed } = await this.answer(request, message);
+    const { answer, replayed } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message) });
     if (answer.tenant !== request.tenant) {
       // Same id from another tenant: never hand one tenant another's answer.
       return this.toDlq(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id);
@@ -119,59 +127,6 @@ export class RequestProcessor {
     const original: InboundMessage = { ...message, value: refused.value };
     await this.toDlq(original, 'undeliverable', delivered === 'delivered' ? why : `${why}, nor a failure response`, request.id);
   }
-  /** The stored answer for this id, or a new one; concurrent duplicates share one routing. */
-  private answer(request: RequestV1, message: InboundMessage): Promise<{ answer: StoredAnswer; replayed: boolean }> {
-    const running = this.inFlight.get(request.id);
-    if (running) return running.then((answer) => ({ answer, replayed: true }));
-    let replayed = false;
-    const work = (async () => {
-      const stored = await this.store.get(request.id);
-      if (stored) {
-        replayed = true;
-        return stored;
-      }
-      let releaseClaim: () => void = () => undefined;
-      if (isClaimingStore(this.store)) {
-        const theirs = await claimOrAwait(this.store, request.id, this.replica);
-        if (theirs) {
-          replayed = true;
-          return theirs;
-        }
-        releaseClaim = keepClaim(this.store, request.id);
-      }
-      const routeRequest = toRouteRequest(request);
-      // The producer's trace continues here; a replay (above) keeps the trace of the first answer.
-      const trace = this.tracing.startRequest(routeRequest, { parent: extractTraceContext(message.headers), attributes: messagingAttributes(message) });
-      try {
-        const result = await trace.run(() => this.router.route(routeRequest));
-        const response = toResponseV1(request, result, trace.traceId);
-        if (response.status === 'ok') this.counters.answered++;
-        else this.counters.failed++;
-        // Before the answer is stored, so a replay from the store never escalates twice.
-        if (result.escalate) await this.escalate(request, response, result.escalate.reason, trace.headers());
-        const answer: StoredAnswer = {
-          requestId: request.id,
-          tenant: request.tenant,
-          topic: request.replyTopic ?? this.topics.responses,
-          value: Buffer.from(JSON.stringify(response)),
-          headers: { 'content-type': 'application/json', ...trace.headers() },
-        };
-        // Stored before publishing: if the process dies in between, the redelivery is answered
-        // from the store (or the response log) instead of calling a provider again.
-        // A shared store may already hold another replica's answer for this id (both routed it
-        // around a rebalance): publish that one, so duplicates stay byte-identical.
-        if (hasPutFirst(this.store)) return await this.store.putFirst(answer);
-        await this.store.put(answer);
-        return answer;
-      } finally {
-        releaseClaim();
-        trace.end();
-      }
-    })().finally(() => this.inFlight.delete(request.id));
-    this.inFlight.set(request.id, work);
-    return work.then((answer) => ({ answer, replayed }));
-  }
-
   /** Publishes the request and its response to the escalations topic, keyed by request id. */
   private async escalate(request: RequestV1, response: ResponseV1, reason: string, headers: Record<string, string>): Promise<void> {
     this.counters.escalated++;
@@ -234,13 +189,4 @@ export class RequestProcessor {
       }
     }
   }
-}
-
-/** An IdempotencyStore shared by replicas where the first stored answer for an id wins. */
-interface FirstWriterWins {
-  putFirst(answer: StoredAnswer): Promise<StoredAnswer>;
-}
-
-function hasPutFirst(store: IdempotencyStore): store is IdempotencyStore & FirstWriterWins {
-  return typeof (store as Partial<FirstWriterWins>).putFirst === 'function';
 }

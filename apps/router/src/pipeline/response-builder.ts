@@ -24,7 +24,7 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     servedBy: result.servedBy,
     // `cancelled`: aborted by the router itself (a hedge that lost the race), not a failure of the arm.
     // `check_failed`: the arm answered, the class's answer checks rejected it, it was not published.
-    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.rejectedBy ? 'check_failed' : a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd), ...(a.role ? { role: a.role } : {}) })),
+    attempts: result.attempts.map((a) => ({ arm: a.arm, outcome: a.rejectedBy ? 'check_failed' : a.kind, latencyMs: Math.round(a.latencyMs), costUsd: usd(a.costUsd), ...(a.role ? { role: a.role } : {}), ...(a.retryAfterMs !== undefined ? { retryAfterMs: a.retryAfterMs } : {}) })),
     usage: { ...result.usage, costUsd: usd(result.usage.costUsd) },
     latencyMs: Math.round(result.latencyMs),
     traceId,

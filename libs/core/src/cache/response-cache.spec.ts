@@ -237,3 +237,16 @@ describe('ResponseCache.forget (bad feedback)', () => {
     expect(providers.calls).toHaveLength(2);
   });
 });
+
+describe('a streamed request and the cache', () => {
+  it('a hit returns the whole cached answer and streams nothing (the edge sends it at once)', async () => {
+    const { router, providers } = setup();
+    const first = await router.route(request());
+    const pieces: string[] = [];
+    const hit = await router.route(request(), undefined, { stream: { text: (d) => pieces.push(d) } });
+    expect(hit.cache?.kind).toBe('exact');
+    expect(hit.output?.text).toBe(first.output?.text);
+    expect(pieces).toEqual([]);
+    expect(providers.calls).toHaveLength(1);
+  });
+});

@@ -37,6 +37,11 @@ export type RouterEvent =
   | { type: 'cache.lookup'; requestId: string; at: number; stage: 'first' | 'last_resort'; result: 'hit' | 'miss' | 'error'; kind?: 'exact' | 'semantic'; similarity?: number; ageMs?: number; embedMs?: number }
   /** A checked answer was written to the cache (or not, and why). */
   | { type: 'cache.stored'; requestId: string; at: number; result: 'stored' | 'skipped' | 'error'; semantic?: boolean; reason?: string }
+  /**
+   * A streamed answer broke off after `streamedChars` characters reached the caller (the provider
+   * failed or stalled) and continues on `to` (possibly the same arm, retried) from that text.
+   */
+  | { type: 'stream.switched'; requestId: string; at: number; from: string; to: string; attempt: number; streamedChars: number; reason: string }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

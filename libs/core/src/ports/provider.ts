@@ -38,6 +38,9 @@ export interface ProviderReply {
   model: string;
 }
 
+/** Receives an answer's text piece by piece, in order, as the provider sends it. */
+export type TextListener = (text: string) => void;
+
 /**
  * One provider endpoint (OpenAI, Anthropic, OpenAI-compatible). Implementations throw only
  * `ProviderError`, already classified, and make exactly one HTTP attempt per call: retries are
@@ -45,6 +48,13 @@ export interface ProviderReply {
  */
 export interface Provider {
   call(call: ProviderCall): Promise<ProviderReply>;
+  /**
+   * The same call with the answer streamed: `onText` gets each piece of text as it arrives and the
+   * reply is the whole answer (its text the concatenation of the pieces). A failure after some
+   * pieces throws a `ProviderError` like any other; the pieces already given stay given.
+   * Optional: a provider without it is called whole when a request streams.
+   */
+  stream?(call: ProviderCall, onText: TextListener): Promise<ProviderReply>;
 }
 
 /** Finds the provider client for an arm (one client per configured provider). */

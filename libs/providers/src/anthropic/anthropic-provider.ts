@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
-import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply } from '@switchyard/core';
+import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
 import type { ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
@@ -43,22 +43,7 @@ export class AnthropicProvider implements Provider {
   }
 
   async call(call: ProviderCall): Promise<ProviderReply> {
-    const system = call.messages
-      .filter((m) => m.role === 'system')
-      .map((m) => m.content)
-      .join('\n\n');
-    const params: MessageCreateParamsNonStreaming = {
-      model: call.arm.model,
-      max_tokens: call.maxTokens ?? Math.min(call.arm.maxOutputTokens, ANTHROPIC_DEFAULT_MAX_TOKENS_CAP),
-      messages: call.messages
-        .filter((m) => m.role !== 'system')
-        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })),
-    };
-    if (system) params.system = system;
-    // `temperature` is deliberately not sent: @anthropic-ai/sdk 1.x no longer has it among the
-    // Messages parameters (deprecated by the API), so `call.temperature` is ignored here.
-    if (call.stop !== undefined && call.stop.length > 0) params.stop_sequences = call.stop;
-
+    const params = this.params(call);
     const message = await runProviderCall<Message>({
       endpoint: this.name,
       transport: this.transport,
@@ -74,6 +59,81 @@ export class AnthropicProvider implements Provider {
         }),
     });
     return this.toReply(message, call);
+  }
+
+  /**
+   * The same call streamed (`stream: true`, the SDK's message events): each text delta goes to
+   * `onText`; input tokens come with message_start, output tokens and the stop reason with
+   * message_delta. The arm's total timeout bounds the whole stream.
+   */
+  async stream(call: ProviderCall, onText: TextListener): Promise<ProviderReply> {
+    const params = { ...this.params(call), stream: true as const };
+    return runProviderCall<ProviderReply>({
+      endpoint: this.name,
+      transport: this.transport,
+      call,
+      secrets: [this.apiKey],
+      normalize: normalizeAnthropicError,
+      invoke: async (signal) => {
+        const stream = await this.client.messages.create(params, { signal, timeout: call.arm.timeouts.totalMs, maxRetries: 0, headers: requestHeaders(call) });
+        let text = '';
+        let model = '';
+        let stop: string | null = null;
+        let ended = false;
+        const usage = { inputTokens: 0, outputTokens: 0 };
+        for await (const event of stream) {
+          switch (event.type) {
+            case 'message_start': {
+              const u = event.message.usage;
+              model = event.message.model;
+              usage.inputTokens = (u?.input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0) + (u?.cache_read_input_tokens ?? 0);
+              break;
+            }
+            case 'content_block_delta':
+              if (event.delta.type === 'text_delta' && event.delta.text) {
+                text += event.delta.text;
+                onText(event.delta.text);
+              }
+              break;
+            case 'message_delta':
+              stop = event.delta.stop_reason ?? stop;
+              usage.outputTokens = event.usage?.output_tokens ?? usage.outputTokens;
+              break;
+            case 'message_stop':
+              ended = true;
+              break;
+            case 'content_block_start':
+            case 'content_block_stop':
+              // Text arrives in the deltas; tool-use and thinking blocks are not forwarded.
+              break;
+          }
+        }
+        // The SDK ends an aborted stream's iteration quietly: an abort is a failure, not an end.
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+        if (!ended) throw malformedReplyError(this.name, 'stream ended without message_stop');
+        if (stop === 'refusal') throw new ProviderError({ kind: 'content_policy', message: `${this.name}: the model refused the request (stop_reason=refusal)` });
+        return { text, finishReason: mapStopReason(stop), usage, model: model || call.arm.model };
+      },
+    });
+  }
+
+  private params(call: ProviderCall): MessageCreateParamsNonStreaming {
+    const system = call.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    const params: MessageCreateParamsNonStreaming = {
+      model: call.arm.model,
+      max_tokens: call.maxTokens ?? Math.min(call.arm.maxOutputTokens, ANTHROPIC_DEFAULT_MAX_TOKENS_CAP),
+      messages: call.messages
+        .filter((m) => m.role !== 'system')
+        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })),
+    };
+    if (system) params.system = system;
+    // `temperature` is deliberately not sent: @anthropic-ai/sdk 1.x no longer has it among the
+    // Messages parameters (deprecated by the API), so `call.temperature` is ignored here.
+    if (call.stop !== undefined && call.stop.length > 0) params.stop_sequences = call.stop;
+    return params;
   }
 
   private toReply(message: Message, call: ProviderCall): ProviderReply {

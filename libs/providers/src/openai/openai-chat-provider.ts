@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply } from '@switchyard/core';
+import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
 import type { ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
@@ -55,19 +55,7 @@ export class OpenAiChatProvider implements Provider {
   }
 
   async call(call: ProviderCall): Promise<ProviderReply> {
-    const body: ChatCompletionCreateParamsNonStreaming = {
-      model: call.arm.model,
-      messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
-    };
-    if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
-    if (call.temperature !== undefined) body.temperature = call.temperature;
-    if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
-    const format = call.responseFormat;
-    if (format && format.type !== 'text') {
-      body.response_format =
-        format.type === 'json_object' ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: format.name ?? 'answer', schema: { ...format.schema } } };
-    }
-
+    const body = this.body(call);
     const completion = await runProviderCall<ChatCompletion>({
       endpoint: this.name,
       transport: this.transport,
@@ -83,6 +71,67 @@ export class OpenAiChatProvider implements Provider {
         }),
     });
     return this.toReply(completion, call);
+  }
+
+  /**
+   * The same call with `stream: true` (and the usage in the last chunk): each content delta goes
+   * to `onText` as it arrives; the arm's total timeout bounds the whole stream.
+   */
+  async stream(call: ProviderCall, onText: TextListener): Promise<ProviderReply> {
+    const body = { ...this.body(call), stream: true as const, stream_options: { include_usage: true } };
+    return runProviderCall<ProviderReply>({
+      endpoint: this.name,
+      transport: this.transport,
+      call,
+      secrets: [this.apiKey],
+      normalize: normalizeOpenAiError,
+      invoke: async (signal) => {
+        const stream = await this.client.chat.completions.create(body, { signal, timeout: call.arm.timeouts.totalMs, maxRetries: 0, headers: requestHeaders(call) });
+        let text = '';
+        let finish: string | null = null;
+        let model = '';
+        let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+        for await (const chunk of stream) {
+          model ||= chunk.model;
+          if (chunk.usage) usage = chunk.usage;
+          const choice = chunk.choices?.[0];
+          const delta = choice?.delta?.content;
+          if (delta) {
+            text += delta;
+            onText(delta);
+          }
+          if (choice?.delta?.refusal) throw refusalError(this.name, 'the model refused the request');
+          if (choice?.finish_reason) finish = choice.finish_reason;
+        }
+        // The SDK ends an aborted stream's iteration quietly: an abort is a failure, not an end.
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+        if (finish === null) throw malformedReplyError(this.name, 'stream ended without a finish_reason');
+        if (finish === 'content_filter') throw refusalError(this.name, "output stopped by the provider's content filter (finish_reason=content_filter)");
+        return {
+          text,
+          finishReason: mapFinishReason(finish),
+          usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
+          model: model || call.arm.model,
+        };
+      },
+    });
+  }
+
+  /** The Chat Completions request body of a call (without `stream`). */
+  protected body(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: call.arm.model,
+      messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
+    };
+    if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
+    if (call.temperature !== undefined) body.temperature = call.temperature;
+    if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
+    const format = call.responseFormat;
+    if (format && format.type !== 'text') {
+      body.response_format =
+        format.type === 'json_object' ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: format.name ?? 'answer', schema: { ...format.schema } } };
+    }
+    return body;
   }
 
   protected toReply(completion: ChatCompletion, call: ProviderCall): ProviderReply {
@@ -113,6 +162,10 @@ export class OpenAiChatProvider implements Provider {
   async close(): Promise<void> {
     await this.transport.close();
   }
+}
+
+function refusalError(endpoint: string, what: string): ProviderError {
+  return new ProviderError({ kind: 'content_policy', message: `${endpoint}: ${what}` });
 }
 
 /** `length` is returned (the router decides about continuation); tool/function calls end a turn. */

@@ -21,7 +21,9 @@ export type ScriptedReply =
   /** Send status + headers, then never finish the body. */
   | { hangBody: true; status?: number }
   /** Destroy the socket without answering. */
-  | { destroy: true };
+  | { destroy: true }
+  /** Server-sent events (each string one event's text); `cut`: close the connection after them, unfinished. */
+  | { sse: string[]; cut?: boolean };
 
 export interface FakeServer {
   url: string;
@@ -53,6 +55,13 @@ export async function startFakeServer(
     if ('hang' in reply) return;
     if ('destroy' in reply) {
       req.socket.destroy();
+      return;
+    }
+    if ('sse' in reply) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of reply.sse) res.write(event);
+      if (reply.cut) req.socket.end();
+      else res.end();
       return;
     }
     if ('hangBody' in reply) {

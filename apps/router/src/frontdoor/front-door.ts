@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
+import { validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
+import { extractTraceContext } from '@switchyard/telemetry';
+import type { AnswerPipeline } from '../pipeline/answer-pipeline';
+import type { ApiKeyStore } from './api-keys';
+import { optionsFromHeaders, parseChatBody, resolveModel, toRequestV1, v1PathToParam, type ModelCatalog } from './chat-request';
+import { ChunkBuilder, completionId, SSE_DONE, sseData, toChatCompletion } from './chat-response';
+import { OpenAiError, routeFailureToOpenAiError } from './openai-error';
+import { modelList } from './model-list';
+import { readBody } from './read-body';
+
+/**
+ * `keys`: every request needs a configured bearer key, whose tenant it spends for.
+ * `open`: no keys configured and FRONTDOOR_ALLOW_UNAUTHENTICATED=true on a loopback HTTP_HOST:
+ * anything that can reach the port may call, as FRONTDOOR_DEFAULT_TENANT or `switchyard.tenant`.
+ * `off`: neither; /v1 answers 404 saying how to turn it on.
+ */
+export type FrontDoorMode = 'keys' | 'open' | 'off';
+
+export interface FrontDoorOptions {
+  mode: FrontDoorMode;
+  keys: ApiKeyStore;
+  defaultTenant: string;
+  limits: RequestLimits;
+  catalog: ModelCatalog;
+  pipeline: AnswerPipeline;
+  /** Seconds until the tenant's spent budget window ends, for Retry-After on budget_exceeded. */
+  budgetRetryAfterS?: (tenant: string) => number | undefined;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The OpenAI-compatible HTTP edge: authenticates, maps the Chat Completions body to request v1,
+ * validates it with the same contract as the Kafka edge, and answers through the same pipeline
+ * (stored answer or the Router), as JSON or as server-sent events. Errors leave in OpenAI's shape.
+ */
+export class FrontDoor {
+  private readonly logger = new Logger('FrontDoor');
+
+  constructor(private readonly options: FrontDoorOptions) {}
+
+  /** One line for the start-up log. */
+  describe(): string {
+    const { mode, keys, defaultTenant } = this.options;
+    if (mode === 'keys') return `on, ${keys.size} API key(s)`;
+    if (mode === 'open') return `on without authentication (loopback only), tenant ${defaultTenant} unless a request names one`;
+    return 'off (no FRONTDOOR_API_KEYS / FRONTDOOR_API_KEYS_FILE)';
+  }
+
+  /** GET /v1/models */
+  models(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.authenticate(req);
+      writeJson(res, 200, modelList(this.options.catalog));
+    } catch (err) {
+      this.writeError(res, err);
+    }
+  }
+
+  /** POST /v1/chat/completions */
+  async chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.serveChat(req, res);
+    } catch (err) {
+      this.writeError(res, err);
+    }
+  }
+
+  private async serveChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const tenant = this.authenticate(req);
+    const { limits } = this.options;
+    const json = parseJson(await readBody(req, limits.maxMessageBytes));
+    const body = parseChatBody(json);
+    const header = (name: string) => headerOf(req, name);
+    const options = { ...optionsFromHeaders(header), ...body.switchyard };
+    const target = resolveModel(body.model, this.options.catalog);
+    const key = header('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw OpenAiError.badRequest('Idempotency-Key must be 1-128 printable ASCII characters without spaces', 'Idempotency-Key');
+    }
+    const id = key ?? `http-${randomUUID()}`;
+    const input = toRequestV1(body, { id, tenant: tenant.name, tenantFromKey: tenant.fromKey, target, options });
+    const decoded = validateRequest(input, limits);
+    if (!decoded.ok) {
+      const issue = decoded.issues?.[0];
+      throw OpenAiError.badRequest(decoded.message, issue ? v1PathToParam(issue.path) : null, decoded.reason === 'limits' ? 'request_too_large' : 'invalid_value');
+    }
+    const request = decoded.request;
+    const created = Math.floor(Date.now() / 1000);
+    const stream = body.stream ? new SseAnswer(res, new ChunkBuilder(completionId(id), body.model, created), id) : undefined;
+    const { answer } = await this.options.pipeline.answer({
+      request,
+      parent: extractTraceContext(flatHeaders(req)),
+      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
+      spanKind: SpanKind.SERVER,
+      stream,
+      remember: key !== undefined,
+    });
+    if (answer.tenant !== request.tenant) {
+      // Same key from another tenant: never hand one tenant another's answer.
+      throw new OpenAiError(409, `Idempotency-Key "${id}" was already used by another tenant`, 'invalid_request_error', 'idempotency_key_conflict', 'Idempotency-Key');
+    }
+    const response = JSON.parse(Buffer.from(answer.value).toString('utf8')) as ResponseV1;
+    const failure = response.status === 'ok' ? undefined : routeFailureToOpenAiError(response, { budgetRetryAfterS: this.options.budgetRetryAfterS?.(request.tenant) });
+    if (stream) return stream.finish(response, failure, body.stream_options?.include_usage === true, this.logger);
+    if (failure) throw failure;
+    writeJson(res, 200, toChatCompletion(response, body.model, created), answerHeaders(response));
+  }
+
+  /** The tenant the request spends for; throws 401 (or 404 when the front door is off). */
+  private authenticate(req: IncomingMessage): { name: string; fromKey: boolean } {
+    const { mode, keys, defaultTenant } = this.options;
+    if (mode === 'off') {
+      throw new OpenAiError(
+        404,
+        'The OpenAI-compatible front door is off: configure API keys (FRONTDOOR_API_KEYS or FRONTDOOR_API_KEYS_FILE), or set FRONTDOOR_ALLOW_UNAUTHENTICATED=true with a loopback HTTP_HOST',
+        'invalid_request_error',
+        'frontdoor_disabled',
+      );
+    }
+    if (mode === 'open') return { name: defaultTenant, fromKey: false };
+    const auth = headerOf(req, 'authorization');
+    const bearer = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    if (!bearer) {
+      throw new OpenAiError(401, "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.", 'invalid_request_error', 'missing_api_key');
+    }
+    const tenant = keys.tenantOf(bearer);
+    if (tenant === undefined) throw new OpenAiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+    return { name: tenant, fromKey: true };
+  }
+
+  private writeError(res: ServerResponse, err: unknown): void {
+    const error = err instanceof OpenAiError ? err : new OpenAiError(500, 'internal error in the Switchyard front door', 'server_error', 'internal_error');
+    if (!(err instanceof OpenAiError)) this.logger.error(`front door: ${(err as Error)?.stack ?? String(err)}`);
+    if (res.headersSent) {
+      // A stream already under way: the error goes in the stream, as OpenAI sends it.
+      if (!res.writableEnded) res.end(sseData(error.body()));
+      return;
+    }
+    writeJson(res, error.status, error.body(), error.retryAfterS !== undefined ? { 'retry-after': String(error.retryAfterS) } : {});
+  }
+}
+
+/**
+ * A streamed answer on one HTTP response: headers (200, text/event-stream) go with the first piece
+ * of text, so a request that fails before any text still gets its real status and error body.
+ */
+class SseAnswer {
+  private started = false;
+  private streamed = '';
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly chunks: ChunkBuilder,
+    private readonly requestId: string,
+  ) {}
+
+  text(delta: string): void {
+    this.streamed += delta;
+    this.write(this.start() + this.chunks.textEvent(delta));
+  }
+
+  /** Sends what the stream has not carried yet (a replayed answer, a provider without streaming), then the end. */
+  finish(response: ResponseV1, failure: OpenAiError | undefined, includeUsage: boolean, logger: Logger): void {
+    if (failure) {
+      if (!this.started) throw failure;
+      // Text went out and no arm could finish it: the stream ends with the error, without [DONE].
+      this.res.end(sseData(failure.body()));
+      return;
+    }
+    const text = response.output?.text ?? '';
+    let out = this.start();
+    if (text.startsWith(this.streamed)) {
+      if (text.length > this.streamed.length) out += this.chunks.textEvent(text.slice(this.streamed.length));
+    } else {
+      // Cannot happen with the router's streaming (the answer is what was streamed); say so if it does.
+      logger.error(`request ${this.requestId}: the answer does not continue the streamed text; stream ended with an error`);
+      this.res.end(sseData(new OpenAiError(502, 'the answer diverged from the streamed text', 'server_error', 'stream_diverged').body()));
+      return;
+    }
+    out += sseData(this.chunks.finish(response));
+    if (includeUsage) out += sseData(this.chunks.usage(response));
+    this.res.end(out + SSE_DONE);
+  }
+
+  /**
+   * Sends the headers the first time and returns the role chunk to send with the first text:
+   * one socket write for the first token (writes are the front door's main cost per stream).
+   */
+  private start(): string {
+    if (this.started) return '';
+    this.started = true;
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-switchyard-request-id': this.requestId,
+    });
+    return sseData(this.chunks.role());
+  }
+
+  private write(text: string): void {
+    // A client that went away: the answer is still finished (and stored), nothing more is written.
+    if (!this.res.destroyed && !this.res.writableEnded) this.res.write(text);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw OpenAiError.badRequest(`We could not parse the JSON body of your request: ${(err as Error).message}`, null, 'invalid_json');
+  }
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate']) {
+    const v = headerOf(req, name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+function answerHeaders(response: ResponseV1): Record<string, string> {
+  return {
+    'x-switchyard-request-id': response.id,
+    ...(response.servedBy ? { 'x-switchyard-arm': response.servedBy.arm } : {}),
+    ...(response.servedFrom === 'cache' ? { 'x-switchyard-cache': `${response.cache!.kind}; age-ms=${response.cache!.ageMs}${response.cache!.lastResort ? '; last-resort' : ''}` } : {}),
+    ...(response.traceId ? { 'x-switchyard-trace-id': response.traceId } : {}),
+  };
+}
+
+function writeJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
