@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AdminController } from './admin/admin.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { Observability } from './metrics/observability';
@@ -12,7 +13,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [RequestController, HealthController, MetricsController],
+      controllers: [RequestController, HealthController, MetricsController, AdminController],
       providers: [{ provide: RouterRuntime, useValue: runtime }, { provide: Observability, useFactory: () => new Observability(runtime) }],
     };
   }

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { AnswerChecks, BreakerRegistry, Router, RouterEventBus } from '@switchyard/core';
+import { AnswerChecks, BreakerRegistry, reloadArms, Router, RouterEventBus, type AnswerCheckOptions } from '@switchyard/core';
 import { AjvSchemaValidator } from './quality/ajv-schema-validator';
 import { SdkProviderRegistry } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
 import type { RouterEnv } from './config/env';
 import type { LoadedRoutingTable } from './config/routing-table.loader';
+import { RoutingTableReloader, type TableApplied } from './config/routing-table-reloader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { KafkaReplyTopics } from './kafka/reply-topics';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
@@ -45,6 +46,11 @@ export class RouterRuntime {
   /** Which arm: the selector (Thompson sampling by default), its learners and the budget guard. */
   readonly policy: RoutingPolicy;
   readonly router: Router;
+  /** Provider clients per endpoint (replaced per endpoint by a reload). */
+  readonly providers: SdkProviderRegistry;
+  readonly answerChecks: AnswerChecks;
+  /** File watch, SIGHUP and the admin endpoint reload the routing table through it. */
+  readonly reloader: RoutingTableReloader;
   readonly processor: RequestProcessor;
   readonly transport: KafkaRequestTransport;
   /** Shared learning across replicas (OUTCOMES_BROADCAST). */
@@ -54,9 +60,15 @@ export class RouterRuntime {
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
   readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
+  /**
+   * @param table the routing table serving now: replaced by each applied reload (its policy,
+   *   resilience and budgets sections stay as loaded at startup).
+   * @param tableText the file's text `table` was parsed from (its hash is the table version).
+   */
   constructor(
     readonly env: Readonly<RouterEnv>,
-    readonly table: LoadedRoutingTable,
+    public table: LoadedRoutingTable,
+    tableText = '',
   ) {
     this.kafka = createKafka(env);
     this.tracing = createRouterTracing(table.endpoints);
@@ -69,9 +81,11 @@ export class RouterRuntime {
     const random = new SystemRandom();
     this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
     this.introspection = this.policy.introspection;
+    this.providers = new SdkProviderRegistry(table.endpoints);
+    this.answerChecks = new AnswerChecks({ json: new AjvSchemaValidator(), classes: classChecks(table) });
     this.router = new Router({
       arms: table.arms,
-      providers: new SdkProviderRegistry(table.endpoints),
+      providers: this.providers,
       selector: this.policy.selector,
       outcomeSinks: this.policy.outcomeSinks,
       eligibilityRules: this.policy.eligibilityRules,
@@ -84,10 +98,7 @@ export class RouterRuntime {
       resilience: table.resilience,
       breakers: this.breakers,
       random,
-      answerChecks: new AnswerChecks({
-        json: new AjvSchemaValidator(),
-        classes: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : []))),
-      }),
+      answerChecks: this.answerChecks,
       qualitySinks: this.policy.qualitySinks,
       hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
     });
@@ -130,6 +141,7 @@ export class RouterRuntime {
         },
       );
     }
+    this.reloader = new RoutingTableReloader(env.ROUTING_TABLE, tableText, this, { now: () => this.clock.now(), log: new Logger('RoutingTable') });
     this.transport = new KafkaRequestTransport(this.kafka, {
       topic: env.TOPIC_REQUESTS,
       groupId: env.KAFKA_GROUP_ID,
@@ -145,6 +157,33 @@ export class RouterRuntime {
       stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
     });
   }
+
+  /**
+   * Applies a validated routing table (the RoutingTableReloader calls it): provider endpoints,
+   * per-arm priors, class values, floors and checks, and the arms, with learnt state carried over
+   * (see reloadArms). Throws, changing nothing, when an endpoint cannot be built.
+   */
+  applyRoutingTable(next: LoadedRoutingTable): TableApplied {
+    const running = this.table;
+    const restartRequired = RESTART_SECTIONS.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
+    // Clients an endpoint change replaces are closed once every call that may still use them is over.
+    const graceMs = Math.max(this.env.ROUTER_DEFAULT_DEADLINE_MS, ...running.arms.map((a) => a.timeouts.totalMs)) + 5_000;
+    // First: it throws on a bad endpoint before anything else has changed.
+    const providersChanged = this.providers.update(next.endpoints, graceMs);
+    this.tracing.addSecrets(next.endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])));
+    this.policy.updateSettings(next);
+    const { changes, drained } = reloadArms(this.router, next.arms, [...this.policy.stateHolders, this.breakers]);
+    this.answerChecks.updateClasses(classChecks(next));
+    this.table = { ...next, policy: running.policy, resilience: running.resilience, budgets: running.budgets };
+    return { changes, providersChanged, restartRequired: [...restartRequired], drained };
+  }
+}
+
+/** Sections a reload reports but does not apply: they shape objects built once at startup. */
+const RESTART_SECTIONS = ['policy', 'resilience', 'budgets'] as const;
+
+function classChecks(table: LoadedRoutingTable): NonNullable<AnswerCheckOptions['classes']> {
+  return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : [])));
 }
 
 /** Characters per token the content limit assumes (the core's prompt estimate uses the same ratio). */

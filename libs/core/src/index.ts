@@ -23,3 +23,6 @@ export * from './resilience';
 export * from './stats';
 export * from './policy';
 export * from './budget';
+export * from './routing/arm-changes';
+export * from './routing/arm-drain';
+export * from './routing/arm-reload';

@@ -4,6 +4,7 @@ import { Observability } from '../metrics/observability';
 import { RouterRuntime } from '../runtime';
 import type { PipelineReport } from './pipeline-report';
 import type { RoutingReport } from './routing-report';
+import type { RoutingTableReport } from './routing-table-report';
 
 /**
  * Liveness answers while the event loop runs. Readiness needs the request consumer joined and
@@ -43,7 +44,7 @@ export class HealthController {
         const details = { stuck: stuckPartitions, oldestInFlightMs, stuckAfterMs: this.runtime.env.ROUTER_STUCK_AFTER_MS };
         return stuckPartitions.length === 0 ? check.up(details) : check.down(details);
       },
-      () => this.indicator.check('routingTable').up({ arms: this.runtime.table.arms.length, providers: this.runtime.table.endpoints.length }),
+      () => this.indicator.check('routingTable').up({ arms: this.runtime.table.arms.length, providers: this.runtime.table.endpoints.length, version: this.runtime.reloader.version.version, hash: this.runtime.reloader.version.hash }),
       () => {
         // Every breaker open: each request would fail fast with no_eligible_arm; take no traffic.
         const states = this.runtime.table.arms.map((a) => this.runtime.breakers.stateOf(a.id));
@@ -56,7 +57,7 @@ export class HealthController {
   }
 
   @Get('routing')
-  routing(): RoutingReport & { pipeline: PipelineReport } {
+  routing(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport } {
     return this.observability.routingReport();
   }
 }

@@ -17,6 +17,7 @@ import { expectedNetValue, resolveValue, type ValueParams } from '../value/net-v
 import { DEFAULT_PRIORS, type PolicyPriors } from './priors';
 import { RecentIds } from './recent-ids';
 import { formatUsd } from './format';
+import type { ArmStateHolder } from '../routing/arm-reload';
 
 /** Success below this is treated as this, so cost per success stays finite. */
 const MIN_SUCCESS = 1e-3;
@@ -137,7 +138,7 @@ interface Scratch {
  * from every attempt, locally or broadcast from other replicas (`record` with an outcome id is
  * idempotent), and the LatencyEstimator hedging reads.
  */
-export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, LatencyEstimator {
+export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, LatencyEstimator, ArmStateHolder {
   readonly name = 'thompson';
   private readonly clock: Clock;
   private readonly random: Random;
@@ -159,8 +160,10 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly empiricalCache = new WeakMap<SlidingSketch, { version: number; slo: number; cap: number; atMost: number; truncatedMean: number; weight: number }>();
   /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
   private readonly observable = { checks: false, feedback: false };
+  /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
+  private readonly retired = new Set<string>();
 
-  constructor(private readonly options: ThompsonOptions) {
+  constructor(private options: ThompsonOptions) {
     this.clock = options.clock;
     this.random = options.random;
     this.sampler = new Sampler(options.random);
@@ -327,6 +330,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    */
   record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void {
     if (outcome.kind !== 'ok' && !outcome.countsAgainstArm) return;
+    if (this.retired.has(outcome.arm)) return;
     if (outcomeId !== undefined && !this.seen.add(outcomeId)) return;
     const now = this.clock.now();
     const state = this.stateFor(outcome.arm);
@@ -349,6 +353,34 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       state.tailSketch.add(outcome.latencyMs);
       if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
     }
+  }
+
+  /**
+   * The arms of a reloaded routing table: an arm that stays keeps everything learnt about it and
+   * is scored with its new price and settings from the next decision on; a new arm starts from its
+   * priors. (Removed and replaced arms go through `forgetArm`.)
+   */
+  updateArms(arms: readonly ArmConfig[]): void {
+    for (const arm of arms) {
+      this.retired.delete(arm.id);
+      this.stateFor(arm.id, arm).config = arm;
+    }
+  }
+
+  /**
+   * The per-arm priors, class values and quality floors of a reloaded routing table. Evidence
+   * already learnt stays: a prior only shapes an arm that has none yet (and its output estimate).
+   */
+  updateSettings(settings: Pick<ThompsonOptions, 'armPriors' | 'classValues' | 'minQuality'>): void {
+    this.options = { ...this.options, ...settings };
+    for (const [id, state] of this.states) state.priors = this.priorsOf(id);
+  }
+
+  /** Drops everything learnt about an arm (removed from the routing table, or another model now). */
+  forgetArm(id: string): void {
+    this.states.delete(id);
+    // Until a reload lists it again (updateArms).
+    this.retired.add(id);
   }
 
   /** Recent P95 of successful calls (sketch), else the posterior estimate, else undefined. */
