@@ -81,7 +81,16 @@ export interface ThompsonOptions {
   costFloorUsd?: number;
   /** How many outcome ids `record` remembers for de-duplication (default 10 000). */
   dedupeCapacity?: number;
+  /**
+   * Pseudo-observations behind the population prior of an arm added at runtime (default 20): it
+   * starts believing it is as reliable as the arms already known (their mean P(ok)), for about
+   * this many outcomes. See `updateArms`.
+   */
+  populationPriorWeight?: number;
 }
+
+/** Known arms count towards the population prior from this much success evidence on. */
+const POPULATION_MIN_EVIDENCE = 20;
 
 /** Per-arm view for /health/routing. */
 export interface ArmPolicySnapshot {
@@ -361,10 +370,46 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    * priors. (Removed and replaced arms go through `forgetArm`.)
    */
   updateArms(arms: readonly ArmConfig[]): void {
+    // One population for every arm this reload adds: the arms known before it.
+    const population = this.populationPriors();
     for (const arm of arms) {
       this.retired.delete(arm.id);
-      this.stateFor(arm.id, arm).config = arm;
+      this.stateFor(arm.id, arm, population).config = arm;
     }
+  }
+
+  /**
+   * The prior of an arm that joins a running router: the mean of what is known about the arms
+   * already serving (P(ok), P(passes the checks), P(acceptable | ok), median latency) instead of
+   * the vague defaults.
+   * With the defaults (P(ok) uniform) a new arm would sample a coin flip against arms known to
+   * answer 99 % of the time and be tried only by the exploration floor, however good it is; with
+   * the population's, it competes at once, and `populationPriorWeight` outcomes overrule the
+   * assumption either way. It is still scored by net value — price and the budget pacer's cost
+   * weight included — and a budget cap still rules it out when its cost does not fit. Per-arm
+   * `priors` in the routing table take precedence. Undefined before any arm has evidence (at
+   * startup every arm starts from the defaults alike).
+   */
+  private populationPriors(): Partial<PolicyPriors> | undefined {
+    const known = [...this.states.values()].filter((s) => s.config && s.global.success.evidence >= POPULATION_MIN_EVIDENCE);
+    if (known.length === 0) return undefined;
+    const weight = this.options.populationPriorWeight ?? 20;
+    const mean = (f: (s: ArmState) => number) => known.reduce((sum, s) => sum + f(s), 0) / known.length;
+    const success = mean((s) => s.global.success.mean);
+    const quality = mean((s) => s.global.quality.feedback.mean);
+    const checkPass = mean((s) => s.global.quality.checks.mean);
+    // Each factor keeps the weight its default prior has: only the means come from the population.
+    const qualityWeight = this.priors.qualityAlpha + this.priors.qualityBeta;
+    const checkWeight = this.priors.checkPassAlpha + this.priors.checkPassBeta;
+    return {
+      successAlpha: success * weight,
+      successBeta: (1 - success) * weight,
+      qualityAlpha: quality * qualityWeight,
+      qualityBeta: (1 - quality) * qualityWeight,
+      checkPassAlpha: checkPass * checkWeight,
+      checkPassBeta: (1 - checkPass) * checkWeight,
+      latencyMedianMs: Math.exp(mean((s) => Math.log(s.global.latency.pointEstimate().medianMs))),
+    };
   }
 
   /**
@@ -519,10 +564,10 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return this.scratch;
   }
 
-  private stateFor(armId: string, config?: ArmConfig): ArmState {
+  private stateFor(armId: string, config?: ArmConfig, population?: Partial<PolicyPriors>): ArmState {
     let state = this.states.get(armId);
     if (!state) {
-      const priors = this.priorsOf(armId);
+      const priors = this.priorsOf(armId, population);
       state = {
         config,
         priors,
@@ -539,9 +584,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return state;
   }
 
-  private priorsOf(armId: string): PolicyPriors {
+  private priorsOf(armId: string, population?: Partial<PolicyPriors>): PolicyPriors {
     const override = this.options.armPriors?.[armId];
-    return override ? { ...this.priors, ...override } : this.priors;
+    return override || population ? { ...this.priors, ...population, ...override } : this.priors;
   }
 
   /** The posterior a decision samples: the class's, warm-started on first use, else the global one. */

@@ -86,6 +86,34 @@ describe('reloadArms: learnt state across a routing-table reload', () => {
     expect(served.slice(-20).filter((a) => a === 'c').length).toBeGreaterThanOrEqual(18);
   });
 
+  it('a new arm starts from what is known of the arms already serving, not from a coin flip', () => {
+    const { selector, router, holders, view } = setup();
+    for (let i = 0; i < 200; i++) {
+      selector.record(outcome('a', i % 100 === 0 ? 'server_error' : 'ok', 400), 'default');
+      selector.record(outcome('b', 'ok', 900), 'default');
+    }
+    reloadArms(router, [makeArm('a'), makeArm('b'), makeArm('c')], holders);
+    const c = view('c')!;
+    // The population's P(ok) (≈ 0.99), trusted for 20 outcomes, instead of the uniform prior's 0.5.
+    expect(c.successMean).toBeGreaterThan(0.98);
+    expect(c.successEvidence).toBe(0);
+    expect(c.latencyMedianMs).toBeGreaterThan(400);
+    expect(c.latencyMedianMs).toBeLessThan(900);
+    // Twenty failures overrule it.
+    for (let i = 0; i < 20; i++) selector.record(outcome('c', 'server_error'), 'default');
+    expect(view('c')!.successMean).toBeLessThan(0.6);
+  });
+
+  it('at startup, and for an arm whose routing-table priors say otherwise, the population does not apply', () => {
+    const clock = new ManualClock(0);
+    const fresh = new ThompsonSelector({ clock, random: new SeededRandom(1), arms: [makeArm('a'), makeArm('b')] });
+    expect(fresh.snapshot().map((s) => s.successMean)).toEqual([0.5, 0.5]);
+    const withPriors = new ThompsonSelector({ clock, random: new SeededRandom(1), arms: [makeArm('a')], armPriors: { c: { successAlpha: 3, successBeta: 3 } } });
+    for (let i = 0; i < 50; i++) withPriors.record(outcome('a', 'ok'), 'default');
+    withPriors.updateArms([makeArm('a'), makeArm('c')]);
+    expect(withPriors.snapshot().find((s) => s.arm === 'c')?.successMean).toBe(0.5);
+  });
+
   it('a replaced arm (another model under the same id) starts again, breaker closed', () => {
     const { selector, breakers, router, holders, view } = setup();
     for (let i = 0; i < 30; i++) selector.record(outcome('a', 'ok', 150), 'default');
