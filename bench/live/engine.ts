@@ -6,7 +6,7 @@
 // and each request ends answered, dead-lettered or lost (accounting.ts).
 import { windowId } from '@switchyard/core';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scenario } from '../policy/scenario';
@@ -20,7 +20,7 @@ import { accountRun, type RunAccounting } from './accounting';
 import { routingOptions, routingTableYaml, type LivePolicy } from './policies';
 import { openProcessLog, type ProcessLog } from './process-log';
 import { unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
-import { simConfigFor } from './sim-config';
+import { priceAt, simConfigFor } from './sim-config';
 
 export interface LiveJob {
   /** Label for progress lines, e.g. `primary-outage-5min/switchyard`. */
@@ -59,6 +59,8 @@ export interface LiveTarget {
   logs: Record<string, string>;
   /** The DLQ topic the target reads, when it has one (Switchyard routers; HTTP peers have none). */
   dlqTopic?: string;
+  /** Told the scenario time on every tick of the send schedule (routers apply price changes). */
+  atScenarioTime?(elapsedMs: number): void;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,16 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-live-'));
     const table = join(dir, 'routing.yaml');
     writeFileSync(table, routingTableYaml(job.scenario, simUrl, policy));
+    // Price changes reach the router as a provider's would: the routing table file is rewritten
+    // (written aside, renamed over) and the router's file watch reloads it.
+    const priceChanges = [...new Set(job.world.timelines.flatMap((tl) => tl.prices.map((p) => p.at)))].sort((a, b) => a - b);
+    let nextPriceChange = 0;
+    const publishPrices = (elapsedMs: number) => {
+      if (nextPriceChange >= priceChanges.length || priceChanges[nextPriceChange] > elapsedMs) return;
+      while (nextPriceChange < priceChanges.length && priceChanges[nextPriceChange] <= elapsedMs) nextPriceChange++;
+      writeFileSync(`${table}.next`, routingTableYaml(job.scenario, simUrl, policy, (i) => priceAt(job.scenario, job.world, i, elapsedMs)));
+      renameSync(`${table}.next`, table);
+    };
     const base = uniqueTopics(`live-${policy}`);
     const topics = { ...base, outcomes: `${base.tag}.outcomes` };
     await createTopics(o.kafka, [...topics.all, topics.outcomes], o.partitions ?? 4);
@@ -179,6 +191,7 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       duplicates: () => collector.duplicates,
       logs: { router: routerLog.path },
       dlqTopic: topics.dlq,
+      atScenarioTime: publishPrices,
       stop: async () => {
         await stopRouter(router, 20_000).catch(() => undefined);
         await routerLog.closed();
@@ -268,6 +281,7 @@ async function sendSchedule(running: Running[], o: EngineOptions, startMs: numbe
         r.sentAt[i] = nowMs();
       }
       if (due.length) sends.push(r.target.send(due));
+      r.target.atScenarioTime?.(elapsed);
     });
     await Promise.all(sends);
     if (elapsed >= nextProgress) {

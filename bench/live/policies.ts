@@ -1,7 +1,7 @@
 // The live policies: each is a router configuration (routing table + what the client puts in the
 // request), so baselines run through exactly the same Kafka, router and simulator path as Switchyard.
 import { stringify } from 'yaml';
-import type { Scenario } from '../policy/scenario';
+import type { Scenario, ScenarioArm } from '../policy/scenario';
 import { apiOf, simModelOf } from './sim-config';
 
 export const LIVE_POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'switchyard-hedged'] as const;
@@ -29,18 +29,21 @@ export function parsePolicies(list: string | undefined): LivePolicy[] {
   return out;
 }
 
-/** The routing table of one policy: every arm on the simulator, the scenario's prices and budgets. */
-export function routingTableYaml(scenario: Scenario, simUrl: string, policy: LivePolicy): string {
+/**
+ * The routing table of one policy: every arm on the simulator, the scenario's prices (`priceOf`:
+ * the prices in force at some scenario time, rewritten into the table as they change) and budgets.
+ */
+export function routingTableYaml(scenario: Scenario, simUrl: string, policy: LivePolicy, priceOf: (armIndex: number) => ScenarioArm['price'] = (i) => scenario.arms[i].price): string {
   const table: Record<string, unknown> = {
     providers: {
       'sim-openai': { kind: 'openai', baseUrl: `${simUrl}/openai/v1` },
       'sim-anthropic': { kind: 'anthropic', baseUrl: `${simUrl}/anthropic` },
     },
-    arms: scenario.arms.map((a) => ({
+    arms: scenario.arms.map((a, i) => ({
       id: a.id,
       provider: apiOf(a) === 'anthropic' ? 'sim-anthropic' : 'sim-openai',
       model: simModelOf(a),
-      pricing: { inputPer1M: a.price.inputPer1M, outputPer1M: a.price.outputPer1M },
+      pricing: { inputPer1M: priceOf(i).inputPer1M, outputPer1M: priceOf(i).outputPer1M },
       contextWindow: a.contextWindow,
       maxOutputTokens: a.maxOutputTokens,
       policyGroup: a.policyGroup,

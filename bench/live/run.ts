@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     args = parseArgs(process.argv.slice(2));
     for (const file of args.files) {
       const scenario = scaleScenario(loadScenario(file), args.timeScale);
+      // Arms joining or leaving at a request index are simulated in-process only (bench:policy).
+      if (scenario.events.some((e) => e.type === 'arm-added' || e.type === 'arm-removed')) throw new Error(`${file}: arm-added / arm-removed events run in bench:policy only`);
       scenarios.push({ file, scenario, world: buildWorld(scenario, args.seed ?? scenario.baseSeed) });
     }
   } catch (err) {

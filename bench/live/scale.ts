@@ -16,6 +16,9 @@ export function scaleScenario(scenario: Scenario, factor: number): Scenario {
         return { ...e, start: t(e.start), mtbf: t(e.mtbf), mttr: t(e.mttr) };
       case 'price-change':
         return { ...e, at: t(e.at) };
+      case 'arm-added':
+      case 'arm-removed':
+        return e;
       case 'outage':
       case 'latency-spike':
       case 'rate-limit':

@@ -2,7 +2,8 @@
 // phase at every instant where an arm's true state changes (outages, latency spikes, quota changes,
 // brown-outs). What the simulator cannot show is applied elsewhere or reported:
 // - quality (never observed by a router) is scored by the client from the request's quality draw;
-// - price changes are applied to the cost the client computes, not to the router's routing table;
+// - price changes are applied to the cost the client computes and, for Switchyard routers, written
+//   into the router's routing table file at their time (the router's file watch reloads it);
 // - content blocks are drawn per call by the simulator (independent across arms), whereas the
 //   in-process simulator nests them through one per-request draw; there is no prompt rewrite live.
 import type { ModelInput, PhaseSpec, SimConfigInput } from '../../apps/provider-sim/src';

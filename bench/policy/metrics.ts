@@ -139,3 +139,27 @@ export function summarise(perSeed: readonly SeedMetrics[]): PolicySummary {
   for (const k of Object.keys(kinds)) kinds[k] = Number(kinds[k].toPrecision(4));
   return { ...(out as Omit<PolicySummary, 'ci95' | 'failureKinds'>), ci95: ci, failureKinds: kinds };
 }
+
+/** Share of the requests with index in [from, to) whose first attempt went to arm `arm` (NaN when none). */
+export function firstAttemptShare(records: readonly RequestRecord[], arm: number, from: number, to: number): number {
+  let n = 0;
+  let on = 0;
+  for (let i = Math.max(0, from); i < Math.min(records.length, to); i++) {
+    n++;
+    if (records[i].firstArm === arm) on++;
+  }
+  return n ? on / n : NaN;
+}
+
+/** Requests after an arm joins the routing table over which its onboarding is judged. */
+export const ONBOARDING_REQUESTS = 200;
+
+/**
+ * A new arm's traffic: its first-attempt share over the ONBOARDING_REQUESTS requests after it joins
+ * (`onboarding`), and from then until it leaves or the run ends (`after`: its steady share, once
+ * exploration of it is over).
+ */
+export function newArmShares(records: readonly RequestRecord[], arm: number, addedAt: number, removedAt = records.length): { onboarding: number; after: number } {
+  const end = Math.min(removedAt, records.length);
+  return { onboarding: firstAttemptShare(records, arm, addedAt, Math.min(end, addedAt + ONBOARDING_REQUESTS)), after: firstAttemptShare(records, arm, addedAt + ONBOARDING_REQUESTS, end) };
+}

@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { quantile, seedMetrics, summarise, type PolicySummary, type SeedMetrics } from './metrics';
+import { meanCi, newArmShares, ONBOARDING_REQUESTS, quantile, seedMetrics, summarise, type PolicySummary, type SeedMetrics } from './metrics';
 import { svgFigure, type Panel } from './plots';
 import { loadScenario, ScenarioError, type Scenario } from './scenario';
-import { POLICIES, runPolicy, type PolicyName, type RunResult, type ThompsonOverrides } from './simulate';
+import { membershipEvents, POLICIES, runPolicy, type PolicyName, type RunResult, type ThompsonOverrides } from './simulate';
 import { buildWorld, type World } from './world';
 
 interface Args {
@@ -130,6 +130,59 @@ class PlotData {
   }
 }
 
+interface NewArmSummary {
+  arm: string;
+  atRequest: number;
+  /** Per policy: share of first attempts in the ONBOARDING_REQUESTS requests after the arm joined, and after that. */
+  shares: Record<string, { onboarding: { mean: number; ci95: number }; after: { mean: number; ci95: number } }>;
+  /** switchyard's onboarding share / the oracle's (mean over seeds of each). */
+  onboardingVsOracle: number | null;
+}
+
+/** First-attempt shares of arms added mid-run, per policy and seed. */
+class Onboarding {
+  private readonly added: Array<{ arm: number; id: string; at: number; removedAt?: number }>;
+  private readonly shares = new Map<string, Map<PolicyName, Array<{ onboarding: number; after: number }>>>();
+
+  constructor(
+    scenario: Scenario,
+    private readonly policies: readonly PolicyName[],
+  ) {
+    const events = membershipEvents(scenario);
+    this.added = events.flatMap((e) => {
+      if (e.type !== 'arm-added') return [];
+      const removed = events.find((r) => r.type === 'arm-removed' && r.arm === e.arm && r.atRequest > e.atRequest);
+      return [{ arm: scenario.arms.findIndex((a) => a.id === e.arm), id: e.arm, at: e.atRequest, removedAt: removed?.atRequest }];
+    });
+    for (const a of this.added) this.shares.set(a.id, new Map(policies.map((p) => [p, []])));
+  }
+
+  add(runs: Map<PolicyName, RunResult>): void {
+    for (const a of this.added) for (const p of this.policies) this.shares.get(a.id)!.get(p)!.push(newArmShares(runs.get(p)!.records, a.arm, a.at, a.removedAt));
+  }
+
+  summary(): NewArmSummary[] {
+    return this.added.map((a) => {
+      const byPolicy = this.shares.get(a.id)!;
+      const shares: NewArmSummary['shares'] = {};
+      for (const [p, list] of byPolicy) shares[p] = { onboarding: meanCi(list.map((x) => x.onboarding)), after: meanCi(list.map((x) => x.after)) };
+      const oracle = shares.oracle?.onboarding.mean;
+      const mine = shares.switchyard?.onboarding.mean;
+      return { arm: a.id, atRequest: a.at, shares, onboardingVsOracle: oracle && mine !== undefined && Number.isFinite(mine) ? Number((mine / oracle).toFixed(4)) : null };
+    });
+  }
+}
+
+function onboardingLines(newArms: readonly NewArmSummary[]): string[] {
+  const f = (x: { mean: number; ci95: number }) => `${(x.mean * 100).toFixed(1)}%${Number.isFinite(x.ci95) ? ` ±${(x.ci95 * 100).toFixed(1)}` : ''}`;
+  return newArms.map(
+    (a) =>
+      `${a.arm} added before request ${a.atRequest}: share in the next ${ONBOARDING_REQUESTS} requests / after them — ` +
+      Object.entries(a.shares).map(([p, s]) => `${p} ${f(s.onboarding)} / ${f(s.after)}`).join('; ') +
+      (a.onboardingVsOracle === null ? '' : `; switchyard's onboarding share = ${(a.onboardingVsOracle * 100).toFixed(0)}% of the oracle's`),
+  );
+}
+
 function rsvgAvailable(): boolean {
   try {
     execFileSync('rsvg-convert', ['--version'], { stdio: 'ignore' });
@@ -145,7 +198,7 @@ const sci = (x: number | null) => (x === null ? '–' : x.toPrecision(4));
 const usd = (x: number | null) => (x === null ? '–' : `$${x.toPrecision(3)}`);
 const pm = (x: number | null | undefined, f: (v: number) => string) => (x === null || x === undefined ? '' : ` ±${f(x)}`);
 
-function reportMd(scenario: Scenario, seeds: number, summary: Record<string, PolicySummary>, plots: string[], png: boolean, wallS: number): string {
+function reportMd(scenario: Scenario, seeds: number, summary: Record<string, PolicySummary>, plots: string[], png: boolean, wallS: number, newArms: string[] = []): string {
   const rows = Object.entries(summary).map(([p, s]) =>
     [
       p,
@@ -178,6 +231,7 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
     '',
     ...Object.entries(summary).map(([p, s]) => `- ${p}: ${Object.keys(s.failureKinds).length ? Object.entries(s.failureKinds).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ') : 'none'}`),
     '',
+    ...(newArms.length ? ['Arms added mid-run (first-attempt share; mean ± 95% CI over seeds):', '', ...newArms.map((l) => `- ${l}`), ''] : []),
     'Definitions: bench/README.md. failover ms: outage start → first 1 s bin with < 5% of first attempts on the failed arm(s), the outage length when never (censored).',
     '',
     ...plots.flatMap((p) => [`![${p}](${p}.${png ? 'png' : 'svg'})`, '']),
@@ -207,6 +261,7 @@ async function main(): Promise<void> {
   const perSeed = new Map<PolicyName, SeedMetrics[]>(order.map((p) => [p, []]));
   const perFixedArm = scenario.arms.map((): SeedMetrics[] => []);
   const plots = new PlotData(scenario, order);
+  const onboarding = new Onboarding(scenario, order);
   for (let k = 0; k < seeds; k++) {
     const seed = scenario.baseSeed + k;
     const world = buildWorld(scenario, seed);
@@ -229,6 +284,7 @@ async function main(): Promise<void> {
       }
     }
     plots.add(world, runs, seeds);
+    onboarding.add(runs);
   }
   let bestFixed: string | undefined;
   if (fixed) {
@@ -241,10 +297,12 @@ async function main(): Promise<void> {
     console.log(`[${scenario.name}] best fixed arm in hindsight: ${bestFixed} (net value ${mean(perFixedArm[best]).toPrecision(4)} USD/request)`);
   }
   const wallS = (performance.now() - started) / 1000;
+  const newArms = onboarding.summary();
+  for (const line of onboardingLines(newArms)) console.log(`[${scenario.name}] ${line}`);
   const summary: Record<string, PolicySummary> = {};
   for (const p of [...args.policies.filter((q) => q !== 'oracle'), 'oracle' as const]) summary[p] = summarise(perSeed.get(p)!);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), ...(bestFixed ? { bestFixedArm: bestFixed } : {}), policies: summary }, null, 2)}\n`);
+  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), ...(bestFixed ? { bestFixedArm: bestFixed } : {}), ...(newArms.length ? { newArms } : {}), policies: summary }, null, 2)}\n`);
   const figures = plots.figures();
   const png = rsvgAvailable();
   for (const [name, svg] of Object.entries(figures)) {
@@ -252,7 +310,7 @@ async function main(): Promise<void> {
     writeFileSync(file, svg);
     if (png) execFileSync('rsvg-convert', ['-b', 'white', '-o', join(args.out, `${name}.png`), file]);
   }
-  writeFileSync(join(args.out, 'report.md'), reportMd(scenario, seeds, summary, Object.keys(figures), png, wallS));
+  writeFileSync(join(args.out, 'report.md'), reportMd(scenario, seeds, summary, Object.keys(figures), png, wallS, onboardingLines(newArms)));
   console.log(`wrote ${join(args.out, 'summary.json')}, report.md and ${Object.keys(figures).length} plots in ${wallS.toFixed(1)} s`);
 }
 

@@ -113,6 +113,14 @@ const event = z.discriminatedUnion('type', [
     .object({ type: z.literal('price-change'), ...target, at: duration, inputPer1M: z.number().nonnegative(), outputPer1M: z.number().nonnegative() })
     .strict()
     .refine(needsTarget, targetMsg),
+  /**
+   * The arm joins the routing table just before request `atRequest` (a reload): absent before.
+   * `chainPosition`: where the static chain (and best-fixed-arm's fallbacks) gets it — `last`, as an
+   * operator trials an unproven model behind the arms they trust, or `first`, when they adopt it.
+   */
+  z.object({ type: z.literal('arm-added'), arm: z.string(), atRequest: z.number().int().nonnegative(), chainPosition: z.enum(['first', 'last']).default('last') }).strict(),
+  /** The arm leaves the routing table just before request `atRequest` (it drains). */
+  z.object({ type: z.literal('arm-removed'), arm: z.string(), atRequest: z.number().int().nonnegative() }).strict(),
 ]);
 
 const tokens = z
@@ -189,14 +197,22 @@ export const scenarioSchema = z
     const providers = new Set(s.arms.map((a) => a.provider));
     s.events.forEach((e, i) => {
       if (e.arm !== undefined && !ids.has(e.arm)) ctx.addIssue({ code: 'custom', message: `unknown arm "${e.arm}"`, path: ['events', i, 'arm'] });
-      if (e.provider !== undefined && !providers.has(e.provider)) ctx.addIssue({ code: 'custom', message: `no arm has provider "${e.provider}"`, path: ['events', i, 'provider'] });
+      if ('provider' in e && e.provider !== undefined && !providers.has(e.provider)) ctx.addIssue({ code: 'custom', message: `no arm has provider "${e.provider}"`, path: ['events', i, 'provider'] });
     });
+    const membership = s.events.filter((e) => e.type === 'arm-added' || e.type === 'arm-removed');
+    membership.forEach((e, i) => {
+      if (membership.some((o, j) => j !== i && o.arm === e.arm && o.type === e.type)) ctx.addIssue({ code: 'custom', message: `at most one ${e.type} event per arm ("${e.arm}")`, path: ['events'] });
+    });
+    const present = s.arms.filter((a) => !membership.some((e) => e.type === 'arm-added' && e.arm === a.id));
+    if (present.length === 0) ctx.addIssue({ code: 'custom', message: 'every arm is added later: at least one must be in the table from the start', path: ['events'] });
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioArm = Scenario['arms'][number];
 export type ScenarioEvent = Scenario['events'][number];
 export type ScenarioClass = Scenario['workload']['classes'][number];
+/** An arm joining or leaving the routing table at a request index. */
+export type MembershipEvent = Extract<ScenarioEvent, { type: 'arm-added' | 'arm-removed' }>;
 
 export class ScenarioError extends Error {}
 

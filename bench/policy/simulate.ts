@@ -13,10 +13,12 @@ import {
   ThompsonSelector,
   costUsd,
   realisedNetValue,
+  reloadArms,
   resolveValue,
   windowId,
   type ArmConfig,
   type ArmSelector,
+  type ArmStateHolder,
   type AttemptOutcome,
   type ChatMessage,
   type OracleTruth,
@@ -31,7 +33,7 @@ import {
   type ValueParams,
 } from '@switchyard/core';
 import { EventClock } from './event-clock';
-import type { Scenario } from './scenario';
+import type { MembershipEvent, Scenario } from './scenario';
 import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';
 
 export const POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'best-fixed-arm', 'oracle'] as const;
@@ -109,6 +111,27 @@ export function armConfigs(scenario: Scenario): ArmConfig[] {
     policyGroup: a.policyGroup,
     timeouts: { connectMs: 1_000, totalMs: a.timeoutMs },
   }));
+}
+
+/** The arms that join or leave the routing table at a request index, in request order. */
+export function membershipEvents(scenario: Scenario): MembershipEvent[] {
+  return scenario.events.filter((e): e is MembershipEvent => e.type === 'arm-added' || e.type === 'arm-removed').sort((a, b) => a.atRequest - b.atRequest);
+}
+
+/**
+ * The static chain as an operator keeps it: the scenario's arm order for the arms there from the
+ * start, each added arm put first or last as its event says (`chainPosition`).
+ */
+export function staticChain(scenario: Scenario): string[] {
+  const events = membershipEvents(scenario);
+  const added = new Set(events.filter((e) => e.type === 'arm-added').map((e) => e.arm));
+  const chain = scenario.arms.filter((a) => !added.has(a.id)).map((a) => a.id);
+  for (const e of events) {
+    if (e.type !== 'arm-added') continue;
+    if (e.chainPosition === 'first') chain.unshift(e.arm);
+    else chain.push(e.arm);
+  }
+  return chain;
 }
 
 /** Mean expected cost over the arms (initial prices) for the class's median request: utility's refCost. */
@@ -254,8 +277,16 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const clock = new EventClock(T0);
   const policy: PolicyName = typeof spec === 'string' ? spec : 'best-fixed-arm';
   const all = armConfigs(scenario);
+  const byId = new Map(all.map((a) => [a.id, a]));
   // best-fixed-arm: the static chain with one arm first (the others stay as its fallbacks).
-  const arms = typeof spec === 'string' ? all : [all[spec.fixedArm], ...all.filter((_, i) => i !== spec.fixedArm)];
+  const chain = staticChain(scenario);
+  const order = typeof spec === 'string' ? chain : [all[spec.fixedArm].id, ...chain.filter((id) => id !== all[spec.fixedArm].id)];
+  // The routing table over time: arms joining or leaving reach every policy, the oracle included,
+  // through the same reload a running router makes.
+  const membership = membershipEvents(scenario);
+  const present = new Set(all.filter((a) => !membership.some((e) => e.type === 'arm-added' && e.arm === a.id)).map((a) => a.id));
+  const tableArms = () => order.filter((id) => present.has(id)).map((id) => byId.get(id)!);
+  const arms = tableArms();
   const providers = new SimProviders(scenario, world, clock);
   const policySeed = mix(world.seed, POLICIES.indexOf(policy), typeof spec === 'string' ? 0x5e1 : 0x5e1 + spec.fixedArm);
   const classes = scenario.workload.classes;
@@ -307,7 +338,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
       break;
     }
     case 'oracle':
-      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, arms), clock, (r) => valueByClass.get(r.class) ?? resolveValue(r.routing.objective), budget ? (t) => budget.costWeight(t) : undefined);
+      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, all), clock, (r) => valueByClass.get(r.class) ?? resolveValue(r.routing.objective), budget ? (t) => budget.costWeight(t) : undefined);
       break;
   }
   const router = new Router({
@@ -321,9 +352,22 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
     budget,
     latency: thompson,
   });
+  const holders: ArmStateHolder[] = [router.breakers];
+  if (thompson) holders.push(thompson);
+  if (selector instanceof LatencySelector) holders.push(selector);
+  for (const e of membership) {
+    const req = world.requests[e.atRequest];
+    if (!req) continue;
+    // Scheduled before the requests, so it fires before request `atRequest` at the same instant.
+    clock.schedule(T0 + req.at, () => {
+      if (e.type === 'arm-added') present.add(e.arm);
+      else present.delete(e.arm);
+      reloadArms(router, tableArms(), holders);
+    });
+  }
   // Price changes are published to the routing table (the router sees new prices at once).
   world.timelines.forEach((tl, i) => {
-    const arm = arms.find((a) => a.id === scenario.arms[i].id)!;
+    const arm = byId.get(scenario.arms[i].id)!;
     for (const p of tl.prices) clock.schedule(T0 + p.at, () => (arm.pricing = { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M }));
   });
   const refCost = refCosts(scenario);

@@ -133,6 +133,10 @@ export function buildWorld(scenario: Scenario, seed: number): World {
       case 'price-change':
         for (const i of arms) timelines[i].prices.push({ at: e.at, inputPer1M: e.inputPer1M, outputPer1M: e.outputPer1M });
         break;
+      case 'arm-added':
+      case 'arm-removed':
+        // Routing-table membership, applied by the simulation at a request index (simulate.ts).
+        break;
     }
   });
   return { seed, requests: generateRequests(scenario, seed), timelines, outageWindows };

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { FrontDoorController } from './frontdoor/front-door.controller';
+import { AdminController } from './admin/admin.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { Observability } from './metrics/observability';
@@ -13,7 +14,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [RequestController, HealthController, MetricsController, FrontDoorController],
+      controllers: [RequestController, HealthController, MetricsController, FrontDoorController, AdminController],
       providers: [{ provide: RouterRuntime, useValue: runtime }, { provide: Observability, useFactory: () => new Observability(runtime) }],
     };
   }

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
-import { loadRoutingTable } from './config/routing-table.loader';
+import { parseRoutingTable, readRoutingTableText } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
 import { readRecordLimits } from './kafka/record-limits';
 import { KafkaAuthError, retryStartup } from './kafka/retry-startup';
@@ -23,7 +23,8 @@ async function bootstrap(): Promise<void> {
   let runtime: RouterRuntime;
   try {
     const env = parseEnv();
-    runtime = new RouterRuntime(env, loadRoutingTable(env.ROUTING_TABLE));
+    const text = readRoutingTableText(env.ROUTING_TABLE);
+    runtime = new RouterRuntime(env, parseRoutingTable(text, env.ROUTING_TABLE), text);
   } catch (err) {
     // Exit with the reason and EX_CONFIG: a supervisor should not restart into the same error.
     const message = err instanceof ConfigError ? err.message : `invalid configuration: ${(err as Error).message}`;
@@ -74,6 +75,10 @@ async function bootstrap(): Promise<void> {
   logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
   logger.log(`front door /v1: ${runtime.frontDoor.describe()}`);
 
+  // Routing-table changes without a restart: the file watch, SIGHUP, and POST /admin/routing-table/reload.
+  const stopWatch = env.ROUTING_TABLE_WATCH ? runtime.reloader.watch(env.ROUTING_TABLE_WATCH_DEBOUNCE_MS) : undefined;
+  process.on('SIGHUP', () => runtime.reloader.reload('signal'));
+
   // Other replicas spend from a shared store: pull their usage so eligibility and pacing see it.
   const budget = runtime.policy.budget;
   const budgetRefresh = setInterval(() => {
@@ -86,6 +91,7 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: draining`);
+    stopWatch?.();
     const t = Date.now();
     const step = (name: string) => logger.debug(`stop: ${name} after ${Date.now() - t} ms`);
     await runtime.transport.close();

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { AnswerChecks, BreakerRegistry, Router, RouterEventBus } from '@switchyard/core';
+import { AnswerChecks, BreakerRegistry, reloadArms, Router, RouterEventBus, type AnswerCheckOptions } from '@switchyard/core';
 import { AjvSchemaValidator } from './quality/ajv-schema-validator';
 import { SdkProviderRegistry } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
 import type { RouterEnv } from './config/env';
 import type { LoadedRoutingTable } from './config/routing-table.loader';
+import { RoutingTableReloader, type TableApplied } from './config/routing-table-reloader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { KafkaReplyTopics } from './kafka/reply-topics';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
@@ -17,7 +18,7 @@ import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-polic
 import { createStateStores, type StateStores } from './state/create-state-stores';
 import { OutcomeBroadcast } from './learning/outcome-broadcast';
 import { FeedbackConsumer } from './learning/feedback-consumer';
-import { createResponseCache, type CacheRuntime } from './cache/create-response-cache';
+import { cacheNeedsRestart, classCacheSettings, createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
 import { windowBounds } from '@switchyard/core';
 import { ConfigError } from './config/env';
@@ -52,6 +53,11 @@ export class RouterRuntime {
   /** Which arm: the selector (Thompson sampling by default), its learners and the budget guard. */
   readonly policy: RoutingPolicy;
   readonly router: Router;
+  /** Provider clients per endpoint (replaced per endpoint by a reload). */
+  readonly providers: SdkProviderRegistry;
+  readonly answerChecks: AnswerChecks;
+  /** File watch, SIGHUP and the admin endpoint reload the routing table through it. */
+  readonly reloader: RoutingTableReloader;
   readonly processor: RequestProcessor;
   /** Stored answer or routing: one pipeline behind both edges (Kafka processor, HTTP front door). */
   readonly pipeline: AnswerPipeline;
@@ -62,14 +68,21 @@ export class RouterRuntime {
   readonly outcomes?: OutcomeBroadcast;
   /** The response cache (routing table `cache:` / `classes.<name>.cache`); absent when no class uses it. */
   readonly cache?: CacheRuntime;
+  private readonly cacheBuiltFrom: Pick<LoadedRoutingTable, 'cache'>;
   /** Quality feedback from applications (FEEDBACK_ENABLED). */
   readonly feedback?: FeedbackConsumer;
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
   readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
+  /**
+   * @param table the routing table serving now: replaced by each applied reload (its policy,
+   *   resilience and budgets sections stay as loaded at startup).
+   * @param tableText the file's text `table` was parsed from (its hash is the table version).
+   */
   constructor(
     readonly env: Readonly<RouterEnv>,
-    readonly table: LoadedRoutingTable,
+    public table: LoadedRoutingTable,
+    tableText = '',
   ) {
     this.kafka = createKafka(env);
     this.tracing = createRouterTracing(table.endpoints);
@@ -82,6 +95,7 @@ export class RouterRuntime {
     const random = new SystemRandom();
     this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
     this.introspection = this.policy.introspection;
+    this.cacheBuiltFrom = { cache: table.cache };
     this.cache = createResponseCache(table, {
       clock: this.clock,
       redis: this.state.redis,
@@ -89,9 +103,11 @@ export class RouterRuntime {
       replica: this.replica,
       logger: new Logger('ResponseCache'),
     });
+    this.providers = new SdkProviderRegistry(table.endpoints);
+    this.answerChecks = new AnswerChecks({ json: new AjvSchemaValidator(), classes: classChecks(table) });
     this.router = new Router({
       arms: table.arms,
-      providers: new SdkProviderRegistry(table.endpoints),
+      providers: this.providers,
       selector: this.policy.selector,
       outcomeSinks: this.policy.outcomeSinks,
       eligibilityRules: this.policy.eligibilityRules,
@@ -104,10 +120,7 @@ export class RouterRuntime {
       resilience: table.resilience,
       breakers: this.breakers,
       random,
-      answerChecks: new AnswerChecks({
-        json: new AjvSchemaValidator(),
-        classes: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : []))),
-      }),
+      answerChecks: this.answerChecks,
       qualitySinks: this.policy.qualitySinks,
       hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
       cache: this.cache?.cache,
@@ -155,6 +168,7 @@ export class RouterRuntime {
         },
       );
     }
+    this.reloader = new RoutingTableReloader(env.ROUTING_TABLE, tableText, this, { now: () => this.clock.now(), log: new Logger('RoutingTable') });
     this.transport = new KafkaRequestTransport(this.kafka, {
       topic: env.TOPIC_REQUESTS,
       groupId: env.KAFKA_GROUP_ID,
@@ -180,13 +194,12 @@ export class RouterRuntime {
       throw err;
     }
     const budget = this.policy.budget;
-    const classes = new Set([...Object.keys(table.classes), ...table.arms.flatMap((a) => a.classes)]);
     return new FrontDoor({
       mode: frontDoorMode(env, keys),
       keys,
       defaultTenant: env.FRONTDOOR_DEFAULT_TENANT,
       limits: { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
-      catalog: { arms: table.arms, classes: [...classes] },
+      catalog: () => ({ arms: this.table.arms, classes: [...new Set([...Object.keys(this.table.classes), ...this.table.arms.flatMap((a) => a.classes)])] }),
       pipeline: this.pipeline,
       // A spent cap opens again when its window ends: the latest end among the spent ones.
       budgetRetryAfterS: budget
@@ -198,6 +211,35 @@ export class RouterRuntime {
         : undefined,
     });
   }
+  /**
+   * Applies a validated routing table (the RoutingTableReloader calls it): provider endpoints,
+   * per-arm priors, class values, floors and checks, and the arms, with learnt state carried over
+   * (see reloadArms). Throws, changing nothing, when an endpoint cannot be built.
+   */
+  applyRoutingTable(next: LoadedRoutingTable): TableApplied {
+    const running = this.table;
+    const restartRequired: string[] = RESTART_SECTIONS.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
+    // Clients an endpoint change replaces are closed once every call that may still use them is over.
+    const graceMs = Math.max(this.env.ROUTER_DEFAULT_DEADLINE_MS, ...running.arms.map((a) => a.timeouts.totalMs)) + 5_000;
+    // First: it throws on a bad endpoint before anything else has changed.
+    const providersChanged = this.providers.update(next.endpoints, graceMs);
+    this.tracing.addSecrets(next.endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])));
+    this.policy.updateSettings(next);
+    const { changes, drained } = reloadArms(this.router, next.arms, [...this.policy.stateHolders, this.breakers]);
+    this.answerChecks.updateClasses(classChecks(next));
+    // Compared with the table the cache was built from: reloads in between do not move that.
+    if (cacheNeedsRestart(this.cache, next, this.cacheBuiltFrom)) restartRequired.push('cache');
+    this.cache?.cache.updateSettings(next.cache, classCacheSettings(next));
+    this.table = { ...next, policy: running.policy, resilience: running.resilience, budgets: running.budgets };
+    return { changes, providersChanged, restartRequired: [...restartRequired], drained };
+  }
+}
+
+/** Sections a reload reports but does not apply: they shape objects built once at startup. */
+const RESTART_SECTIONS = ['policy', 'resilience', 'budgets'] as const;
+
+function classChecks(table: LoadedRoutingTable): NonNullable<AnswerCheckOptions['classes']> {
+  return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : [])));
 }
 
 /** Characters per token the content limit assumes (the core's prompt estimate uses the same ratio). */

@@ -26,3 +26,6 @@ export * from './stats';
 export * from './policy';
 export * from './budget';
 export * from './cache';
+export * from './routing/arm-changes';
+export * from './routing/arm-drain';
+export * from './routing/arm-reload';

@@ -16,6 +16,8 @@ import { RetryBudget } from './resilience/retry-budget';
 import { ArmRateLimiter } from './resilience/rate-limiter';
 import { RetryPolicy, type RetryPlan } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
+import { diffArms, type ArmChanges } from './routing/arm-changes';
+import { ArmDrain } from './routing/arm-drain';
 import type { ArmSelector, Decision, ExcludedArm } from './routing/arm-selector';
 import { runAttempt, type AttemptResult } from './routing/attempt-runner';
 import { ALREADY_ATTEMPTED, BELOW_QUALITY_FLOOR, checkEligibility, DEFAULT_RULES, isRequestScopeExclusion, type Eligibility, type EligibilityRule } from './routing/eligibility';
@@ -86,6 +88,8 @@ export interface RouterOptions {
 export const DEFAULT_DEADLINE_MS = 30_000;
 export const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_STREAM_STALL_MS = 10_000;
+/** Exclusion reason of an arm a routing-table reload removed while requests were using it. */
+export const REMOVED_FROM_TABLE = 'removed from the routing table (draining)';
 
 const silent: RouterEvents = { emit: () => undefined };
 
@@ -134,7 +138,13 @@ export class Router {
   private readonly events: RouterEvents;
   private readonly rules: readonly EligibilityRule[];
   private readonly config: ResilienceConfig;
-  private readonly armsById: ReadonlyMap<string, ArmConfig>;
+  private armsById: ReadonlyMap<string, ArmConfig>;
+  /** The arms decisions choose from: the routing table's, replaced by `updateArms` on a reload. */
+  private currentArms: readonly ArmConfig[];
+  /** Arms a reload removed, for the requests still finishing an attempt on them. */
+  private readonly retired = new Map<string, ArmConfig>();
+  /** Provider calls in flight per arm: a removed arm drains. */
+  readonly drain = new ArmDrain();
   readonly breakers: BreakerRegistry;
   private readonly retryBudget: RetryBudget;
   private readonly retryPolicy: RetryPolicy;
@@ -149,6 +159,7 @@ export class Router {
     this.events = options.events ?? silent;
     this.rules = options.eligibilityRules ?? DEFAULT_RULES;
     this.config = resolveResilience(options.resilience);
+    this.currentArms = options.arms;
     this.armsById = new Map(options.arms.map((a) => [a.id, a]));
     this.breakers = options.breakers ?? new BreakerRegistry({ clock, config: this.config.breaker, events: this.events });
     this.retryBudget = options.retryBudget ?? new RetryBudget(clock, this.config.retryBudget);
@@ -160,7 +171,26 @@ export class Router {
   }
 
   get arms(): readonly ArmConfig[] {
-    return this.options.arms;
+    return this.currentArms;
+  }
+
+  /**
+   * The arms of a reloaded routing table. New decisions see them at once; a request in flight
+   * finishes the attempt it started, but an arm no longer listed is never chosen, retried or
+   * hedged to again: it drains (`drain.drained(id)` resolves when its last call ended).
+   */
+  updateArms(arms: readonly ArmConfig[]): ArmChanges {
+    const changes = diffArms(this.currentArms, arms);
+    for (const id of changes.removed) this.retired.set(id, this.armsById.get(id)!);
+    for (const arm of arms) this.retired.delete(arm.id);
+    this.currentArms = arms;
+    this.armsById = new Map(arms.map((a) => [a.id, a]));
+    this.rateLimits.update(arms);
+    return changes;
+  }
+
+  private armFor(id: string): ArmConfig {
+    return this.armsById.get(id) ?? this.retired.get(id)!;
   }
 
   async route(request: RouteRequest, signal?: AbortSignal, options?: RouteOptions): Promise<RouteResult> {
@@ -303,6 +333,7 @@ export class Router {
 
   private eligibility(run: Run, arms: readonly ArmConfig[], tried: readonly string[]): Eligibility {
     const rules = [...this.rules, this.breakers.eligibilityRule, run.constraints.rule];
+    if (this.retired.size) rules.push(this.inTable);
     if (this.budgetRule) rules.push(this.budgetRule);
     if (this.rateLimits.active) rules.push(this.rateLimits.eligibilityRule);
     const ctx = { request: run.request, promptTokens: run.promptTokens, tried: new Set(tried), now: this.options.clock.now() };
@@ -311,7 +342,7 @@ export class Router {
 
   /** Picks among untried eligible arms: the conversation's previous arm first, else the selector. */
   private select(run: Run): Selection {
-    const { eligible, excluded } = this.eligibility(run, this.options.arms, run.tried);
+    const { eligible, excluded } = this.eligibility(run, this.currentArms, run.tried);
     if (eligible.length === 0) return { excluded };
     const conversation = run.request.routing.conversationId;
     const sticky = run.attempts.length === 0 && conversation ? this.stickiness.armFor(conversation) : undefined;
@@ -410,6 +441,7 @@ export class Router {
     const resumed = run.stream && !opts.messages ? this.resumeStream(run, arm, attempt, maxTokens) : undefined;
     this.emit({ type: 'attempt.started', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt, model: arm.model, provider: arm.provider });
     const hung = this.watchForHang(run, arm, attempt, opts.signal);
+    this.drain.begin(arm.id);
     const result = await runAttempt({
       arm,
       // A stream that has started is not hung: from its first piece the stall watch judges it.
@@ -443,6 +475,8 @@ export class Router {
     run.attempts.push(outcome);
     this.breakers.record(outcome, permit, request.id);
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
+    // After the outcome is learnt: a drained arm's state may be dropped from here on.
+    this.drain.end(arm.id);
     this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });
     return result;
   }
@@ -541,7 +575,7 @@ export class Router {
     const stop = this.guard(run);
     if (stop) return stop;
     if (outcome.kind === 'deadline_exceeded') return { kind: 'stop', failure: 'deadline_exceeded' };
-    const arm = this.armsById.get(outcome.arm)!;
+    const arm = this.armFor(outcome.arm);
     const plan = this.fallbacks.plan(outcome, arm, run.request, run);
     if (plan.action === 'rewrite') {
       run.messages = plan.messages;
@@ -601,7 +635,7 @@ export class Router {
 
   /** A successful reply, continued while it was cut by the length limit below what was asked. */
   private async complete(run: Run, winner: AttemptResult): Promise<Answer> {
-    const arm = this.armsById.get(winner.outcome.arm)!;
+    const arm = this.armFor(winner.outcome.arm);
     let reply = winner.reply!;
     const texts = [reply.text];
     const usage = { ...reply.usage };
@@ -669,6 +703,9 @@ export class Router {
     }
     return undefined;
   }
+
+  /** Rules out a retry or fallback to an arm a reload removed (it drains). */
+  private readonly inTable: EligibilityRule = (arm) => (this.armsById.has(arm.id) ? undefined : REMOVED_FROM_TABLE);
 
   private emitDecision(run: Run, decision: Decision): void {
     this.emit({ type: 'decision', requestId: run.request.id, at: this.options.clock.now(), step: ++run.step, decision });

@@ -38,4 +38,17 @@ describe('SdkProviderRegistry', () => {
       'provider endpoint "x": unknown kind "bogus"',
     );
   });
+
+  it('on update keeps the client of an unchanged endpoint, builds one for a new or changed endpoint, and refuses a bad list without changing anything', async () => {
+    const openai = registry.providerFor(testArm({ provider: 'openai' }));
+    const local = registry.providerFor(testArm({ provider: 'local' }));
+    const changed = registry.update([endpoints[0], { ...endpoints[2], baseUrl: 'http://127.0.0.1:8000/v1' }, { name: 'vllm', kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9000/v1' }], 0);
+    expect(changed.sort()).toEqual(['anthropic', 'local', 'vllm']);
+    expect(registry.providerFor(testArm({ provider: 'openai' }))).toBe(openai);
+    expect(registry.providerFor(testArm({ provider: 'local' }))).not.toBe(local);
+    expect(() => registry.providerFor(testArm({ provider: 'anthropic' }))).toThrow(/not configured/);
+    expect(() => registry.update([endpoints[0], endpoints[0]], 0)).toThrow('configured twice');
+    expect(registry.names).toEqual(['openai', 'local', 'vllm']);
+    await new Promise((r) => setTimeout(r, 5));
+  });
 });

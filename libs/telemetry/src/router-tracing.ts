@@ -60,7 +60,7 @@ const DEFAULT_MAX_OPEN = 10_000;
 export class RouterTracing {
   private readonly tracer: Tracer;
   private readonly recordContent: boolean;
-  private readonly secrets: readonly string[];
+  private secrets: readonly string[];
   private readonly maxOpen: number;
   private readonly open = new Map<string, OpenRequest>();
 
@@ -69,6 +69,11 @@ export class RouterTracing {
     this.recordContent = options.recordContent ?? false;
     this.secrets = (options.secrets ?? []).filter((s) => s.length > 0);
     this.maxOpen = options.maxOpenRequests ?? DEFAULT_MAX_OPEN;
+  }
+
+  /** Keys of a reloaded routing table are masked too (those of the previous one stay masked). */
+  addSecrets(secrets: readonly string[]): void {
+    this.secrets = [...new Set([...this.secrets, ...secrets.filter((s) => s.length > 0)])];
   }
 
   /** Subscribe this to the RouterEventBus. */

@@ -1,4 +1,4 @@
-import { ResponseCache, type Clock, type ExactCacheStore, type SemanticIndex } from '@switchyard/core';
+import { ResponseCache, type CacheClassSettings, type Clock, type ExactCacheStore, type SemanticIndex } from '@switchyard/core';
 import { OpenAiEmbedder } from '@switchyard/providers';
 import type { Redis } from 'ioredis';
 import type { LoadedRoutingTable } from '../config/routing-table.loader';
@@ -28,6 +28,22 @@ export interface CacheDeps {
   redisPrefix?: string;
   replica: string;
   logger?: FeedLogger & { error(message: string): void };
+}
+
+/** `classes.<name>.cache` of every class that has one. */
+export function classCacheSettings(table: Pick<LoadedRoutingTable, 'classes'>): Record<string, CacheClassSettings> {
+  return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.cache ? [[name, c.cache]] : [])));
+}
+
+/**
+ * What a reload cannot change in a running cache (it is built around them): the embeddings
+ * endpoint, the bounds, and whether there is a cache at all. Per-class and table-wide modes, ages
+ * and thresholds are applied at once.
+ */
+export function cacheNeedsRestart(running: CacheRuntime | undefined, next: Pick<LoadedRoutingTable, 'cache' | 'classes'>, current: Pick<LoadedRoutingTable, 'cache'>): boolean {
+  if (!running) return cacheConfigured(next);
+  const structural = (c: LoadedRoutingTable['cache']) => JSON.stringify([c?.embeddings, c?.maxEntries, c?.maxEntryChars]);
+  return structural(next.cache) !== structural(current.cache);
 }
 
 /** True when the table or a class turns the cache on. */
@@ -61,7 +77,7 @@ export function createResponseCache(table: Pick<LoadedRoutingTable, 'cache' | 'c
     exact,
     semantic: index && embedder ? { index, embedder, embedTimeoutMs: section.embeddings?.timeoutMs ?? CACHE_DEFAULTS.embedTimeoutMs } : undefined,
     table: section,
-    classes: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.cache ? [[name, c.cache]] : []))),
+    classes: classCacheSettings(table),
     clock: deps.clock,
     maxEntryChars: section.maxEntryChars ?? CACHE_DEFAULTS.maxEntryChars,
     onError: (operation, err) => {

@@ -70,6 +70,12 @@ export const envSchema = z.object({
   /** A request's replyTopic that does not exist is created (true) or refused with a failure response (false). */
   REPLY_TOPIC_CREATE: bool(true),
   ROUTING_TABLE: z.string().min(1).default('config/routing.yaml'),
+  /** Reload the routing table when its file changes (SIGHUP reloads it either way). */
+  ROUTING_TABLE_WATCH: bool(true),
+  /** Quiet time after the last change event before the file is read (writes come in several steps). */
+  ROUTING_TABLE_WATCH_DEBOUNCE_MS: int(500, 0),
+  /** Bearer token of the admin endpoints (POST /admin/routing-table/reload); unset: they answer 404. */
+  ROUTER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (a long random string, e.g. openssl rand -hex 24)').optional(),
   ...stateEnvShape,
   IDEMPOTENCY_WARM_FROM_RESPONSES: bool(true),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),

@@ -31,12 +31,23 @@ const PUBLIC_APIS = new Set(['openai', 'anthropic']);
  * see {@link interpolateEnv}.
  */
 export function loadRoutingTable(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRoutingTable {
-  let text: string;
+  return parseRoutingTable(readRoutingTableText(path), path, env);
+}
+
+/** The routing table file's text; a ConfigError when it cannot be read. */
+export function readRoutingTableText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`Cannot read routing table ${path} (ROUTING_TABLE): ${(err as Error).message}`);
   }
+}
+
+/**
+ * Validates and resolves routing-table text read from `path` (startup and every reload: one set of
+ * validation messages).
+ */
+export function parseRoutingTable(text: string, path: string, env: NodeJS.ProcessEnv = process.env): LoadedRoutingTable {
   let raw: unknown;
   try {
     raw = parse(text);

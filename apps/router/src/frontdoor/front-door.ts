@@ -25,7 +25,8 @@ export interface FrontDoorOptions {
   keys: ApiKeyStore;
   defaultTenant: string;
   limits: RequestLimits;
-  catalog: ModelCatalog;
+  /** Arms and classes as they are now (a routing-table reload changes them). */
+  catalog: () => ModelCatalog;
   pipeline: AnswerPipeline;
   /** Seconds until the tenant's spent budget window ends, for Retry-After on budget_exceeded. */
   budgetRetryAfterS?: (tenant: string) => number | undefined;
@@ -55,7 +56,7 @@ export class FrontDoor {
   models(req: IncomingMessage, res: ServerResponse): void {
     try {
       this.authenticate(req);
-      writeJson(res, 200, modelList(this.options.catalog));
+      writeJson(res, 200, modelList(this.options.catalog()));
     } catch (err) {
       this.writeError(res, err);
     }
@@ -77,7 +78,7 @@ export class FrontDoor {
     const body = parseChatBody(json);
     const header = (name: string) => headerOf(req, name);
     const options = { ...optionsFromHeaders(header), ...body.switchyard };
-    const target = resolveModel(body.model, this.options.catalog);
+    const target = resolveModel(body.model, this.options.catalog());
     const key = header('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw OpenAiError.badRequest('Idempotency-Key must be 1-128 printable ASCII characters without spaces', 'Idempotency-Key');

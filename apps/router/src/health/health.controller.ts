@@ -41,7 +41,7 @@ export class HealthController {
         const details = { stuck: stuckPartitions, oldestInFlightMs, stuckAfterMs: this.runtime.env.ROUTER_STUCK_AFTER_MS };
         return stuckPartitions.length === 0 ? check.up(details) : check.down(details);
       },
-      () => this.indicator.check('routingTable').up({ arms: this.runtime.table.arms.length, providers: this.runtime.table.endpoints.length }),
+      () => this.indicator.check('routingTable').up({ arms: this.runtime.table.arms.length, providers: this.runtime.table.endpoints.length, version: this.runtime.reloader.version.version, hash: this.runtime.reloader.version.hash }),
       () => {
         // Every breaker open: each request would fail fast with no_eligible_arm; take no traffic.
         const states = this.runtime.table.arms.map((a) => this.runtime.breakers.stateOf(a.id));

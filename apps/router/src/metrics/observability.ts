@@ -2,7 +2,9 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { buildRoutingReport, type RoutingReport } from '../health/routing-report';
 import type { RouterRuntime } from '../runtime';
 import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
-import { RouterMetrics } from './router-metrics';
+import { METRIC_PREFIX, RouterMetrics } from './router-metrics';
+import { registerRoutingTableMetrics } from './routing-table-metrics';
+import { routingTableReport, type RoutingTableReport } from '../health/routing-table-report';
 import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
 
 /**
@@ -29,10 +31,10 @@ export class Observability implements OnModuleDestroy {
   private readonly detach: () => void;
 
   constructor(private readonly runtime: RouterRuntime) {
-    const { env, table, transport, processor, breakers } = runtime;
+    const { env, transport, processor, breakers } = runtime;
     this.lag = new ConsumerLagProbe(new KafkaAdminLagSource(runtime.kafka, env.TOPIC_REQUESTS, env.KAFKA_GROUP_ID), { maxAgeMs: 10_000, waitMs: 2_000 });
     this.metrics = new RouterMetrics({
-      arms: table.arms,
+      arms: () => runtime.table.arms,
       transport: () => transport.stats(),
       processor: () => processor.counters,
       dlqByReason: () => processor.dlqByReason,
@@ -43,13 +45,14 @@ export class Observability implements OnModuleDestroy {
       introspection: runtime.introspection,
       cache: runtime.cache ? () => runtime.cache!.stats() : undefined,
     });
+    registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);
     this.detach = this.metrics.attach(runtime.events);
   }
 
-  routingReport(): RoutingReport & { pipeline: PipelineReport; cache?: CacheReport } {
+  routingReport(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport; cache?: CacheReport } {
     const { runtime } = this;
     const cache = runtime.cache ? { backend: runtime.cache.backend, semantic: runtime.cache.semantic, ...runtime.cache.stats() } : undefined;
-    return { ...this.baseReport(), pipeline: pipelineReport(runtime), ...(cache ? { cache } : {}) };
+    return { ...this.baseReport(), pipeline: pipelineReport(runtime), routingTable: routingTableReport(runtime.reloader), ...(cache ? { cache } : {}) };
   }
 
   private baseReport(): RoutingReport {

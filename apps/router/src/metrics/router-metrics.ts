@@ -53,8 +53,8 @@ export interface BreakerView {
 
 /** Where the scrape-time metrics come from; every source is optional (unit tests give none). */
 export interface MetricsSources {
-  /** Every arm of the routing table: breaker gauges start at closed for each. */
-  arms: readonly { id: string }[];
+  /** Every arm of the routing table serving now: breaker gauges start at closed for each. */
+  arms: readonly { id: string }[] | (() => readonly { id: string }[]);
   transport?: () => TransportStatsView;
   processor?: () => ProcessorCountersView;
   /** DLQ records written so far per reason. */
@@ -164,6 +164,7 @@ export class RouterMetrics {
     this.breakerTransitions = new Counter({ name: `${p}breaker_transitions_total`, help: 'Circuit breaker transitions by arm and new state.', labelNames: ['arm', 'to'], registers });
 
     const breakers = sources.breakers;
+    const armsNow = typeof sources.arms === 'function' ? sources.arms : () => sources.arms as readonly { id: string }[];
     this.breakerState = new Gauge({
       name: `${p}breaker_state`,
       help: 'Circuit breaker state per arm: 0 closed, 1 half_open, 2 open.',
@@ -171,10 +172,14 @@ export class RouterMetrics {
       registers,
       collect() {
         // The registry brings open breakers whose open time is over to half_open (emitting the event).
-        for (const b of breakers?.() ?? []) this.set({ arm: b.arm }, BREAKER_STATE_VALUE[b.state]);
+        if (!breakers) return;
+        // Only the arms of the table serving now: one a routing-table reload removed leaves the series.
+        this.reset();
+        for (const arm of armsNow()) this.set({ arm: arm.id }, 0);
+        for (const b of breakers()) this.set({ arm: b.arm }, BREAKER_STATE_VALUE[b.state]);
       },
     });
-    for (const arm of sources.arms) this.breakerState.set({ arm: arm.id }, 0);
+    for (const arm of armsNow()) this.breakerState.set({ arm: arm.id }, 0);
     if (breakers) {
       new Gauge({
         name: `${p}breaker_failure_rate`,
@@ -182,6 +187,7 @@ export class RouterMetrics {
         labelNames: ['arm'],
         registers,
         collect() {
+          this.reset();
           for (const b of breakers()) this.set({ arm: b.arm }, b.failureRate);
         },
       });

@@ -8,6 +8,7 @@ import {
   RoundRobinSelector,
   ThompsonSelector,
   type ArmSelector,
+  type ArmStateHolder,
   type BudgetStore,
   type Clock,
   type EligibilityRule,
@@ -32,6 +33,16 @@ export interface RoutingPolicy {
   introspection: RoutingIntrospection;
   /** The adaptive policy, when selected: replicas feed it each other's outcomes. */
   thompson?: ThompsonSelector;
+  /** What keeps learnt state per arm (carried over or dropped on a routing-table reload). */
+  stateHolders: ArmStateHolder[];
+  /** Per-arm priors, class values and quality floors of a reloaded routing table. */
+  updateSettings(table: LoadedRoutingTable): void;
+}
+
+const noSettings = (): void => undefined;
+
+function minQualityOf(table: LoadedRoutingTable): Record<string, number> {
+  return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.minQuality === undefined ? [] : [[name, c.minQuality]])));
 }
 
 export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, random: Random, budgetStore: BudgetStore = new InMemoryBudgetStore()): RoutingPolicy {
@@ -50,24 +61,25 @@ export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, ran
         stalenessDecayPerMinute: policy.stalenessDecayPerMinute,
         classWarmStartCap: policy.classWarmStartCap,
         classValues: table.classes,
-        minQuality: Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.minQuality === undefined ? [] : [[name, c.minQuality]]))),
+        minQuality: minQualityOf(table),
         armPriors: table.armPriors,
         // The pacer: cost weighs more as a tenant's spend nears a cap, before anything is refused.
         costWeight: budget ? (tenant) => budget.costWeight(tenant) : undefined,
       });
       rules.push(thompson.maxCostRule(), thompson.qualityFloorRule());
       introspection.policySnapshot = () => thompson.snapshot();
-      return { selector: thompson, outcomeSinks: [thompson], qualitySinks: [thompson], eligibilityRules: rules, latency: thompson, budget, introspection, thompson };
+      const updateSettings = (next: LoadedRoutingTable) => thompson.updateSettings({ armPriors: next.armPriors, classValues: next.classes, minQuality: minQualityOf(next) });
+      return { selector: thompson, outcomeSinks: [thompson], qualitySinks: [thompson], eligibilityRules: rules, latency: thompson, budget, introspection, thompson, stateHolders: [thompson], updateSettings };
     }
     case 'latency-cooldown': {
       const latency = new LatencySelector({ clock });
-      return { selector: latency, outcomeSinks: [latency], eligibilityRules: rules, budget, introspection };
+      return { selector: latency, outcomeSinks: [latency], eligibilityRules: rules, budget, introspection, stateHolders: [latency], updateSettings: noSettings };
     }
     case 'round-robin':
-      return { selector: new RoundRobinSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+      return { selector: new RoundRobinSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection, stateHolders: [], updateSettings: noSettings };
     case 'random':
-      return { selector: new RandomSelector(random), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+      return { selector: new RandomSelector(random), outcomeSinks: [], eligibilityRules: rules, budget, introspection, stateHolders: [], updateSettings: noSettings };
     case 'static-chain':
-      return { selector: new OrderedSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection };
+      return { selector: new OrderedSelector(), outcomeSinks: [], eligibilityRules: rules, budget, introspection, stateHolders: [], updateSettings: noSettings };
   }
 }

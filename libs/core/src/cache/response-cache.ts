@@ -70,15 +70,23 @@ const NEIGHBOURS = 3;
  * failed request.
  */
 export class ResponseCache {
-  private readonly classes: Readonly<Record<string, CacheClassSettings>>;
+  private table?: CacheClassSettings;
+  private classes: Readonly<Record<string, CacheClassSettings>>;
 
   constructor(private readonly options: ResponseCacheOptions) {
+    this.table = options.table;
     this.classes = options.classes ?? {};
+  }
+
+  /** New table-wide and per-class settings (a routing-table reload); entries already cached stay. */
+  updateSettings(table: CacheClassSettings | undefined, classes: Readonly<Record<string, CacheClassSettings>>): void {
+    this.table = table;
+    this.classes = classes;
   }
 
   /** The probe for a request: its resolved policy and keys (cheap; no I/O). */
   probe(request: RouteRequest): CacheProbe {
-    return { policy: resolveCachePolicy(request, this.options.table, this.classes), keys: cacheKeys(request) };
+    return { policy: resolveCachePolicy(request, this.table, this.classes), keys: cacheKeys(request) };
   }
 
   /** True when anything (a read now or later, or a write) may happen for this request. */

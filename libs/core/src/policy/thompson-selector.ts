@@ -17,6 +17,7 @@ import { expectedNetValue, resolveValue, type ValueParams } from '../value/net-v
 import { DEFAULT_PRIORS, type PolicyPriors } from './priors';
 import { RecentIds } from './recent-ids';
 import { formatUsd } from './format';
+import type { ArmStateHolder } from '../routing/arm-reload';
 
 /** Success below this is treated as this, so cost per success stays finite. */
 const MIN_SUCCESS = 1e-3;
@@ -80,7 +81,16 @@ export interface ThompsonOptions {
   costFloorUsd?: number;
   /** How many outcome ids `record` remembers for de-duplication (default 10 000). */
   dedupeCapacity?: number;
+  /**
+   * Pseudo-observations behind the population prior of an arm added at runtime (default 20): it
+   * starts believing it is as reliable as the arms already known (their mean P(ok)), for about
+   * this many outcomes. See `updateArms`.
+   */
+  populationPriorWeight?: number;
 }
+
+/** Known arms count towards the population prior from this much success evidence on. */
+const POPULATION_MIN_EVIDENCE = 20;
 
 /** Per-arm view for /health/routing. */
 export interface ArmPolicySnapshot {
@@ -137,7 +147,7 @@ interface Scratch {
  * from every attempt, locally or broadcast from other replicas (`record` with an outcome id is
  * idempotent), and the LatencyEstimator hedging reads.
  */
-export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, LatencyEstimator {
+export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, LatencyEstimator, ArmStateHolder {
   readonly name = 'thompson';
   private readonly clock: Clock;
   private readonly random: Random;
@@ -159,8 +169,10 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly empiricalCache = new WeakMap<SlidingSketch, { version: number; slo: number; cap: number; atMost: number; truncatedMean: number; weight: number }>();
   /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
   private readonly observable = { checks: false, feedback: false };
+  /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
+  private readonly retired = new Set<string>();
 
-  constructor(private readonly options: ThompsonOptions) {
+  constructor(private options: ThompsonOptions) {
     this.clock = options.clock;
     this.random = options.random;
     this.sampler = new Sampler(options.random);
@@ -327,6 +339,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    */
   record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void {
     if (outcome.kind !== 'ok' && !outcome.countsAgainstArm) return;
+    if (this.retired.has(outcome.arm)) return;
     if (outcomeId !== undefined && !this.seen.add(outcomeId)) return;
     const now = this.clock.now();
     const state = this.stateFor(outcome.arm);
@@ -349,6 +362,70 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       state.tailSketch.add(outcome.latencyMs);
       if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
     }
+  }
+
+  /**
+   * The arms of a reloaded routing table: an arm that stays keeps everything learnt about it and
+   * is scored with its new price and settings from the next decision on; a new arm starts from its
+   * priors. (Removed and replaced arms go through `forgetArm`.)
+   */
+  updateArms(arms: readonly ArmConfig[]): void {
+    // One population for every arm this reload adds: the arms known before it.
+    const population = this.populationPriors();
+    for (const arm of arms) {
+      this.retired.delete(arm.id);
+      this.stateFor(arm.id, arm, population).config = arm;
+    }
+  }
+
+  /**
+   * The prior of an arm that joins a running router: the mean of what is known about the arms
+   * already serving (P(ok), P(passes the checks), P(acceptable | ok), median latency) instead of
+   * the vague defaults.
+   * With the defaults (P(ok) uniform) a new arm would sample a coin flip against arms known to
+   * answer 99 % of the time and be tried only by the exploration floor, however good it is; with
+   * the population's, it competes at once, and `populationPriorWeight` outcomes overrule the
+   * assumption either way. It is still scored by net value — price and the budget pacer's cost
+   * weight included — and a budget cap still rules it out when its cost does not fit. Per-arm
+   * `priors` in the routing table take precedence. Undefined before any arm has evidence (at
+   * startup every arm starts from the defaults alike).
+   */
+  private populationPriors(): Partial<PolicyPriors> | undefined {
+    const known = [...this.states.values()].filter((s) => s.config && s.global.success.evidence >= POPULATION_MIN_EVIDENCE);
+    if (known.length === 0) return undefined;
+    const weight = this.options.populationPriorWeight ?? 20;
+    const mean = (f: (s: ArmState) => number) => known.reduce((sum, s) => sum + f(s), 0) / known.length;
+    const success = mean((s) => s.global.success.mean);
+    const quality = mean((s) => s.global.quality.feedback.mean);
+    const checkPass = mean((s) => s.global.quality.checks.mean);
+    // Each factor keeps the weight its default prior has: only the means come from the population.
+    const qualityWeight = this.priors.qualityAlpha + this.priors.qualityBeta;
+    const checkWeight = this.priors.checkPassAlpha + this.priors.checkPassBeta;
+    return {
+      successAlpha: success * weight,
+      successBeta: (1 - success) * weight,
+      qualityAlpha: quality * qualityWeight,
+      qualityBeta: (1 - quality) * qualityWeight,
+      checkPassAlpha: checkPass * checkWeight,
+      checkPassBeta: (1 - checkPass) * checkWeight,
+      latencyMedianMs: Math.exp(mean((s) => Math.log(s.global.latency.pointEstimate().medianMs))),
+    };
+  }
+
+  /**
+   * The per-arm priors, class values and quality floors of a reloaded routing table. Evidence
+   * already learnt stays: a prior only shapes an arm that has none yet (and its output estimate).
+   */
+  updateSettings(settings: Pick<ThompsonOptions, 'armPriors' | 'classValues' | 'minQuality'>): void {
+    this.options = { ...this.options, ...settings };
+    for (const [id, state] of this.states) state.priors = this.priorsOf(id);
+  }
+
+  /** Drops everything learnt about an arm (removed from the routing table, or another model now). */
+  forgetArm(id: string): void {
+    this.states.delete(id);
+    // Until a reload lists it again (updateArms).
+    this.retired.add(id);
   }
 
   /** Recent P95 of successful calls (sketch), else the posterior estimate, else undefined. */
@@ -487,10 +564,10 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return this.scratch;
   }
 
-  private stateFor(armId: string, config?: ArmConfig): ArmState {
+  private stateFor(armId: string, config?: ArmConfig, population?: Partial<PolicyPriors>): ArmState {
     let state = this.states.get(armId);
     if (!state) {
-      const priors = this.priorsOf(armId);
+      const priors = this.priorsOf(armId, population);
       state = {
         config,
         priors,
@@ -507,9 +584,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return state;
   }
 
-  private priorsOf(armId: string): PolicyPriors {
+  private priorsOf(armId: string, population?: Partial<PolicyPriors>): PolicyPriors {
     const override = this.options.armPriors?.[armId];
-    return override ? { ...this.priors, ...override } : this.priors;
+    return override || population ? { ...this.priors, ...population, ...override } : this.priors;
   }
 
   /** The posterior a decision samples: the class's, warm-started on first use, else the global one. */

@@ -49,7 +49,13 @@ export class AnswerChecks {
 
   constructor(private readonly options: AnswerCheckOptions = {}) {
     this.refusals = (options.refusalPatterns ?? DEFAULT_REFUSAL_PATTERNS).map((p) => new RegExp(p, 'i'));
-    for (const [name, c] of Object.entries(options.classes ?? {})) {
+    this.updateClasses(options.classes ?? {});
+  }
+
+  /** The per-class checks of a (re)loaded routing table; answers checked from now on use them. */
+  updateClasses(classes: NonNullable<AnswerCheckOptions['classes']>): void {
+    this.perClass.clear();
+    for (const [name, c] of Object.entries(classes)) {
       this.perClass.set(name, {
         refusals: (c.refusalPatterns ?? []).map((p) => new RegExp(p, 'i')),
         regex: c.regex === undefined ? undefined : new RegExp(c.regex),

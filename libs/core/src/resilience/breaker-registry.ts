@@ -2,6 +2,7 @@ import type { RouterEvents } from '../events/router-events';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
 import type { EligibilityRule } from '../routing/eligibility';
+import type { ArmStateHolder } from '../routing/arm-reload';
 import { CircuitBreaker, type BreakerSnapshotFields, type BreakerTransition } from './circuit-breaker';
 import type { BreakerConfig } from './resilience-config';
 import { DEFAULT_RESILIENCE } from './resilience-config';
@@ -28,7 +29,7 @@ export interface BreakerRegistryOptions {
  * (`eligibilityRule`), takes a permit before each attempt and records each outcome; health
  * endpoints read `snapshot()`.
  */
-export class BreakerRegistry {
+export class BreakerRegistry implements ArmStateHolder {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly config: BreakerConfig;
 
@@ -70,6 +71,11 @@ export class BreakerRegistry {
     const breaker = this.breaker(arm);
     this.emit(arm, breaker.observe(now));
     return { arm, ...breaker.snapshot(now) };
+  }
+
+  /** Drops an arm's breaker (removed from the routing table, or another model now): it starts closed again. */
+  forgetArm(arm: string): void {
+    this.breakers.delete(arm);
   }
 
   private breaker(arm: string): CircuitBreaker {

@@ -37,6 +37,9 @@ class TokenBucket {
 interface ArmBuckets {
   requests?: TokenBucket;
   tokens?: TokenBucket;
+  /** The limits the buckets were made for (a reload keeps buckets whose limits did not change). */
+  rpm?: number;
+  tpm?: number;
 }
 
 /**
@@ -52,11 +55,24 @@ export class ArmRateLimiter {
     private readonly clock: Clock,
     arms: readonly ArmConfig[],
   ) {
-    const now = clock.now();
+    this.update(arms);
+  }
+
+  /**
+   * The arms of a (re)loaded routing table: an arm whose limits did not change keeps its buckets,
+   * debt included, so a reload cannot be used to burst past a provider's limit.
+   */
+  update(arms: readonly ArmConfig[]): void {
+    const now = this.clock.now();
+    const next = new Map<string, ArmBuckets>();
     for (const arm of arms) {
       const { rpm, tpm } = arm.rateLimit ?? {};
-      if (rpm || tpm) this.buckets.set(arm.id, { requests: rpm ? new TokenBucket(rpm, now) : undefined, tokens: tpm ? new TokenBucket(tpm, now) : undefined });
+      if (!rpm && !tpm) continue;
+      const old = this.buckets.get(arm.id);
+      next.set(arm.id, old && old.rpm === rpm && old.tpm === tpm ? old : { rpm, tpm, requests: rpm ? new TokenBucket(rpm, now) : undefined, tokens: tpm ? new TokenBucket(tpm, now) : undefined });
     }
+    this.buckets.clear();
+    for (const [id, b] of next) this.buckets.set(id, b);
   }
 
   get active(): boolean {

@@ -68,6 +68,11 @@ export class LatencySelector implements ArmSelector, OutcomeSink {
     if (outcome.kind === 'rate_limited' || failures * 2 > stats.recent.length) stats.cooldownUntil = now + this.cooldownMs;
   }
 
+  /** Removed from the routing table (or another model now): its latencies and cooldown go. */
+  forgetArm(armId: string): void {
+    this.stats.delete(armId);
+  }
+
   private meanLatency(armId: string): number | undefined {
     const latencies = this.stats.get(armId)?.latencies;
     if (!latencies?.length) return undefined;
