@@ -196,10 +196,37 @@ export class Router {
   async route(request: RouteRequest, signal?: AbortSignal, options?: RouteOptions): Promise<RouteResult> {
     const run = this.start(request, signal);
     if (options?.stream) run.stream = { sink: options.stream, sent: '' };
-    if (this.options.cache) {
-      const cached = await this.fromCache(run, 'first');
-      if (cached) return cached;
+    if (!this.options.cache) return this.routeAndAnswer(run);
+    const cached = await this.fromCache(run, 'first');
+    if (cached) return cached;
+    const flight = run.cache?.policy.mode === 'read-write' ? this.options.cache.joinFlight(run.cache) : undefined;
+    if (flight && !flight.leader) {
+      // The same question is being answered right now: wait for that answer instead of asking again.
+      const waited = await this.awaitFlight(run, flight.done);
+      if (waited) {
+        const after = await this.fromCache(run, 'first');
+        if (after) return after;
+      }
     }
+    try {
+      return await this.routeAndAnswer(run);
+    } finally {
+      if (flight?.leader) flight.release();
+    }
+  }
+
+  /** Waits for another request's answer, within this request's deadline; false when it ran out. */
+  private async awaitFlight(run: Run, done: Promise<void>): Promise<boolean> {
+    const timer = new AbortController();
+    const remaining = run.deadlineAt - this.options.clock.now();
+    try {
+      return await Promise.race([done.then(() => true), this.options.clock.sleep(Math.max(0, remaining), timer.signal).then(() => false)]);
+    } finally {
+      timer.abort('flight done');
+    }
+  }
+
+  private async routeAndAnswer(run: Run): Promise<RouteResult> {
     let next = this.guard(run) ?? this.choose(run);
     while (next.kind === 'attempt') {
       const exchange = await this.exchange(run, next);

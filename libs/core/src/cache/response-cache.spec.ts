@@ -250,3 +250,27 @@ describe('a streamed request and the cache', () => {
     expect(providers.calls).toHaveLength(1);
   });
 });
+
+describe('request coalescing', () => {
+  it('a burst of one question costs one provider call: the others wait for its answer', async () => {
+    const { router, providers, clock } = setup({ scripts: { a: [{ ok: true, latencyMs: 500 }] } });
+    const burst = await settle(clock, Promise.all([1, 2, 3, 4].map((n) => router.route(request({ id: `burst-${n}` })))));
+    expect(providers.calls).toHaveLength(1);
+    expect(burst.map((r) => (r.cache ? 'cache' : r.servedBy?.arm))).toEqual(['a', 'cache', 'cache', 'cache']);
+  });
+
+  it('when the leader fails, a waiting request routes itself', async () => {
+    const { router, providers, clock } = setup({ scripts: { a: [{ ok: false, kind: 'bad_request', latencyMs: 100 }, { ok: true }], b: [{ ok: false, kind: 'bad_request', latencyMs: 100 }, { ok: true }] } });
+    const [first, second] = await settle(clock, Promise.all([router.route(request({ id: 'lead' })), router.route(request({ id: 'follow' }))]));
+    expect(first.status).toBe('failed');
+    expect(second.status).toBe('ok');
+    expect(second.cache).toBeUndefined();
+    expect(providers.calls.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('only read-write requests coalesce', async () => {
+    const { router, providers, clock } = setup({ table: { mode: 'fallback-only' }, scripts: { a: [{ ok: true, latencyMs: 500 }] } });
+    await settle(clock, Promise.all([1, 2].map((n) => router.route(request({ id: `fo-${n}` })))));
+    expect(providers.calls).toHaveLength(2);
+  });
+});

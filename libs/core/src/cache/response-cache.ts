@@ -71,6 +71,8 @@ const NEIGHBOURS = 3;
  */
 export class ResponseCache {
   private table?: CacheClassSettings;
+  /** Exact keys being answered right now by a routed request of this replica. */
+  private readonly flights = new Map<string, Promise<void>>();
   private classes: Readonly<Record<string, CacheClassSettings>>;
 
   constructor(private readonly options: ResponseCacheOptions) {
@@ -82,6 +84,27 @@ export class ResponseCache {
   updateSettings(table: CacheClassSettings | undefined, classes: Readonly<Record<string, CacheClassSettings>>): void {
     this.table = table;
     this.classes = classes;
+  }
+
+  /**
+   * Request coalescing: the first request of an exact key to miss leads (routes, writes the answer,
+   * then `release`s); identical requests that miss meanwhile get `done` and look again after it,
+   * so a burst of one question costs one provider call. Per replica.
+   */
+  joinFlight(probe: CacheProbe): { leader: true; release: () => void } | { leader: false; done: Promise<void> } {
+    const key = probe.keys.exact;
+    const running = this.flights.get(key);
+    if (running) return { leader: false, done: running };
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    this.flights.set(key, done);
+    return {
+      leader: true,
+      release: () => {
+        this.flights.delete(key);
+        release();
+      },
+    };
   }
 
   /** The probe for a request: its resolved policy and keys (cheap; no I/O). */
