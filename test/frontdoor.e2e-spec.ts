@@ -87,6 +87,23 @@ describe('front door: the openai SDK against /v1', () => {
     expect(second.choices[0].message.content!.length).toBeGreaterThan(0);
   });
 
+  it('streams a tool-calling answer: the calls arrive whole in one delta, finish_reason tool_calls', async () => {
+    const stream = await acme.chat.completions.create({
+      model: 'secondary',
+      messages: [{ role: 'user', content: 'Is track 9 clear?' }],
+      tools: [{ type: 'function', function: { name: 'track_status', parameters: { type: 'object' } } }],
+      stream: true,
+    });
+    const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      calls.push(...(chunk.choices[0]?.delta?.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('tool_calls');
+    expect(calls).toEqual([expect.objectContaining({ index: 0, type: 'function', function: { name: 'track_status', arguments: expect.stringContaining('query') } })]);
+  });
+
   it('lists the routing alias, the arms and the classes as models', async () => {
     const ids: string[] = [];
     for await (const model of acme.models.list()) ids.push(model.id);
