@@ -71,6 +71,8 @@ export const requestV1Schema = z
     messages: z.array(chatMessageSchema).min(1),
     params: requestParamsSchema.default({}),
     routing: routingOptionsSchema.default({ objective: 'balanced' }),
+    /** Publish the answer's pieces as stream chunk v1 records on the stream topic as they arrive (the response follows as usual). */
+    stream: z.boolean().optional(),
     replyTopic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"').optional(),
     metadata: z.record(z.string(), z.string()).optional(),
   })
