@@ -69,6 +69,41 @@ describe('front door: the openai SDK against /v1', () => {
     expect(() => JSON.parse(completion.choices[0].message.content!)).not.toThrow();
   });
 
+  it.each(['primary', 'secondary'])('calls tools and answers from their results (%s arm, its own SDK underneath)', async (arm) => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'track_status', description: 'Status of a rail track', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+    const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Is track 4 clear?' };
+    const first = await acme.chat.completions.create({ model: arm, messages: [question], tools });
+    expect(first.choices[0].finish_reason).toBe('tool_calls');
+    const call = first.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+    expect(call.function.name).toBe('track_status');
+    expect(JSON.parse(call.function.arguments)).toEqual({ query: expect.any(String) });
+
+    const second = await acme.chat.completions.create({
+      model: arm,
+      tools,
+      messages: [question, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"clear": true}' }],
+    });
+    expect(second.choices[0].finish_reason).toBe('stop');
+    expect(second.choices[0].message.content!.length).toBeGreaterThan(0);
+  });
+
+  it('streams a tool-calling answer: the calls arrive whole in one delta, finish_reason tool_calls', async () => {
+    const stream = await acme.chat.completions.create({
+      model: 'secondary',
+      messages: [{ role: 'user', content: 'Is track 9 clear?' }],
+      tools: [{ type: 'function', function: { name: 'track_status', parameters: { type: 'object' } } }],
+      stream: true,
+    });
+    const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      calls.push(...(chunk.choices[0]?.delta?.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('tool_calls');
+    expect(calls).toEqual([expect.objectContaining({ index: 0, type: 'function', function: { name: 'track_status', arguments: expect.stringContaining('query') } })]);
+  });
+
   it('lists the routing alias, the arms and the classes as models', async () => {
     const ids: string[] = [];
     for await (const model of acme.models.list()) ids.push(model.id);

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import OpenAI from 'openai';
 import type { Kafka, Producer } from 'kafkajs';
 import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
 import { createTopics, connectProducer, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
@@ -10,6 +11,8 @@ import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './
  * continuing it through a fallback (primary model in outage), Jaeger holding the spans, and the
  * response carrying the trace on.
  */
+const FRONTDOOR_KEY = 'sk-tracing-e2e';
+
 describe('tracing: producer trace → router spans in Jaeger → response traceparent', () => {
   const topics = uniqueTopics('tracing');
   let jaeger: JaegerInstance;
@@ -34,6 +37,7 @@ describe('tracing: producer trace → router spans in Jaeger → response tracep
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      FRONTDOOR_API_KEYS: `traced:${createHash('sha256').update(FRONTDOOR_KEY).digest('hex')}`,
     });
     producer = await connectProducer(kafka);
     responses = await new TopicCollector(kafka, topics.responses).start();
@@ -121,5 +125,34 @@ describe('tracing: producer trace → router spans in Jaeger → response tracep
     // Nothing the producer did not send: no prompt or output text by default.
     const everything = JSON.stringify(trace.spans.map((s: JaegerSpan) => [s.tags, s.logs]));
     expect(everything).not.toContain(`question ${id}`);
+  });
+
+  it("shows a mid-stream switch of an HTTP stream as a span event in the caller's trace", async () => {
+    // The primary streams 4 tokens, then its connection closes; the secondary continues the answer.
+    sim.patchModel('gpt-4o-mini', { faults: { outage: false, streamCut: { afterTokens: 4, mode: 'fail' } } });
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpanId = randomBytes(8).toString('hex');
+    const client = new OpenAI({ apiKey: FRONTDOOR_KEY, baseURL: `http://127.0.0.1:${router.port}/v1`, maxRetries: 0 });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'switchyard/auto', messages: [{ role: 'user', content: 'traced stream' }], stream: true }, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } })
+      .withResponse();
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text.split(' ').length).toBeGreaterThan(4);
+
+    const trace = await waitForTrace(jaeger.queryUrl, traceId, (t) => t.spans.some((s) => s.operationName === 'switchyard.request' && s.logs.some((l) => l.fields.some((f) => f.value === 'switchyard.stream.switched'))));
+    const root = trace.spans.find((s) => s.operationName === 'switchyard.request')!;
+    expect(parentId(root)).toBe(callerSpanId);
+    expect(tag(root, 'span.kind')).toBe('server');
+    expect(tag(root, 'switchyard.request.id')).toBe(response.headers.get('x-switchyard-request-id'));
+    const switched = root.logs.find((l) => l.fields.some((f) => f.key === 'event' && f.value === 'switchyard.stream.switched'))!;
+    const field = (key: string) => switched.fields.find((f) => f.key === key)?.value;
+    expect(field('switchyard.stream.from')).toBe('primary');
+    expect(field('switchyard.stream.to')).toBe('secondary');
+    expect(field('switchyard.stream.streamed_chars')).toBeGreaterThan(0);
+    expect(String(field('switchyard.stream.reason'))).toMatch(/^(network|server_error)/);
+    const broken = trace.spans.find((s) => s.operationName === 'chat gpt-4o-mini')!;
+    expect(tag(broken, 'otel.status_code')).toBe('ERROR');
+    expect(tag(trace.spans.find((s) => s.operationName === 'chat claude-haiku-4-5')!, 'error.type')).toBeUndefined();
   });
 });

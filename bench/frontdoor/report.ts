@@ -9,6 +9,8 @@ export interface FrontdoorRun {
   machine: { cpus: number; cpuModel: string; loadavg: number[]; node: string };
   setup: { firstTokenMs: number; tokenIntervalMs: number; tokens: number; warmupS: number; seconds: number; otel: boolean };
   at: string;
+  /** The command line that produced the run. */
+  command: string;
 }
 
 /** Added TTFT per concurrency: the router path's percentile minus the direct path's. */
@@ -43,7 +45,7 @@ export function writeFrontdoorReport(dir: string, run: FrontdoorRun): string {
     '|---:|---:|---:|---|',
     ...added.map((a) => `| ${a.concurrency} | ${a.p50Ms} | ${a.p99Ms} | ${a.concurrency === 100 ? `p50 < 2 ms: ${a.p50Ms < 2 ? 'met' : 'not met'}; p99 < 10 ms: ${a.p99Ms < 10 ? 'met' : 'not met'}` : '—'} |`),
     '',
-    'Command: `npm run bench:frontdoor` (options: `-- --concurrency 100,500 --seconds 15 --token-interval-ms 20 --tokens 50 --out DIR`).',
+    `Command: \`${run.command}\` (options: \`-- --concurrency 100,500 --seconds 15 --token-interval-ms 20 --tokens 50 --out DIR\`).`,
     '',
   ];
   const text = lines.join('\n');

@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     }
     const machine = { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
     const setup = { firstTokenMs: FIRST_TOKEN_MS, tokenIntervalMs: args.tokenIntervalMs, tokens: args.tokens, warmupS: WARMUP_S, seconds: args.seconds, otel: process.env.BENCH_OTEL === '1' };
-    const report = writeFrontdoorReport(args.out, { results, machine, setup, at: new Date().toISOString() });
+    const command = ['npm run bench:frontdoor', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+    const report = writeFrontdoorReport(args.out, { results, machine, setup, at: new Date().toISOString(), command });
     process.stdout.write(report);
   } finally {
     await stopAll();

@@ -24,6 +24,7 @@ export function uniqueTopics(prefix: string) {
         TOPIC_ESCALATIONS: this.escalations,
         // Outcomes too: a router replays recent outcomes at start, and another suite's arms may share names.
         TOPIC_OUTCOMES: `${this.tag}.outcomes`,
+        TOPIC_STREAM: `${this.tag}.stream`,
         KAFKA_GROUP_ID: `${tag}-router`,
       };
     },

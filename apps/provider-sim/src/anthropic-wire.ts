@@ -32,7 +32,7 @@ const SERVER_ERRORS: Record<number, [string, string]> = {
   529: ['overloaded_error', 'Overloaded'],
 };
 
-const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', content_filter: 'refusal', stop_sequence: 'stop_sequence' } as const;
+const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', content_filter: 'refusal', stop_sequence: 'stop_sequence', tool_calls: 'tool_use' } as const;
 
 function event(name: string, payload: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
@@ -71,7 +71,13 @@ export const anthropicWire: WireApi = {
     }
     const stop = stopList(body.stop_sequences);
     if (stop === null) return invalid('stop_sequences: Input should be a valid list of strings');
-    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens: body.max_tokens, stop, ...(body.stream === true ? { stream: true } : {}) };
+    const tools = Array.isArray(body.tools) ? body.tools.flatMap((t: unknown) => (isRecord(t) && typeof t.name === 'string' ? [t.name] : [])) : [];
+    const last = messages[messages.length - 1] as Record<string, unknown>;
+    const toolTurn = Array.isArray(last.content) && last.content.some((b: unknown) => isRecord(b) && b.type === 'tool_result');
+    return {
+      model: body.model, prompt, inputTokens: countTokens(chars), maxTokens: body.max_tokens, stop,
+      ...(body.stream === true ? { stream: true } : {}), ...(tools.length ? { tools, toolTurn } : {}),
+    };
   },
 
   finishLabel(finish: FinishKind): string {
@@ -84,7 +90,7 @@ export const anthropicWire: WireApi = {
       type: 'message',
       role: 'assistant',
       model: c.model,
-      content: [{ type: 'text', text: c.text }],
+      content: c.toolCall ? [{ type: 'tool_use', id: c.toolCall.id, name: c.toolCall.name, input: JSON.parse(c.toolCall.arguments) as unknown }] : [{ type: 'text', text: c.text }],
       stop_reason: STOP_REASONS[c.finish],
       stop_sequence: c.stopSequence,
       usage: {

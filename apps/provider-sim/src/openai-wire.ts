@@ -89,7 +89,13 @@ export const openaiWire: WireApi = {
     const json = format === 'json_object' || format === 'json_schema';
     const stream = body.stream === true;
     const includeUsage = stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;
-    return { model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop, ...(json ? { json } : {}), ...(stream ? { stream, includeUsage } : {}) };
+    const tools = Array.isArray(body.tools) ? body.tools.flatMap((t: unknown) => (isRecord(t) && isRecord(t.function) && typeof t.function.name === 'string' ? [t.function.name] : [])) : [];
+    const last = messages[messages.length - 1] as Record<string, unknown>;
+    return {
+      model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop,
+      ...(json ? { json } : {}), ...(stream ? { stream, includeUsage } : {}),
+      ...(tools.length ? { tools, toolTurn: last.role === 'tool' } : {}),
+    };
   },
 
   finishLabel(finish: FinishKind): string {
@@ -105,7 +111,9 @@ export const openaiWire: WireApi = {
       model: c.model,
       choices: [{
         index: 0,
-        message: { role: 'assistant', content: c.text, refusal: null, annotations: [] },
+        message: c.toolCall
+          ? { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id: c.toolCall.id, type: 'function', function: { name: c.toolCall.name, arguments: c.toolCall.arguments } }] }
+          : { role: 'assistant', content: c.text, refusal: null, annotations: [] },
         logprobs: null,
         finish_reason: finish,
       }],

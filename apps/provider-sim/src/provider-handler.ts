@@ -205,6 +205,12 @@ function buildCompletion(
   if (plan.finish === 'content_filter') {
     return { id, model, text: '', finish: 'content_filter', stopSequence: null, inputTokens: request.inputTokens, outputTokens: 0 };
   }
+  if (request.tools?.length && !request.toolTurn && plan.finish === 'stop') {
+    // Tools offered and no tool result yet: call the first one, arguments derived from the prompt.
+    const query = generateText(model, request.prompt, 3).text;
+    const toolCall = { id: nextId(wire.api === 'openai' ? 'call_' : 'toolu_01'), name: request.tools[0], arguments: JSON.stringify({ query }) };
+    return { id, model, text: '', finish: 'tool_calls', stopSequence: null, inputTokens: request.inputTokens, outputTokens: 5, toolCall };
+  }
   const generated = generateText(model, request.prompt, plan.outputTokens, request.stop);
   // JSON when JSON was asked for, unless the invalidJson fault says this answer is prose.
   const text = request.json && !plan.invalidJson ? JSON.stringify({ answer: generated.text }) : generated.text;

@@ -15,6 +15,10 @@ export interface SimRequest {
   stream?: boolean;
   /** OpenAI `stream_options.include_usage`: a last chunk carries the usage. */
   includeUsage?: boolean;
+  /** Names of the functions offered (`tools`); the answer is then a call of the first. */
+  tools?: string[];
+  /** The last turn is a tool result: the answer is text again. */
+  toolTurn?: boolean;
 }
 
 export type SimError =
@@ -29,7 +33,14 @@ export type SimError =
   | { kind: 'content_policy' }
   | { kind: 'route_not_found'; method: string; path: string };
 
-export type FinishKind = 'stop' | 'length' | 'content_filter' | 'stop_sequence';
+export type FinishKind = 'stop' | 'length' | 'content_filter' | 'stop_sequence' | 'tool_calls';
+
+/** A function call in an answer (`arguments` JSON text). */
+export interface SimToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 export interface Completion {
   id: string;
@@ -39,4 +50,5 @@ export interface Completion {
   stopSequence: string | null;
   inputTokens: number;
   outputTokens: number;
+  toolCall?: SimToolCall;
 }

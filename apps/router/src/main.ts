@@ -50,7 +50,7 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS));
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, env.TOPIC_STREAM, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS));
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
   const { limits, warning } = await readRecordLimits(

@@ -137,6 +137,7 @@ export class RouterRuntime {
         escalations: env.TOPIC_ESCALATIONS,
         outcomes: env.TOPIC_OUTCOMES,
         feedback: env.TOPIC_FEEDBACK,
+        stream: env.TOPIC_STREAM,
       },
       { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
       this.tracing,

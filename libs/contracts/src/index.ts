@@ -8,3 +8,4 @@ export * from './routing-table.schema';
 export * from './escalation.schema';
 export * from './outcome.schema';
 export * from './feedback.schema';
+export * from './stream-chunk.schema';

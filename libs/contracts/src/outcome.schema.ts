@@ -19,7 +19,7 @@ export const outcomeRecordSchema = z.object({
     latencyMs: z.number(),
     costUsd: z.number(),
     usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
-    finishReason: z.enum(['stop', 'length', 'content_filter']).optional(),
+    finishReason: z.enum(['stop', 'length', 'content_filter', 'tool_calls']).optional(),
     model: z.string().optional(),
     status: z.number().optional(),
     retryAfterMs: z.number().optional(),

@@ -2,10 +2,28 @@ import { z } from 'zod';
 
 export const OBJECTIVES = ['balanced', 'cheapest', 'fastest', 'quality'] as const;
 
-export const chatMessageSchema = z.object({
-  role: z.enum(['system', 'user', 'assistant']),
-  content: z.string(),
+export const toolCallSchema = z.strictObject({ id: z.string().min(1).max(256), name: z.string().min(1).max(128), arguments: z.string().max(1_000_000) });
+
+export const chatMessageSchema = z
+  .object({
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    content: z.string(),
+    /** An assistant turn that called tools. */
+    toolCalls: z.array(toolCallSchema).min(1).max(128).optional(),
+    /** A `tool` turn: the id of the call it answers. */
+    toolCallId: z.string().min(1).max(256).optional(),
+  })
+  .refine((m) => m.role !== 'tool' || m.toolCallId !== undefined, { message: 'a tool message needs toolCallId', path: ['toolCallId'] })
+  .refine((m) => m.toolCalls === undefined || m.role === 'assistant', { message: 'only an assistant message carries toolCalls', path: ['toolCalls'] });
+
+/** A function the model may call: OpenAI's function tool (`parameters` is a JSON Schema). */
+export const toolSpecSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name: 1-64 characters of a-z, A-Z, 0-9, "_", "-"'),
+  description: z.string().max(4_096).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
 });
+
+export const toolChoiceSchema = z.union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1).max(64) })]);
 
 /** OpenAI's `response_format`: JSON answers, optionally conforming to a JSON Schema (checked on every answer). */
 export const responseFormatSchema = z.discriminatedUnion('type', [
@@ -20,6 +38,9 @@ export const requestParamsSchema = z
     temperature: z.number().min(0).max(2).optional(),
     stop: z.array(z.string().min(1)).max(16).optional(),
     responseFormat: responseFormatSchema.optional(),
+    /** Functions the model may call; the answer may then be calls (output.toolCalls) instead of text. */
+    tools: z.array(toolSpecSchema).min(1).max(128).optional(),
+    toolChoice: toolChoiceSchema.optional(),
   })
   .strict();
 
@@ -62,6 +83,8 @@ export const requestV1Schema = z
     messages: z.array(chatMessageSchema).min(1),
     params: requestParamsSchema.default({}),
     routing: routingOptionsSchema.default({ objective: 'balanced' }),
+    /** Publish the answer's pieces as stream chunk v1 records on the stream topic as they arrive (the response follows as usual). */
+    stream: z.boolean().optional(),
     replyTopic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"').optional(),
     metadata: z.record(z.string(), z.string()).optional(),
   })

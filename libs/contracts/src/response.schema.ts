@@ -18,7 +18,14 @@ export const responseV1Schema = z.object({
   /** The request class the answer was routed for (feedback is joined to it). */
   class: z.string().optional(),
   status: z.enum(['ok', 'failed']),
-  output: z.object({ text: z.string(), finishReason: z.enum(['stop', 'length', 'content_filter']) }).optional(),
+  output: z
+    .object({
+      text: z.string(),
+      finishReason: z.enum(['stop', 'length', 'content_filter', 'tool_calls']),
+      /** The calls the model asked for, when the request offered tools (finishReason tool_calls). */
+      toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).optional(),
+    })
+    .optional(),
   servedBy: z.object({ arm: z.string(), provider: z.string(), model: z.string() }).optional(),
   attempts: z.array(attemptSchema),
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),

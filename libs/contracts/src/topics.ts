@@ -6,6 +6,8 @@ export const DEFAULT_TOPICS = {
   escalations: 'llm.escalations',
   outcomes: 'switchyard.outcomes',
   feedback: 'llm.feedback',
+  /** Stream chunk v1 records of requests with `stream: true`, keyed by request id. */
+  stream: 'llm.responses.stream',
 } as const;
 
 export type TopicNames = { -readonly [K in keyof typeof DEFAULT_TOPICS]: string };

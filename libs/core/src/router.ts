@@ -2,7 +2,7 @@ import { traitsOf, type ErrorKind } from './errors/error-kind';
 import type { RouterEvent, RouterEvents } from './events/router-events';
 import type { AttemptOutcome, AttemptRole, OutcomeSink } from './outcome/attempt-outcome';
 import type { Clock } from './ports/clock';
-import type { ChatMessage, FinishReason, ProviderRegistry } from './ports/provider';
+import type { ChatMessage, FinishReason, ProviderRegistry, ProviderReply } from './ports/provider';
 import { SeededRandom, type Random } from './ports/random';
 import { budgetExceededOutcome, excludedByBudget, type BudgetGuard } from './budget/budget-guard';
 import { BreakerRegistry, isBreakerExclusion } from './resilience/breaker-registry';
@@ -122,6 +122,7 @@ interface Answer {
   finishReason: FinishReason;
   model: string;
   usage: { inputTokens: number; outputTokens: number };
+  toolCalls?: ProviderReply['toolCalls'];
 }
 
 type Next = { kind: 'attempt'; arm: ArmConfig; role: AttemptRole } | { kind: 'stop'; failure: ErrorKind; detail?: string };
@@ -481,6 +482,8 @@ export class Router {
         temperature: request.params.temperature,
         responseFormat: request.params.responseFormat,
         stop: request.params.stop,
+        tools: request.params.tools,
+        toolChoice: request.params.toolChoice,
       },
       deadlineAt: run.deadlineAt,
       signal: opts.signal,
@@ -682,7 +685,7 @@ export class Router {
     }
     // A streamed answer is everything the caller got, a mid-stream switch's earlier arm included.
     const text = run.stream ? run.stream.sent : texts.join('');
-    return { arm, attempt: winner.outcome.attempt, text, finishReason: reply.finishReason, model: winner.reply!.model || arm.model, usage };
+    return { arm, attempt: winner.outcome.attempt, text, finishReason: reply.finishReason, model: winner.reply!.model || arm.model, usage, ...(reply.toolCalls?.length ? { toolCalls: reply.toolCalls } : {}) };
   }
 
   private succeed(run: Run, answer: Answer): RouteResult {
@@ -690,7 +693,7 @@ export class Router {
     if (conversation) this.stickiness.remember(conversation, answer.arm.id);
     return this.finish(run, {
       status: 'ok',
-      output: { text: answer.text, finishReason: answer.finishReason },
+      output: { text: answer.text, finishReason: answer.finishReason, ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}) },
       servedBy: { arm: answer.arm.id, provider: answer.arm.provider, model: answer.model },
       usage: { ...answer.usage, costUsd: totalCost(run.attempts) },
     });

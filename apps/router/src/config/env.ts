@@ -43,6 +43,8 @@ export const envSchema = z.object({
   TOPIC_ESCALATIONS: z.string().min(1).default('llm.escalations'),
   TOPIC_OUTCOMES: z.string().min(1).default('switchyard.outcomes'),
   TOPIC_FEEDBACK: z.string().min(1).default('llm.feedback'),
+  /** Stream chunks of requests with `stream: true`. */
+  TOPIC_STREAM: z.string().min(1).default('llm.responses.stream'),
   /** Learn answer quality from feedback on TOPIC_FEEDBACK. */
   FEEDBACK_ENABLED: bool(true),
   KAFKA_MAX_WAIT_MS: int(100, 1),

@@ -71,9 +71,34 @@ describe('toRequestV1', () => {
     expect(toRequestV1(body(), ctx({ tenantFromKey: false, tenant: 'default', options: { tenant: 'beta' } })).tenant).toBe('beta');
   });
 
-  it('refuses tool calling with a 400 naming the field', () => {
-    expect(thrown(() => toRequestV1(body({ tools: [{ type: 'function', function: { name: 'f' } }] }), ctx()))).toMatchObject({ status: 400, param: 'tools', code: 'unsupported_parameter' });
-    expect(thrown(() => toRequestV1(parseChatBody({ model: 'x', messages: [{ role: 'tool', content: 'r', tool_call_id: 'c' }] }), ctx()))).toMatchObject({ param: 'messages[0].role' });
+  it('carries tools, tool_choice, assistant tool calls and tool results into request v1', () => {
+    const input = toRequestV1(
+      parseChatBody({
+        model: 'x',
+        messages: [
+          { role: 'user', content: 'Weather in Oslo?' },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
+          { role: 'tool', tool_call_id: 'call_1', content: '{"c":3}' },
+        ],
+        tools: [{ type: 'function', function: { name: 'weather', description: 'Current weather', parameters: { type: 'object' } } }],
+        tool_choice: { type: 'function', function: { name: 'weather' } },
+      }),
+      ctx(),
+    );
+    const decoded = validateRequest(input);
+    expect(decoded.ok && decoded.request).toMatchObject({
+      messages: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' }] },
+        { role: 'tool', content: '{"c":3}', toolCallId: 'call_1' },
+      ],
+      params: { tools: [{ name: 'weather', description: 'Current weather', parameters: { type: 'object' } }], toolChoice: { name: 'weather' } },
+    });
+  });
+
+  it('refuses a tool message without tool_call_id and the deprecated function role, naming the field', () => {
+    expect(thrown(() => toRequestV1(parseChatBody({ model: 'x', messages: [{ role: 'tool', content: 'r' }] }), ctx()))).toMatchObject({ status: 400, param: 'messages[0].tool_call_id' });
+    expect(thrown(() => toRequestV1(parseChatBody({ model: 'x', messages: [{ role: 'function', content: 'r', name: 'f' }] }), ctx()))).toMatchObject({ status: 400, param: 'messages[0].role' });
   });
 });
 

@@ -5,14 +5,23 @@ import { OpenAiError } from './openai-error';
 /** Text parts of a message (`[{ type: 'text', text }]`), as the SDK sends multi-part content. */
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 
+const toolCall = z.object({ id: z.string().min(1), type: z.literal('function'), function: z.object({ name: z.string().min(1), arguments: z.string() }) });
+
 const message = z.object({
   // `developer` is the newer name of `system` (reasoning models); both become system here.
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
   content: z.union([z.string(), z.array(textPart).min(1), z.null()]).optional(),
   name: z.string().optional(),
-  tool_calls: z.array(z.unknown()).optional(),
-  tool_call_id: z.string().optional(),
+  tool_calls: z.array(toolCall).min(1).optional(),
+  tool_call_id: z.string().min(1).optional(),
 });
+
+const tool = z.object({
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }),
+});
+
+const toolChoice = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) })]);
 
 const responseFormat = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
@@ -57,8 +66,8 @@ export const chatCompletionBodySchema = z.strictObject({
   response_format: responseFormat.optional(),
   stream: z.boolean().nullish(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() }).nullish(),
-  tools: z.array(z.unknown()).optional(),
-  tool_choice: z.unknown().optional(),
+  tools: z.array(tool).min(1).optional(),
+  tool_choice: toolChoice.optional(),
   parallel_tool_calls: z.boolean().optional(),
   n: z.literal(1).nullish(),
   user: z.string().optional(),
@@ -164,20 +173,31 @@ export interface ChatRequestContext {
 
 /**
  * The Chat Completions body as request v1 (before the contract's own validation). Refuses what a
- * request v1 cannot carry (tool calling, non-text content) with a 400 naming the field.
+ * request v1 cannot carry (the deprecated `function` role, non-text content) with a 400 naming the field.
  */
 export function toRequestV1(body: ChatCompletionBody, ctx: ChatRequestContext): RequestV1Input {
-  if (body.tools !== undefined || body.tool_choice !== undefined) {
-    throw OpenAiError.badRequest('tool calling is not supported by this Switchyard front door yet: send the request without tools', body.tools !== undefined ? 'tools' : 'tool_choice', 'unsupported_parameter');
-  }
   const messages = body.messages.map((m, i) => {
-    if (m.role === 'tool' || m.role === 'function' || m.tool_calls !== undefined) {
-      throw OpenAiError.badRequest('tool and function messages are not supported by this Switchyard front door yet', `messages[${i}].role`, 'unsupported_value');
+    if (m.role === 'function') {
+      throw OpenAiError.badRequest("the deprecated 'function' role is not supported: use tools and 'tool' messages", `messages[${i}].role`, 'unsupported_value');
     }
     const content = typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p) => p.text).join('\n') : undefined;
-    if (content === undefined) throw OpenAiError.badRequest(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, 'missing_required_parameter');
-    return { role: m.role === 'developer' ? ('system' as const) : m.role, content };
+    const toolCalls = m.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+    if (toolCalls && m.role !== 'assistant') throw OpenAiError.badRequest('only an assistant message carries tool_calls', `messages[${i}].tool_calls`, 'invalid_value');
+    if (m.role === 'tool') {
+      if (!m.tool_call_id) throw OpenAiError.badRequest(`Missing required parameter: 'messages[${i}].tool_call_id'.`, `messages[${i}].tool_call_id`, 'missing_required_parameter');
+      return { role: 'tool' as const, content: content ?? '', toolCallId: m.tool_call_id };
+    }
+    // An assistant turn that only called tools has no content.
+    if (content === undefined && !toolCalls) throw OpenAiError.badRequest(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, 'missing_required_parameter');
+    return { role: m.role === 'developer' ? ('system' as const) : m.role, content: content ?? '', ...(toolCalls ? { toolCalls } : {}) };
   });
+  const tools = body.tools?.map((t) => ({
+    name: t.function.name,
+    ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+    ...(t.function.parameters ? { parameters: t.function.parameters } : {}),
+  }));
+  const choice = body.tool_choice;
+  const toolChoice = choice === undefined ? undefined : typeof choice === 'string' ? choice : { name: choice.function.name };
   const { options, target } = ctx;
   if (options.tenant !== undefined && ctx.tenantFromKey && options.tenant !== ctx.tenant) {
     throw new OpenAiError(403, `this API key belongs to tenant "${ctx.tenant}" and cannot be used for tenant "${options.tenant}"`, 'invalid_request_error', 'tenant_mismatch', 'switchyard.tenant');
@@ -208,6 +228,8 @@ export function toRequestV1(body: ChatCompletionBody, ctx: ChatRequestContext): 
       ...(body.temperature !== null && body.temperature !== undefined ? { temperature: body.temperature } : {}),
       ...(stop?.length ? { stop } : {}),
       ...(responseFormat ? { responseFormat } : {}),
+      ...(tools ? { tools } : {}),
+      ...(toolChoice !== undefined ? { toolChoice } : {}),
     },
     routing: {
       ...(models ? { models } : {}),
@@ -233,7 +255,7 @@ export function v1PathToParam(path: readonly string[]): string | null {
   if (head === undefined) return null;
   if (head === 'messages') return openAiParam(path);
   if (head === 'params') {
-    const names: Record<string, string> = { maxTokens: 'max_tokens', temperature: 'temperature', stop: 'stop', responseFormat: 'response_format' };
+    const names: Record<string, string> = { maxTokens: 'max_tokens', temperature: 'temperature', stop: 'stop', responseFormat: 'response_format', tools: 'tools', toolChoice: 'tool_choice' };
     return rest[0] ? (names[rest[0]] ?? rest[0]) : null;
   }
   if (head === 'routing') return rest[0] ? `switchyard.${rest[0]}` : 'switchyard';

@@ -27,6 +27,15 @@ describe('chat completion shapes', () => {
     });
   });
 
+  it('gives a tool-calling answer as tool_calls with null content, in the completion and as one stream delta', () => {
+    const calls: ResponseV1 = { ...response, output: { text: '', finishReason: 'tool_calls', toolCalls: [{ id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' }] } };
+    const expected = [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }];
+    expect(toChatCompletion(calls, 'm', 1).choices[0]).toMatchObject({ message: { content: null, tool_calls: expected }, finish_reason: 'tool_calls' });
+    const chunks = new ChunkBuilder('c', 'm', 1);
+    expect(chunks.toolCalls(calls)).toMatchObject({ choices: [{ delta: { tool_calls: [{ index: 0, ...expected[0] }] } }] });
+    expect(chunks.toolCalls(response)).toBeUndefined();
+  });
+
   it('builds role, text, finish and usage chunks as OpenAI streams them, framed as SSE', () => {
     const chunks = new ChunkBuilder('chatcmpl-req-9', 'switchyard/auto', 1);
     expect(chunks.role()).toMatchObject({ object: 'chat.completion.chunk', choices: [{ delta: { role: 'assistant', content: '' }, finish_reason: null }] });

@@ -27,6 +27,7 @@ function switchyardOf(response: ResponseV1) {
 
 /** A successful response v1 as a `chat.completion` object. */
 export function toChatCompletion(response: ResponseV1, requestedModel: string, createdS: number) {
+  const toolCalls = openAiToolCalls(response);
   return {
     id: completionId(response.id),
     object: 'chat.completion' as const,
@@ -35,7 +36,13 @@ export function toChatCompletion(response: ResponseV1, requestedModel: string, c
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: response.output?.text ?? '', refusal: null },
+        message: {
+          role: 'assistant' as const,
+          // OpenAI's shape: no content (null) when the turn is only tool calls.
+          content: toolCalls && !response.output?.text ? null : (response.output?.text ?? ''),
+          refusal: null,
+          ...(toolCalls ? { tool_calls: toolCalls } : {}),
+        },
         logprobs: null,
         finish_reason: response.output?.finishReason ?? 'stop',
       },
@@ -83,6 +90,12 @@ export class ChunkBuilder {
     return this.chunk([{ index: 0, delta: { content: delta }, logprobs: null, finish_reason: null }]);
   }
 
+  /** The tool calls of an answer, whole, in one delta (they are not streamed piecewise). */
+  toolCalls(response: ResponseV1) {
+    const calls = openAiToolCalls(response);
+    return calls ? this.chunk([{ index: 0, delta: { tool_calls: calls.map((c, index) => ({ index, ...c })) }, logprobs: null, finish_reason: null }]) : undefined;
+  }
+
   finish(response: ResponseV1) {
     return { ...this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: response.output?.finishReason ?? 'stop' }]), model: response.servedBy?.model ?? this.model };
   }
@@ -90,6 +103,11 @@ export class ChunkBuilder {
   usage(response: ResponseV1) {
     return { ...this.chunk([], { usage: usageOf(response), switchyard: switchyardOf(response) }), model: response.servedBy?.model ?? this.model };
   }
+}
+
+function openAiToolCalls(response: ResponseV1) {
+  const calls = response.output?.toolCalls;
+  return calls?.length ? calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) : undefined;
 }
 
 /** One server-sent event carrying JSON (`data: …` and a blank line), as OpenAI streams. */

@@ -183,6 +183,8 @@ class SseAnswer {
       this.res.end(sseData(new OpenAiError(502, 'the answer diverged from the streamed text', 'server_error', 'stream_diverged').body()));
       return;
     }
+    const toolCalls = this.chunks.toolCalls(response);
+    if (toolCalls) out += sseData(toolCalls);
     out += sseData(this.chunks.finish(response));
     if (includeUsage) out += sseData(this.chunks.usage(response));
     this.res.end(out + SSE_DONE);

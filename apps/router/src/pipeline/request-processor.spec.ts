@@ -131,6 +131,16 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     expect(processor.dlqByReason.size).toBe(0);
   });
 
+  it('publishes the pieces of a stream: true request on the stream topic before its answer, and none for a replay', async () => {
+    const { processor, published } = setup();
+    await processor.process(message('s1', {}, '0', { stream: true }));
+    await processor.process(message('s1', {}, '1', { stream: true }));
+    expect(published.map((r) => r.topic)).toEqual([DEFAULT_TOPICS.stream, DEFAULT_TOPICS.responses, DEFAULT_TOPICS.responses]);
+    const answer = body(published[1]);
+    expect(body(published[0])).toEqual({ schemaVersion: 1, id: 's1', seq: 0, delta: answer.output.text });
+    expect(published[0].key).toBe('s1');
+  });
+
   it('does not count a conflicting id from another tenant as a replay', async () => {
     const { processor } = setup();
     await processor.process(message('same', {}));

@@ -9,6 +9,7 @@ import { isPublishRefused } from '../kafka/publish-errors';
 import type { ReplyTopicCheck, ReplyTopicGate } from '../kafka/reply-topics';
 import { dlqKey, toDlqRecord } from './dlq-record';
 import { AnswerPipeline } from './answer-pipeline';
+import { KafkaStreamSink } from './kafka-stream-sink';
 import { refusalResponse, type RefusalKind } from './response-builder';
 
 export interface Publisher {
@@ -81,7 +82,14 @@ export class RequestProcessor {
       const check = await this.checkReplyTopic(request.replyTopic);
       if (!check.ok) return this.refuse({ id: request.id, tenant: request.tenant }, 'bad_request', check.reason);
     }
-    const { answer, replayed } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message) });
+    // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
+    const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
+    const { answer, replayed } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
+    if (stream) {
+      // The answer follows the last chunk on the responses topic.
+      await stream.flushed();
+      if (stream.lost) this.logger.warn(`request ${request.id}: ${stream.lost} of ${stream.chunks} stream chunks could not be published to ${this.topics.stream}`);
+    }
     if (answer.tenant !== request.tenant) {
       // Same id from another tenant: never hand one tenant another's answer.
       return this.toDlq(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id);

@@ -37,12 +37,12 @@ export function cacheKeys(request: RouteRequest): CacheKeys {
 
 /** True when the request carries tools: a tool call answers this exact state, never a similar one. */
 export function hasTools(request: RouteRequest): boolean {
-  const tools = (request.params as Record<string, unknown>).tools;
-  return Array.isArray(tools) ? tools.length > 0 : tools !== undefined && tools !== null;
+  return (request.params.tools?.length ?? 0) > 0 || request.messages.some((m) => m.role === 'tool' || (m.toolCalls?.length ?? 0) > 0);
 }
 
+/** Every field of a turn (tool calls, the call a tool turn answers, ...), its text normalised. */
 function normaliseMessage(m: ChatMessage): ChatMessage {
-  return { role: m.role, content: m.content.normalize('NFC').replace(/\s+/g, ' ').trim() };
+  return { ...m, content: m.content.normalize('NFC').replace(/\s+/g, ' ').trim() };
 }
 
 function sha256(text: string): string {

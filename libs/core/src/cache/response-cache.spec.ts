@@ -60,6 +60,8 @@ describe('cache keys', () => {
       { ...base, routing: { ...base.routing, models: ['a'] } },
       { ...base, messages: [{ role: 'system' as const, content: 'Be brief.' }, ...base.messages] },
       { ...base, messages: [{ role: 'user' as const, content: 'what is the capital of france?' }] },
+      { ...base, params: { tools: [{ name: 'lookup' }] } },
+      { ...base, messages: [...base.messages, { role: 'assistant' as const, content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{"q":"france"}' }] }, { role: 'tool' as const, toolCallId: 'c1', content: 'Paris' }] },
     ]) {
       expect(cacheKeys(other).exact).not.toBe(cacheKeys(base).exact);
     }
@@ -117,9 +119,9 @@ describe('Router with a response cache', () => {
 
   it('never serves a request with tools semantically, nor a class without semantic matching', async () => {
     const { router } = setup({ classes: { faq: { semantic: true, similarity: 0.9 } } });
-    const tools = [{ type: 'function', function: { name: 'lookup' } }];
-    await router.route(request({ params: { tools } as RouteRequest['params'] }));
-    expect((await router.route(request({ params: { tools } as RouteRequest['params'], question: 'what is the capital of france' }))).cache).toBeUndefined();
+    const tools = [{ name: 'lookup' }];
+    await router.route(request({ params: { tools } }));
+    expect((await router.route(request({ params: { tools }, question: 'what is the capital of france' }))).cache).toBeUndefined();
     await router.route(request({ class: 'chat' }));
     expect((await router.route(request({ class: 'chat', question: 'what is the capital of france' }))).cache).toBeUndefined();
     expect((await router.route(request({ class: 'chat' }))).cache?.kind).toBe('exact');

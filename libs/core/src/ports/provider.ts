@@ -1,14 +1,36 @@
 import type { ResponseFormat } from '../routing/route-request';
 import type { ArmConfig } from '../routing/arm';
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** A function call the model asked for: `arguments` is the JSON text as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** An assistant turn that called tools. */
+  toolCalls?: ToolCall[];
+  /** A `tool` turn: the call it answers. */
+  toolCallId?: string;
 }
 
-export type FinishReason = 'stop' | 'length' | 'content_filter';
+/** A function the model may call (OpenAI's function tool; `parameters` a JSON Schema). */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** Whether and which tool the model must call. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** `tool_calls`: the turn ended with calls for the caller to run (the answer is in `toolCalls`). */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -26,6 +48,8 @@ export interface ProviderCall {
   stop?: string[];
   /** JSON answers (OpenAI `response_format`); providers without a JSON mode ignore it, the answer checks do not. */
   responseFormat?: ResponseFormat;
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
   /** Aborts the HTTP call: deadline reached, hedge lost, or shutdown. */
   signal: AbortSignal;
 }
@@ -36,6 +60,8 @@ export interface ProviderReply {
   usage: TokenUsage;
   /** The model the provider says answered (may differ from the requested alias). */
   model: string;
+  /** Calls the model asked for (finishReason `tool_calls`). */
+  toolCalls?: ToolCall[];
 }
 
 /** Receives an answer's text piece by piece, in order, as the provider sends it. */

@@ -72,6 +72,8 @@ export class AnswerChecks {
   /** The checks this answer fails (empty when it passes them all). */
   run(request: RouteRequest, text: string, finishReason: FinishReason): CheckFailure[] {
     const failures: CheckFailure[] = [];
+    // A turn that calls tools has its answer in the calls; its text may well be empty.
+    if (finishReason === 'tool_calls') return failures;
     if (text.trim().length === 0) failures.push({ check: 'empty', detail: 'the answer is empty' });
     if (finishReason === 'length') failures.push({ check: 'cut', detail: 'the answer was cut by the max-tokens limit' });
     const cls = this.perClass.get(request.class);

@@ -1,5 +1,5 @@
 import type { RequestCacheOptions } from '../cache/cache-policy';
-import type { ChatMessage } from '../ports/provider';
+import type { ChatMessage, ToolChoice, ToolSpec } from '../ports/provider';
 
 export type Objective = 'balanced' | 'cheapest' | 'fastest' | 'quality';
 
@@ -13,7 +13,7 @@ export interface RouteRequest {
   /** Request class for routing context (chat, coding, extraction, ...). */
   class: string;
   messages: ChatMessage[];
-  params: { maxTokens?: number; temperature?: number; stop?: string[]; responseFormat?: ResponseFormat };
+  params: { maxTokens?: number; temperature?: number; stop?: string[]; responseFormat?: ResponseFormat; tools?: ToolSpec[]; toolChoice?: ToolChoice };
   routing: {
     /** Arm ids or model names allowed for this request; absent means every arm. */
     models?: string[];

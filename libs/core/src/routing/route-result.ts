@@ -1,5 +1,5 @@
 import type { ErrorKind } from '../errors/error-kind';
-import type { FinishReason } from '../ports/provider';
+import type { FinishReason, ToolCall } from '../ports/provider';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 
 export interface RouteFailure {
@@ -11,7 +11,7 @@ export interface RouteFailure {
 /** The router's answer for one request; the edge maps it to Response v1. */
 export interface RouteResult {
   status: 'ok' | 'failed';
-  output?: { text: string; finishReason: FinishReason };
+  output?: { text: string; finishReason: FinishReason; toolCalls?: ToolCall[] };
   servedBy?: { arm: string; provider: string; model: string };
   attempts: AttemptOutcome[];
   usage: { inputTokens: number; outputTokens: number; costUsd: number };

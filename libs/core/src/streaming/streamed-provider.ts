@@ -17,7 +17,8 @@ export interface StreamedProviderOptions {
  */
 export function streamedProvider(provider: Provider, options: StreamedProviderOptions): Provider {
   return {
-    call: (call) => (provider.stream ? streamWithStallWatch(provider, call, options) : callWhole(provider, call, options.onText)),
+    // Tool calls are not streamed piecewise: such a call is made whole and its text (if any) sent at once.
+    call: (call) => (provider.stream && !call.tools?.length ? streamWithStallWatch(provider, call, options) : callWhole(provider, call, options.onText)),
   };
 }
 

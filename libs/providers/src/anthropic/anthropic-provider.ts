@@ -7,6 +7,7 @@ import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
 import { EndpointTransport } from '../shared/transport';
 import { normalizeAnthropicError } from './anthropic-errors';
+import { fromAnthropicToolUse, toAnthropicMessages, toAnthropicToolChoice, toAnthropicTools } from './anthropic-tools';
 
 /** Anthropic requires `max_tokens`; without one from the request we ask for at most this. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS_CAP = 1024;
@@ -125,11 +126,11 @@ export class AnthropicProvider implements Provider {
     const params: MessageCreateParamsNonStreaming = {
       model: call.arm.model,
       max_tokens: call.maxTokens ?? Math.min(call.arm.maxOutputTokens, ANTHROPIC_DEFAULT_MAX_TOKENS_CAP),
-      messages: call.messages
-        .filter((m) => m.role !== 'system')
-        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })),
+      messages: toAnthropicMessages(call.messages),
     };
     if (system) params.system = system;
+    if (call.tools?.length) params.tools = toAnthropicTools(call.tools);
+    if (call.toolChoice !== undefined) params.tool_choice = toAnthropicToolChoice(call.toolChoice);
     // `temperature` is deliberately not sent: @anthropic-ai/sdk 1.x no longer has it among the
     // Messages parameters (deprecated by the API), so `call.temperature` is ignored here.
     if (call.stop !== undefined && call.stop.length > 0) params.stop_sequences = call.stop;
@@ -150,9 +151,11 @@ export class AnthropicProvider implements Provider {
       .map((block) => block.text)
       .join('');
     const usage = message.usage;
+    const toolCalls = fromAnthropicToolUse(message.content);
     return {
       text,
-      finishReason: mapStopReason(stop),
+      ...(toolCalls ? { toolCalls } : {}),
+      finishReason: toolCalls ? 'tool_calls' : mapStopReason(stop),
       usage: {
         // Cache writes and reads are input tokens too (billed differently; pricing has one rate).
         inputTokens:
@@ -169,10 +172,11 @@ export class AnthropicProvider implements Provider {
 }
 
 /**
- * end_turn / stop_sequence (and tool_use / pause_turn, which end a turn) → stop;
+ * tool_use → tool_calls; end_turn / stop_sequence (and pause_turn, which ends a turn) → stop;
  * max_tokens and model_context_window_exceeded (output cut by the window) → length.
  * `refusal` is thrown as content_policy before this is reached.
  */
 export function mapStopReason(stop: string | null | undefined): FinishReason {
+  if (stop === 'tool_use') return 'tool_calls';
   return stop === 'max_tokens' || stop === 'model_context_window_exceeded' ? 'length' : 'stop';
 }

@@ -7,6 +7,7 @@ import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
 import { EndpointTransport } from '../shared/transport';
 import { normalizeOpenAiError } from './openai-errors';
+import { fromOpenAiToolCalls, toOpenAiMessage, toOpenAiToolChoice, toOpenAiTools } from './openai-tools';
 
 export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -121,8 +122,10 @@ export class OpenAiChatProvider implements Provider {
   protected body(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: call.arm.model,
-      messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: call.messages.map(toOpenAiMessage),
     };
+    if (call.tools?.length) body.tools = toOpenAiTools(call.tools);
+    if (call.toolChoice !== undefined) body.tool_choice = toOpenAiToolChoice(call.toolChoice);
     if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
     if (call.temperature !== undefined) body.temperature = call.temperature;
     if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
@@ -149,12 +152,14 @@ export class OpenAiChatProvider implements Provider {
       });
     }
     const usage = completion.usage;
+    const toolCalls = fromOpenAiToolCalls(choice.message);
     return {
       text: choice.message?.content ?? '',
-      finishReason: mapFinishReason(finish),
+      finishReason: toolCalls ? 'tool_calls' : mapFinishReason(finish),
       // Some OpenAI-compatible servers omit usage; 0 means "not reported".
       usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
       model: completion.model || call.arm.model,
+      ...(toolCalls ? { toolCalls } : {}),
     };
   }
 
@@ -168,7 +173,7 @@ function refusalError(endpoint: string, what: string): ProviderError {
   return new ProviderError({ kind: 'content_policy', message: `${endpoint}: ${what}` });
 }
 
-/** `length` is returned (the router decides about continuation); tool/function calls end a turn. */
+/** `length` is returned (the router decides about continuation); `tool_calls` when the turn ended in calls. */
 export function mapFinishReason(finish: string | null | undefined): FinishReason {
-  return finish === 'length' ? 'length' : 'stop';
+  return finish === 'length' ? 'length' : finish === 'tool_calls' || finish === 'function_call' ? 'tool_calls' : 'stop';
 }
