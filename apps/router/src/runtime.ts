@@ -79,7 +79,7 @@ export class RouterRuntime {
     this.idempotency = this.state.idempotency;
     this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
     const random = new SystemRandom();
-    this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
+    this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget, this.breakers);
     this.introspection = this.policy.introspection;
     this.providers = new SdkProviderRegistry(table.endpoints);
     this.answerChecks = new AnswerChecks({ json: new AjvSchemaValidator(), classes: classChecks(table) });
