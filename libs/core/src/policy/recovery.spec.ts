@@ -65,6 +65,20 @@ describe('recovery after an outage', () => {
     expect(probe.exploration).toBe(true);
   });
 
+  it('counts half-open probes against the exploration floor: probes and floor draws together stay at the rate', () => {
+    const clock = new ManualClock(0);
+    let probing = 0;
+    const selector = new ThompsonSelector({ clock, random: new SeededRandom(5), arms: [a, b], explorationRate: 0.5, halfOpen: (arm) => arm === 'a' && probing-- > 0 });
+    const ctx = { request: request({ class: 'chat' }), tried: [], clock };
+    let flagged = 0;
+    for (let i = 0; i < 4_000; i++) {
+      // 400 decisions find a half-open: without the credit, ≈ 200 of them would be on top of the floor's 2,000.
+      if (i % 10 === 0) probing = 1;
+      if (selector.select(ctx, [a, b]).exploration) flagged++;
+    }
+    expect(Math.abs(flagged - 2_000)).toBeLessThan(80);
+  });
+
   it('the router tells its outcome sinks when a breaker closes after probes', async () => {
     const clock = new ManualClock(0);
     const providers = new ScriptedProviders(clock, { a: [...Array.from({ length: 5 }, () => ({ ok: false as const, kind: 'server_error' as const })), { ok: true }] });
