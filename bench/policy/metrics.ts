@@ -15,11 +15,17 @@ export interface SeedMetrics {
   regretPerRequest: number;
   budgetOvershootPct: number;
   failoverMs: number | null;
+  /** Time from the end of an outage until the failed arm(s) are back in rotation (see recoveryMs). */
+  recoveryMs: number | null;
+  /** switchyard only: share of first-attempt decisions not for the posterior-mean choice. */
+  explorationShare: number | null;
+  /** switchyard only: share of first-attempt decisions flagged exploration (exploration floor, half-open probes). */
+  explorationFloorShare: number | null;
   /** Share of requests that failed, per final error kind (not in METRIC_KEYS: no CI). */
   failureKinds: Record<string, number>;
 }
 
-export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'netValuePerRequest', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs'] as const;
+export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'netValuePerRequest', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs', 'recoveryMs', 'explorationShare', 'explorationFloorShare'] as const;
 
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
@@ -64,8 +70,52 @@ export function failoverMs(records: readonly RequestRecord[], world: World): num
   return times.reduce((a, b) => a + b, 0) / times.length;
 }
 
+/** Share of traffic before an outage that counts as "in rotation" (below it the arm is not judged). */
+const ROTATION_MIN_SHARE = 0.05;
+const ROTATION_BEFORE_MS = 120_000;
+const ROTATION_WINDOW_MS = 30_000;
+const ROTATION_STEP_MS = 1_000;
+
+/**
+ * Back in rotation: per outage, the time from its end until the failed arm(s) get, over a 30 s
+ * window, at least half their steady share: the smaller of the share this policy gave them in the
+ * 2 minutes before the outage (a policy is judged against itself) and the share the oracle gives
+ * them in the 2 minutes after it (an arm that got worse meanwhile — a quality drop, a price change
+ * elsewhere — is not owed its old traffic). Outages where either share is < 5 %, or that end less
+ * than 30 s before the run does, are not judged; one never back is censored at the end of the run.
+ * Mean over the seed's judged outages; null when none.
+ */
+export function recoveryMs(records: readonly RequestRecord[], world: World, durationMs: number, oracle: readonly RequestRecord[] = records): number | null {
+  const times: number[] = [];
+  const share = (arms: Set<number>, from: number, to: number, of = records) => {
+    let n = 0;
+    let on = 0;
+    for (const r of of) {
+      if (r.at < from || r.at >= to) continue;
+      n++;
+      if (arms.has(r.firstArm)) on++;
+    }
+    return n ? on / n : NaN;
+  };
+  for (const w of world.outageWindows) {
+    if (w.end + ROTATION_WINDOW_MS > durationMs) continue;
+    const arms = new Set(w.arms);
+    const steady = Math.min(share(arms, w.start - ROTATION_BEFORE_MS, w.start), share(arms, w.end, w.end + ROTATION_BEFORE_MS, oracle));
+    if (!(steady >= ROTATION_MIN_SHARE)) continue;
+    let back = durationMs - w.end;
+    for (let t = w.end; t + ROTATION_WINDOW_MS <= durationMs; t += ROTATION_STEP_MS) {
+      if (share(arms, t, t + ROTATION_WINDOW_MS) >= 0.5 * steady) {
+        back = t - w.end;
+        break;
+      }
+    }
+    times.push(back);
+  }
+  return times.length ? times.reduce((a, b) => a + b, 0) / times.length : null;
+}
+
 /** Metrics of one run; without an oracle run (live runs) regret is NaN (reported as null). */
-export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct'>, oracle: Pick<RunResult, 'records'> | undefined, world: World): SeedMetrics {
+export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct' | 'exploration'>, oracle: Pick<RunResult, 'records'> | undefined, world: World, durationMs = Infinity): SeedMetrics {
   const rs = run.records;
   const n = rs.length;
   const lat = Float64Array.from(rs, (r) => r.latencyMs).sort();
@@ -98,6 +148,9 @@ export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct
     regretPerRequest: oracle ? regret / n : NaN,
     budgetOvershootPct: run.budgetOvershootPct,
     failoverMs: failoverMs(rs, world),
+    recoveryMs: Number.isFinite(durationMs) ? recoveryMs(rs, world, durationMs, oracle?.records) : null,
+    explorationShare: run.exploration?.decisions ? run.exploration.explored / run.exploration.decisions : null,
+    explorationFloorShare: run.exploration?.decisions ? run.exploration.flagged / run.exploration.decisions : null,
     failureKinds,
   };
 }

@@ -212,6 +212,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `${sci(s.regretPerRequest)}${pm(s.ci95.regretPerRequest, (v) => v.toPrecision(2))}`,
       `${num(s.budgetOvershootPct, 1)}`,
       `${s.failoverMs === null ? '–' : num(s.failoverMs)}`,
+      `${s.recoveryMs === null ? '–' : `${num(s.recoveryMs)}${pm(s.ci95.recoveryMs, (v) => v.toFixed(0))}`}`,
+      `${s.explorationShare === null ? '–' : `${pct(s.explorationShare)} (floor ${pct(s.explorationFloorShare)})`}`,
     ].join(' | '),
   );
   const lines = [
@@ -223,8 +225,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `≈ ${num(summary.oracle?.requests ?? null)} requests per run; common random numbers (same arrivals and per-request draws for every policy of a seed). ` +
       `Wall time ${wallS.toFixed(1)} s. Values are means over seeds, ± the 95% CI half-width over seeds.`,
     '',
-    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | net value / req (USD) | regret / req (USD) | budget overshoot % | failover ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | net value / req (USD) | regret / req (USD) | budget overshoot % | failover ms | back in rotation ms | exploration |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '',
     'Failures by final error kind (share of all requests):',
@@ -232,7 +234,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
     ...Object.entries(summary).map(([p, s]) => `- ${p}: ${Object.keys(s.failureKinds).length ? Object.entries(s.failureKinds).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ') : 'none'}`),
     '',
     ...(newArms.length ? ['Arms added mid-run (first-attempt share; mean ± 95% CI over seeds):', '', ...newArms.map((l) => `- ${l}`), ''] : []),
-    'Definitions: bench/README.md. failover ms: outage start → first 1 s bin with < 5% of first attempts on the failed arm(s), the outage length when never (censored).',
+    'Definitions: bench/README.md. failover ms: outage start → first 1 s bin with < 5% of first attempts on the failed arm(s), the outage length when never (censored). ' +
+      'back in rotation ms: outage end → first 30 s window in which the failed arm(s) get ≥ half their pre-outage share. exploration: share of first-attempt decisions not for the posterior-mean choice (floor: those flagged exploration — exploration-floor draws and half-open probes).',
     '',
     ...plots.flatMap((p) => [`![${p}](${p}.${png ? 'png' : 'svg'})`, '']),
     `SVG sources: ${plots.map((p) => `[${p}.svg](${p}.svg)`).join(', ')}.`,
@@ -269,18 +272,19 @@ async function main(): Promise<void> {
     for (const policy of order) {
       const run = await runPolicy(scenario, world, policy, args.thompson);
       runs.set(policy, run);
-      const m = seedMetrics(run, runs.get('oracle')!, world);
+      const m = seedMetrics(run, runs.get('oracle')!, world, scenario.duration);
       perSeed.get(policy)!.push(m);
       console.log(
         `[${scenario.name}] seed ${k + 1}/${seeds} ${policy.padEnd(16)} ${String(m.requests).padStart(6)} req  err ${(m.errorRate * 100).toFixed(2).padStart(6)}%  ` +
           `p95 ${m.p95Ms.toFixed(0).padStart(6)} ms  $/ok ${m.costPerSuccessUsd.toPrecision(3)}  regret ${m.regretPerRequest.toFixed(4)}` +
-          `${m.failoverMs === null ? '' : `  failover ${m.failoverMs.toFixed(0)} ms`}  (${(run.wallMs / 1000).toFixed(2)} s)`,
+          `${m.failoverMs === null ? '' : `  failover ${m.failoverMs.toFixed(0)} ms`}${m.recoveryMs === null ? '' : `  back ${m.recoveryMs.toFixed(0)} ms`}` +
+          `${m.explorationShare === null ? '' : `  explore ${(m.explorationShare * 100).toFixed(2)}% (floor ${((m.explorationFloorShare ?? 0) * 100).toFixed(2)}%)`}  (${(run.wallMs / 1000).toFixed(2)} s)`,
       );
     }
     if (fixed) {
       for (let a = 0; a < scenario.arms.length; a++) {
         const run = await runPolicy(scenario, world, { fixedArm: a }, args.thompson);
-        perFixedArm[a].push(seedMetrics(run, runs.get('oracle')!, world));
+        perFixedArm[a].push(seedMetrics(run, runs.get('oracle')!, world, scenario.duration));
       }
     }
     plots.add(world, runs, seeds);

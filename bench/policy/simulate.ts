@@ -84,6 +84,11 @@ export interface RunResult {
   spendByWindow: Map<string, number>;
   budgetOvershootPct: number;
   wallMs: number;
+  /**
+   * switchyard only: first-attempt decisions, those not for the posterior-mean choice (`explored`),
+   * and those the policy flagged as exploration (`flagged`: exploration-floor draws, half-open probes).
+   */
+  exploration?: { decisions: number; explored: number; flagged: number };
 }
 
 const messageCache = new Map<number, ChatMessage[]>();
@@ -269,6 +274,27 @@ function oracleTruth(scenario: Scenario, world: World, clock: EventClock, provid
   };
 }
 
+/**
+ * The Thompson selector, counting its first-attempt decisions that did not pick the arm with the
+ * highest expected net value at the posterior means: what it spends on exploration (Thompson draws
+ * and the exploration floor alike). Asking draws no random numbers, so decisions are unchanged.
+ */
+function countingExploration(thompson: ThompsonSelector, counts: NonNullable<RunResult['exploration']>): ArmSelector {
+  return {
+    name: thompson.name,
+    select(ctx, eligible) {
+      const exploit = ctx.tried.length === 0 && eligible.length > 1 ? thompson.posteriorMeanChoice(ctx.request, eligible) : undefined;
+      const decision = thompson.select(ctx, eligible);
+      if (ctx.tried.length === 0) {
+        counts.decisions++;
+        if (exploit !== undefined && decision.chosen.id !== exploit) counts.explored++;
+        if (decision.exploration) counts.flagged++;
+      }
+      return decision;
+    },
+  };
+}
+
 /** What-if knobs for the switchyard policy (ThompsonSelector options); defaults are the core's. */
 export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'discount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
 
@@ -307,6 +333,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const sinks: OutcomeSink[] = [spendSink];
   let resilience: ResilienceOverrides = BENCH_RESILIENCE;
   let thompson: ThompsonSelector | undefined;
+  let exploration: RunResult['exploration'];
   switch (policy) {
     case 'switchyard':
       thompson = new ThompsonSelector({
@@ -315,9 +342,11 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
         arms,
         classValues: Object.fromEntries(classes.map((c) => [c.name, { valueUsd: c.valueUsd, latencyUsdPerSecond: c.latencyUsdPerSecond }])),
         costWeight: budget ? (t) => budget.costWeight(t) : undefined,
+        // The router's breakers (it is built below): a half-open arm gets its probe.
+        halfOpen: (arm) => router.breakers.halfOpen(arm),
         ...thompsonOverrides,
       });
-      selector = thompson;
+      selector = countingExploration(thompson, (exploration = { decisions: 0, explored: 0, flagged: 0 }));
       sinks.push(thompson);
       break;
     case 'static-chain':
@@ -440,5 +469,5 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
       if (cap !== undefined) overshoot = Math.max(overshoot, ((spent - cap) / cap) * 100);
     }
   }
-  return { policy: typeof spec === 'string' ? spec : `fixed:${scenario.arms[spec.fixedArm].id}`, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart };
+  return { policy: typeof spec === 'string' ? spec : `fixed:${scenario.arms[spec.fixedArm].id}`, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart, ...(exploration ? { exploration } : {}) };
 }

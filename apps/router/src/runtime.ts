@@ -93,7 +93,7 @@ export class RouterRuntime {
     this.idempotency = this.state.idempotency;
     this.breakers = new BreakerRegistry({ clock: this.clock, config: table.resilience.breaker, events: this.events });
     const random = new SystemRandom();
-    this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget);
+    this.policy = createRoutingPolicy(table, this.clock, random, this.state.budget, this.breakers);
     this.introspection = this.policy.introspection;
     this.cacheBuiltFrom = { cache: table.cache };
     this.cache = createResponseCache(table, {

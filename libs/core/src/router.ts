@@ -503,8 +503,9 @@ export class Router {
       this.emit({ type: 'budget.settled', requestId: request.id, at: clock.now(), arm: arm.id, reservedUsd: reservation.amountUsd, actualUsd: outcome.costUsd });
     }
     run.attempts.push(outcome);
-    this.breakers.record(outcome, permit, request.id);
+    const transition = this.breakers.record(outcome, permit, request.id);
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
+    if (transition?.to === 'closed') for (const sink of this.options.outcomeSinks ?? []) sink.armRecovered?.(arm.id);
     // After the outcome is learnt: a drained arm's state may be dropped from here on.
     this.drain.end(arm.id);
     this.emit({ type: 'attempt.finished', requestId: request.id, at: clock.now(), outcome });

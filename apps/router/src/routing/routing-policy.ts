@@ -1,4 +1,5 @@
 import {
+  BreakerRegistry,
   BudgetGuard,
   DEFAULT_RULES,
   InMemoryBudgetStore,
@@ -45,7 +46,7 @@ function minQualityOf(table: LoadedRoutingTable): Record<string, number> {
   return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.minQuality === undefined ? [] : [[name, c.minQuality]])));
 }
 
-export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, random: Random, budgetStore: BudgetStore = new InMemoryBudgetStore()): RoutingPolicy {
+export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, random: Random, budgetStore: BudgetStore = new InMemoryBudgetStore(), breakers?: BreakerRegistry): RoutingPolicy {
   const budget = table.budgets ? new BudgetGuard({ store: budgetStore, clock, caps: table.budgets }) : undefined;
   const introspection: RoutingIntrospection = budget ? { budgetHeadroom: (tenant) => budget.headroom(tenant) } : {};
   const rules: EligibilityRule[] = [...DEFAULT_RULES];
@@ -65,6 +66,8 @@ export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, ran
         armPriors: table.armPriors,
         // The pacer: cost weighs more as a tenant's spend nears a cap, before anything is refused.
         costWeight: budget ? (tenant) => budget.costWeight(tenant) : undefined,
+        // A half-open arm (the router's breakers) gets its probe from the next decision.
+        halfOpen: breakers?.halfOpen,
       });
       rules.push(thompson.maxCostRule(), thompson.qualityFloorRule());
       introspection.policySnapshot = () => thompson.snapshot();

@@ -44,4 +44,6 @@ export interface OutcomeSink {
   record(outcome: AttemptOutcome, requestClass: string, outcomeId?: string): void;
   /** Takes back the failure a hung-call report recorded, when that call answered ok after all. */
   retractHung?(arm: string, requestClass: string): void;
+  /** The arm's circuit breaker closed after successful half-open probes: it is back. */
+  armRecovered?(arm: string): void;
 }

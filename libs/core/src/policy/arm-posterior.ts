@@ -4,6 +4,7 @@ import { NormalGamma } from './normal-gamma';
 import type { PolicyPriors } from './priors';
 import { QualityPosterior, type QualitySource } from './quality-posterior';
 import { TokenEwma } from './token-ewma';
+import { RegimeMemory } from './regime-memory';
 
 export interface PosteriorSettings {
   /** γ, applied per observation. */
@@ -38,6 +39,10 @@ export interface PosteriorShift {
   success: boolean;
   latency: boolean;
   quality?: boolean;
+  /** The success change was a drop (the normal regime is kept, see RegimeMemory)... */
+  drop?: boolean;
+  /** ...or a recovery (the kept regime, if any, is back). */
+  recovery?: boolean;
 }
 
 /** Latency change detection starts once the posterior holds this many observations. */
@@ -55,6 +60,8 @@ export interface ObservedOutcome {
 export class ArmPosterior {
   observations = 0;
   lastObservedAt: number | undefined;
+  /** Success evidence from before the last detected drop, given back on recovery. */
+  private readonly regime = new RegimeMemory();
 
   private constructor(
     readonly success: DiscountedBeta,
@@ -116,10 +123,14 @@ export class ArmPosterior {
     this.success.observe(outcome.success ? 1 : 0, this.settings.discount);
     const memory = 1 / (1 - this.settings.discount);
     const shift = this.detector?.observe(outcome.success, baseline);
+    let drop = false;
     if (shift) {
       // Never trust a segment beyond the discount's own memory.
       const scale = Math.min(1, memory / (shift.successes + shift.failures));
-      this.success.resetEvidence(shift.successes * scale, shift.failures * scale);
+      const segment = { successes: shift.successes * scale, failures: shift.failures * scale };
+      drop = shift.successes / (shift.successes + shift.failures) < baseline;
+      if (drop) this.regime.remember(this.success, now);
+      if (drop || !this.regime.restore(this.success, now, this.settings.stalenessDecayPerMinute, segment)) this.success.resetEvidence(segment.successes, segment.failures);
     }
     let latencyShift = false;
     if (outcome.success) {
@@ -138,7 +149,22 @@ export class ArmPosterior {
     }
     this.observations++;
     this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
-    return shift || latencyShift ? { success: shift !== undefined, latency: latencyShift } : undefined;
+    if (!shift && !latencyShift) return undefined;
+    return { success: shift !== undefined, latency: latencyShift, ...(shift ? (drop ? { drop: true } : { recovery: true }) : {}) };
+  }
+
+  /**
+   * The arm recovered (its circuit breaker closed after successful probes): the success evidence
+   * of its normal regime, kept since the drop, comes back with the probe successes; the outage's
+   * failures go. Returns the shift to pass on to class posteriors, or undefined when no drop was
+   * detected (then the evidence already describes a working arm).
+   */
+  recover(now: number): PosteriorShift | undefined {
+    const since = { successes: this.success.counts.successes, failures: 0 };
+    if (!this.regime.restore(this.success, now, this.settings.stalenessDecayPerMinute, since)) return undefined;
+    this.detector?.reset();
+    this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
+    return { success: true, latency: false, recovery: true };
   }
 
   /**
@@ -175,7 +201,10 @@ export class ArmPosterior {
       this.latency.fade(fade);
     }
     if (shift.success) {
-      this.success.adopt(source.success, cap);
+      // A class keeps its own normal regime through a drop and gets it back on recovery.
+      if (shift.drop) this.regime.remember(this.success, now);
+      const restored = shift.recovery === true && this.regime.restore(this.success, now, this.settings.stalenessDecayPerMinute, { successes: 0, failures: 0 });
+      if (!restored) this.success.adopt(source.success, cap);
       this.detector?.reset();
     }
     if (shift.latency) {

@@ -58,6 +58,11 @@ export class DiscountedBeta {
     this.b *= factor;
   }
 
+  /** The evidence above the prior, as pseudo-successes and pseudo-failures. */
+  get counts(): { successes: number; failures: number } {
+    return { successes: this.a, failures: this.b };
+  }
+
   /** Replaces the evidence, e.g. with what was seen since a detected change point. */
   resetEvidence(successes: number, failures: number): void {
     this.a = successes;

@@ -67,6 +67,14 @@ export interface ThompsonOptions {
   minQuality?: Readonly<Record<string, number>>;
   /** The budget pacer (BudgetGuard.costWeight): multiplies the cost term, ≥ 1. */
   costWeight?: (tenant: string) => number;
+  /**
+   * Arms whose circuit breaker is half-open (BreakerRegistry.halfOpen): the next decision that may
+   * use one sends it the probe, whatever its posterior says. Without this, a recovered arm whose
+   * posterior still shows the outage would wait, half-open, for the exploration floor to pick it.
+   * A probe counts as exploration: each one sent outside a floor draw skips the next floor draw, so
+   * probes and floor together stay at `explorationRate`.
+   */
+  halfOpen?: (arm: string) => boolean;
   tokenEwmaWeight?: number;
   /** Two-sided CUSUM shift detection on success (defaults: threshold ln 10⁴, upThreshold ln 100, ratio 0.5); false disables it. */
   shiftDetection?: { threshold: number; ratio: number; upThreshold: number } | false;
@@ -171,6 +179,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly observable = { checks: false, feedback: false };
   /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
   private readonly retired = new Set<string>();
+  /** Half-open probes sent outside an exploration draw, each to be repaid by skipping one. */
+  private probeCredit = 0;
 
   constructor(private options: ThompsonOptions) {
     this.clock = options.clock;
@@ -281,7 +291,15 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     }
 
     // One uniform draw per decision whatever happens, so a seed replays the same decisions.
-    const explore = this.random.next() < this.explorationRate && affordableCount > 1;
+    let explore = this.random.next() < this.explorationRate && affordableCount > 1;
+    const probe = affordableCount > 0 ? this.probeFor(eligible, affordable) : -1;
+    if (probe < 0 && explore && this.probeCredit > 0) {
+      // A half-open probe already took this exploration slot: the floor stays at its rate.
+      this.probeCredit--;
+      explore = false;
+    } else if (probe >= 0 && !explore) {
+      this.probeCredit++;
+    }
     let chosen = best;
     let reason: string;
     if (affordableCount === 0) {
@@ -309,9 +327,57 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     } else {
       reason = this.explain(objective, value, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
     }
+    if (probe >= 0 && probe !== chosen) {
+      chosen = probe;
+      reason = `half-open probe: the circuit of ${eligible[probe].id} lets one call through to see whether it is back (${reason})`;
+    }
     const arm = eligible[chosen];
     this.selections.increment(arm.id);
-    return { chosen: arm, candidates, reason, exploration: explore, value };
+    return { chosen: arm, candidates, reason, exploration: explore || probe >= 0, value };
+  }
+
+  /** The first affordable eligible arm whose breaker waits for a probe, or -1. */
+  private probeFor(eligible: readonly ArmConfig[], affordable: Uint8Array): number {
+    const halfOpen = this.options.halfOpen;
+    if (!halfOpen) return -1;
+    for (let i = 0; i < eligible.length; i++) if (affordable[i] && halfOpen(eligible[i].id)) return i;
+    return -1;
+  }
+
+  /**
+   * The arm a decision would choose with no sampling at all: the highest expected net value at the
+   * posterior means (the exploitation choice). A decision that picks another arm — by a Thompson
+   * draw or the exploration floor — explores; bench:policy counts those. Draws no random numbers,
+   * so asking does not change the decisions that follow.
+   */
+  posteriorMeanChoice(request: RouteRequest, eligible: readonly ArmConfig[]): string | undefined {
+    const value = this.valueFor(request);
+    const costWeight = Math.max(1, this.options.costWeight?.(request.tenant) ?? 1);
+    const slo = request.routing.latencySloMs;
+    const promptTokens = estimatePromptTokens(request.messages);
+    let best: string | undefined;
+    let bestValue = -Infinity;
+    for (const arm of eligible) {
+      const state = this.stateFor(arm.id, arm);
+      const posterior = this.posteriorFor(state, request.class);
+      const cost = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
+      if (request.routing.maxCostUsd !== undefined && cost > request.routing.maxCostUsd) continue;
+      const point = posterior.latency.pointEstimate();
+      const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
+      let withinSlo = slo !== undefined && slo > 0 ? normalCdf((Math.log(slo) - Math.log(point.medianMs)) / sigma) : 1;
+      let latencyMs = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
+      const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
+      if (empirical) {
+        withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
+        latencyMs = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs;
+      }
+      const u = expectedNetValue({ pGood: posterior.success.mean * withinSlo * posterior.quality.mean, expectedCostUsd: cost, expectedLatencyMs: latencyMs }, value, costWeight);
+      if (u > bestValue) {
+        bestValue = u;
+        best = arm.id;
+      }
+    }
+    return best;
   }
 
   /**
@@ -460,6 +526,19 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   p99(armId: string): number | undefined {
     const state = this.states.get(armId);
     return state && state.sketch.count >= 50 ? state.sketch.quantile(0.99) : undefined;
+  }
+
+  /**
+   * The arm's breaker closed after successful probes: its posteriors get their normal regime back
+   * (see ArmPosterior.recover), so it competes at once instead of climbing back from the outage's
+   * failures one exploration probe at a time.
+   */
+  armRecovered(arm: string): void {
+    const state = this.states.get(arm);
+    if (!state) return;
+    const now = this.clock.now();
+    const shift = state.global.recover(now);
+    if (shift) for (const posterior of state.classes.values()) posterior.adoptShift(state.global, shift, this.warmStartCap, now);
   }
 
   /**

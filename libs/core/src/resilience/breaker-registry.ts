@@ -50,12 +50,17 @@ export class BreakerRegistry implements ArmStateHolder {
     return { arm, probe: breaker.acquire() };
   }
 
-  /** Records an outcome; without a permit (e.g. outcomes broadcast by other replicas) it is never a probe. */
-  record(outcome: AttemptOutcome, permit?: BreakerPermit, requestId?: string): void {
+  /**
+   * Records an outcome; without a permit (e.g. outcomes broadcast by other replicas) it is never a
+   * probe. Returns the transition the outcome caused, if any.
+   */
+  record(outcome: AttemptOutcome, permit?: BreakerPermit, requestId?: string): BreakerTransition | undefined {
     const now = this.options.clock.now();
     const breaker = this.breaker(outcome.arm);
     this.emit(outcome.arm, breaker.observe(now), requestId);
-    this.emit(outcome.arm, breaker.record(outcome, now, permit?.probe ?? false), requestId);
+    const transition = breaker.record(outcome, now, permit?.probe ?? false);
+    this.emit(outcome.arm, transition, requestId);
+    return transition;
   }
 
   snapshot(): BreakerSnapshot[] {
@@ -72,6 +77,14 @@ export class BreakerRegistry implements ArmStateHolder {
     this.emit(arm, breaker.observe(now));
     return { arm, ...breaker.snapshot(now) };
   }
+
+  /** True while the arm's breaker is half-open (it waits for probes; an eligible arm has a probe slot free). */
+  readonly halfOpen = (arm: string): boolean => {
+    const breaker = this.breakers.get(arm);
+    if (!breaker) return false;
+    this.emit(arm, breaker.observe(this.options.clock.now()));
+    return breaker.state === 'half_open';
+  };
 
   /** Drops an arm's breaker (removed from the routing table, or another model now): it starts closed again. */
   forgetArm(arm: string): void {

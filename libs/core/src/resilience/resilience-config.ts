@@ -14,7 +14,7 @@
  * | retry budget     | retries / first attempts        | ≤ 20 % (min 10 retries) per arm and overall, 60 s window of 10 s buckets |
  * | breaker          | window                          | 30 s of 1 s buckets, ≥ 10 calls, opens at ≥ 50 % failures |
  * |                  | consecutive failures            | 5 open it whatever the volume                   |
- * |                  | open time                       | 5 s × 2^k (k = re-opens since last close), cap 5 min |
+ * |                  | open time                       | 5 s × 2^k (k = re-opens since last close), cap 60 s |
  * |                  | half-open                       | 1 probe at a time, 2 successes close it         |
  * |                  | 429 cooldown                    | until Retry-After (1 s when absent, cap 5 min); not a failure |
  * | fallback         | generic                         | next untried arm, for every kind but deadline_exceeded and budget_exceeded |
@@ -154,7 +154,7 @@ export const DEFAULT_RESILIENCE: Readonly<ResilienceConfig> = Object.freeze<Resi
     failureRateThreshold: 0.5,
     consecutiveFailures: 5,
     openBaseMs: 5_000,
-    openMaxMs: 300_000,
+    openMaxMs: 60_000,
     halfOpenMaxProbes: 1,
     halfOpenSuccessesToClose: 2,
     defaultCooldownMs: 1_000,
