@@ -161,6 +161,17 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
   });
   // Last: the outage opens both arms' breakers, which later requests would meet.
   it('answers from the cache when every arm is down (fallback-only class), says so, and fails what it never saw', async () => {
+    // Redis was restarted by the test before: both routers must have reconnected before answers are cached.
+    let probe = 0;
+    await eventually(
+      async () => {
+        probe++;
+        await ask(topics.requests, `redis-back-${probe}`, 'Is Redis back yet?');
+        return (await ask(requestsB, `redis-back-${probe}-b`, 'Is Redis back yet?')).servedFrom === 'cache';
+      },
+      30_000,
+      'the routers writing to and reading from Redis again',
+    );
     const questions = ['How do I restart the billing service?', 'Where are the deploy logs?', 'Who is on call this week?'];
     for (const [i, q] of questions.entries()) expect((await ask(topics.requests, `ops-${i}`, q, { class: 'ops' })).servedFrom).toBeUndefined();
     // fallback-only: a repeat while the arms are up is routed, not served from the cache.
