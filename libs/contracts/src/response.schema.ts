@@ -34,6 +34,8 @@ export const responseV1Schema = z.object({
   /** The output is the request class's configured static reply: every arm failed (see the attempts). */
   degraded: z.boolean().optional(),
   error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+  /** Opaque id of the response cache entry holding this answer; bad feedback on the answer drops the entry. */
+  cacheKey: z.string().optional(),
   /** `cache`: the output is a cached answer (see `cache`); absent: an arm answered now. */
   servedFrom: z.literal('cache').optional(),
   /**

@@ -110,6 +110,8 @@ interface Run {
   constraints: FallbackConstraints;
   /** The request's cache policy and keys, when a cache is configured and on for it. */
   cache?: CacheProbe;
+  /** The cache entry the answer was written to. */
+  cachedAs?: string;
   /** A streamed request: where its text goes and all of it sent so far (every attempt's pieces). */
   stream?: { sink: NonNullable<RouteOptions['stream']>; sent: string };
 }
@@ -272,6 +274,7 @@ export class Router {
       status: 'ok',
       output: { text: entry.text, finishReason: entry.finishReason },
       cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model },
+      cacheKey: entry.key,
     });
   }
 
@@ -286,7 +289,12 @@ export class Router {
       provider: answer.arm.provider,
       model: answer.model,
     });
-    this.emit({ type: 'cache.stored', requestId: run.request.id, at: this.options.clock.now(), ...stored });
+    if (stored.result === 'stored') {
+      run.cachedAs = stored.key;
+      this.emit({ type: 'cache.stored', requestId: run.request.id, at: this.options.clock.now(), result: 'stored', semantic: stored.semantic });
+    } else {
+      this.emit({ type: 'cache.stored', requestId: run.request.id, at: this.options.clock.now(), ...stored });
+    }
   }
 
   /**
@@ -697,6 +705,7 @@ export class Router {
       output: { text: answer.text, finishReason: answer.finishReason, ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}) },
       servedBy: { arm: answer.arm.id, provider: answer.arm.provider, model: answer.model },
       usage: { ...answer.usage, costUsd: totalCost(run.attempts) },
+      ...(run.cachedAs ? { cacheKey: run.cachedAs } : {}),
     });
   }
 

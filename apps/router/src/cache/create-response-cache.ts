@@ -15,8 +15,8 @@ export interface CacheRuntime {
   backend: 'memory' | 'redis';
   semantic: boolean;
   stats(): CacheStoreStats & { vectors?: number; vectorEvictions?: number; vectorsReceived?: number; forgotten: number };
-  /** Drops the entry that answered `requestId` (bad feedback); counted as `forgotten`. */
-  forget(requestId: string): Promise<boolean>;
+  /** Drops the entry `cacheKey` (bad feedback on an answer it holds); counted as `forgotten`. */
+  forget(cacheKey: string): Promise<boolean>;
   start(): void;
   close(): Promise<void>;
 }
@@ -90,8 +90,8 @@ export function createResponseCache(table: Pick<LoadedRoutingTable, 'cache' | 'c
   let forgotten = 0;
   return {
     cache,
-    forget: async (requestId) => {
-      const dropped = await cache.forget(requestId);
+    forget: async (cacheKey) => {
+      const dropped = await cache.forget(cacheKey);
       if (dropped) forgotten++;
       return dropped;
     },

@@ -15,12 +15,9 @@ export interface CacheStoreStats {
  */
 export class MemoryExactStore implements ExactCacheStore {
   private readonly lru: LRUCache<string, CachedAnswer>;
-  /** Request id → entry key; twice the entries, since a popular entry answers many requests. */
-  private readonly links: LRUCache<string, string>;
   private evictions = 0;
 
   constructor(options: { maxEntries: number; clock: Clock }) {
-    this.links = new LRUCache<string, string>({ max: options.maxEntries * 2, perf: { now: () => options.clock.now() } });
     this.lru = new LRUCache<string, CachedAnswer>({
       max: options.maxEntries,
       // Our clock, so TTLs follow the same time as the rest of the router (and tests can move it).
@@ -51,11 +48,4 @@ export class MemoryExactStore implements ExactCacheStore {
     this.lru.delete(key);
   }
 
-  async link(requestId: string, key: string, ttlMs: number): Promise<void> {
-    if (ttlMs > 0) this.links.set(requestId, key, { ttl: ttlMs });
-  }
-
-  async linked(requestId: string): Promise<string | undefined> {
-    return this.links.get(requestId);
-  }
 }

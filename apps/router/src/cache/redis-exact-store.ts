@@ -61,14 +61,6 @@ export class RedisExactStore implements ExactCacheStore {
     await this.redis.del(this.entryKey(key));
   }
 
-  async link(requestId: string, key: string, ttlMs: number): Promise<void> {
-    if (ttlMs > 0) await this.redis.set(`${this.options.prefix}cache-req:${requestId}`, key, 'PX', Math.round(ttlMs));
-  }
-
-  async linked(requestId: string): Promise<string | undefined> {
-    return (await this.redis.get(`${this.options.prefix}cache-req:${requestId}`)) ?? undefined;
-  }
-
   private entryKey(key: string): string {
     return `${this.options.prefix}cache:${key}`;
   }

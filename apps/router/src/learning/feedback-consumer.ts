@@ -21,7 +21,7 @@ export interface FeedbackDeps {
   /** Tells the other replicas (switchyard.outcomes). */
   broadcast?: (observation: QualityObservation & { id: string }) => void;
   /** The response cache: bad feedback on an answer drops the cached entry that gave or holds it. */
-  cache?: { forget(requestId: string): Promise<boolean> };
+  cache?: { forget(cacheKey: string): Promise<boolean> };
   /** Invalid feedback goes to the DLQ with its reason and bytes. */
   toDlq: (message: InboundMessage, reason: DlqReason, detail: string, requestId: string | undefined) => Promise<void>;
 }
@@ -74,11 +74,12 @@ export class FeedbackConsumer {
     if (this.seen.has(id)) return 'duplicate';
     const stored = await this.deps.answers.get(feedback.requestId);
     if (!stored) return 'unknown_request';
+    const response = responseV1Schema.safeParse(safeJson(stored.value));
     // A bad answer must not be served again from the cache, whether it came from there or was put there.
-    if (this.deps.cache && feedbackScore(feedback) < 0.5 && (await this.deps.cache.forget(feedback.requestId))) {
+    const cacheKey = response.success ? response.data.cacheKey : undefined;
+    if (cacheKey && this.deps.cache && feedbackScore(feedback) < 0.5 && (await this.deps.cache.forget(cacheKey))) {
       this.logger.log(`feedback ${feedback.requestId}: bad, its cached answer was dropped`);
     }
-    const response = responseV1Schema.safeParse(safeJson(stored.value));
     if (!response.success || !response.data.servedBy || response.data.status !== 'ok') return 'not_served';
     const observation = { arm: response.data.servedBy.arm, requestClass: response.data.class ?? 'default', score: feedbackScore(feedback), kind: 'feedback' as const, source: feedback.source, id };
     this.remember(id);

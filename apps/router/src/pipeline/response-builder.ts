@@ -31,6 +31,7 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     error: result.error,
     // The class's static reply stands in for an answer no arm could give; attempts[] says why.
     ...(result.degraded ? { degraded: true } : {}),
+    ...(result.cacheKey ? { cacheKey: result.cacheKey } : {}),
     ...(result.cache ? { servedFrom: 'cache' as const, cache: { ...result.cache, similarity: Math.round(result.cache.similarity * 1e4) / 1e4, ageMs: Math.round(result.cache.ageMs) } } : {}),
   };
 }

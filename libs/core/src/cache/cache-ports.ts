@@ -24,10 +24,6 @@ export interface ExactCacheStore {
   /** Keeps the entry until `entry.expiresAt`; returns false when the store refuses it (too large). */
   set(entry: CachedAnswer): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Remembers which entry answered a request (stored or served), so feedback on it can find the entry. */
-  link(requestId: string, key: string, ttlMs: number): Promise<void>;
-  /** The entry that answered `requestId`, if remembered. */
-  linked(requestId: string): Promise<string | undefined>;
 }
 
 export interface SemanticMatch {

@@ -217,26 +217,31 @@ describe('ResponseCache without semantic matching', () => {
 });
 
 describe('ResponseCache.forget (bad feedback)', () => {
-  it('drops the entry that answered a request, whether it stored the answer or was served from the cache', async () => {
+  it('the answer carries the key of the entry holding it, written or served, and forgetting it stops the hits', async () => {
     const { router, cache, providers } = setup();
-    await router.route(request({ id: 'orig' }));
-    await router.route(request({ id: 'served' }));
+    const orig = await router.route(request({ id: 'orig' }));
+    const served = await router.route(request({ id: 'served' }));
+    expect(orig.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(served.cacheKey).toBe(orig.cacheKey);
     expect(providers.calls).toHaveLength(1);
-    expect(await cache.forget('served')).toBe(true);
+    expect(await cache.forget(served.cacheKey!)).toBe(true);
+    expect(await cache.forget(served.cacheKey!)).toBe(false);
     const after = await router.route(request({ id: 'after' }));
     expect(after.cache).toBeUndefined();
     expect(providers.calls).toHaveLength(2);
-    // The new answer is cached under the same key: feedback on the original id drops it too (conservative).
-    expect(await cache.forget('orig')).toBe(true);
-    expect(await cache.forget('unknown')).toBe(false);
   });
 
   it('a paraphrase no longer hits once its entry is forgotten', async () => {
     const { router, cache, providers } = setup();
-    await router.route(request({ id: 'orig' }));
-    expect(await cache.forget('orig')).toBe(true);
+    const orig = await router.route(request({ id: 'orig' }));
+    expect(await cache.forget(orig.cacheKey!)).toBe(true);
     expect((await router.route(request({ question: 'what is the capital of france' }))).cache).toBeUndefined();
     expect(providers.calls).toHaveLength(2);
+  });
+
+  it('an answer that was not cached has no key', async () => {
+    const { router } = setup({ table: { mode: 'off' }, classes: {} });
+    expect((await router.route(request())).cacheKey).toBeUndefined();
   });
 });
 

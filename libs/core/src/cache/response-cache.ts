@@ -58,7 +58,7 @@ export interface AnswerToCache {
   model: string;
 }
 
-export type StoreResult = { result: 'stored'; semantic: boolean } | { result: 'skipped'; reason: string } | { result: 'error' };
+export type StoreResult = { result: 'stored'; semantic: boolean; key: string } | { result: 'skipped'; reason: string } | { result: 'error' };
 
 /** Neighbours fetched per semantic lookup: the best may be an entry evicted from the exact store. */
 const NEIGHBOURS = 3;
@@ -130,7 +130,7 @@ export class ResponseCache {
     let failed = false;
     try {
       const entry = await this.options.exact.get(keys.exact);
-      if (entry && entry.key === keys.exact && fresh(entry)) return this.hit(request, entry, 'exact', 1, now);
+      if (entry && entry.key === keys.exact && fresh(entry)) return this.hit(entry, 'exact', 1, now);
     } catch (err) {
       failed = true;
       this.options.onError?.('exact lookup', err);
@@ -150,7 +150,7 @@ export class ResponseCache {
         // The index is partitioned by scope; checking again costs nothing and keeps tenants apart
         // even if an index implementation were wrong.
         if (entry.scope !== keys.scope || !fresh(entry)) continue;
-        return this.hit(request, entry, 'semantic', match.similarity, now);
+        return this.hit(entry, 'semantic', match.similarity, now);
       }
     } catch (err) {
       this.options.onError?.('semantic lookup', err);
@@ -159,20 +159,17 @@ export class ResponseCache {
     return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs };
   }
 
-  private hit(request: RouteRequest, entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
-    // Feedback on this request's answer must be able to find the entry that gave it.
-    this.options.exact.link(request.id, entry.key, entry.expiresAt - now).catch((err: unknown) => this.options.onError?.('link', err));
+  private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
     return { result: 'hit', hit: { entry, kind, similarity, ageMs: now - entry.storedAt } };
   }
 
   /**
-   * Drops the entry that answered `requestId` (bad feedback on a cached answer, or on the answer
-   * that was cached), so it is not served again. Returns whether an entry was dropped.
+   * Drops the entry `key` (a response's `cacheKey`: bad feedback on an answer that was cached or
+   * served from the cache), so it is not served again. Returns whether an entry was there.
    */
-  async forget(requestId: string): Promise<boolean> {
+  async forget(key: string): Promise<boolean> {
     try {
-      const key = await this.options.exact.linked(requestId);
-      if (!key) return false;
+      if (!(await this.options.exact.get(key))) return false;
       // The vector goes when a lookup next finds it pointing at nothing (see lookup).
       await this.options.exact.delete(key);
       return true;
@@ -192,20 +189,20 @@ export class ResponseCache {
     const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
     try {
       if (!(await this.options.exact.set(entry))) return { result: 'skipped', reason: 'refused by the store' };
-      await this.options.exact.link(request.id, entry.key, policy.ttlMs);
     } catch (err) {
       this.options.onError?.('exact write', err);
       return { result: 'error' };
     }
-    if (!this.semanticAllowed(request, probe)) return { result: 'stored', semantic: false };
+    const key = keys.exact;
+    if (!this.semanticAllowed(request, probe)) return { result: 'stored', semantic: false, key };
     try {
       const vector = await this.vectorOf(probe);
-      if (!vector) return { result: 'stored', semantic: false };
+      if (!vector) return { result: 'stored', semantic: false, key };
       await this.options.semantic!.index.add(keys.scope, keys.exact, vector);
-      return { result: 'stored', semantic: true };
+      return { result: 'stored', semantic: true, key };
     } catch (err) {
       this.options.onError?.('semantic write', err);
-      return { result: 'stored', semantic: false };
+      return { result: 'stored', semantic: false, key };
     }
   }
 

@@ -25,6 +25,8 @@ export interface RouteResult {
    * call), or after every arm failed (`lastResort: true`; the attempts say why).
    */
   cache?: { kind: 'exact' | 'semantic'; similarity: number; ageMs: number; lastResort: boolean; arm: string; model: string };
+  /** The response cache entry holding this answer (written now, or served from): bad feedback drops it. */
+  cacheKey?: string;
   /** Set when the request needs a human; the app publishes it to llm.escalations. */
   escalate?: { reason: string };
 }

@@ -3,7 +3,6 @@ import type { CachedAnswer, Embedder, ExactCacheStore, SemanticIndex, SemanticMa
 /** A Map-backed exact store for core tests; `failing` makes every call throw. */
 export class MapCacheStore implements ExactCacheStore {
   readonly entries = new Map<string, CachedAnswer>();
-  readonly links = new Map<string, string>();
   failing = false;
 
   async get(key: string): Promise<CachedAnswer | undefined> {
@@ -19,16 +18,6 @@ export class MapCacheStore implements ExactCacheStore {
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
-  }
-
-  async link(requestId: string, key: string): Promise<void> {
-    if (this.failing) throw new Error('store down');
-    this.links.set(requestId, key);
-  }
-
-  async linked(requestId: string): Promise<string | undefined> {
-    if (this.failing) throw new Error('store down');
-    return this.links.get(requestId);
   }
 }
 
