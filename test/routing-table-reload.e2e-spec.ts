@@ -23,7 +23,7 @@ describe('routing table reload under a running router', () => {
   let tablePath: string;
 
   const health = async () => (await (await fetch(`http://127.0.0.1:${router.port}/health/routing`)).json()) as {
-    routingTable: { version: number; hash: string; lastReload: { result: string; error?: string; changes?: Record<string, string[]> } | null };
+    routingTable: { version: number; hash: string; lastReload: { trigger: string; result: string; error?: string; changes?: Record<string, string[]> } | null };
     arms: Array<{ arm: string }>;
   };
   const metrics = async () => (await fetch(`http://127.0.0.1:${router.port}/metrics`)).text();
@@ -113,5 +113,10 @@ describe('routing table reload under a running router', () => {
     replaceTable(valid.replace(/pricing: \{ inputPer1M: 1, outputPer1M: 2 \}/, 'pricing: { inputPer1M: 0.5, outputPer1M: 1 }'));
     await eventually(async () => (await health()).routingTable.version === 3, 15_000, 'routing table version 3');
     expect((await health()).routingTable.lastReload).toMatchObject({ result: 'applied', changes: { repriced: ['new'] } });
+
+    // SIGHUP re-reads the file even when its text did not change (rotated key files, environment).
+    router.kill('SIGHUP');
+    await eventually(async () => (await health()).routingTable.lastReload?.trigger === 'signal', 15_000, 'the SIGHUP reload');
+    expect((await health()).routingTable).toMatchObject({ version: 3, lastReload: { trigger: 'signal', result: 'unchanged' } });
   });
 });
