@@ -7,7 +7,7 @@ export function renderMarkdown(r: BenchResults): string {
   const { instant, slow } = r.results;
   const env = r.environment;
   const L: string[] = [];
-  L.push('# Router throughput benchmark (issue 2)');
+  L.push(`# Router throughput benchmark (issues 2 and 14)${r.config.quick ? ' — quick run (regression guard)' : ''}`);
   L.push('');
   L.push(`Variant: **${r.variant}**.`);
   L.push('');
@@ -29,7 +29,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('');
   L.push(`**All four processes share these ${env.cpuCount} CPUs** — router (1 Node process), Kafka broker (JVM), provider-sim (1 Node process) and the load generator + response collector (1 Node process). Loopback only. Numbers are per router instance on this shared box; a dedicated core for the router would raise them.`);
   L.push('');
-  L.push(`Setup: one router instance, request/response topics with ${r.config.partitions} partitions, one arm (${r.config.simModel} on provider-sim's OpenAI API, ${r.config.simOutputTokens} output tokens), router defaults unless noted (ROUTER_MAX_IN_FLIGHT=256, ROUTER_PARTITIONS_CONCURRENCY=32, ROUTER_COMMIT_INTERVAL_MS=200, LOG_LEVEL=log), ${r.config.otel ? 'OpenTelemetry SDK on' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true: no trace collector runs during the bench)'}.`);
+  L.push(`Setup: one router instance, request/response topics with ${r.config.partitions} partitions, one arm (${r.config.simModel} on provider-sim's OpenAI API, ${r.config.simOutputTokens} output tokens), router defaults unless noted (ROUTER_MAX_IN_FLIGHT=256, ROUTER_PARTITIONS_CONCURRENCY=32, ROUTER_COMMIT_INTERVAL_MS=200, LOG_LEVEL=log), ${r.config.otel ? 'OpenTelemetry SDK on (every span exported over OTLP/HTTP protobuf to a sink in the load generator that acknowledges each export)' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true: no trace collector runs during the bench)'}.`);
   L.push('');
 
   L.push('## Goals');
@@ -99,15 +99,19 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('- **router route()**: `latencyMs` of response v1 — the router\'s own clock around `Router.route()`: arm selection + provider SDK call (HTTP round trip to the sim). Excludes Kafka, decode and publish. **route() minus simulator** = SDK + HTTP client + routing-loop overhead.');
   L.push('');
 
-  L.push('## (b) Provider latency 2 s (medianMs = p95Ms = 2000: every call takes 2.0 s)');
+  if (slow.length === 0) L.push('## (b) Provider latency 2 s: not run (`--quick`)');
+  else L.push('## (b) Provider latency 2 s (medianMs = p95Ms = 2000: every call takes 2.0 s)');
   L.push('');
-  L.push('| ROUTER_MAX_IN_FLIGHT | backlog | **sustained responses/s** | Little\'s-law bound (max in-flight / 2 s) | sim peak in-flight | router peak in-flight | end-to-end p50 (queueing included) | failed |');
-  L.push('|---|---|---|---|---|---|---|---|');
-  for (const s of slow) {
-    L.push(`| ${s.maxInFlight}${s.maxInFlight === 256 ? ' (default)' : ''} | ${fmt(s.backlog)} | **${fmt(s.sustainedPerS)}** | ${fmt(s.theoreticalPerS)} | ${fmt(s.simPeakInFlight)} | ${fmt(s.routerPeakInFlight)} | ${fmt(s.e2eMs.p50)} ms | ${fmt(s.failedInWindow)} |`);
+  if (slow.length > 0) {
+    L.push('| ROUTER_MAX_IN_FLIGHT | backlog | **sustained responses/s** | Little\'s-law bound (max in-flight / 2 s) | sim peak in-flight | router peak in-flight | end-to-end p50 (queueing included) | failed |');
+    L.push('|---|---|---|---|---|---|---|---|');
+    for (const s of slow) {
+      L.push(`| ${s.maxInFlight}${s.maxInFlight === 256 ? ' (default)' : ''} | ${fmt(s.backlog)} | **${fmt(s.sustainedPerS)}** | ${fmt(s.theoreticalPerS)} | ${fmt(s.simPeakInFlight)} | ${fmt(s.routerPeakInFlight)} | ${fmt(s.e2eMs.p50)} ms | ${fmt(s.failedInWindow)} |`);
+    }
+    L.push('');
+    L.push(`Sustained = responses received in [first response, first response + ${slow[0]?.windowS ?? r.config.slowWindowS} s) / ${slow[0]?.windowS ?? r.config.slowWindowS} s, with a backlog large enough that the router never runs dry (the window spans a whole number of 2 s provider round trips, so the start-up wave is not over- or under-counted). Sim peak in-flight = the simulator's \`peakInFlight\` (concurrent HTTP calls it saw); router peak in-flight = the transport's \`peakInFlight\` from \`GET /health/ready\`.`);
+    L.push('');
   }
-  L.push('');
-  L.push(`Sustained = responses received in [first response, first response + ${slow[0]?.windowS ?? r.config.slowWindowS} s) / ${slow[0]?.windowS ?? r.config.slowWindowS} s, with a backlog large enough that the router never runs dry (the window spans a whole number of 2 s provider round trips, so the start-up wave is not over- or under-counted). Sim peak in-flight = the simulator's \`peakInFlight\` (concurrent HTTP calls it saw); router peak in-flight = the transport's \`peakInFlight\` from \`GET /health/ready\`.`);
   L.push('');
   if (instant.profile) {
     const p = instant.profile;

@@ -2,11 +2,14 @@
 // and reports, it does not fail on a missed goal.
 //
 //   npm run bench:throughput            # build, then node dist/bench/throughput/run.js
+//   npm run bench:throughput -- --quick # regression guard (~1 min): drain + one paced load + steady
+//                                       # state with 10,000 requests, no 2-second phases; prints the
+//                                       # router CPU per request and writes throughput-quick.json/.md
 //
 // Env knobs (defaults in brackets):
 //   KAFKA_BROKERS                 use this broker instead of starting one (infra/kafka.sh on 39092/39093)
 //   BENCH_REQUESTS [30000]        requests in the backlog-drain and in the produce-while-consuming phases
-//   BENCH_PACED_RATES [200,500,1500] paced loads (req/s) for the added-latency phases
+//   BENCH_PACED_RATES [200,500,1000,1500] paced loads (req/s) for the added-latency phases
 //   BENCH_PACED_SECONDS [10]      duration of each paced phase
 //   BENCH_SLOW_WINDOW_S [16]      measuring window of each 2-second-latency phase (a multiple of 2)
 //   BENCH_SLOW_IN_FLIGHT [512,256] ROUTER_MAX_IN_FLIGHT values for the 2-second-latency phases
@@ -15,8 +18,12 @@
 //   BENCH_PHASE_CAP_S [30]        time cap of each backlog phase (drain, steady)
 //   BENCH_KAFKAJS_MAX_WAIT_MS     what-if: start the routers with a preload that sets kafkajs
 //                                 consumer maxWaitTimeInMs (results go to throughput-whatif-*.json/md)
-//   BENCH_OTEL [0]                1: leave the router's OpenTelemetry SDK on (default: OTEL_SDK_DISABLED=true,
-//                                 since no trace collector runs during the bench)
+//   BENCH_OTEL [0]                1: leave the router's OpenTelemetry SDK on, exporting every span over
+//                                 OTLP/HTTP to a sink in this process that drains and acknowledges
+//                                 each export (the cost of tracing without a collector's own CPU);
+//                                 default: OTEL_SDK_DISABLED=true
+//   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
+//                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +48,7 @@ import { routerTransportStats, startRouter, stopRouter, writeRoutingTable, type 
 import { startSimProcess, type SimProcess } from '../support/sim-process';
 import { round, summarize, type Summary } from '../support/stats';
 import { cpuSeconds, measureCpu, type CpuShare } from '../support/proc-cpu';
+import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { renderMarkdown } from './report';
 
 // kafkajs 2.2.4 arms a timer with a negative delay on Node 24 (harmless; the e2e helpers pass
@@ -54,13 +62,17 @@ process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
 
 const list = (raw: string | undefined, fallback: number[]) => (raw ? raw.split(',').map((v) => Number(v.trim())).filter((v) => v > 0) : fallback);
 
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
 export const CONFIG = {
+  /** --quick: the regression guard (smaller phases, no 2-second-provider phases). */
+  quick,
   partitions: 6,
-  requests: Number(process.env.BENCH_REQUESTS ?? 30_000),
+  requests: Number(process.env.BENCH_REQUESTS ?? (quick ? 10_000 : 30_000)),
   produceBatch: 1_000,
   produceConcurrency: 4,
-  pacedRates: list(process.env.BENCH_PACED_RATES, [200, 500, 1_500]),
-  pacedSeconds: Number(process.env.BENCH_PACED_SECONDS ?? 10),
+  pacedRates: list(process.env.BENCH_PACED_RATES, quick ? [1_000] : [200, 500, 1_000, 1_500]),
+  pacedSeconds: Number(process.env.BENCH_PACED_SECONDS ?? (quick ? 6 : 10)),
   pacedWarmupSeconds: 1,
   slowLatencyMs: 2_000,
   slowWindowS: Number(process.env.BENCH_SLOW_WINDOW_S ?? 16),
@@ -74,6 +86,8 @@ export const CONFIG = {
   phaseCapS: Number(process.env.BENCH_PHASE_CAP_S ?? 30),
   /** What-if: routers run with bench/support/kafkajs-max-wait-preload (kafkajs consumer maxWaitTimeInMs). */
   kafkajsMaxWaitMs: process.env.BENCH_KAFKAJS_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKAJS_MAX_WAIT_MS) : undefined,
+  /** --quick only: fail (exit 3) above this router CPU per request in the steady state. */
+  maxCpuMs: process.env.BENCH_MAX_CPU_MS ? Number(process.env.BENCH_MAX_CPU_MS) : undefined,
   progressEveryMs: 2_000,
   outDir: process.env.BENCH_OUT ?? join(REPO_ROOT, 'bench', 'results'),
 };
@@ -381,8 +395,12 @@ function routerNodeArgs(profileName?: string): string[] {
   return args;
 }
 
+/** The OTLP sink the routers export to when BENCH_OTEL=1 (started in main). */
+let otlpSink: OtlpSink | undefined;
+
 function routerExtraEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { ROUTER_DRAIN_TIMEOUT_MS: '3000', ...(CONFIG.otel ? {} : { OTEL_SDK_DISABLED: 'true' }), ...(CONFIG.kafkajsMaxWaitMs !== undefined ? { BENCH_KAFKAJS_MAX_WAIT_MS: String(CONFIG.kafkajsMaxWaitMs) } : {}), ...extra };
+  const otel: Record<string, string> = CONFIG.otel ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink!.url } : { OTEL_SDK_DISABLED: 'true' };
+  return { ROUTER_DRAIN_TIMEOUT_MS: '3000', ...otel, ...(CONFIG.kafkajsMaxWaitMs !== undefined ? { BENCH_KAFKAJS_MAX_WAIT_MS: String(CONFIG.kafkajsMaxWaitMs) } : {}), ...extra };
 }
 
 /** (a1) Drain a backlog: everything is produced before the router starts. */
@@ -597,6 +615,33 @@ export interface Goal {
   met: boolean;
 }
 
+/** Issue 14's targets (the 2-second-provider goal is issue 2's and is skipped by --quick). */
+function goalsOf(instant: InstantResults, slow: SlowResult[]): Goal[] {
+  const steadyRate = instant.steady.responsesPerS;
+  const cpuMs = instant.steady.routerCpuMsPerResponse;
+  const at1000 = instant.paced.find((p) => p.targetRate === 1_000);
+  const s512 = slow.find((s) => s.maxInFlight === 512) ?? slow[0];
+  const goals: Goal[] = [
+    { goal: 'throughput, instant provider, steady state', target: '≥ 3,000 req/s per instance', measured: `${steadyRate} req/s (drain: ${instant.drain.responsesPerS})`, met: steadyRate >= 3000 },
+    { goal: 'router CPU per request, steady state', target: '≤ 0.3 ms', measured: cpuMs === null ? 'n/a' : `${cpuMs} ms (drain: ${instant.drain.routerCpuMsPerResponse} ms)`, met: cpuMs !== null && cpuMs <= 0.3 },
+    {
+      goal: 'added latency through Kafka at 1,000 req/s',
+      target: 'p50 < 3 ms, p99 < 20 ms',
+      measured: at1000 ? `p50 ${at1000.addedMs.p50} ms, p99 ${at1000.addedMs.p99} ms${at1000.saturated ? ' (saturated)' : ''}` : 'n/a (no 1,000 req/s paced phase: set BENCH_PACED_RATES)',
+      met: !!at1000 && at1000.addedMs.p50 < 3 && at1000.addedMs.p99 < 20,
+    },
+  ];
+  if (s512) {
+    goals.push({
+      goal: 'throughput, 2 s provider latency (ROUTER_MAX_IN_FLIGHT=512)',
+      target: '≥ 200 req/s, ≥ 400 in flight',
+      measured: `${s512.sustainedPerS} req/s, ${s512.simPeakInFlight} in flight`,
+      met: s512.sustainedPerS >= 200 && s512.simPeakInFlight >= 400,
+    });
+  }
+  return goals;
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`switchyard throughput bench: node ${process.version}, ${cpus().length} CPUs (router, broker, simulator and load generator share them)`);
@@ -607,32 +652,16 @@ async function main(): Promise<void> {
   try {
     broker = ensureBroker();
     brokerPid = broker.pid;
+    if (CONFIG.otel) {
+      otlpSink = await startOtlpSink();
+      log(`router tracing on: spans exported over OTLP/HTTP to a sink at ${otlpSink.url}`);
+    }
     const kafka = benchKafka(broker.brokers);
     {
       const instant = await instantPhases(kafka, broker.brokers);
-      const slow = await slowPhases(kafka, broker.brokers);
+      const slow = CONFIG.quick ? [] : await slowPhases(kafka, broker.brokers);
       const finishedAt = new Date();
-      const best = Math.max(instant.drain.responsesPerS, instant.steady.responsesPerS);
-      const unsaturated = instant.paced.filter((p) => !p.saturated);
-      const at1500 = unsaturated[unsaturated.length - 1] ?? instant.paced[0];
-      const s512 = slow.find((s) => s.maxInFlight === 512) ?? slow[0];
-      const goals: Goal[] = [
-        { goal: 'throughput, instant provider', target: '≥ 3,000 req/s per instance', measured: `${instant.drain.responsesPerS} (drain) / ${instant.steady.responsesPerS} (steady) req/s`, met: best >= 3000 },
-        {
-          goal: 'throughput, 2 s provider latency (ROUTER_MAX_IN_FLIGHT=512)',
-          target: '≥ 200 req/s, ≥ 400 in flight',
-          measured: s512 ? `${s512.sustainedPerS} req/s, ${s512.simPeakInFlight} in flight` : 'n/a',
-          met: !!s512 && s512.sustainedPerS >= 200 && s512.simPeakInFlight >= 400,
-        },
-        {
-          goal: unsaturated.length
-            ? `added latency p50 through Kafka (${at1500?.targetRate} req/s, the highest paced load the router kept up with)`
-            : `added latency p50 through Kafka (${at1500?.targetRate} req/s; the router kept up with none of the paced loads on this run)`,
-          target: '< 2 ms',
-          measured: at1500 ? `${at1500.addedMs.p50} ms (Kafka-timestamp in-router: ${at1500.kafkaTsInRouterMs.p50} ms)` : 'n/a',
-          met: !!at1500 && at1500.addedMs.p50 < 2,
-        },
-      ];
+      const goals = goalsOf(instant, slow);
       const results = {
         benchmark: 'switchyard router throughput (issue 2)',
         command: [
@@ -678,16 +707,24 @@ async function main(): Promise<void> {
         CONFIG.kafkajsMaxWaitMs === undefined ? '' : `-whatif-kafkajs-maxwait-${CONFIG.kafkajsMaxWaitMs}ms`,
         CONFIG.profile ? '-profiled' : '',
         CONFIG.otel ? '-otel' : '',
+        CONFIG.quick ? '-quick' : '',
       ].join('');
       writeFileSync(join(CONFIG.outDir, `${base}.json`), JSON.stringify(results, null, 2) + '\n');
       writeFileSync(join(CONFIG.outDir, `${base}.md`), renderMarkdown(results));
       log(`wrote ${join(CONFIG.outDir, base)}.json and .md (${results.durationS}s)`);
       for (const g of goals) log(`goal ${g.met ? 'MET    ' : 'NOT MET'} ${g.goal}: ${g.target}; measured ${g.measured}`);
+      const cpuMs = instant.steady.routerCpuMsPerResponse;
+      log(`router CPU per request: drain ${instant.drain.routerCpuMsPerResponse} ms, steady state ${cpuMs} ms, paced ${instant.paced.map((p) => `${p.targetRate}/s ${p.routerCpuMsPerResponse} ms`).join(', ')}`);
+      if (CONFIG.quick && CONFIG.maxCpuMs !== undefined && (cpuMs === null || cpuMs > CONFIG.maxCpuMs)) {
+        log(`GUARD FAILED: steady-state router CPU per request ${cpuMs} ms > BENCH_MAX_CPU_MS=${CONFIG.maxCpuMs}`);
+        exitCode = 3;
+      }
     }
   } catch (err) {
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     exitCode = 1;
   } finally {
+    await otlpSink?.close();
     broker?.stop();
   }
   process.exit(exitCode);

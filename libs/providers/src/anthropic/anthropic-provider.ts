@@ -46,6 +46,7 @@ export class AnthropicProvider implements Provider {
   async call(call: ProviderCall): Promise<ProviderReply> {
     const params = this.params(call);
     const message = await runProviderCall<Message>({
+      buffered: true,
       endpoint: this.name,
       transport: this.transport,
       call,

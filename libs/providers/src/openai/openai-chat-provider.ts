@@ -58,6 +58,7 @@ export class OpenAiChatProvider implements Provider {
   async call(call: ProviderCall): Promise<ProviderReply> {
     const body = this.body(call);
     const completion = await runProviderCall<ChatCompletion>({
+      buffered: true,
       endpoint: this.name,
       transport: this.transport,
       call,

@@ -27,6 +27,8 @@ export interface RunCallOptions<T> {
   secrets: (string | undefined)[];
   /** Makes exactly one SDK call with this signal. */
   invoke: (signal: AbortSignal) => Promise<T>;
+  /** The reply is read whole, not streamed: the transport may buffer it (see CallTransportState.buffered). */
+  buffered?: boolean;
   /** Provider-specific reading of an SDK error (`openai-errors.ts`, `anthropic-errors.ts`). */
   normalize: (error: unknown, state: CallTransportState) => NormalizedSdkError;
 }
@@ -42,7 +44,7 @@ export async function runProviderCall<T>(options: RunCallOptions<T>): Promise<T>
   const { connectMs, totalMs } = call.arm.timeouts;
   if (call.signal.aborted) throw callerAbortToProviderError(endpoint, call.signal.reason);
 
-  const state = newCallTransportState(transport.dispatcherFor(connectMs));
+  const state = newCallTransportState(transport.dispatcherFor(connectMs), options.buffered ?? false);
   const own = new AbortController();
   let ownAbort: OwnAbort;
   const totalTimer = setTimeout(() => {

@@ -21,6 +21,44 @@ describe('EndpointTransport', () => {
     }
   });
 
+  describe('whole-reply calls (undici request(), buffered reply)', () => {
+    const completion = { id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } };
+
+    it('goes through request(), not fetch, and the SDK reads the reply as it reads a fetch Response', async () => {
+      const runtime = resolveUndiciRuntime()!;
+      if (!runtime.request) throw new Error('npm undici (a dependency) is expected to provide request()');
+      let requests = 0;
+      let fetches = 0;
+      const counted = { ...runtime, request: ((...args: Parameters<NonNullable<typeof runtime.request>>) => (requests++, runtime.request!(...args))) as typeof runtime.request, fetch: ((...args: Parameters<typeof runtime.fetch>) => (fetches++, runtime.fetch(...args))) as typeof runtime.fetch };
+      const server = await startFakeServer(() => ({ status: 200, headers: { 'x-request-id': 'req-1' }, body: completion }));
+      const transport = new EndpointTransport({ runtime: counted });
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' }, { transport });
+      try {
+        const reply = await provider.call(testCall(testArm()));
+        expect(reply.text).toBe('hello');
+        expect(reply.usage).toEqual({ inputTokens: 3, outputTokens: 1 });
+        expect({ requests, fetches }).toEqual({ requests: 1, fetches: 0 });
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+
+    it('an error status still reaches the SDK as a full Response, with the raw body kept for classification', async () => {
+      const server = await startFakeServer(() => ({ status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } }));
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' });
+      try {
+        const error = await caught(() => provider.call(testCall(testArm())));
+        expect(error.kind).toBe('server_error');
+        expect(error.status).toBe(503);
+        expect(error.message).toContain('overloaded');
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+  });
+
   describe('without an undici Agent (global fetch + connect watchdog)', () => {
     it('still works and counts one request per call', async () => {
       const server = await startFakeServer(() => ({ status: 503, body: { error: { message: 'busy', type: 'server_error' } } }));
