@@ -260,4 +260,24 @@ describe('RouterTracing', () => {
     requestTrace.end();
     expect(new RouterTracing().startRequest(request({ id: 'x' }), { parent: ROOT_CONTEXT }).traceId).toBeUndefined();
   });
+
+  it('with recording off (SDK disabled) turns no event into a span and keeps nothing open, yet passes the producer context on', async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    try {
+      const { tracing, route, spans } = setup({ primary: [{ ok: false, kind: 'server_error', status: 503, latencyMs: 40 }], backup: [{ ok: true, latencyMs: 120 }] }, { recording: false });
+      const parent = extractTraceContext({ traceparent: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` });
+      const req = request();
+      const requestTrace = tracing.startRequest(req, { parent });
+      expect(requestTrace.traceId).toBe(PRODUCER_TRACE);
+      const result = await requestTrace.run(() => route(req));
+      expect(result.status).toBe('ok');
+      expect(tracing.openRequests).toBe(0);
+      requestTrace.end();
+      // Only the edge's request span (a no-op one when the SDK is really off); no decide or chat spans.
+      expect(spans().map((s) => s.name)).toEqual(['switchyard.request']);
+      expect(requestTrace.headers().traceparent).toContain(PRODUCER_TRACE);
+    } finally {
+      propagation.disable();
+    }
+  });
 });

@@ -25,6 +25,12 @@ export interface RouterTracingOptions {
   secrets?: readonly string[];
   /** Requests traced at once; past it the oldest is closed. Bounds memory if a finish is ever lost. */
   maxOpenRequests?: number;
+  /**
+   * False when no span can record (the SDK is off): the request span is still opened, so a
+   * producer's trace context flows on to the response, but router events are not turned into spans.
+   * Default true.
+   */
+  recording?: boolean;
 }
 
 /** The root span of one request, opened by the edge that received it (the Kafka processor). */
@@ -62,6 +68,7 @@ export class RouterTracing {
   private readonly recordContent: boolean;
   private secrets: readonly string[];
   private readonly maxOpen: number;
+  private readonly recording: boolean;
   private readonly open = new Map<string, OpenRequest>();
 
   constructor(options: RouterTracingOptions = {}) {
@@ -69,6 +76,7 @@ export class RouterTracing {
     this.recordContent = options.recordContent ?? false;
     this.secrets = (options.secrets ?? []).filter((s) => s.length > 0);
     this.maxOpen = options.maxOpenRequests ?? DEFAULT_MAX_OPEN;
+    this.recording = options.recording ?? true;
   }
 
   /** Keys of a reloaded routing table are masked too (those of the previous one stay masked). */
@@ -87,9 +95,10 @@ export class RouterTracing {
   startRequest(request: RouteRequest, options: { parent?: Context; attributes?: Attributes; kind?: SpanKind } = {}): RequestTrace {
     const parent = options.parent ?? otelContext.active();
     // CONSUMER for a Kafka record (the default), SERVER for an HTTP request.
-    const root = this.tracer.startSpan(SPAN.request, { kind: options.kind ?? SpanKind.CONSUMER, attributes: { ...requestAttributes(request), ...options.attributes } }, parent);
-    if (this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
-    this.track(request.id, { root, owned: false, attempts: new Map() });
+    const kind = options.kind ?? SpanKind.CONSUMER;
+    const root = this.recording ? this.tracer.startSpan(SPAN.request, { kind, attributes: { ...requestAttributes(request), ...options.attributes } }, parent) : this.tracer.startSpan(SPAN.request, { kind }, parent);
+    if (this.recording && this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
+    if (this.recording) this.track(request.id, { root, owned: false, attempts: new Map() });
     const spanContext = root.spanContext();
     const active = trace.setSpan(parent, root);
     return {
@@ -105,6 +114,7 @@ export class RouterTracing {
   }
 
   handle(event: RouterEvent): void {
+    if (!this.recording) return;
     switch (event.type) {
       case 'request.started':
         return this.onStarted(event);

@@ -4,6 +4,9 @@ import { isErrorKind, type AttemptOutcome, type BreakerRegistry, type OutcomeSin
 import type { Consumer, Kafka } from 'kafkajs';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 
+/** Kafka header naming the replica that published a record (the body says it too). */
+export const REPLICA_HEADER = 'switchyard-replica';
+
 export interface OutcomeBroadcastOptions {
   topic: string;
   /** This process; records it published itself are not learnt twice. */
@@ -25,6 +28,8 @@ export class OutcomeBroadcast {
   private readonly classes = new Map<string, string>();
   private consumer: Consumer | undefined;
   received = 0;
+  /** The replica also rides in a header, so a replica skips its own records without parsing them. */
+  private readonly headers: Record<string, string>;
 
   constructor(
     private readonly kafka: Kafka,
@@ -32,7 +37,9 @@ export class OutcomeBroadcast {
     private readonly learners: readonly OutcomeSink[],
     private readonly breakers: BreakerRegistry,
     private readonly options: OutcomeBroadcastOptions,
-  ) {}
+  ) {
+    this.headers = { 'content-type': 'application/json', [REPLICA_HEADER]: options.replica };
+  }
 
   /** RouterEventBus listener: publishes each finished attempt (fire and forget; learning is best effort). */
   readonly listener = (event: RouterEvent): void => {
@@ -55,7 +62,7 @@ export class OutcomeBroadcast {
         requestClass: this.classes.get(event.requestId) ?? 'default',
         outcome: withoutMessage(event.outcome),
       };
-      this.publish({ topic: this.options.topic, key: event.outcome.arm, value: Buffer.from(JSON.stringify(record)), headers: { 'content-type': 'application/json' } }).catch(
+      this.publish({ topic: this.options.topic, key: event.outcome.arm, value: Buffer.from(JSON.stringify(record)), headers: this.headers }).catch(
         (err: Error) => this.logger.warn(`outcome not broadcast: ${err.message}`),
       );
     }
@@ -64,7 +71,7 @@ export class OutcomeBroadcast {
   /** Broadcasts a quality observation this replica already learnt (a check, or joined feedback). */
   publishQuality(observation: QualityObservation & { id: string }): void {
     const record: QualityRecord = { schemaVersion: 1, replica: this.options.replica, quality: observation };
-    this.publish({ topic: this.options.topic, key: observation.arm, value: Buffer.from(JSON.stringify(record)), headers: { 'content-type': 'application/json' } }).catch(
+    this.publish({ topic: this.options.topic, key: observation.arm, value: Buffer.from(JSON.stringify(record)), headers: this.headers }).catch(
       (err: Error) => this.logger.warn(`quality observation not broadcast: ${err.message}`),
     );
   }
@@ -93,6 +100,8 @@ export class OutcomeBroadcast {
       autoCommit: false,
       eachMessage: async ({ message }) => {
         if (!message.value) return;
+        // Most records on the topic are this replica's own (two per request it answers).
+        if (message.headers?.[REPLICA_HEADER]?.toString() === replica) return;
         const json = safeJson(message.value);
         if (typeof json === 'object' && json !== null && 'quality' in json) {
           const q = qualityRecordSchema.safeParse(json);

@@ -3,11 +3,15 @@ import type { ProviderEndpointConfig } from '@switchyard/providers';
 
 /**
  * The router's tracing subscriber: content recording only with SWITCHYARD_TRACE_CONTENT=true, and
- * every configured API key masked wherever free text is recorded.
+ * every configured API key masked wherever free text is recorded; no per-event span work when
+ * OTEL_SDK_DISABLED=true.
  */
 export function createRouterTracing(endpoints: readonly ProviderEndpointConfig[], env: NodeJS.ProcessEnv = process.env): RouterTracing {
   return new RouterTracing({
     recordContent: env.SWITCHYARD_TRACE_CONTENT?.trim().toLowerCase() === 'true',
+    // With the SDK off no span records: skip building spans per event (a producer's trace context
+    // still flows to the response headers).
+    recording: env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true',
     secrets: endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])),
   });
 }
