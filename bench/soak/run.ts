@@ -220,11 +220,9 @@ async function main(): Promise<void> {
 
     const kafka = benchKafka(broker.brokers);
     const topics = uniqueTopics('soak');
-    const outcomes = `${topics.tag}.outcomes`;
-    await createTopics(kafka, [...topics.all, outcomes], CONFIG.partitions);
+    await createTopics(kafka, topics.all, CONFIG.partitions);
     const routerEnv: Record<string, string> = {
       ...topics.routerEnv,
-      TOPIC_OUTCOMES: outcomes,
       KAFKA_BROKERS: broker.brokers.join(','),
       KAFKA_CREATE_TOPICS: 'false',
       KAFKA_SESSION_TIMEOUT_MS: String(CONFIG.sessionTimeoutMs),

@@ -23,11 +23,22 @@ export interface BenchTopics {
 export function uniqueTopics(prefix: string): BenchTopics {
   const tag = `bench-${prefix}-${randomUUID().slice(0, 8)}`;
   const t = { requests: `${tag}.requests`, responses: `${tag}.responses`, dlq: `${tag}.dlq`, escalations: `${tag}.escalations` };
+  // The shared-learning topics are per phase too: a router replays recent outcomes at start-up, and
+  // on a reused bench broker that would be every earlier run's, counted against this phase's CPU.
+  const learning = { outcomes: `${tag}.outcomes`, feedback: `${tag}.feedback` };
   return {
     tag,
     ...t,
-    all: Object.values(t),
-    routerEnv: { TOPIC_REQUESTS: t.requests, TOPIC_RESPONSES: t.responses, TOPIC_DLQ: t.dlq, TOPIC_ESCALATIONS: t.escalations, KAFKA_GROUP_ID: `${tag}-router` },
+    all: [...Object.values(t), ...Object.values(learning)],
+    routerEnv: {
+      TOPIC_REQUESTS: t.requests,
+      TOPIC_RESPONSES: t.responses,
+      TOPIC_DLQ: t.dlq,
+      TOPIC_ESCALATIONS: t.escalations,
+      TOPIC_OUTCOMES: learning.outcomes,
+      TOPIC_FEEDBACK: learning.feedback,
+      KAFKA_GROUP_ID: `${tag}-router`,
+    },
   };
 }
 
