@@ -181,6 +181,7 @@ export class RouterRuntime {
       heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
       partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENCY,
       maxWaitTimeMs: env.KAFKA_MAX_WAIT_MS,
+      minBytes: env.KAFKA_MIN_BYTES,
       maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
       stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
     });

@@ -48,6 +48,8 @@ export const envSchema = z.object({
   /** Learn answer quality from feedback on TOPIC_FEEDBACK. */
   FEEDBACK_ENABLED: bool(true),
   KAFKA_MAX_WAIT_MS: int(100, 1),
+  /** Request fetches wait (up to KAFKA_MAX_WAIT_MS) until this many bytes are there: fewer, fuller fetches. */
+  KAFKA_MIN_BYTES: int(1, 1),
   KAFKA_MAX_BYTES_PER_PARTITION: int(262_144, 1_024),
   KAFKA_CREATE_TOPICS: bool(true),
   KAFKA_TOPIC_PARTITIONS: int(6, 1),

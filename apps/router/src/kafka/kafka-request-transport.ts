@@ -26,6 +26,8 @@ export interface RequestTransportOptions {
    * and a resume does not cut that sleep short, so it bounds how fast a full window refills.
    */
   maxWaitTimeMs: number;
+  /** A fetch is answered once this many bytes are there, or after maxWaitTimeMs (default 1: at once). */
+  minBytes?: number;
   /** A partition whose oldest unfinished request is older than this holds back its commits: reported as stuck. */
   stuckAfterMs: number;
 }
@@ -137,6 +139,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       heartbeatInterval: o.heartbeatIntervalMs,
       allowAutoTopicCreation: true,
       maxWaitTimeInMs: o.maxWaitTimeMs,
+      minBytes: o.minBytes ?? 1,
       maxBytesPerPartition: o.maxBytesPerPartition,
       retry: { retries: 10 },
     });
