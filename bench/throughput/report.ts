@@ -54,7 +54,7 @@ export function renderMarkdown(r: BenchResults): string {
     if (!x.complete) L.push(`**${name}: not every response arrived within the ${x.capS} s cap** (${fmt(x.received)} of ${fmt(x.requests)}); the rate is over the responses that did.`);
   }
   L.push('');
-  L.push(`Router start-up (spawn → "ready" log line): ${instant.routerStartupS} s (not counted in any rate). The drain runs on its own topics and router; the paced phases then the steady-state phase run on a second router with fresh topics (paced first, so no leftover backlog can inflate their latency).`);
+  L.push(`Router start-up (spawn → "ready" log line): ${instant.routerStartupS} s (not counted in any rate). The drain runs on its own topics and router; the paced phases then the steady-state phase run on a second router with fresh topics (paced first, so no leftover backlog can inflate their latency), after ${r.config.routerWarmup ?? 0} unmeasured warm-up requests (JIT). ${r.config.brokerWarmupS && r.environment.kafkaStartedByBench ? `The broker this run started was warmed for ${r.config.brokerWarmupS} s first.` : ''}`);
   L.push('');
   L.push('### Added latency under a paced load (rows marked saturated are above what the router sustained on this run)');
   L.push('');
@@ -66,13 +66,14 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   L.push('');
-  L.push('Median decomposition of one request (ms; Date.now() resolution, medians of each leg, so they need not add up exactly):');
+  L.push('Decomposition of one request, p50 / p99 of each leg (ms; Date.now() resolution; percentiles of each leg, so they need not add up):');
   L.push('');
   L.push('| load | inbound: request CreateTime → provider call arrives at sim | provider (sim handling) | router after provider: sim answer → response CreateTime | outbound: response CreateTime → client has it |');
   L.push('|---|---|---|---|---|');
   for (const p of instant.paced) {
     const b = p.breakdownP50Ms;
-    L.push(`| ${p.targetRate} req/s | ${b.inbound} | ${b.provider} | ${b.routerAfterProvider} | ${b.outbound} |`);
+    const t = p.breakdownP99Ms ?? { inbound: NaN, provider: NaN, routerAfterProvider: NaN, outbound: NaN };
+    L.push(`| ${p.targetRate} req/s | ${b.inbound} / ${t.inbound} | ${b.provider} / ${t.provider} | ${b.routerAfterProvider} / ${t.routerAfterProvider} | ${b.outbound} / ${t.outbound} |`);
   }
   L.push('');
   L.push('CPU used per process during each phase (cores = CPU seconds / wall seconds, from /proc; 2.0 = both cores):');

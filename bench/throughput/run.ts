@@ -14,7 +14,9 @@
 //   BENCH_SLOW_WINDOW_S [16]      measuring window of each 2-second-latency phase (a multiple of 2)
 //   BENCH_SLOW_IN_FLIGHT [512,256] ROUTER_MAX_IN_FLIGHT values for the 2-second-latency phases
 //   BENCH_PROFILE [0]             1: run the instant-provider router under `node --cpu-prof` and
-//                                 summarise its top self-time functions (numbers are then perturbed)
+//                                 summarise its top self-time functions (numbers are then perturbed);
+//                                 steady: profile the paced + steady-state router instead (the
+//                                 .cpuprofile is written under <BENCH_OUT>/profiles, not summarised)
 //   BENCH_PHASE_CAP_S [30]        time cap of each backlog phase (drain, steady)
 //   BENCH_KAFKAJS_MAX_WAIT_MS     what-if: start the routers with a preload that sets kafkajs
 //                                 consumer maxWaitTimeInMs (results go to throughput-whatif-*.json/md)
@@ -22,6 +24,10 @@
 //                                 OTLP/HTTP to a sink in this process that drains and acknowledges
 //                                 each export (the cost of tracing without a collector's own CPU);
 //                                 default: OTEL_SDK_DISABLED=true
+//   BENCH_ROUTER_WARMUP [5000]    requests the paced/steady router answers before its first measured phase
+//                                 (JIT warm-up; the drain router starts cold on purpose: start-up cost)
+//   BENCH_BROKER_WARMUP_S [20]    when the bench starts its own broker: seconds of produce/consume on a
+//                                 scratch topic first, so the broker's JIT is warm when measuring starts
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
 //                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
@@ -40,6 +46,7 @@ import {
   requestMessage,
   ResponseCollector,
   uniqueTopics,
+  warmBroker,
   type BenchTopics,
   type SentInfo,
 } from '../support/kafka-io';
@@ -80,12 +87,18 @@ export const CONFIG = {
   simModel: 'gpt-4o-mini',
   simOutputTokens: 150,
   profile: process.env.BENCH_PROFILE === '1',
+  /** BENCH_PROFILE=steady: profile the paced + steady-state router instead (warm, paced loads). */
+  profileSteady: process.env.BENCH_PROFILE === 'steady',
   /** Tracing (OpenTelemetry SDK) in the router: off unless BENCH_OTEL=1 (no collector runs during the bench). */
   otel: process.env.BENCH_OTEL === '1',
   /** Each backlog phase stops measuring after this long (the run stays bounded even if the router stalls). */
   phaseCapS: Number(process.env.BENCH_PHASE_CAP_S ?? 30),
   /** What-if: routers run with bench/support/kafkajs-max-wait-preload (kafkajs consumer maxWaitTimeInMs). */
   kafkajsMaxWaitMs: process.env.BENCH_KAFKAJS_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKAJS_MAX_WAIT_MS) : undefined,
+  /** Requests sent (as fast as possible) and answered before the paced phases, not measured. */
+  routerWarmup: Number(process.env.BENCH_ROUTER_WARMUP ?? 5_000),
+  /** Seconds of broker JIT warm-up when the bench starts the broker itself (0: none). */
+  brokerWarmupS: Number(process.env.BENCH_BROKER_WARMUP_S ?? 20),
   /** --quick only: fail (exit 3) above this router CPU per request in the steady state. */
   maxCpuMs: process.env.BENCH_MAX_CPU_MS ? Number(process.env.BENCH_MAX_CPU_MS) : undefined,
   progressEveryMs: 2_000,
@@ -272,6 +285,8 @@ interface PacedResult {
   routerRouteMs: Summary;
   routerOverheadInRouteMs: Summary;
   breakdownP50Ms: { inbound: number; provider: number; routerAfterProvider: number; outbound: number };
+  /** The same legs' P99s: where the tail comes from. */
+  breakdownP99Ms: { inbound: number; provider: number; routerAfterProvider: number; outbound: number };
   cpuCores: CpuShare;
   routerCpuMsPerResponse: number | null;
   /** Requests not yet answered when the last one was sent. */
@@ -350,6 +365,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
     }
   });
   const p50 = (v: number[]) => summarize(v).p50;
+  const p99 = (v: number[]) => summarize(v).p99;
   const result: PacedResult = {
     targetRate: rate,
     seconds: CONFIG.pacedSeconds,
@@ -365,6 +381,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
     routerRouteMs: summarize(routeMs),
     routerOverheadInRouteMs: summarize(routeOverhead),
     breakdownP50Ms: { inbound: p50(inbound), provider: p50(simMs), routerAfterProvider: p50(routerAfter), outbound: p50(outbound) },
+    breakdownP99Ms: { inbound: p99(inbound), provider: p99(simMs), routerAfterProvider: p99(routerAfter), outbound: p99(outbound) },
     cpuCores,
     routerCpuMsPerResponse: perResponse.routerCpuMsPerResponse,
     backlogAtSendEnd,
@@ -388,7 +405,7 @@ interface InstantResults {
 function routerNodeArgs(profileName?: string): string[] {
   const args: string[] = [];
   if (CONFIG.kafkajsMaxWaitMs !== undefined) args.push('-r', join(REPO_ROOT, 'dist/bench/support/kafkajs-max-wait-preload.js'));
-  if (profileName && CONFIG.profile) {
+  if (profileName) {
     mkdirSync(join(CONFIG.outDir, 'profiles'), { recursive: true });
     args.push('--cpu-prof', `--cpu-prof-dir=${join(CONFIG.outDir, 'profiles')}`, `--cpu-prof-name=${profileName}`);
   }
@@ -415,7 +432,7 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
     await sim.resetPeak();
     const bootAt = nowMs();
     const profileName = 'router-drain.cpuprofile';
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(profileName) });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profile ? profileName : undefined) });
     try {
       const readyAt = nowMs();
       const routerStartupS = round((readyAt - bootAt) / 1000, 2);
@@ -457,9 +474,19 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
 /** (a3) paced loads on an idle router, then (a2) produce as fast as possible while it consumes. */
 async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimProcess, table: string): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
   return withTopics(kafka, 'steady', async (topics, collector, ctx) => {
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs() });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) });
     try {
       log(`router ready (pid ${router.child.pid}) on ${topics.requests}`);
+      if (CONFIG.routerWarmup > 0) {
+        // A router that has served for a while runs JIT-compiled code; a fresh one spends its first
+        // few thousand requests compiling (the first paced phase measured ~1.8× the CPU per request
+        // of the same phase run again). Not counted anywhere.
+        const warmIds = ids('warm', CONFIG.routerWarmup);
+        const before = collector.count;
+        await produceAll(ctx.producer, topics.requests, warmIds, new Map(), { n: 0 });
+        const warmed = await collector.waitFor(before + warmIds.length, 60_000);
+        log(`router warmed up with ${warmIds.length} requests${warmed ? '' : ' (not all answered within 60 s)'}`);
+      }
       const paced: PacedResult[] = [];
       for (const rate of CONFIG.pacedRates) {
         await sleep(500);
@@ -657,6 +684,11 @@ async function main(): Promise<void> {
       log(`router tracing on: spans exported over OTLP/HTTP to a sink at ${otlpSink.url}`);
     }
     const kafka = benchKafka(broker.brokers);
+    if (broker.started && CONFIG.brokerWarmupS > 0) {
+      log(`warming the broker it just started (${CONFIG.brokerWarmupS} s of produce/consume on a scratch topic; BENCH_BROKER_WARMUP_S=0 skips)`);
+      const { messages } = await warmBroker(kafka, CONFIG.brokerWarmupS, CONFIG.partitions);
+      log(`broker warmed with ${messages} messages`);
+    }
     {
       const instant = await instantPhases(kafka, broker.brokers);
       const slow = CONFIG.quick ? [] : await slowPhases(kafka, broker.brokers);

@@ -63,13 +63,17 @@ export async function runProviderCall<T>(options: RunCallOptions<T>): Promise<T>
     }, connectMs);
     state.onConnected = () => clearTimeout(connectTimer);
   }
-  const signal = AbortSignal.any([call.signal, own.signal]);
+  // The caller's abort is forwarded to our own controller rather than composed with
+  // AbortSignal.any, whose signals are tracked through weak references (GC work on every call).
+  const forward = () => own.abort(call.signal.reason);
+  call.signal.addEventListener('abort', forward, { once: true });
 
   try {
-    return await runWithCallState(state, () => options.invoke(signal));
+    return await runWithCallState(state, () => options.invoke(own.signal));
   } catch (error) {
     throw classify(error, options, state, ownAbort);
   } finally {
+    call.signal.removeEventListener('abort', forward);
     clearTimeout(totalTimer);
     if (connectTimer) clearTimeout(connectTimer);
   }
