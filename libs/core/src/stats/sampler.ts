@@ -7,7 +7,10 @@ import type { Random } from '../ports/random';
  * Beta: X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
  */
 export class Sampler {
-  private spare: number | undefined;
+  // The spare variate lives in a number-only field with a separate flag: a field that also holds
+  // `undefined` keeps each stored double as a fresh heap object, one allocation per normal pair.
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(readonly random: Random) {}
 
@@ -17,14 +20,14 @@ export class Sampler {
   }
 
   standardNormal(): number {
-    if (this.spare !== undefined) {
-      const z = this.spare;
-      this.spare = undefined;
-      return z;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     const radius = Math.sqrt(-2 * Math.log(this.uniformOpen()));
     const angle = 2 * Math.PI * this.random.next();
     this.spare = radius * Math.sin(angle);
+    this.hasSpare = true;
     return radius * Math.cos(angle);
   }
 
