@@ -48,6 +48,9 @@ export interface PosteriorShift {
 /** Latency change detection starts once the posterior holds this many observations. */
 const LATENCY_DETECTION_MIN_WEIGHT = 5;
 
+/** Read right after it is written (observe): one object for every posterior instead of one per outcome. */
+const predictiveScratch = { mean: 0, sd: 0 };
+
 export interface ObservedOutcome {
   /** ok (true) or a failure that counts against the arm (false). */
   success: boolean;
@@ -136,7 +139,7 @@ export class ArmPosterior {
     if (outcome.success) {
       const x = Math.log(Math.max(1, outcome.latencyMs));
       if (this.latencyDetector && this.latency.weight >= LATENCY_DETECTION_MIN_WEIGHT) {
-        const { mean, sd } = this.latency.predictive();
+        const { mean, sd } = this.latency.predictive(predictiveScratch);
         const segment = this.latencyDetector.observe(x, mean, sd);
         if (segment) {
           const scale = Math.min(1, memory / segment.count);

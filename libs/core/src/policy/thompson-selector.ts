@@ -248,9 +248,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
       // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
       // little-known arm would look slower on average than it is and never be tried.
-      const point = posterior.latency.pointEstimate();
-      const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
-      latencyMs[i] = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
+      latencyMs[i] = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
       const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
       if (empirical) {
         withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
@@ -365,7 +363,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const point = posterior.latency.pointEstimate();
       const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
       let withinSlo = slo !== undefined && slo > 0 ? normalCdf((Math.log(slo) - Math.log(point.medianMs)) / sigma) : 1;
-      let latencyMs = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
+      let latencyMs = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
       const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
       if (empirical) {
         withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
@@ -720,15 +718,4 @@ function newScratch(n: number): Scratch {
 
 function pct(x: number): string {
   return `${+(x * 100).toFixed(2)}%`;
-}
-
-/**
- * E[min(X, cap)] for ln X ~ N(μ, 1/τ): exp(μ + σ²/2)·Φ((ln cap − μ − σ²)/σ) + cap·(1 − Φ((ln cap − μ)/σ)).
- * A vague prior's draw can have σ of several units, whose untruncated mean is astronomically large.
- */
-export function truncatedLogNormalMean(mu: number, tau: number, cap: number): number {
-  const sigma = 1 / Math.sqrt(tau);
-  const lnCap = Math.log(Math.max(1, cap));
-  const body = Math.exp(mu + 0.5 * sigma * sigma) * normalCdf((lnCap - mu - sigma * sigma) / sigma);
-  return (Number.isFinite(body) ? body : 0) + cap * (1 - normalCdf((lnCap - mu) / sigma));
 }
