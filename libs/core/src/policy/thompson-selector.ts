@@ -133,6 +133,17 @@ interface ArmState {
   classSketches: Map<string, SlidingSketch>;
   /** Recent ok latencies that score the arm (P(latency ≤ SLO), latency cost); cleared on a latency change point. */
   tailSketch: SlidingSketch;
+  /** What tailSketch said at its `version` for this SLO and cap (see `empirical`). */
+  empirical?: EmpiricalTail;
+}
+
+interface EmpiricalTail {
+  version: number;
+  slo: number;
+  cap: number;
+  atMost: number;
+  truncatedMean: number;
+  weight: number;
 }
 
 /** Per-decision working arrays, reused across decisions (no per-arm allocation on the hot path). */
@@ -174,7 +185,6 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly selections: RollingCount;
   private readonly seen: RecentIds;
   private scratch: Scratch = newScratch(16);
-  private readonly empiricalCache = new WeakMap<SlidingSketch, { version: number; slo: number; cap: number; atMost: number; truncatedMean: number; weight: number }>();
   /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
   private readonly observable = { checks: false, feedback: false };
   /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
@@ -505,17 +515,17 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    * and about waiting, with the weight n/(n + 100) they get against the log-normal model: the
    * empirical distribution takes over as it fills. Cached per sketch until it changes.
    */
-  private empirical(state: ArmState, slo: number | undefined, capMs: number): { atMost: number; truncatedMean: number; weight: number } | undefined {
+  private empirical(state: ArmState, slo: number | undefined, capMs: number): EmpiricalTail | undefined {
     const sketch = state.tailSketch;
     const n = sketch.count;
     if (n < EMPIRICAL_MIN) return undefined;
     const x = slo ?? Infinity;
-    let cached = this.empiricalCache.get(sketch);
+    let cached = state.empirical;
     if (!cached || cached.version !== sketch.version || cached.slo !== x || cached.cap !== capMs) {
       const tail = sketch.tail(x, capMs);
       if (!tail) return undefined;
-      cached = { version: sketch.version, slo: x, cap: capMs, ...tail, weight: n / (n + EMPIRICAL_HALF_WEIGHT) };
-      this.empiricalCache.set(sketch, cached);
+      cached = { version: sketch.version, slo: x, cap: capMs, atMost: tail.atMost, truncatedMean: tail.truncatedMean, weight: n / (n + EMPIRICAL_HALF_WEIGHT) };
+      state.empirical = cached;
     }
     return cached;
   }
