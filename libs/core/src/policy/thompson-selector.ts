@@ -702,14 +702,14 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private explain(objective: Objective, value: ValueParams, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {
     const s = best.sampledSuccess as number;
     const q = best.sampledQuality as number;
-    const parts = [
-      `highest sampled net value ${formatUsd(best.utility as number)}`,
-      `= ${formatUsd(value.valueUsd)} × P(ok ∧ in SLO) ${s.toFixed(3)} × P(acceptable) ${q.toFixed(3)}`,
-      `− cost ${formatUsd(best.expectedCostUsd as number)} − latency ${formatUsd(best.latencyCostUsd as number)} (${objective} value)`,
-    ];
-    if (runnerUp) parts.push(`over ${runnerUp.arm} ${formatUsd(runnerUp.utility as number)}`);
-    if (costWeight > 1) parts.push(`cost weight ×${costWeight.toFixed(2)} from budget pacing`);
-    return parts.join(' ');
+    // One string built by concatenation (no parts array to join): every decision writes one.
+    let text =
+      `highest sampled net value ${formatUsd(best.utility as number)} ` +
+      `= ${formatUsd(value.valueUsd)} × P(ok ∧ in SLO) ${s.toFixed(3)} × P(acceptable) ${q.toFixed(3)} ` +
+      `− cost ${formatUsd(best.expectedCostUsd as number)} − latency ${formatUsd(best.latencyCostUsd as number)} (${objective} value)`;
+    if (runnerUp) text += ` over ${runnerUp.arm} ${formatUsd(runnerUp.utility as number)}`;
+    if (costWeight > 1) text += ` cost weight ×${costWeight.toFixed(2)} from budget pacing`;
+    return text;
   }
 }
 
