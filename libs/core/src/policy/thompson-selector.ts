@@ -240,37 +240,12 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     const n = eligible.length;
     const scratch = this.scratchFor(n);
     const { success, quality, latencyMs, p95, cost, affordable, uncertainty } = scratch;
-    const latency = scratch.draw;
+    const maxTokens = request.params.maxTokens;
     let costRef = Infinity;
     let affordableCount = 0;
     for (let i = 0; i < n; i++) {
-      const arm = eligible[i];
-      const state = this.stateFor(arm.id, arm);
-      const posterior = this.posteriorFor(state, request.class);
-      const fade = posterior.fadeAt(now);
-      const okDraw = posterior.success.sample(this.sampler, fade);
-      const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
-      // P(ok ∧ latency ≤ SLO) = P(ok) · P(latency ≤ SLO): the log-normal model, blended with the
-      // recent empirical distribution as it fills (below), so a heavy tail is scored as it is.
-      let withinSlo = lnSlo === undefined ? 1 : normalCdf((lnSlo - mu) * Math.sqrt(tau));
-      quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
-      // What the caller waits on average, tail included, but never past the arm's timeout (a call
-      // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
-      // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
-      // little-known arm would look slower on average than it is and never be tried.
-      latencyMs[i] = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
-      const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
-      if (empirical) {
-        withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
-        latencyMs[i] = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs[i];
-      }
-      success[i] = okDraw * withinSlo;
-      p95[i] = p95FromSample(mu, tau);
-      cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
+      this.scoreArm(scratch, i, eligible[i], request.class, now, slo, lnSlo, promptTokens, maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
-      // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
-      const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
-      uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
       if (!affordable[i]) continue;
       affordableCount++;
       costRef = Math.min(costRef, Math.max(this.costFloorUsd, cost[i]));
@@ -342,6 +317,41 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     const arm = eligible[chosen];
     this.selections.increment(arm.id);
     return { chosen: arm, candidates, reason, exploration: explore || probe >= 0, value };
+  }
+
+  /**
+   * One arm's draws and scores, written into the scratch arrays at `i` (success, quality, latency,
+   * P95, cost, exploration weight before the cost factor). A method of its own, returning nothing,
+   * so that the compiler inlines the posterior and sampler calls here instead of running out of its
+   * inlining budget in `select`: every call left out returns its number as a fresh heap object.
+   */
+  private scoreArm(scratch: Scratch, i: number, arm: ArmConfig, requestClass: string, now: number, slo: number | undefined, lnSlo: number | undefined, promptTokens: number, maxTokens: number | undefined): void {
+    const state = this.stateFor(arm.id, arm);
+    const posterior = this.posteriorFor(state, requestClass);
+    const fade = posterior.fadeAt(now);
+    const okDraw = posterior.success.sample(this.sampler, fade);
+    const { mu, tau } = posterior.latency.sample(this.sampler, fade, scratch.draw);
+    // P(ok ∧ latency ≤ SLO) = P(ok) · P(latency ≤ SLO): the log-normal model, blended with the
+    // recent empirical distribution as it fills (below), so a heavy tail is scored as it is.
+    let withinSlo = lnSlo === undefined ? 1 : normalCdf((lnSlo - mu) * Math.sqrt(tau));
+    scratch.quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
+    // What the caller waits on average, tail included, but never past the arm's timeout (a call
+    // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
+    // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
+    // little-known arm would look slower on average than it is and never be tried.
+    let latencyMs = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
+    const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
+    if (empirical) {
+      withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
+      latencyMs = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs;
+    }
+    scratch.latencyMs[i] = latencyMs;
+    scratch.success[i] = okDraw * withinSlo;
+    scratch.p95[i] = p95FromSample(mu, tau);
+    scratch.cost[i] = this.expectedCost(arm, posterior, promptTokens, maxTokens);
+    // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
+    const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
+    scratch.uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
   }
 
   /** The first affordable eligible arm whose breaker waits for a probe, or -1. */
