@@ -135,6 +135,9 @@ interface ArmState {
   tailSketch: SlidingSketch;
   /** What tailSketch said at its `version` for this SLO and cap (see `empirical`). */
   empirical?: EmpiricalTail;
+  /** The class posterior found last (see knownClassPosterior). */
+  lastClass?: string;
+  lastClassPosterior?: ArmPosterior;
 }
 
 interface EmpiricalTail {
@@ -567,13 +570,13 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     const state = this.states.get(arm);
     if (!state) return;
     state.global.success.retractFailure();
-    state.classes.get(requestClass)?.success.retractFailure();
+    this.knownClassPosterior(state, requestClass)?.success.retractFailure();
   }
 
   /** Expected cost of `request` on `arm`, as used for maxCostUsd and the cost term. */
   expectedCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
     const state = this.stateFor(arm.id, arm);
-    return this.expectedCost(arm, state.classes.get(request.class) ?? state.global, promptTokens, request.params.maxTokens);
+    return this.expectedCost(arm, this.knownClassPosterior(state, request.class) ?? state.global, promptTokens, request.params.maxTokens);
   }
 
   /**
@@ -599,7 +602,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const floor = this.options.minQuality?.[ctx.request.class];
       if (floor === undefined) return undefined;
       const state = this.stateFor(arm.id, arm);
-      const bound = (state.classes.get(ctx.request.class) ?? state.global).quality.lowerBound(1);
+      const bound = (this.knownClassPosterior(state, ctx.request.class) ?? state.global).quality.lowerBound(1);
       return bound < floor ? `${BELOW_QUALITY_FLOOR}: ${bound.toFixed(2)} < ${floor}` : undefined;
     };
   }
@@ -692,10 +695,25 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   }
 
   private classPosterior(state: ArmState, requestClass: string): ArmPosterior | undefined {
-    let posterior = state.classes.get(requestClass);
+    let posterior = this.knownClassPosterior(state, requestClass);
     if (!posterior && state.classes.size < this.maxClasses) {
       posterior = ArmPosterior.warmStart(state.global, this.warmStartCap);
       state.classes.set(requestClass, posterior);
+    }
+    return posterior;
+  }
+
+  /**
+   * The class's posterior if it has one (none is created). A decision looks each arm's class
+   * posterior up twice (the maxCost rule, then scoring) and its outcome once more: the last one
+   * found is kept on the state, and a class posterior, once made, stays the arm's for its life.
+   */
+  private knownClassPosterior(state: ArmState, requestClass: string): ArmPosterior | undefined {
+    if (state.lastClass === requestClass) return state.lastClassPosterior;
+    const posterior = state.classes.get(requestClass);
+    if (posterior) {
+      state.lastClass = requestClass;
+      state.lastClassPosterior = posterior;
     }
     return posterior;
   }
