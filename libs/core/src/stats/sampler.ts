@@ -37,7 +37,7 @@ export class Sampler {
 
   /** Gamma with the given shape and rate (mean shape/rate). */
   gamma(shape: number, rate = 1): number {
-    if (!(shape > 0) || !(rate > 0)) throw new RangeError(`gamma needs shape > 0 and rate > 0, got ${shape}, ${rate}`);
+    if (!(shape > 0) || !(rate > 0)) throw gammaRangeError(shape, rate);
     if (shape < 1) return (this.gamma(shape + 1, rate) * Math.pow(this.uniformOpen(), 1 / shape));
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
@@ -57,6 +57,12 @@ export class Sampler {
     const y = this.gamma(b);
     return x / (x + y);
   }
+}
+
+// Out of line: the message template would make gamma too large for the compiler to inline into
+// the decision loop, where each call left out returns its number as a fresh heap object.
+function gammaRangeError(shape: number, rate: number): RangeError {
+  return new RangeError(`gamma needs shape > 0 and rate > 0, got ${shape}, ${rate}`);
 }
 
 /** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
