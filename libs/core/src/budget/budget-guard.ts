@@ -3,7 +3,7 @@ import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
 import { costUsd, type ArmConfig } from '../routing/arm';
 import type { ExcludedArm } from '../routing/arm-selector';
-import type { EligibilityRule } from '../routing/eligibility';
+import type { EligibilityContext, EligibilityRule } from '../routing/eligibility';
 import type { RouteRequest } from '../routing/route-request';
 import { estimatePromptTokens } from '../routing/token-estimate';
 import { formatUsd } from '../policy/format';
@@ -57,6 +57,8 @@ export function excludedByBudget(excluded: readonly ExcludedArm[]): boolean {
  */
 export class BudgetGuard {
   private readonly used = new Map<string, number>();
+  /** Changes whenever `used` does: lets the eligibility rule keep what it derived from it. */
+  private usedVersion = 0;
   /** Lines per tenant for the current minute: window ids change at most once a minute. */
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
   private readonly pacer: WindowPacer;
@@ -111,13 +113,21 @@ export class BudgetGuard {
    * `budget: $0.0042 left of $5.00 (tenant acme, hour)`.
    */
   eligibilityRule(): EligibilityRule {
+    // checkEligibility asks once per arm with the same context: the caps that apply and what is
+    // left under each are looked up once per context (again if the usage view changed meanwhile),
+    // not once per arm.
+    let memo: { ctx: EligibilityContext; tenant: string; now: number; version: number; lines: ScopedLine[]; left: number[] } | undefined;
     return (arm, ctx) => {
-      const lines = this.linesFor(ctx.request.tenant, ctx.now);
+      const tenant = ctx.request.tenant;
+      if (memo?.ctx !== ctx || memo.tenant !== tenant || memo.now !== ctx.now || memo.version !== this.usedVersion) {
+        const lines = this.linesFor(tenant, ctx.now);
+        memo = { ctx, tenant, now: ctx.now, version: this.usedVersion, lines, left: lines.map((line) => line.capUsd - this.usedOf(line)) };
+      }
+      const { lines, left } = memo;
       if (lines.length === 0) return undefined;
       const maxCost = this.maxCostUsd(arm, ctx.request, ctx.promptTokens);
-      for (const line of lines) {
-        const left = line.capUsd - this.usedOf(line);
-        if (maxCost > left) return describe(line, Math.max(0, left));
+      for (let i = 0; i < lines.length; i++) {
+        if (maxCost > left[i]) return describe(lines[i], Math.max(0, left[i]));
       }
       return undefined;
     };
@@ -176,6 +186,7 @@ export class BudgetGuard {
 
   private remember(lines: readonly LineUsage[]): void {
     for (const line of lines) this.used.set(cacheKey(line), line.usedUsd);
+    this.usedVersion++;
   }
 }
 

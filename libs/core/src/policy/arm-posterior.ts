@@ -48,6 +48,9 @@ export interface PosteriorShift {
 /** Latency change detection starts once the posterior holds this many observations. */
 const LATENCY_DETECTION_MIN_WEIGHT = 5;
 
+/** Read right after it is written (observe): one object for every posterior instead of one per outcome. */
+const predictiveScratch = { mean: 0, sd: 0 };
+
 export interface ObservedOutcome {
   /** ok (true) or a failure that counts against the arm (false). */
   success: boolean;
@@ -106,7 +109,7 @@ export class ArmPosterior {
   fadeAt(now: number): number {
     if (this.lastObservedAt === undefined) return 1;
     const idle = now - this.lastObservedAt - this.settings.stalenessGraceMs;
-    return idle > 0 ? Math.pow(this.settings.stalenessDecayPerMinute, idle / 60_000) : 1;
+    return idle > 0 ? staleness(this.settings.stalenessDecayPerMinute, idle) : 1;
   }
 
   /**
@@ -136,7 +139,7 @@ export class ArmPosterior {
     if (outcome.success) {
       const x = Math.log(Math.max(1, outcome.latencyMs));
       if (this.latencyDetector && this.latency.weight >= LATENCY_DETECTION_MIN_WEIGHT) {
-        const { mean, sd } = this.latency.predictive();
+        const { mean, sd } = this.latency.predictive(predictiveScratch);
         const segment = this.latencyDetector.observe(x, mean, sd);
         if (segment) {
           const scale = Math.min(1, memory / segment.count);
@@ -184,7 +187,7 @@ export class ArmPosterior {
   qualityFadeAt(now: number): number {
     if (this.lastQualityAt === undefined) return 1;
     const idle = now - this.lastQualityAt - this.settings.stalenessGraceMs;
-    return idle > 0 ? Math.pow(this.settings.stalenessDecayPerMinute, idle / 60_000) : 1;
+    return idle > 0 ? staleness(this.settings.stalenessDecayPerMinute, idle) : 1;
   }
 
   /**
@@ -214,6 +217,42 @@ export class ArmPosterior {
     if (shift.quality) this.quality.adopt(source.quality, cap);
     this.lastObservedAt = Math.max(this.lastObservedAt ?? now, now);
   }
+}
+
+/** Slots of the staleness cache: idle times up to ≈ 33 s map to a slot of their own. */
+const STALENESS_SLOTS = 32_768;
+/** Per decay rate: [idle, fade] pairs side by side (one memory access per lookup); idle NaN = empty. */
+const stalenessCaches = new Map<number, Float64Array>();
+/** The table last used (one decay rate per router, so nearly always this one). */
+let lastDecay = NaN;
+let lastTable: Float64Array | undefined;
+
+/**
+ * decayPerMinute^(idleMs / 60 000), remembered by idle time. Every decision fades every eligible
+ * arm's posterior, and Math.pow was the costliest step of scoring an arm after the draws
+ * themselves; idle times are whole milliseconds on a millisecond clock and the same ones come up
+ * again and again (each arm passes through the same idle times after each observation), so a
+ * direct-mapped table answers most of them. A hit returns the number Math.pow gave for exactly
+ * that idle time; a miss computes and keeps it.
+ */
+function staleness(decayPerMinute: number, idleMs: number): number {
+  if (!(idleMs < 2_147_483_648)) return Math.pow(decayPerMinute, idleMs / 60_000);
+  let table = lastTable;
+  if (table === undefined || lastDecay !== decayPerMinute) {
+    table = stalenessCaches.get(decayPerMinute);
+    if (!table) {
+      table = new Float64Array(2 * STALENESS_SLOTS).fill(NaN);
+      stalenessCaches.set(decayPerMinute, table);
+    }
+    lastTable = table;
+    lastDecay = decayPerMinute;
+  }
+  const slot = 2 * ((idleMs | 0) & (STALENESS_SLOTS - 1));
+  if (table[slot] === idleMs) return table[slot + 1];
+  const fade = Math.pow(decayPerMinute, idleMs / 60_000);
+  table[slot] = idleMs;
+  table[slot + 1] = fade;
+  return fade;
 }
 
 function latencyDetectorFor(settings: PosteriorSettings): LatencyShiftDetector | undefined {

@@ -1,5 +1,5 @@
 import type { Sampler } from '../stats/sampler';
-import { Z95 } from '../stats/sampler';
+import { normalCdf, Z95 } from '../stats/sampler';
 
 export interface LatencyDraw {
   mu: number;
@@ -30,6 +30,9 @@ export class NormalGamma {
   private m2 = 0;
   /** pointEstimate() changes only when evidence does; decisions read it for every arm. */
   private point: { medianMs: number; p95Ms: number } | undefined;
+  /** pointMeanMs(cap) for the last cap asked, kept with the point estimate (NaN: not computed since it changed). */
+  private pointMeanCap = NaN;
+  private pointMean = 0;
 
   constructor(readonly prior: NormalGammaPrior) {}
 
@@ -38,7 +41,7 @@ export class NormalGamma {
   }
 
   observe(x: number, discount: number): void {
-    this.point = undefined;
+    this.changed();
     this.n *= discount;
     this.m2 *= discount;
     const n1 = this.n + 1;
@@ -49,7 +52,7 @@ export class NormalGamma {
   }
 
   fade(factor: number): void {
-    this.point = undefined;
+    this.changed();
     this.n *= factor;
     this.m2 *= factor;
   }
@@ -91,9 +94,26 @@ export class NormalGamma {
     return this.point;
   }
 
+  /**
+   * What a caller waits on average according to the point estimate: the mean of the log-normal with
+   * median exp(μn) and σ from the P95/median ratio (at least 1e-3), truncated at `capMs` (see
+   * truncatedLogNormalMean). Decisions read it for every arm; it changes only with the evidence, so
+   * it is kept with the point estimate instead of costing two logarithms, an exponential and two
+   * normal CDFs per arm per decision.
+   */
+  pointMeanMs(capMs: number): number {
+    if (this.pointMeanCap !== capMs) {
+      const point = this.pointEstimate();
+      const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
+      this.pointMean = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), capMs);
+      this.pointMeanCap = capMs;
+    }
+    return this.pointMean;
+  }
+
   /** Replaces the evidence, e.g. with what was seen since a detected change point. */
   resetEvidence(weight: number, mean: number, m2: number): void {
-    this.point = undefined;
+    this.changed();
     this.n = weight;
     this.xBar = mean;
     this.m2 = m2;
@@ -109,9 +129,22 @@ export class NormalGamma {
    * Mean and standard deviation of the posterior predictive of the next x (Student-t, as a
    * Gaussian): μn and √(βn/αn · (κn+1)/κn).
    */
-  predictive(): { mean: number; sd: number } {
-    const p = this.posterior();
-    return { mean: p.mean, sd: Math.sqrt(((p.rate / p.shape) * (p.kappa + 1)) / p.kappa) };
+  predictive(out: { mean: number; sd: number } = { mean: 0, sd: 0 }): { mean: number; sd: number } {
+    // posterior() at fade 1, written out so that every ok outcome does not allocate two objects.
+    const { mean: mu0, kappa: k0, shape: a0, rate: b0 } = this.prior;
+    const n = this.n;
+    const kappa = k0 + n;
+    const d = this.xBar - mu0;
+    const shape = a0 + n / 2;
+    const rate = b0 + this.m2 / 2 + (k0 * n * d * d) / (2 * kappa);
+    out.mean = (k0 * mu0 + n * this.xBar) / kappa;
+    out.sd = Math.sqrt(((rate / shape) * (kappa + 1)) / kappa);
+    return out;
+  }
+
+  private changed(): void {
+    this.point = undefined;
+    this.pointMeanCap = NaN;
   }
 
   copyCapped(maxWeight: number): NormalGamma {
@@ -127,4 +160,15 @@ export class NormalGamma {
 /** Draws a P95 from one posterior sample: exp(μ + 1.645/√τ). */
 export function p95FromSample(mu: number, tau: number): number {
   return Math.exp(mu + Z95 / Math.sqrt(tau));
+}
+
+/**
+ * E[min(X, cap)] for ln X ~ N(μ, 1/τ): exp(μ + σ²/2)·Φ((ln cap − μ − σ²)/σ) + cap·(1 − Φ((ln cap − μ)/σ)).
+ * A vague prior's draw can have σ of several units, whose untruncated mean is astronomically large.
+ */
+export function truncatedLogNormalMean(mu: number, tau: number, cap: number): number {
+  const sigma = 1 / Math.sqrt(tau);
+  const lnCap = Math.log(Math.max(1, cap));
+  const body = Math.exp(mu + 0.5 * sigma * sigma) * normalCdf((lnCap - mu - sigma * sigma) / sigma);
+  return (Number.isFinite(body) ? body : 0) + cap * (1 - normalCdf((lnCap - mu) / sigma));
 }

@@ -8,8 +8,10 @@ export class RecentIds {
 
   /** Returns false when `id` was already seen (and remembers it otherwise). */
   add(id: string): boolean {
-    if (this.ids.has(id)) return false;
+    // One hash lookup instead of has() then add(): a known id leaves the size unchanged.
+    const size = this.ids.size;
     this.ids.add(id);
+    if (this.ids.size === size) return false;
     if (this.order.length < this.capacity) {
       this.order.push(id);
     } else {

@@ -133,6 +133,20 @@ interface ArmState {
   classSketches: Map<string, SlidingSketch>;
   /** Recent ok latencies that score the arm (P(latency ≤ SLO), latency cost); cleared on a latency change point. */
   tailSketch: SlidingSketch;
+  /** What tailSketch said at its `version` for this SLO and cap (see `empirical`). */
+  empirical?: EmpiricalTail;
+  /** The class posterior found last (see knownClassPosterior). */
+  lastClass?: string;
+  lastClassPosterior?: ArmPosterior;
+}
+
+interface EmpiricalTail {
+  version: number;
+  slo: number;
+  cap: number;
+  atMost: number;
+  truncatedMean: number;
+  weight: number;
 }
 
 /** Per-decision working arrays, reused across decisions (no per-arm allocation on the hot path). */
@@ -174,7 +188,6 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly selections: RollingCount;
   private readonly seen: RecentIds;
   private scratch: Scratch = newScratch(16);
-  private readonly empiricalCache = new WeakMap<SlidingSketch, { version: number; slo: number; cap: number; atMost: number; truncatedMean: number; weight: number }>();
   /** Which quality factors this router has ever observed (see QualityPosterior.sample). */
   private readonly observable = { checks: false, feedback: false };
   /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
@@ -230,39 +243,12 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     const n = eligible.length;
     const scratch = this.scratchFor(n);
     const { success, quality, latencyMs, p95, cost, affordable, uncertainty } = scratch;
-    const latency = scratch.draw;
+    const maxTokens = request.params.maxTokens;
     let costRef = Infinity;
     let affordableCount = 0;
     for (let i = 0; i < n; i++) {
-      const arm = eligible[i];
-      const state = this.stateFor(arm.id, arm);
-      const posterior = this.posteriorFor(state, request.class);
-      const fade = posterior.fadeAt(now);
-      const okDraw = posterior.success.sample(this.sampler, fade);
-      const { mu, tau } = posterior.latency.sample(this.sampler, fade, latency);
-      // P(ok ∧ latency ≤ SLO) = P(ok) · P(latency ≤ SLO): the log-normal model, blended with the
-      // recent empirical distribution as it fills (below), so a heavy tail is scored as it is.
-      let withinSlo = lnSlo === undefined ? 1 : normalCdf((lnSlo - mu) * Math.sqrt(tau));
-      quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
-      // What the caller waits on average, tail included, but never past the arm's timeout (a call
-      // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
-      // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
-      // little-known arm would look slower on average than it is and never be tried.
-      const point = posterior.latency.pointEstimate();
-      const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
-      latencyMs[i] = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
-      const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
-      if (empirical) {
-        withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
-        latencyMs[i] = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs[i];
-      }
-      success[i] = okDraw * withinSlo;
-      p95[i] = p95FromSample(mu, tau);
-      cost[i] = this.expectedCost(arm, posterior, promptTokens, request.params.maxTokens);
+      this.scoreArm(scratch, i, eligible[i], request.class, now, slo, lnSlo, promptTokens, maxTokens);
       affordable[i] = maxCost === undefined || cost[i] <= maxCost ? 1 : 0;
-      // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
-      const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
-      uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
       if (!affordable[i]) continue;
       affordableCount++;
       costRef = Math.min(costRef, Math.max(this.costFloorUsd, cost[i]));
@@ -336,6 +322,41 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     return { chosen: arm, candidates, reason, exploration: explore || probe >= 0, value };
   }
 
+  /**
+   * One arm's draws and scores, written into the scratch arrays at `i` (success, quality, latency,
+   * P95, cost, exploration weight before the cost factor). A method of its own, returning nothing,
+   * so that the compiler inlines the posterior and sampler calls here instead of running out of its
+   * inlining budget in `select`: every call left out returns its number as a fresh heap object.
+   */
+  private scoreArm(scratch: Scratch, i: number, arm: ArmConfig, requestClass: string, now: number, slo: number | undefined, lnSlo: number | undefined, promptTokens: number, maxTokens: number | undefined): void {
+    const state = this.stateFor(arm.id, arm);
+    const posterior = this.posteriorFor(state, requestClass);
+    const fade = posterior.fadeAt(now);
+    const okDraw = posterior.success.sample(this.sampler, fade);
+    const { mu, tau } = posterior.latency.sample(this.sampler, fade, scratch.draw);
+    // P(ok ∧ latency ≤ SLO) = P(ok) · P(latency ≤ SLO): the log-normal model, blended with the
+    // recent empirical distribution as it fills (below), so a heavy tail is scored as it is.
+    let withinSlo = lnSlo === undefined ? 1 : normalCdf((lnSlo - mu) * Math.sqrt(tau));
+    scratch.quality[i] = posterior.quality.sample(this.sampler, this.observable, posterior.qualityFadeAt(now));
+    // What the caller waits on average, tail included, but never past the arm's timeout (a call
+    // that long is abandoned): the mean of the log-normal truncated there. From the posterior's
+    // point estimate, not the draw: the mean of a log-normal is convex in a drawn spread, so a
+    // little-known arm would look slower on average than it is and never be tried.
+    let latencyMs = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
+    const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
+    if (empirical) {
+      withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
+      latencyMs = empirical.weight * empirical.truncatedMean + (1 - empirical.weight) * latencyMs;
+    }
+    scratch.latencyMs[i] = latencyMs;
+    scratch.success[i] = okDraw * withinSlo;
+    scratch.p95[i] = p95FromSample(mu, tau);
+    scratch.cost[i] = this.expectedCost(arm, posterior, promptTokens, maxTokens);
+    // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
+    const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
+    scratch.uncertainty[i] = this.explorationBaseWeight + 1 / (1 + evidence / this.explorationEvidenceScale);
+  }
+
   /** The first affordable eligible arm whose breaker waits for a probe, or -1. */
   private probeFor(eligible: readonly ArmConfig[], affordable: Uint8Array): number {
     const halfOpen = this.options.halfOpen;
@@ -365,7 +386,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const point = posterior.latency.pointEstimate();
       const sigma = Math.max(1e-3, Math.log(point.p95Ms / point.medianMs) / Z95);
       let withinSlo = slo !== undefined && slo > 0 ? normalCdf((Math.log(slo) - Math.log(point.medianMs)) / sigma) : 1;
-      let latencyMs = truncatedLogNormalMean(Math.log(point.medianMs), 1 / (sigma * sigma), arm.timeouts.totalMs);
+      let latencyMs = posterior.latency.pointMeanMs(arm.timeouts.totalMs);
       const empirical = this.empirical(state, slo, arm.timeouts.totalMs);
       if (empirical) {
         withinSlo = empirical.weight * empirical.atMost + (1 - empirical.weight) * withinSlo;
@@ -507,17 +528,17 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
    * and about waiting, with the weight n/(n + 100) they get against the log-normal model: the
    * empirical distribution takes over as it fills. Cached per sketch until it changes.
    */
-  private empirical(state: ArmState, slo: number | undefined, capMs: number): { atMost: number; truncatedMean: number; weight: number } | undefined {
+  private empirical(state: ArmState, slo: number | undefined, capMs: number): EmpiricalTail | undefined {
     const sketch = state.tailSketch;
     const n = sketch.count;
     if (n < EMPIRICAL_MIN) return undefined;
     const x = slo ?? Infinity;
-    let cached = this.empiricalCache.get(sketch);
+    let cached = state.empirical;
     if (!cached || cached.version !== sketch.version || cached.slo !== x || cached.cap !== capMs) {
       const tail = sketch.tail(x, capMs);
       if (!tail) return undefined;
-      cached = { version: sketch.version, slo: x, cap: capMs, ...tail, weight: n / (n + EMPIRICAL_HALF_WEIGHT) };
-      this.empiricalCache.set(sketch, cached);
+      cached = { version: sketch.version, slo: x, cap: capMs, atMost: tail.atMost, truncatedMean: tail.truncatedMean, weight: n / (n + EMPIRICAL_HALF_WEIGHT) };
+      state.empirical = cached;
     }
     return cached;
   }
@@ -549,13 +570,13 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     const state = this.states.get(arm);
     if (!state) return;
     state.global.success.retractFailure();
-    state.classes.get(requestClass)?.success.retractFailure();
+    this.knownClassPosterior(state, requestClass)?.success.retractFailure();
   }
 
   /** Expected cost of `request` on `arm`, as used for maxCostUsd and the cost term. */
   expectedCostUsd(arm: ArmConfig, request: RouteRequest, promptTokens = estimatePromptTokens(request.messages)): number {
     const state = this.stateFor(arm.id, arm);
-    return this.expectedCost(arm, state.classes.get(request.class) ?? state.global, promptTokens, request.params.maxTokens);
+    return this.expectedCost(arm, this.knownClassPosterior(state, request.class) ?? state.global, promptTokens, request.params.maxTokens);
   }
 
   /**
@@ -581,7 +602,7 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       const floor = this.options.minQuality?.[ctx.request.class];
       if (floor === undefined) return undefined;
       const state = this.stateFor(arm.id, arm);
-      const bound = (state.classes.get(ctx.request.class) ?? state.global).quality.lowerBound(1);
+      const bound = (this.knownClassPosterior(state, ctx.request.class) ?? state.global).quality.lowerBound(1);
       return bound < floor ? `${BELOW_QUALITY_FLOOR}: ${bound.toFixed(2)} < ${floor}` : undefined;
     };
   }
@@ -674,10 +695,25 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   }
 
   private classPosterior(state: ArmState, requestClass: string): ArmPosterior | undefined {
-    let posterior = state.classes.get(requestClass);
+    let posterior = this.knownClassPosterior(state, requestClass);
     if (!posterior && state.classes.size < this.maxClasses) {
       posterior = ArmPosterior.warmStart(state.global, this.warmStartCap);
       state.classes.set(requestClass, posterior);
+    }
+    return posterior;
+  }
+
+  /**
+   * The class's posterior if it has one (none is created). A decision looks each arm's class
+   * posterior up twice (the maxCost rule, then scoring) and its outcome once more: the last one
+   * found is kept on the state, and a class posterior, once made, stays the arm's for its life.
+   */
+  private knownClassPosterior(state: ArmState, requestClass: string): ArmPosterior | undefined {
+    if (state.lastClass === requestClass) return state.lastClassPosterior;
+    const posterior = state.classes.get(requestClass);
+    if (posterior) {
+      state.lastClass = requestClass;
+      state.lastClassPosterior = posterior;
     }
     return posterior;
   }
@@ -694,14 +730,14 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private explain(objective: Objective, value: ValueParams, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {
     const s = best.sampledSuccess as number;
     const q = best.sampledQuality as number;
-    const parts = [
-      `highest sampled net value ${formatUsd(best.utility as number)}`,
-      `= ${formatUsd(value.valueUsd)} × P(ok ∧ in SLO) ${s.toFixed(3)} × P(acceptable) ${q.toFixed(3)}`,
-      `− cost ${formatUsd(best.expectedCostUsd as number)} − latency ${formatUsd(best.latencyCostUsd as number)} (${objective} value)`,
-    ];
-    if (runnerUp) parts.push(`over ${runnerUp.arm} ${formatUsd(runnerUp.utility as number)}`);
-    if (costWeight > 1) parts.push(`cost weight ×${costWeight.toFixed(2)} from budget pacing`);
-    return parts.join(' ');
+    // One string built by concatenation (no parts array to join): every decision writes one.
+    let text =
+      `highest sampled net value ${formatUsd(best.utility as number)} ` +
+      `= ${formatUsd(value.valueUsd)} × P(ok ∧ in SLO) ${s.toFixed(3)} × P(acceptable) ${q.toFixed(3)} ` +
+      `− cost ${formatUsd(best.expectedCostUsd as number)} − latency ${formatUsd(best.latencyCostUsd as number)} (${objective} value)`;
+    if (runnerUp) text += ` over ${runnerUp.arm} ${formatUsd(runnerUp.utility as number)}`;
+    if (costWeight > 1) text += ` cost weight ×${costWeight.toFixed(2)} from budget pacing`;
+    return text;
   }
 }
 
@@ -720,15 +756,4 @@ function newScratch(n: number): Scratch {
 
 function pct(x: number): string {
   return `${+(x * 100).toFixed(2)}%`;
-}
-
-/**
- * E[min(X, cap)] for ln X ~ N(μ, 1/τ): exp(μ + σ²/2)·Φ((ln cap − μ − σ²)/σ) + cap·(1 − Φ((ln cap − μ)/σ)).
- * A vague prior's draw can have σ of several units, whose untruncated mean is astronomically large.
- */
-export function truncatedLogNormalMean(mu: number, tau: number, cap: number): number {
-  const sigma = 1 / Math.sqrt(tau);
-  const lnCap = Math.log(Math.max(1, cap));
-  const body = Math.exp(mu + 0.5 * sigma * sigma) * normalCdf((lnCap - mu - sigma * sigma) / sigma);
-  return (Number.isFinite(body) ? body : 0) + cap * (1 - normalCdf((lnCap - mu) / sigma));
 }

@@ -15,6 +15,8 @@ export class DDSketch {
   private readonly gamma: number;
   private readonly logGamma: number;
   private readonly maxBuckets: number;
+  /** Read-back values of buckets, shared by every sketch with this γ (see bucketValue). */
+  private readonly values: Float64Array;
   private counts: number[] = [];
   /** Bucket index of counts[0]. */
   private offset = 0;
@@ -29,6 +31,7 @@ export class DDSketch {
     if (!(this.relativeAccuracy > 0 && this.relativeAccuracy < 1)) throw new RangeError('relativeAccuracy must be in (0, 1)');
     this.gamma = (1 + this.relativeAccuracy) / (1 - this.relativeAccuracy);
     this.logGamma = Math.log(this.gamma);
+    this.values = valueTable(this.gamma);
     this.maxBuckets = options.maxBuckets ?? 2_048;
   }
 
@@ -100,7 +103,7 @@ export class DDSketch {
         if (c) seen += c;
       }
       if (seen > rank) {
-        const estimate = (2 * Math.pow(first.gamma, index)) / (first.gamma + 1);
+        const estimate = first.bucketValue(index);
         return Math.min(maxValue, Math.max(minValue, estimate));
       }
     }
@@ -128,7 +131,7 @@ export class DDSketch {
         if (!c) continue;
         const index = s.offset + i;
         if (index <= limit) atMost += c;
-        sum += c * Math.min(cap, (2 * Math.pow(first.gamma, index)) / (first.gamma + 1));
+        sum += c * Math.min(cap, first.bucketValue(index));
       }
     }
     return { atMost: atMost / total, truncatedMean: sum / total };
@@ -156,6 +159,23 @@ export class DDSketch {
     this.sum = 0;
     this.minValue = Infinity;
     this.maxValue = -Infinity;
+  }
+
+  /**
+   * What bucket `index` reads back as, 2γ^i/(γ+1). Reading a tail walks every bucket, and the
+   * decision path reads one per decision (the arm that just learnt an outcome): the power is worked
+   * out once per index and accuracy, with the same arithmetic, instead of once per bucket per read.
+   */
+  private bucketValue(index: number): number {
+    const slot = index + VALUE_TABLE_HALF;
+    if (slot < 0 || slot >= this.values.length) return (2 * Math.pow(this.gamma, index)) / (this.gamma + 1);
+    let value = this.values[slot];
+    // NaN marks a slot not computed yet (a real read-back value is never NaN).
+    if (value !== value) {
+      value = (2 * Math.pow(this.gamma, index)) / (this.gamma + 1);
+      this.values[slot] = value;
+    }
+    return value;
   }
 
   private addToBucket(index: number, weight: number): void {
@@ -190,3 +210,16 @@ export class DDSketch {
 }
 
 const MIN_INDEXABLE = 1e-9;
+
+/** Bucket indices −2048…2047 are tabled: at 1 % accuracy, values from about 1e-18 to 1e17. */
+const VALUE_TABLE_HALF = 2_048;
+const VALUE_TABLES = new Map<number, Float64Array>();
+
+function valueTable(gamma: number): Float64Array {
+  let table = VALUE_TABLES.get(gamma);
+  if (!table) {
+    table = new Float64Array(2 * VALUE_TABLE_HALF).fill(NaN);
+    VALUE_TABLES.set(gamma, table);
+  }
+  return table;
+}

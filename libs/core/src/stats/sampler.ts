@@ -7,7 +7,10 @@ import type { Random } from '../ports/random';
  * Beta: X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
  */
 export class Sampler {
-  private spare: number | undefined;
+  // The spare variate lives in a number-only field with a separate flag: a field that also holds
+  // `undefined` keeps each stored double as a fresh heap object, one allocation per normal pair.
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(readonly random: Random) {}
 
@@ -17,14 +20,14 @@ export class Sampler {
   }
 
   standardNormal(): number {
-    if (this.spare !== undefined) {
-      const z = this.spare;
-      this.spare = undefined;
-      return z;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     const radius = Math.sqrt(-2 * Math.log(this.uniformOpen()));
     const angle = 2 * Math.PI * this.random.next();
     this.spare = radius * Math.sin(angle);
+    this.hasSpare = true;
     return radius * Math.cos(angle);
   }
 
@@ -34,7 +37,7 @@ export class Sampler {
 
   /** Gamma with the given shape and rate (mean shape/rate). */
   gamma(shape: number, rate = 1): number {
-    if (!(shape > 0) || !(rate > 0)) throw new RangeError(`gamma needs shape > 0 and rate > 0, got ${shape}, ${rate}`);
+    if (!(shape > 0) || !(rate > 0)) throw gammaRangeError(shape, rate);
     if (shape < 1) return (this.gamma(shape + 1, rate) * Math.pow(this.uniformOpen(), 1 / shape));
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
@@ -54,6 +57,12 @@ export class Sampler {
     const y = this.gamma(b);
     return x / (x + y);
   }
+}
+
+// Out of line: the message template would make gamma too large for the compiler to inline into
+// the decision loop, where each call left out returns its number as a fresh heap object.
+function gammaRangeError(shape: number, rate: number): RangeError {
+  return new RangeError(`gamma needs shape > 0 and rate > 0, got ${shape}, ${rate}`);
 }
 
 /** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
