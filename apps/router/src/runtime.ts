@@ -87,7 +87,7 @@ export class RouterRuntime {
     this.kafka = createKafka(env);
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
-    this.output = new KafkaOutput(this.kafka);
+    this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);
     this.replyTopics = new KafkaReplyTopics(this.kafka, { create: env.REPLY_TOPIC_CREATE, numPartitions: env.KAFKA_TOPIC_PARTITIONS });
     this.state = createStateStores(env, { clock: this.clock, logger: new Logger('State') });
     this.idempotency = this.state.idempotency;

@@ -60,6 +60,8 @@ export const envSchema = z.object({
   ROUTER_PARTITIONS_CONCURRENCY: int(32, 1),
   ROUTER_DRAIN_TIMEOUT_MS: int(30_000, 0),
   ROUTER_COMMIT_INTERVAL_MS: int(200, 10),
+  /** The first response of a produce batch waits this long for others when nothing is in flight (0: end of the tick). */
+  ROUTER_PUBLISH_LINGER_MS: int(0, 0),
   ROUTER_DEFAULT_DEADLINE_MS: int(30_000, 100),
   /** An attempt running past this many times the arm's recent P99 counts against the arm at once (0: off). */
   ROUTER_HUNG_AFTER_P99: z.coerce.number().min(0).max(100).default(1.5),

@@ -104,4 +104,24 @@ describe('BatchingPublisher', () => {
     expect(producers.delivered).toEqual(['a']);
     expect(producers.created).toBeGreaterThanOrEqual(3);
   });
+
+  it('with a linger, gathers records published over a few ticks into one produce request; without, each tick sends', async () => {
+    const nextTick = () => new Promise((r) => setImmediate(r));
+    const spread = async (publisher: BatchingPublisher) => {
+      const a = publisher.publish(record('a'));
+      await nextTick();
+      const b = publisher.publish(record('b'));
+      await Promise.all([a, b]);
+    };
+    const plain = await setup();
+    await spread(plain.publisher);
+    expect(plain.producers.batches).toEqual([1, 1]);
+
+    const producers = new BrokerLikeProducers();
+    const lingering = new BatchingPublisher(producers.create, RecordLimits.fixed(10_000), silent, { maxBatch: 500, soloAttempts: 3, lingerMs: 20 });
+    await lingering.connect();
+    await spread(lingering);
+    expect(producers.batches).toEqual([2]);
+    expect(producers.delivered).toEqual(['a', 'b']);
+  });
 });

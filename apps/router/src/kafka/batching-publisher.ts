@@ -26,6 +26,11 @@ export interface BatchingOptions {
   maxBatch: number;
   /** How many times one record is re-sent on a fresh producer before its caller hears the error. */
   soloAttempts: number;
+  /**
+   * How long the first record of a batch waits for others when nothing is in flight (0: until the
+   * end of the current tick). Fewer, fuller produce requests for that much latency.
+   */
+  lingerMs?: number;
 }
 
 export interface PublisherLog {
@@ -78,7 +83,7 @@ export class BatchingPublisher {
     private readonly createProducer: () => Producer,
     private readonly limits: TopicLimits,
     private readonly log: PublisherLog,
-    private readonly options: BatchingOptions = { maxBatch: 500, soloAttempts: 5 },
+    private readonly options: BatchingOptions = { maxBatch: 500, soloAttempts: 5, lingerMs: 0 },
   ) {
     this.producer = createProducer();
   }
@@ -101,10 +106,13 @@ export class BatchingPublisher {
       this.queue.push({ record, bytes, resolve, reject });
       if (this.sending || this.scheduled) return;
       this.scheduled = true;
-      setImmediate(() => {
+      const go = () => {
         this.scheduled = false;
         this.kick();
-      });
+      };
+      const linger = this.options.lingerMs ?? 0;
+      if (linger > 0) setTimeout(go, linger);
+      else setImmediate(go);
     });
   }
 

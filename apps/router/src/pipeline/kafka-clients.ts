@@ -38,7 +38,7 @@ export class KafkaOutput {
   private readonly batching: BatchingPublisher;
   private limits: RecordLimits;
 
-  constructor(kafka: Kafka, initialLimits: RecordLimits = RecordLimits.fixed(KAFKA_DEFAULT_MAX_MESSAGE_BYTES)) {
+  constructor(kafka: Kafka, initialLimits: RecordLimits = RecordLimits.fixed(KAFKA_DEFAULT_MAX_MESSAGE_BYTES), lingerMs = 0) {
     this.limits = initialLimits;
     const createProducer = () =>
       kafka.producer({
@@ -51,7 +51,7 @@ export class KafkaOutput {
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
       });
     const limits = { recordLimit: (topic: string) => this.limits.recordLimit(topic), smallestLimit: () => this.limits.smallestLimit() };
-    this.batching = new BatchingPublisher(createProducer, limits, log);
+    this.batching = new BatchingPublisher(createProducer, limits, log, { maxBatch: 500, soloAttempts: 5, lingerMs });
   }
 
   /** The output topics' size limits, read from the broker once topics exist. */
