@@ -1,6 +1,6 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, ParentBasedSampler, SamplingDecision, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { OrderedSelector, ProviderError, Router, RouterEventBus, type ArmConfig, type ProviderRegistry, type RouteRequest, type RouterEvent } from '@switchyard/core';
 import { makeArm, ManualClock, ScriptedProviders, type ScriptedStep } from '@switchyard/core/testing';
 import { ATTR, EVENT } from './attributes';
@@ -279,5 +279,35 @@ describe('RouterTracing', () => {
     } finally {
       propagation.disable();
     }
+  });
+
+  it('builds nothing for a request the sampler leaves out, and traces the sampled ones in full', async () => {
+    const exporter = new InMemorySpanExporter();
+    // Samples request ids ending in "-keep" (a stand-in for a ratio sampler); children follow their parent.
+    const sampler = {
+      shouldSample: (_ctx: unknown, _traceId: string, _name: string, _kind: unknown, attributes: Record<string, unknown>) => ({ decision: String(attributes[ATTR.requestId] ?? '').endsWith('-keep') ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }),
+      toString: () => 'by-request-id',
+    };
+    const provider = new TracerProvider({ sampler: new ParentBasedSampler({ root: sampler }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const clock = new ManualClock(1_700_000_000_000);
+    const tracing = new RouterTracing({ tracer: provider.getTracer('test') });
+    const bus = new RouterEventBus();
+    bus.subscribe(tracing.listener);
+    const router = new Router({ arms: [makeArm('primary')], providers: new ScriptedProviders(clock, { primary: [{ ok: true, latencyMs: 10 }, { ok: true, latencyMs: 10 }] }), selector: new OrderedSelector(), clock, events: bus });
+    for (const id of ['r1-drop', 'r2-keep']) {
+      const req = request({ id });
+      const requestTrace = tracing.startRequest(req, { parent: ROOT_CONTEXT });
+      // Left out: not even followed (no per-event work); sampled: followed until it ends.
+      expect(tracing.openRequests).toBe(id.endsWith('-keep') ? 1 : 0);
+      let settled = false;
+      const pending = requestTrace.run(() => router.route(req)).finally(() => (settled = true));
+      for (let i = 0; i < 50 && !settled; i++) await clock.advance(100);
+      expect((await pending).status).toBe('ok');
+      requestTrace.end();
+    }
+    expect(tracing.openRequests).toBe(0);
+    const spans = exporter.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.attributes[ATTR.requestId]).filter(Boolean))).toEqual(new Set(['r2-keep']));
+    expect(spans.map((s) => s.name).sort()).toEqual(['chat primary', 'switchyard.decide', 'switchyard.request']);
   });
 });

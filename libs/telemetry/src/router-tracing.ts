@@ -98,7 +98,8 @@ export class RouterTracing {
     const kind = options.kind ?? SpanKind.CONSUMER;
     const root = this.recording ? this.tracer.startSpan(SPAN.request, { kind, attributes: { ...requestAttributes(request), ...options.attributes } }, parent) : this.tracer.startSpan(SPAN.request, { kind }, parent);
     if (this.recording && this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
-    if (this.recording) this.track(request.id, { root, owned: false, attempts: new Map() });
+    // A request the sampler left out gets no spans: nothing is built for its events either.
+    if (this.recording && root.isRecording()) this.track(request.id, { root, owned: false, attempts: new Map() });
     const spanContext = root.spanContext();
     const active = trace.setSpan(parent, root);
     return {
@@ -223,6 +224,7 @@ export class RouterTracing {
     let state = this.open.get(event.requestId);
     if (!state) {
       const root = this.tracer.startSpan(SPAN.request, { kind: SpanKind.INTERNAL, startTime: event.at, attributes: { [ATTR.requestId]: event.requestId } }, otelContext.active());
+      if (!root.isRecording()) return;
       state = this.track(event.requestId, { root, owned: true, attempts: new Map() });
     }
     state.root.setAttributes({ [ATTR.tenant]: event.tenant, [ATTR.requestClass]: event.requestClass });
