@@ -28,6 +28,7 @@
 //                                 (JIT warm-up; the drain router starts cold on purpose: start-up cost)
 //   BENCH_BROKER_WARMUP_S [20]    when the bench starts its own broker: seconds of produce/consume on a
 //                                 scratch topic first, so the broker's JIT is warm when measuring starts
+//   BENCH_ROUTER_NODE_OPTIONS     NODE_OPTIONS for the routers only (e.g. --max-semi-space-size=32)
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
 //                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
@@ -417,7 +418,8 @@ let otlpSink: OtlpSink | undefined;
 
 function routerExtraEnv(extra: Record<string, string> = {}): Record<string, string> {
   const otel: Record<string, string> = CONFIG.otel ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink!.url } : { OTEL_SDK_DISABLED: 'true' };
-  return { ROUTER_DRAIN_TIMEOUT_MS: '3000', ...otel, ...(CONFIG.kafkajsMaxWaitMs !== undefined ? { BENCH_KAFKAJS_MAX_WAIT_MS: String(CONFIG.kafkajsMaxWaitMs) } : {}), ...extra };
+  const nodeOptions: Record<string, string> = process.env.BENCH_ROUTER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_ROUTER_NODE_OPTIONS } : {};
+  return { ROUTER_DRAIN_TIMEOUT_MS: '3000', ...otel, ...nodeOptions, ...(CONFIG.kafkajsMaxWaitMs !== undefined ? { BENCH_KAFKAJS_MAX_WAIT_MS: String(CONFIG.kafkajsMaxWaitMs) } : {}), ...extra };
 }
 
 /** (a1) Drain a backlog: everything is produced before the router starts. */
