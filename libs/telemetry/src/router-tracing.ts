@@ -96,7 +96,8 @@ export class RouterTracing {
     const parent = options.parent ?? otelContext.active();
     // CONSUMER for a Kafka record (the default), SERVER for an HTTP request.
     const kind = options.kind ?? SpanKind.CONSUMER;
-    const root = this.recording ? this.tracer.startSpan(SPAN.request, { kind, attributes: { ...requestAttributes(request), ...options.attributes } }, parent) : this.tracer.startSpan(SPAN.request, { kind }, parent);
+    const attributes = this.recording ? { ...requestAttributes(request), ...options.attributes } : undefined;
+    const root = this.tracer.startSpan(SPAN.request, { kind, attributes }, parent);
     if (this.recording && this.recordContent) root.setAttribute(ATTR.genAiInputMessages, JSON.stringify(request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
     // A request the sampler left out gets no spans: nothing is built for its events either.
     if (this.recording && root.isRecording()) this.track(request.id, { root, owned: false, attempts: new Map() });

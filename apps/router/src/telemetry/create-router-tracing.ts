@@ -1,5 +1,6 @@
 import { RouterTracing } from '@switchyard/telemetry';
 import type { ProviderEndpointConfig } from '@switchyard/providers';
+import { telemetryDisabled } from './start-telemetry';
 
 /**
  * The router's tracing subscriber: content recording only with SWITCHYARD_TRACE_CONTENT=true, and
@@ -11,7 +12,7 @@ export function createRouterTracing(endpoints: readonly ProviderEndpointConfig[]
     recordContent: env.SWITCHYARD_TRACE_CONTENT?.trim().toLowerCase() === 'true',
     // With the SDK off no span records: skip building spans per event (a producer's trace context
     // still flows to the response headers).
-    recording: env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true',
+    recording: !telemetryDisabled(env),
     secrets: endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])),
   });
 }

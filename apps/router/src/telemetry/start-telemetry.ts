@@ -18,7 +18,7 @@ export interface Telemetry {
  * Starts the OpenTelemetry Node SDK for the router (tracing only; see otel.ts for the variables).
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): Telemetry {
-  if (isTrue(env.OTEL_SDK_DISABLED)) return { enabled: false, shutdown: () => Promise.resolve() };
+  if (telemetryDisabled(env)) return { enabled: false, shutdown: () => Promise.resolve() };
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: SERVICE_NAME, [ATTR_SERVICE_VERSION]: packageVersion() }),
     // http/protobuf unless the environment picks an exporter or protocol itself.
@@ -42,6 +42,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): Telemetry 
       }
     },
   };
+}
+
+/** OTEL_SDK_DISABLED as the router reads it (true, 1 or yes). */
+export function telemetryDisabled(env: NodeJS.ProcessEnv): boolean {
+  return isTrue(env.OTEL_SDK_DISABLED);
 }
 
 function isTrue(value: string | undefined): boolean {
