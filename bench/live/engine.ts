@@ -149,9 +149,9 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       writeFileSync(`${table}.next`, routingTableYaml(job.scenario, simUrl, policy, (i) => priceAt(job.scenario, job.world, i, elapsedMs)));
       renameSync(`${table}.next`, table);
     };
-    const base = uniqueTopics(`live-${policy}`);
-    const topics = { ...base, outcomes: `${base.tag}.outcomes` };
-    await createTopics(o.kafka, [...topics.all, topics.outcomes], o.partitions ?? 4);
+    // uniqueTopics already gives the phase its own outcomes and feedback topics (in `all`).
+    const topics = uniqueTopics(`live-${policy}`);
+    await createTopics(o.kafka, topics.all, o.partitions ?? 4);
     const collector = new ResponseCollector(o.kafka, topics.responses, (id, raw) => {
       const body = raw as ResponseBody;
       const ok = body.status === 'ok' && !body.degraded;
@@ -179,7 +179,6 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
         KAFKA_CREATE_TOPICS: 'false',
         ROUTING_TABLE: table,
         ...topics.routerEnv,
-        TOPIC_OUTCOMES: topics.outcomes,
         OTEL_SDK_DISABLED: 'true',
         ...o.routerEnv,
       },
@@ -197,7 +196,7 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
         await routerLog.closed();
         await collector.stop().catch(() => undefined);
         await dlq.stop().catch(() => undefined);
-        await deleteTopics(o.kafka, [...topics.all, topics.outcomes]);
+        await deleteTopics(o.kafka, topics.all);
       },
     };
   };
