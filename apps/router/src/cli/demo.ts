@@ -9,6 +9,9 @@ import { demoSettings } from './demo-settings';
 /**
  * `npm run demo`: local Kafka + provider-sim + the router as real processes, a stream of requests
  * (a few of them malformed), answers printed as they arrive, a summary, then a clean shutdown.
+ * In the first half the demo takes down the model of the arm that served most of the latest answers,
+ * through provider-sim's control API (every call a 503), and brings it back a few seconds later, so
+ * every run shows the failover whichever arm the router happens to prefer.
  * Half-way, a reviewer's feedback arrives on llm.feedback: every answer of the arm that served the
  * most is judged bad, so the second half shows traffic moving off it.
  * Ports come from SIM_PORT, HTTP_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT (or KAFKA_BROKERS): see
@@ -30,10 +33,27 @@ const FAQ = [
   ['Do you ship to Norway?', 'do you ship to norway'],
 ];
 
+/** The outage starts at this share of the requests and lasts at least OUTAGE_MIN_MS, ending by half-way. */
+const OUTAGE_FROM = 0.2;
+const OUTAGE_UNTIL = 0.42;
+/** The arm taken down is the one that served most of this many latest answers. */
+const RECENT_ANSWERS = 20;
+const OUTAGE_MIN_MS = 3_000;
+/** Answers received this long after the outage ended may still have been routed during it. */
+const OUTAGE_TAIL_MS = 2_000;
+
 interface Tracked {
   sentAt: number;
   /** 0/1: before/after the feedback; 2: the cache step. */
   phase: 0 | 1 | 2;
+}
+
+/** The arm the demo takes down, and when (epoch ms; `until` unset while it is still down). */
+interface Outage {
+  arm: string;
+  model: string;
+  since: number;
+  until?: number;
 }
 
 async function main(): Promise<void> {
@@ -66,7 +86,7 @@ async function main(): Promise<void> {
     } else {
       line(`using the broker at ${brokers} (KAFKA_BROKERS)`);
     }
-    line(`starting provider-sim on :${settings.simPort} (config/sim/demo.yaml: flaky primary with an outage from 7 s to 11 s)`);
+    line(`starting provider-sim on :${settings.simPort} (config/sim/demo.yaml: a flaky cheap primary; the demo takes the busiest arm's model down for a few seconds)`);
     const sim = start('provider-sim', 'dist/apps/provider-sim/src/main.js', { SIM_PORT: String(settings.simPort), SIM_HOST: '127.0.0.1', SIM_CONFIG: 'config/sim/demo.yaml' }, /listening on/);
     children.push(sim.child);
     await sim.ready;
@@ -84,6 +104,8 @@ async function main(): Promise<void> {
     const tracked = new Map<string, Tracked>();
     const latencies: number[] = [];
     const servedBy = new Map<string, number>();
+    const servedModel = new Map<string, string>();
+    const recentArms: string[] = [];
     // Per phase (before / after the feedback): which arm served each answer.
     const servedIn: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
     let answered = 0;
@@ -92,6 +114,11 @@ async function main(): Promise<void> {
     let withFallback = 0;
     let fromCache = 0;
     let cost = 0;
+    // Answers received while the downed arm was down (or just after): answered by another arm after
+    // trying it, answered without trying it (its breaker open, or the policy chose another arm), failed.
+    let outage: Outage | undefined;
+    const during = { answered: 0, fellBack: 0, routedAround: 0, failed: 0 };
+    const inOutage = (at: number) => outage !== undefined && at >= outage.since && (outage.until === undefined || at <= outage.until + OUTAGE_TAIL_MS);
     const consumer = kafka.consumer({ groupId: `switchyard-demo-${randomUUID()}` });
     await consumer.connect();
     await consumer.subscribe({ topics: ['llm.responses', 'llm.requests.dlq'], fromBeginning: false });
@@ -112,8 +139,16 @@ async function main(): Promise<void> {
         latencies.push(Date.now() - t.sentAt);
         cost += r.usage.costUsd;
         if (r.attempts.length > 1) withFallback++;
+        if (outage && inOutage(Date.now())) {
+          during.answered++;
+          const triedDowned = r.attempts.some((a) => a.arm === outage!.arm && a.outcome !== 'ok');
+          if (r.status !== 'ok') during.failed++;
+          else if (triedDowned) {
+            during.fellBack++;
+            if (during.fellBack <= 4) line(`failover ${id} [${r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ')}] answered by ${r.servedBy!.arm}`);
+          } else during.routedAround++;
+        }
         if (r.status === 'ok' && r.servedFrom === 'cache') {
-          answered++;
           fromCache++;
           const c = r.cache!;
           line(`cache   ${id} ${r.latencyMs} ms, ${c.kind} match${c.kind === 'semantic' ? ` (similarity ${c.similarity.toFixed(3)})` : ''}, ${(c.ageMs / 1000).toFixed(1)} s old, first answered by ${c.arm}${c.lastResort ? ' (every arm failed: last resort)' : ''}, $0`);
@@ -121,6 +156,9 @@ async function main(): Promise<void> {
           answered++;
           if (t.phase === 2) line(`answer  ${id} ${r.latencyMs} ms from ${r.servedBy!.arm}, $${r.usage.costUsd.toFixed(6)} (now in the cache)`);
           servedBy.set(r.servedBy!.arm, (servedBy.get(r.servedBy!.arm) ?? 0) + 1);
+          servedModel.set(r.servedBy!.arm, r.servedBy!.model);
+          recentArms.push(r.servedBy!.arm);
+          if (recentArms.length > RECENT_ANSWERS) recentArms.shift();
           if (t.phase !== 2) servedIn[t.phase].set(id, r.servedBy!.arm);
           if (t.phase !== 2 && (answered <= 6 || (r.attempts.length > 1 && withFallback <= 6))) {
             const path = r.attempts.map((a) => `${a.arm}:${a.outcome}`).join(' → ');
@@ -143,7 +181,17 @@ async function main(): Promise<void> {
     let phase: 0 | 1 = 0;
     let judged: string | undefined;
     for (; sent < total; sent++) {
-      if (sent === Math.floor(total / 2)) {
+      if (!outage && sent >= Math.floor(total * OUTAGE_FROM)) {
+        outage = await startOutage();
+        line(`outage: ${outage.model} (arm ${outage.arm}, which served most of the latest answers) is down from now: every call a 503, through provider-sim's control API`);
+      }
+      const half = sent === Math.floor(total / 2);
+      if (outage && outage.until === undefined && (half || (sent >= Math.floor(total * OUTAGE_UNTIL) && Date.now() - outage.since >= OUTAGE_MIN_MS))) {
+        await setOutage(outage.model, false);
+        outage.until = Date.now();
+        line(`outage: ${outage.model} is back after ${((outage.until - outage.since) / 1000).toFixed(1)} s`);
+      }
+      if (half) {
         judged = await sendFeedback();
         phase = 1;
       }
@@ -156,6 +204,26 @@ async function main(): Promise<void> {
       const due = run + ((sent + 1) * 1000) / rate;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    /** Waits (≤ 10 s) for a first answer, then takes down the model of the arm that served most of the latest ones. */
+    async function startOutage(): Promise<Outage> {
+      const until = Date.now() + 10_000;
+      while (recentArms.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const counts = new Map<string, number>();
+      for (const arm of recentArms) counts.set(arm, (counts.get(arm) ?? 0) + 1);
+      const busiest = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'openai-gpt-4o-mini';
+      const model = servedModel.get(busiest) ?? 'gpt-4o-mini';
+      await setOutage(model, true);
+      return { arm: busiest, model, since: Date.now() };
+    }
+    /** Takes a simulator model down or brings it back (PATCH /_sim/models/<name>). */
+    async function setOutage(model: string, down: boolean): Promise<void> {
+      const res = await fetch(`${settings.simUrl}/_sim/models/${encodeURIComponent(model)}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ faults: { outage: down ? 503 : false } }),
+      });
+      if (!res.ok) throw new Error(`provider-sim refused the outage switch: HTTP ${res.status} ${await res.text()}`);
     }
     /** Waits for the first half, then judges every answer of the busiest arm bad and the others good. */
     async function sendFeedback(): Promise<string | undefined> {
@@ -195,17 +263,22 @@ async function main(): Promise<void> {
 
     latencies.sort((a, b) => a - b);
     const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+    const published = total + 2 * FAQ.length;
     process.stdout.write(
       [
         '',
         'Summary',
-        `  requests published   ${total} in ${((Date.now() - run) / 1000).toFixed(1)} s`,
-        `  answered             ${answered}`,
+        `  requests published   ${published} in ${((Date.now() - run) / 1000).toFixed(1)} s (${total} in the stream, ${2 * FAQ.length} faq questions)`,
+        `  answered by an arm   ${answered}`,
+        `  answered from cache  ${fromCache} (no provider call, no cost)`,
         `  failed (classified)  ${failed}`,
-        `  sent to the DLQ      ${dlq}`,
+        `  sent to the DLQ      ${dlq} (malformed on purpose)`,
         `  unanswered           ${tracked.size}`,
+        `                       ${answered + fromCache + failed + dlq + tracked.size === published ? '= every request published, each counted once' : `≠ ${published}: a response was counted twice or is missing`}`,
         `  needed a fallback    ${withFallback}`,
-        `  from the cache       ${fromCache} (no provider call, no cost)`,
+        outage
+          ? `  during the outage    ${during.answered} answered while ${outage.arm} was down: ${during.fellBack} tried it and fell back, ${during.routedAround} went to other arms without trying it, ${during.failed} failed`
+          : '  during the outage    (no outage: fewer requests than it needs)',
         `  latency p50 / p95    ${q(0.5)} ms / ${q(0.95)} ms (publish → response, at the client)`,
         `  cost                 $${cost.toFixed(6)}`,
         `  served by            ${[...servedBy].map(([arm, n]) => `${arm} ${n}`).join(', ')}`,
@@ -261,7 +334,10 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 35_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 35_000)))]);
+  // The grace timer must not keep the demo alive once the child has exited.
+  clearTimeout(timer);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 

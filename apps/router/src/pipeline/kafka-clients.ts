@@ -6,11 +6,19 @@ import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
-/** kafkajs log lines go through the Nest logger, at warn and above. */
+/**
+ * Errors a broker answers while partition leaders are being elected (a fresh topic, a broker that
+ * just started or moved leadership). kafkajs retries them itself; they are not failures, and a
+ * newcomer's first start must not show a red ERROR for them.
+ */
+const LEADER_ELECTION = /not the leader for that topic-partition|There is no leader for this topic-partition|leader not available|does not host this topic-partition/i;
+
+/** kafkajs log lines go through the Nest logger, at warn and above (leader elections at info). */
 function kafkaLogCreator() {
   return ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
     const text = `${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`;
-    if (level === logLevel.ERROR) log.error(text);
+    if (LEADER_ELECTION.test(text)) log.log(`${text} (partition leaders are being elected; retried)`);
+    else if (level === logLevel.ERROR) log.error(text);
     else if (level === logLevel.WARN) log.warn(text);
   };
 }
