@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
-import type { ProviderEndpointConfig } from '../endpoint';
+import { authHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
@@ -22,14 +22,14 @@ export class AnthropicProvider implements Provider {
   readonly name: string;
   private readonly client: Anthropic;
   private readonly transport: EndpointTransport;
-  private readonly apiKey: string | undefined;
+  private readonly secrets: string[];
 
   constructor(endpoint: ProviderEndpointConfig, options: { transport?: EndpointTransport } = {}) {
     if (!endpoint.apiKey) {
       throw new Error(`provider endpoint "${endpoint.name}" (anthropic) needs an apiKey`);
     }
     this.name = endpoint.name;
-    this.apiKey = endpoint.apiKey;
+    this.secrets = endpointSecrets(endpoint);
     this.transport = options.transport ?? new EndpointTransport();
     this.client = new Anthropic({
       apiKey: endpoint.apiKey,
@@ -37,7 +37,9 @@ export class AnthropicProvider implements Provider {
       maxRetries: 0,
       timeout: CLIENT_DEFAULT_TIMEOUT_MS,
       fetch: this.transport.fetch,
-      defaultHeaders: endpoint.headers,
+      // @anthropic-ai/sdk 1.x sends the key only as `Authorization: Bearer`; the configured scheme
+      // (by default `x-api-key`, as Anthropic documents it) replaces that.
+      defaultHeaders: { ...endpoint.headers, ...authHeaders(endpoint, endpoint.apiKey) },
       // The telemetry lib makes the `chat <model>` client span; SDK spans would duplicate it.
       openTelemetry: false,
     });
@@ -50,7 +52,7 @@ export class AnthropicProvider implements Provider {
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeAnthropicError,
       invoke: (signal) =>
         this.client.messages.create(params, {
@@ -74,7 +76,7 @@ export class AnthropicProvider implements Provider {
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeAnthropicError,
       invoke: async (signal) => {
         const stream = await this.client.messages.create(params, { signal, timeout: call.arm.timeouts.totalMs, maxRetries: 0, headers: requestHeaders(call) });
