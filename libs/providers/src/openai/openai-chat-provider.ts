@@ -130,6 +130,7 @@ export class OpenAiChatProvider implements Provider {
     if (call.toolChoice !== undefined) body.tool_choice = toOpenAiToolChoice(call.toolChoice);
     if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
     if (call.temperature !== undefined) body.temperature = call.temperature;
+    if (call.topP !== undefined) body.top_p = call.topP;
     if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
     const format = call.responseFormat;
     if (format && format.type !== 'text') {
