@@ -92,6 +92,13 @@ describe('provider interop with a strict provider', () => {
     expect(calls).toEqual([expect.objectContaining({ jsonMode: 'forced_tool' })]);
   });
 
+  it('a streamed json_object request on the Anthropic arm is answered with valid JSON too', async () => {
+    const { response, calls } = await ask('json-stream-1', { stream: true, params: { responseFormat: { type: 'json_object' }, maxTokens: 400 } });
+    expect(response).toMatchObject({ status: 'ok', servedBy: { arm: 'claude-haiku' } });
+    expect(JSON.parse(response.output!.text)).toEqual({ answer: expect.any(String) });
+    expect(calls).toEqual([expect.objectContaining({ status: 200, jsonMode: 'forced_tool' })]);
+  });
+
   it('the secret header and the key appear neither in /health/routing nor in the router log', async () => {
     const health = await (await fetch(`http://127.0.0.1:${router!.port}/health/routing`)).text();
     const providers = (JSON.parse(health) as { routingTable: { providers: unknown[] } }).routingTable.providers;

@@ -61,7 +61,8 @@ export function describeEndpoint(endpoint: ProviderEndpointConfig): { name: stri
   return {
     name: endpoint.name,
     kind: endpoint.kind,
-    ...(endpoint.baseUrl ? { baseUrl: endpoint.baseUrl } : {}),
+    // A base URL may carry credentials of its own (`https://user:pass@gateway`).
+    ...(endpoint.baseUrl ? { baseUrl: endpoint.baseUrl.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}),
     auth: endpoint.auth ?? defaultAuthScheme(endpoint.kind),
     ...(headers ? { headers } : {}),
   };

@@ -73,6 +73,10 @@ describe('endpoint description and secrets', () => {
     expect(JSON.stringify(shown)).not.toContain(KEY);
   });
 
+  it('redacts credentials in the base URL', () => {
+    expect(describeEndpoint({ ...endpoint, baseUrl: 'https://svc:pa55word@gateway.internal/v1' }).baseUrl).toBe('https://[redacted]@gateway.internal/v1');
+  });
+
   it('lists the key and the secret header values (not the others) for scrubbing', () => {
     expect(endpointSecrets(endpoint)).toEqual([KEY, TOKEN]);
   });
