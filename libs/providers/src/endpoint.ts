@@ -43,6 +43,15 @@ export function authHeaders(endpoint: Pick<ProviderEndpointConfig, 'kind' | 'aut
   }
 }
 
+/**
+ * Every header an endpoint adds to the SDK's own: the auth scheme's, then the configured `headers`
+ * (names lower-cased), which win, so a gateway's own `Authorization` survives an `x-api-key` scheme.
+ */
+export function endpointHeaders(endpoint: ProviderEndpointConfig, apiKey: string): Record<string, string | null> {
+  const configured = Object.fromEntries(Object.entries(endpoint.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  return { ...authHeaders(endpoint, apiKey), ...configured };
+}
+
 /** Every credential of an endpoint (its key and its secret header values), for scrubbing text. */
 export function endpointSecrets(endpoint: ProviderEndpointConfig): string[] {
   const secret = new Set((endpoint.secretHeaders ?? []).map((h) => h.toLowerCase()));

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
-import { authHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
@@ -41,7 +41,7 @@ export class AnthropicProvider implements Provider {
       fetch: this.transport.fetch,
       // @anthropic-ai/sdk 1.x sends the key only as `Authorization: Bearer`; the configured scheme
       // (by default `x-api-key`, as Anthropic documents it) replaces that.
-      defaultHeaders: { ...endpoint.headers, ...authHeaders(endpoint, endpoint.apiKey) },
+      defaultHeaders: endpointHeaders(endpoint, endpoint.apiKey),
       // The telemetry lib makes the `chat <model>` client span; SDK spans would duplicate it.
       openTelemetry: false,
     });

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
-import { authHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
@@ -52,7 +52,7 @@ export class OpenAiChatProvider implements Provider {
       timeout: CLIENT_DEFAULT_TIMEOUT_MS,
       fetch: this.transport.fetch,
       // The configured scheme replaces the SDK's own `Authorization: Bearer` where it differs.
-      defaultHeaders: { ...endpoint.headers, ...authHeaders(endpoint, apiKey) },
+      defaultHeaders: endpointHeaders(endpoint, apiKey),
     });
   }
 

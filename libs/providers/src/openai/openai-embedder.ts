@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { Embedder } from '@switchyard/core';
-import { authHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { redactSecrets } from '../shared/errors';
 import { EndpointTransport } from '../shared/transport';
 import { PLACEHOLDER_API_KEY } from '../openai-compatible/openai-compatible-provider';
@@ -23,7 +23,7 @@ export class OpenAiEmbedder implements Embedder {
     this.secrets = endpointSecrets(endpoint);
     const apiKey = endpoint.apiKey || (endpoint.kind === 'openai-compatible' ? PLACEHOLDER_API_KEY : undefined);
     if (!apiKey) throw new Error(`provider endpoint "${endpoint.name}" (${endpoint.kind}) needs an apiKey for embeddings`);
-    this.client = new OpenAI({ apiKey, baseURL: endpoint.baseUrl, maxRetries: 0, fetch: transport.fetch, defaultHeaders: { ...endpoint.headers, ...authHeaders(endpoint, apiKey) } });
+    this.client = new OpenAI({ apiKey, baseURL: endpoint.baseUrl, maxRetries: 0, fetch: transport.fetch, defaultHeaders: endpointHeaders(endpoint, apiKey) });
   }
 
   async embed(text: string, signal: AbortSignal): Promise<Float32Array> {

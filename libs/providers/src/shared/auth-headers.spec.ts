@@ -50,6 +50,16 @@ describe('auth scheme per provider endpoint', () => {
     }
   });
 
+  it("keeps a configured Authorization header (a gateway's own token) under the x-api-key scheme", async () => {
+    const provider = new AnthropicProvider({ name: 'p', kind: 'anthropic', baseUrl: server.url, apiKey: KEY, headers: { Authorization: `Bearer ${TOKEN}` }, secretHeaders: ['Authorization'] });
+    try {
+      await provider.call(testCall(testArm({ providerKind: 'anthropic', model: 'claude-haiku-4-5' })));
+      expect(server.requests[0].headers).toMatchObject({ 'x-api-key': KEY, authorization: `Bearer ${TOKEN}` });
+    } finally {
+      await provider.close();
+    }
+  });
+
   it("scrubs a secret header's value from the provider's error message", async () => {
     status = 401;
     const provider = build('anthropic');
