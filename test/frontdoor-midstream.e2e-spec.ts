@@ -45,7 +45,8 @@ describe('front door: a provider failing mid-stream is continued on another arm'
     client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${router.port}/v1`, maxRetries: 0 });
     direct = {
       openai: new OpenAI({ apiKey: 'sk-direct', baseURL: sim.openaiBaseURL, maxRetries: 0 }),
-      anthropic: new Anthropic({ apiKey: 'sk-direct', baseURL: sim.anthropicBaseURL, maxRetries: 0 }),
+      // x-api-key as Anthropic documents it: the strict simulator refuses the SDK's Bearer-only default.
+      anthropic: new Anthropic({ apiKey: 'sk-direct', baseURL: sim.anthropicBaseURL, maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-direct', authorization: null } }),
     };
   });
 

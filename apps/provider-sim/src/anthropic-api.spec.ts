@@ -10,7 +10,7 @@ describe('provider-sim: Anthropic messages through the official SDK', () => {
 
   beforeAll(async () => {
     sim = await startProviderSim({ config: instantConfig() });
-    client = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-test', maxRetries: 0 });
+    client = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-test', maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-ant-test', authorization: null } });
   });
   afterAll(() => sim.close());
   beforeEach(() => sim.reset());
@@ -98,7 +98,7 @@ describe('provider-sim: Anthropic messages through the official SDK', () => {
   });
 
   it('401 authentication_error, 404 unknown model, 400 for missing max_tokens; streams the same answer as message events', async () => {
-    const bad = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-invalid', maxRetries: 0 });
+    const bad = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-invalid', maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-ant-invalid', authorization: null } });
     const auth = await bad.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(auth).toBeInstanceOf(Anthropic.AuthenticationError);
     const nf = await ask('x', {}, 'claude-9').catch((e: unknown) => e);
@@ -112,7 +112,7 @@ describe('provider-sim: Anthropic messages through the official SDK', () => {
     expect(final).toMatchObject({ stop_reason: whole.stop_reason, usage: { output_tokens: whole.usage.output_tokens } });
     const res = await fetch(`${sim.anthropicBaseURL}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-test' },
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-test', 'anthropic-version': '2023-06-01' },
       body: JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] }),
     });
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });

@@ -74,8 +74,13 @@ export const anthropicWire: WireApi = {
     const tools = Array.isArray(body.tools) ? body.tools.flatMap((t: unknown) => (isRecord(t) && typeof t.name === 'string' ? [t.name] : [])) : [];
     const last = messages[messages.length - 1] as Record<string, unknown>;
     const toolTurn = Array.isArray(last.content) && last.content.some((b: unknown) => isRecord(b) && b.type === 'tool_result');
+    const choice = body.tool_choice;
+    const forcedTool = isRecord(choice) && choice.type === 'tool' && typeof choice.name === 'string' ? choice.name : undefined;
+    if (forcedTool !== undefined && !tools.includes(forcedTool)) return invalid(`tool_choice.name: no tool named ${forcedTool} in tools`);
     return {
       model: body.model, prompt, inputTokens: countTokens(chars), maxTokens: body.max_tokens, stop,
+      ...(typeof body.temperature === 'number' ? { temperature: body.temperature } : {}), ...(typeof body.top_p === 'number' ? { topP: body.top_p } : {}),
+      ...(forcedTool !== undefined ? { forcedTool } : {}),
       ...(body.stream === true ? { stream: true } : {}), ...(tools.length ? { tools, toolTurn } : {}),
     };
   },
@@ -108,13 +113,16 @@ export const anthropicWire: WireApi = {
       id: c.id, type: 'message', role: 'assistant', model: c.model, content: [], stop_reason: null, stop_sequence: null,
       usage: { input_tokens: c.inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1, service_tier: 'standard' },
     };
+    const block = c.toolCall ? { type: 'tool_use', id: c.toolCall.id, name: c.toolCall.name, input: {} } : { type: 'text', text: '' };
     return event('message_start', { type: 'message_start', message })
-      + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+      + event('content_block_start', { type: 'content_block_start', index: 0, content_block: block })
       + event('ping', { type: 'ping' });
   },
 
-  streamText(_c: Completion, text: string): string {
-    return event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+  streamText(c: Completion, text: string): string {
+    // A tool call's input streams as pieces of its JSON text.
+    const delta = c.toolCall ? { type: 'input_json_delta', partial_json: text } : { type: 'text_delta', text };
+    return event('content_block_delta', { type: 'content_block_delta', index: 0, delta });
   },
 
   streamClose(c: Completion): string {
@@ -137,6 +145,7 @@ export const anthropicWire: WireApi = {
       case 'route_not_found':
         return err(404, 'not_found_error', 'Not Found');
       case 'auth':
+        if (e.reason === 'missing') return err(401, 'authentication_error', 'x-api-key header is required');
         return err(status, status === 403 ? 'permission_error' : 'authentication_error', status === 403 ? 'Your API key does not have permission to use the specified resource.' : 'invalid x-api-key');
       case 'rate_limit': {
         const s = e.retryAfterS;

@@ -26,6 +26,14 @@ export interface CallRecord {
   finishReason: string | null;
   /** Which fault or check produced the outcome (rate429, error5xx, outage, context_length_exceeded, ...). */
   fault: string | null;
+  /** The auth header(s) the call carried: `x-api-key`, `bearer`, `both`, or null (none). */
+  auth: 'x-api-key' | 'bearer' | 'both' | null;
+  /** Sampling parameters and stop sequences as the call sent them (null / [] when absent). */
+  temperature: number | null;
+  topP: number | null;
+  stop: string[];
+  /** How JSON was asked for: OpenAI `response_format`, Anthropic forced tool use, or null. */
+  jsonMode: 'response_format' | 'forced_tool' | null;
 }
 
 export class CallLog {

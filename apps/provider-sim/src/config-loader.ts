@@ -90,6 +90,8 @@ export interface NormalizeOverrides {
   seed?: number;
   latencyScale?: number;
   callLogCapacity?: number;
+  strict?: boolean;
+  apiKeys?: string[];
 }
 
 export function normalizeConfig(raw: unknown, overrides: NormalizeOverrides = {}): SimConfig {
@@ -110,6 +112,8 @@ export function normalizeConfig(raw: unknown, overrides: NormalizeOverrides = {}
     seed: overrides.seed ?? input.seed ?? DEFAULT_SEED,
     latencyScale: overrides.latencyScale ?? input.latencyScale ?? 1,
     callLogCapacity: overrides.callLogCapacity ?? input.callLogCapacity ?? DEFAULT_CALL_LOG_CAPACITY,
+    strict: overrides.strict ?? input.strict ?? true,
+    ...(overrides.apiKeys ?? input.apiKeys ? { apiKeys: overrides.apiKeys ?? input.apiKeys } : {}),
     models,
     phases: [...(input.phases ?? [])].sort((a, b) => a.atMs - b.atMs),
   };

@@ -136,6 +136,10 @@ export const configInputSchema = z.strictObject({
   seed: z.number().int().optional(),
   latencyScale: z.number().min(0).optional(),
   callLogCapacity: z.number().int().positive().optional(),
+  /** As strict as the real APIs (default true): documented auth headers, no unknown body fields (strict-mode.ts). */
+  strict: z.boolean().optional(),
+  /** With strict: the only API keys accepted (any non-empty key when absent). */
+  apiKeys: z.array(z.string().min(1)).optional(),
   models: z.array(modelInputSchema),
   phases: z.array(phaseSchema).optional(),
 });
@@ -181,6 +185,8 @@ export interface SimConfig {
   seed: number;
   latencyScale: number;
   callLogCapacity: number;
+  strict: boolean;
+  apiKeys?: string[];
   models: ModelSpec[];
   phases: PhaseSpec[];
 }

@@ -74,7 +74,7 @@ describe('provider-sim: control API, scenarios and recording', () => {
     const put = await fetch(`${sim.url}/_sim/config`, { method: 'PUT', body: JSON.stringify(config) });
     expect(put.status).toBe(200);
     expect((await ask({}, 'shared')).model).toBe('shared');
-    const anthropic = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-test', maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'sk-ant-test', maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-ant-test', authorization: null } });
     const m = await anthropic.messages.create({ model: 'shared', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] });
     expect(m.model).toBe('shared');
     await expect(ask()).rejects.toBeInstanceOf(OpenAI.NotFoundError);

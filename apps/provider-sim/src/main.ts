@@ -1,6 +1,7 @@
 // CLI entry: `node dist/apps/provider-sim/src/main.js`.
 // Env: SIM_PORT (4010), SIM_HOST (127.0.0.1), SIM_CONFIG (YAML/JSON file; built-in models if unset),
-// SIM_SEED, SIM_LATENCY_SCALE (latency multiplier, 0 = instant), SIM_CALL_LOG_CAPACITY.
+// SIM_SEED, SIM_LATENCY_SCALE (latency multiplier, 0 = instant), SIM_CALL_LOG_CAPACITY,
+// SIM_STRICT (`false` accepts any auth header and unknown body fields), SIM_API_KEYS (comma-separated keys accepted).
 import { startProviderSim } from './server';
 
 function envNumber(name: string): number | undefined {
@@ -11,6 +12,14 @@ function envNumber(name: string): number | undefined {
   return n;
 }
 
+function envBoolean(name: string): boolean | undefined {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got "${process.env[name]}"`);
+}
+
 async function main(): Promise<void> {
   const sim = await startProviderSim({
     port: envNumber('SIM_PORT') ?? 4010,
@@ -19,6 +28,8 @@ async function main(): Promise<void> {
     seed: envNumber('SIM_SEED'),
     latencyScale: envNumber('SIM_LATENCY_SCALE'),
     callLogCapacity: envNumber('SIM_CALL_LOG_CAPACITY'),
+    strict: envBoolean('SIM_STRICT'),
+    apiKeys: process.env.SIM_API_KEYS ? process.env.SIM_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined,
   });
   const models = sim.config().models.length;
   console.log(`provider-sim: listening on ${sim.url} (${models} models)`);

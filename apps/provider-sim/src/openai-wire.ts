@@ -93,6 +93,7 @@ export const openaiWire: WireApi = {
     const last = messages[messages.length - 1] as Record<string, unknown>;
     return {
       model: body.model, prompt, inputTokens: countTokens(chars), maxTokens, stop,
+      ...(typeof body.temperature === 'number' ? { temperature: body.temperature } : {}), ...(typeof body.top_p === 'number' ? { topP: body.top_p } : {}),
       ...(json ? { json } : {}), ...(stream ? { stream, includeUsage } : {}),
       ...(tools.length ? { tools, toolTurn: last.role === 'tool' } : {}),
     };
@@ -157,6 +158,11 @@ export const openaiWire: WireApi = {
       case 'route_not_found':
         return json(404, h, errorBody(`Invalid URL (${e.method} ${e.path})`, 'invalid_request_error', null, null));
       case 'auth':
+        if (e.reason === 'missing') {
+          return json(401, h, errorBody(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). You can obtain an API key from https://platform.openai.com/account/api-keys.",
+            'invalid_request_error', null, null));
+        }
         return json(status, h, errorBody(
           'Incorrect API key provided: sk-sim***. You can find your API key at https://platform.openai.com/account/api-keys.',
           'invalid_request_error', null, 'invalid_api_key'));

@@ -10,6 +10,7 @@ import type { Scenario } from './scenario';
 import type { Completion, SimRequest } from './sim-request';
 import { isSimError, nextId, SSE_HEADERS, streamPieces, type WireApi, type WireResponse } from './wire';
 import type { StreamCutSetting } from './config-schema';
+import { authSeen, checkAuth, checkBody, type StrictSettings } from './strict-mode';
 
 export const HEADER_REQUEST_ID = 'x-switchyard-request-id';
 export const HEADER_ATTEMPT = 'x-switchyard-attempt';
@@ -36,6 +37,7 @@ export class ProviderHandler {
     private readonly scenario: Scenario,
     private readonly log: CallLog,
     private readonly stats: StatsCounter,
+    private readonly strict: StrictSettings = { strict: false },
   ) {}
 
   /** Cancels pending responses (server shutdown). */
@@ -52,9 +54,10 @@ export class ProviderHandler {
     const attemptHeader = headerValue(req, HEADER_ATTEMPT);
     const attemptNum = attemptHeader === null ? NaN : Number(attemptHeader);
     const attempt = Number.isFinite(attemptNum) ? attemptNum : null;
-    const rec: Pick<CallRecord, 'model' | 'inputTokens' | 'outputTokens' | 'sampledLatencyMs' | 'finishReason' | 'fault'> = {
-      model: null, inputTokens: 0, outputTokens: 0, sampledLatencyMs: null, finishReason: null, fault: null,
+    const rec: Pick<CallRecord, 'model' | 'inputTokens' | 'outputTokens' | 'sampledLatencyMs' | 'finishReason' | 'fault' | 'temperature' | 'topP' | 'stop' | 'jsonMode'> = {
+      model: null, inputTokens: 0, outputTokens: 0, sampledLatencyMs: null, finishReason: null, fault: null, temperature: null, topP: null, stop: [], jsonMode: null,
     };
+    const auth = authSeen(req);
     let done = false;
     let hanging = false;
     let timer: NodeJS.Timeout | undefined;
@@ -72,6 +75,7 @@ export class ProviderHandler {
         latencyMs: round2(performance.now() - arrived),
         sampledLatencyMs: rec.sampledLatencyMs, inputTokens: rec.inputTokens, outputTokens: rec.outputTokens,
         finishReason: rec.finishReason, fault: rec.fault,
+        auth, temperature: rec.temperature, topP: rec.topP, stop: rec.stop, jsonMode: rec.jsonMode,
       };
       this.stats.exit(record);
       this.log.add(record);
@@ -108,7 +112,7 @@ export class ProviderHandler {
      */
     const streamAnswer = (completion: Completion, cut: Exclude<StreamCutSetting, false> | undefined, intervalMs: number, includeUsage: boolean): void => {
       if (done) return;
-      const pieces = streamPieces(completion.text);
+      const pieces = streamPieces(completion.toolCall ? completion.toolCall.arguments : completion.text);
       const breakAt = cut && pieces.length > cut.afterTokens ? cut.afterTokens : undefined;
       res.writeHead(200, { ...SSE_HEADERS, ...(wire.api === 'openai' ? { 'x-request-id': nextId('req_') } : { 'request-id': nextId('req_') }) });
       res.write(wire.streamOpen(completion));
@@ -144,11 +148,26 @@ export class ProviderHandler {
       (text) => {
         if (done) return;
         const parsed = parseJson(text);
+        // The real APIs authenticate before they read the body.
+        const refused = checkAuth(wire.api, req, this.strict);
+        if (refused) {
+          rec.fault = refused.fault;
+          return send(wire.error(refused.error, refused.status));
+        }
         if (parsed === undefined) return send(wire.error({ kind: 'invalid_json' }, 400));
+        const strictError = checkBody(wire.api, parsed, this.strict);
+        if (strictError) {
+          rec.fault = 'strict_body';
+          return send(wire.error(strictError, 400));
+        }
         const request = wire.parseRequest(parsed);
         if (isSimError(request)) return send(wire.error(request, 400));
         rec.model = request.model;
         rec.inputTokens = request.inputTokens;
+        rec.temperature = request.temperature ?? null;
+        rec.topP = request.topP ?? null;
+        rec.stop = request.stop;
+        rec.jsonMode = request.forcedTool !== undefined ? 'forced_tool' : request.json ? 'response_format' : null;
         const live = this.scenario.find(wire.api, request.model);
         if (!live) return send(wire.error({ kind: 'model_not_found', model: request.model }, 404));
         const key = apiKey(req);
@@ -204,6 +223,12 @@ function buildCompletion(
   const id = nextId(wire.api === 'openai' ? 'chatcmpl-' : 'msg_01');
   if (plan.finish === 'content_filter') {
     return { id, model, text: '', finish: 'content_filter', stopSequence: null, inputTokens: request.inputTokens, outputTokens: 0 };
+  }
+  if (request.forcedTool !== undefined && (plan.finish === 'stop' || plan.finish === 'length')) {
+    // Forced tool use (Anthropic JSON mode): the answer is that tool's input, a JSON object.
+    const generated = generateText(model, request.prompt, plan.outputTokens, request.stop);
+    const toolCall = { id: nextId('toolu_01'), name: request.forcedTool, arguments: JSON.stringify({ answer: generated.text }) };
+    return { id, model, text: '', finish: plan.finish === 'length' ? 'length' : 'tool_calls', stopSequence: null, inputTokens: request.inputTokens, outputTokens: generated.tokens, toolCall };
   }
   if (request.tools?.length && !request.toolTurn && plan.finish === 'stop') {
     // Tools offered and no tool result yet: call the first one, arguments derived from the prompt.

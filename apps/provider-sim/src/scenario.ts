@@ -122,6 +122,8 @@ export class Scenario {
       seed: this.config.seed,
       latencyScale: this.config.latencyScale,
       callLogCapacity: this.config.callLogCapacity,
+      // (apiKeys are not shown: the control API is unauthenticated.)
+      strict: this.config.strict,
       models: [...this.models.values()].map((m) => m.spec),
       phases: this.phases,
       elapsedMs: Math.round(this.elapsedMs()),

@@ -31,6 +31,10 @@ export interface ProviderSimOptions {
   callLogCapacity?: number;
   /** Clock for the phase schedule (ms, monotonic); defaults to performance.now. */
   clock?: Clock;
+  /** As strict as the real APIs (documented auth headers, no unknown body fields); overrides the config's (default true). */
+  strict?: boolean;
+  /** With strict: the only API keys accepted; overrides the config's. */
+  apiKeys?: string[];
 }
 
 export interface ProviderSim {
@@ -61,6 +65,8 @@ export function resolveConfig(options: ProviderSimOptions): SimConfig {
     seed: options.seed,
     latencyScale: options.latencyScale,
     callLogCapacity: options.callLogCapacity,
+    strict: options.strict,
+    apiKeys: options.apiKeys,
   });
 }
 
@@ -85,7 +91,7 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
   const scenario = new Scenario(bootConfig, options.clock);
   const log = new CallLog(bootConfig.callLogCapacity);
   const stats = new StatsCounter();
-  const handler = new ProviderHandler(scenario, log, stats);
+  const handler = new ProviderHandler(scenario, log, stats, { strict: bootConfig.strict, apiKeys: bootConfig.apiKeys });
   const control: ControlDeps = { scenario, log, stats, bootConfig, startedAt: Date.now() };
   let embeddingCalls = 0;
 
@@ -146,6 +152,8 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
       const next = normalizeConfig(config, { callLogCapacity: log.capacity });
       if (config.latencyScale === undefined) next.latencyScale = scenario.latencyScale;
       if (config.seed === undefined) next.seed = scenario.seed;
+      // Strictness is fixed at start (the handler's); a new config does not change it.
+      next.strict = bootConfig.strict;
       scenario.load(next);
     },
     reset: () => {

@@ -9,6 +9,11 @@ export interface SimRequest {
   /** Requested output cap, or null if the request set none (OpenAI only). */
   maxTokens: number | null;
   stop: string[];
+  /** Sampling parameters as sent (echoed in the call log). */
+  temperature?: number;
+  topP?: number;
+  /** Anthropic `tool_choice: { type: "tool", name }`: the answer must be a call of this tool (JSON mode by forced tool use). */
+  forcedTool?: string;
   /** JSON was asked for (OpenAI `response_format` json_object / json_schema). */
   json?: boolean;
   /** The answer is wanted as server-sent events (`stream: true`). */
@@ -25,7 +30,8 @@ export type SimError =
   | { kind: 'invalid_json' }
   | { kind: 'bad_request'; message: string; param: string | null; code: string | null }
   | { kind: 'model_not_found'; model: string }
-  | { kind: 'auth' }
+  /** `missing`: no key where the API documents it (strict mode). */
+  | { kind: 'auth'; reason?: 'missing' | 'wrong' }
   | { kind: 'rate_limit'; model: string; retryAfterS: number }
   | { kind: 'server'; status: number }
   | { kind: 'context_overflow'; inputTokens: number; maxTokens: number | null; contextWindow: number }

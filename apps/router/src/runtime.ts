@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AnswerChecks, BreakerRegistry, reloadArms, Router, RouterEventBus, type AnswerCheckOptions } from '@switchyard/core';
 import { AjvSchemaValidator } from './quality/ajv-schema-validator';
-import { SdkProviderRegistry } from '@switchyard/providers';
+import { SdkProviderRegistry, endpointSecrets } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
 import type { Kafka } from 'kafkajs';
 import type { RouterEnv } from './config/env';
@@ -225,7 +225,7 @@ export class RouterRuntime {
     const graceMs = Math.max(this.env.ROUTER_DEFAULT_DEADLINE_MS, ...running.arms.map((a) => a.timeouts.totalMs)) + 5_000;
     // First: it throws on a bad endpoint before anything else has changed.
     const providersChanged = this.providers.update(next.endpoints, graceMs);
-    this.tracing.addSecrets(next.endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])));
+    this.tracing.addSecrets(next.endpoints.flatMap(endpointSecrets));
     this.policy.updateSettings(next);
     const { changes, drained } = reloadArms(this.router, next.arms, [...this.policy.stateHolders, this.breakers]);
     this.answerChecks.updateClasses(classChecks(next));

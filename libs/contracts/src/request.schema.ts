@@ -36,6 +36,8 @@ export const requestParamsSchema = z
   .object({
     maxTokens: z.int().positive().max(1_000_000).optional(),
     temperature: z.number().min(0).max(2).optional(),
+    /** Nucleus sampling (OpenAI `top_p`, Anthropic `top_p`). */
+    topP: z.number().min(0).max(1).optional(),
     stop: z.array(z.string().min(1)).max(16).optional(),
     responseFormat: responseFormatSchema.optional(),
     /** Functions the model may call; the answer may then be calls (output.toolCalls) instead of text. */

@@ -12,7 +12,13 @@ export const providerEndpointSchema = z
     apiKeyEnv: z.string().min(1).optional(),
     /** Path of a file holding the API key (Kubernetes/Docker secrets). */
     apiKeyFile: z.string().min(1).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * Header(s) the key goes in: `x-api-key`, `bearer` (`Authorization: Bearer`) or `both`.
+     * Default: what the provider documents (anthropic `x-api-key`, openai and compatible `bearer`).
+     */
+    auth: z.enum(['x-api-key', 'bearer', 'both']).optional(),
+    /** Extra headers on every call; a credential among them comes from the environment (`${NAME}`) and is redacted wherever shown. */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name (letters, digits and !#$%&\'*+.^_`|~-)'), z.string()).optional(),
   })
   .strict()
   .refine((p) => p.kind !== 'openai-compatible' || p.baseUrl !== undefined, {

@@ -488,6 +488,7 @@ export class Router {
         messages: resumed?.messages ?? opts.messages ?? run.messages,
         maxTokens: resumed ? resumed.maxTokens : maxTokens,
         temperature: request.params.temperature,
+        topP: request.params.topP,
         responseFormat: request.params.responseFormat,
         stop: request.params.stop,
         tools: request.params.tools,

@@ -82,7 +82,7 @@ export class SdkProviderRegistry implements ProviderRegistry {
       if (next.has(endpoint.name)) {
         throw new Error(`provider endpoint "${endpoint.name}" is configured twice`);
       }
-      const settings = JSON.stringify([endpoint.kind, endpoint.baseUrl, endpoint.apiKey, endpoint.headers]);
+      const settings = JSON.stringify([endpoint.kind, endpoint.baseUrl, endpoint.apiKey, endpoint.auth, endpoint.headers, endpoint.secretHeaders]);
       const old = current.get(endpoint.name);
       next.set(endpoint.name, old?.settings === settings ? old : { settings, provider: this.factory(endpoint) });
     }

@@ -84,6 +84,7 @@ export const ATTR = {
   cacheArm: 'switchyard.cache.arm',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
+  paramsDropped: 'switchyard.params.dropped',
 
   fallbackFrom: 'switchyard.fallback.from',
   fallbackTo: 'switchyard.fallback.to',

@@ -397,5 +397,6 @@ function outcomeAttributes(outcome: AttemptOutcome): Attributes {
   if (outcome.finishReason) attributes[ATTR.genAiFinishReasons] = [outcome.finishReason];
   if (outcome.status !== undefined) attributes[ATTR.httpStatus] = outcome.status;
   if (outcome.retryAfterMs !== undefined) attributes[ATTR.retryAfterMs] = outcome.retryAfterMs;
+  if (outcome.droppedParams?.length) attributes[ATTR.paramsDropped] = outcome.droppedParams;
   return attributes;
 }

@@ -59,7 +59,7 @@ export function parseRoutingTable(text: string, path: string, env: NodeJS.Proces
   if (!parsed.success) {
     throw new ConfigError(`Invalid routing table ${path}: ${describeIssues(parsed.error)}${interpolationHint(parsed.error.issues, interpolated.templates)}`);
   }
-  return resolve(parsed.data, path, env);
+  return resolve(parsed.data, path, env, interpolated.templates);
 }
 
 /** A `${…}` reference: a variable name, then optionally `:-` and a default (which may be empty). */
@@ -151,7 +151,7 @@ function interpolationHint(issues: readonly { path: PropertyKey[] }[], templates
   return hints.size ? ` (${[...hints].join('; ')})` : '';
 }
 
-function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): LoadedRoutingTable {
+function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv, templates: ReadonlyMap<string, string>): LoadedRoutingTable {
   const endpoints = Object.entries(table.providers).map(([name, p]): ProviderEndpointConfig => {
     const apiKey = readApiKey(name, p.apiKeyEnv, p.apiKeyFile, env, path);
     if (!apiKey && PUBLIC_APIS.has(p.kind) && !p.baseUrl) {
@@ -159,9 +159,18 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
         `Invalid routing table ${path}: providers.${name} calls the public ${p.kind} API but has no apiKeyEnv or apiKeyFile`,
       );
     }
+    const secretHeaders = p.headers ? secretHeaderNames(name, p.headers, templates, path) : [];
     // A self-hosted endpoint (provider-sim, vLLM, a gateway) may need no key; the SDKs insist on
     // a non-empty one, so send a placeholder that is obviously not a secret.
-    return { name, kind: p.kind, baseUrl: p.baseUrl, apiKey: apiKey ?? (p.baseUrl ? NO_KEY : undefined), headers: p.headers };
+    return {
+      name,
+      kind: p.kind,
+      baseUrl: p.baseUrl,
+      apiKey: apiKey ?? (p.baseUrl ? NO_KEY : undefined),
+      ...(p.auth ? { auth: p.auth } : {}),
+      ...(p.headers ? { headers: p.headers } : {}),
+      ...(secretHeaders.length ? { secretHeaders } : {}),
+    };
   });
   const kinds = new Map(endpoints.map((e) => [e.name, e.kind]));
   const armPriors: Record<string, Partial<PolicyPriors>> = {};
@@ -170,6 +179,36 @@ function resolve(table: RoutingTable, path: string, env: NodeJS.ProcessEnv): Loa
     return { ...a, providerKind: kinds.get(a.provider)! };
   });
   return { arms, endpoints, resilience: toResilienceOverrides(table.resilience), policy: table.policy, armPriors, budgets: table.budgets, classes: table.classes, cache: table.cache };
+}
+
+/** Header names that carry credentials by convention (Authorization, x-api-key, *-token, *-secret, …). */
+const CREDENTIAL_HEADER = /(^|[-_])(authorization|auth|api[-_]?key|key|token|secret|password|passwd|cookie|signature|credentials?)($|[-_])/i;
+/** A whole `${NAME}` reference without a default: the value is the environment's alone. */
+const BARE_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
+
+/**
+ * Which of an endpoint's headers are secrets, redacted wherever the endpoint is shown and scrubbed
+ * from messages: those named like a credential, and any whose value comes from an environment
+ * variable without a default. A credential-named header must take its value from the environment
+ * (`${NAME}`), so no secret is ever written into the table itself.
+ */
+function secretHeaderNames(provider: string, headers: Record<string, string>, templates: ReadonlyMap<string, string>, path: string): string[] {
+  const secret: string[] = [];
+  for (const header of Object.keys(headers)) {
+    const template = templates.get(`providers.${provider}.headers.${header}`);
+    const fromEnv = template !== undefined && BARE_REFERENCE.test(template);
+    if (CREDENTIAL_HEADER.test(header)) {
+      if (!fromEnv) {
+        throw new ConfigError(
+          `Invalid routing table ${path}: providers.${provider}.headers.${header} is a credential and must come from the environment: write "\${NAME}" and set NAME (the value is then redacted wherever the table is shown)`,
+        );
+      }
+      secret.push(header);
+    } else if (fromEnv) {
+      secret.push(header);
+    }
+  }
+  return secret;
 }
 
 /** Routing-table priors → the policy's: a quality share with its weight becomes Beta pseudo-counts. */

@@ -49,14 +49,14 @@ describe('toRequestV1', () => {
   const body = (extra: Record<string, unknown> = {}) => parseChatBody({ model: 'x', messages: [{ role: 'developer', content: 'Be brief' }, { role: 'user', content: 'Hi' }], ...extra });
 
   it('maps params and Switchyard options onto a request v1 that the contract accepts', () => {
-    const input = toRequestV1(body({ temperature: 0.2, max_tokens: 50, stop: 'END', response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object' } } } }), ctx({ target: { kind: 'class', name: 'extraction' }, options: { objective: 'cheapest', deadlineMs: 5_000, valueUsd: 0.1 } }));
+    const input = toRequestV1(body({ temperature: 0.2, top_p: 0.9, max_tokens: 50, stop: 'END', response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object' } } } }), ctx({ target: { kind: 'class', name: 'extraction' }, options: { objective: 'cheapest', deadlineMs: 5_000, valueUsd: 0.1 } }));
     const decoded = validateRequest(input);
     expect(decoded.ok && decoded.request).toMatchObject({
       id: 'r1',
       tenant: 'acme',
       class: 'extraction',
       messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi' }],
-      params: { temperature: 0.2, maxTokens: 50, stop: ['END'], responseFormat: { type: 'json_schema', name: 'a', schema: { type: 'object' } } },
+      params: { temperature: 0.2, topP: 0.9, maxTokens: 50, stop: ['END'], responseFormat: { type: 'json_schema', name: 'a', schema: { type: 'object' } } },
       routing: { objective: 'cheapest', deadlineMs: 5_000, valueUsd: 0.1 },
     });
   });

@@ -53,7 +53,7 @@ export type SwitchyardOptions = z.infer<typeof switchyardOptionsSchema>;
 /**
  * The Chat Completions body the official SDKs send. Unknown fields are refused, naming the field,
  * like OpenAI does ("Unrecognized request argument supplied"), so a typo is not silently ignored.
- * Accepted and ignored: `user`, `store`, `metadata` (carried as request metadata), `seed`, `top_p`,
+ * Accepted and ignored: `user`, `store`, `metadata` (carried as request metadata), `seed`,
  * `n: 1`, `parallel_tool_calls`, `service_tier` — they change nothing a router decides.
  */
 export const chatCompletionBodySchema = z.strictObject({
@@ -226,6 +226,7 @@ export function toRequestV1(body: ChatCompletionBody, ctx: ChatRequestContext): 
     params: {
       ...(maxTokens !== undefined ? { maxTokens } : {}),
       ...(body.temperature !== null && body.temperature !== undefined ? { temperature: body.temperature } : {}),
+      ...(body.top_p !== null && body.top_p !== undefined ? { topP: body.top_p } : {}),
       ...(stop?.length ? { stop } : {}),
       ...(responseFormat ? { responseFormat } : {}),
       ...(tools ? { tools } : {}),
@@ -255,7 +256,7 @@ export function v1PathToParam(path: readonly string[]): string | null {
   if (head === undefined) return null;
   if (head === 'messages') return openAiParam(path);
   if (head === 'params') {
-    const names: Record<string, string> = { maxTokens: 'max_tokens', temperature: 'temperature', stop: 'stop', responseFormat: 'response_format', tools: 'tools', toolChoice: 'tool_choice' };
+    const names: Record<string, string> = { maxTokens: 'max_tokens', temperature: 'temperature', topP: 'top_p', stop: 'stop', responseFormat: 'response_format', tools: 'tools', toolChoice: 'tool_choice' };
     return rest[0] ? (names[rest[0]] ?? rest[0]) : null;
   }
   if (head === 'routing') return rest[0] ? `switchyard.${rest[0]}` : 'switchyard';

@@ -1,3 +1,4 @@
+import { describeEndpoint, type ProviderEndpointConfig } from '@switchyard/providers';
 import type { ReloadReport, RoutingTableReloader } from '../config/routing-table-reloader';
 
 /** `routingTable` in GET /health/routing (docs/metrics.md): which table serves, and the last reload. */
@@ -12,9 +13,11 @@ export interface RoutingTableReport {
   lastReload: (Omit<ReloadReport, 'at'> & { at: string }) | null;
   /** Reloads since startup by `trigger/result`. */
   reloads: Record<string, number>;
+  /** The provider endpoints serving: kind, base URL, auth scheme, headers with credentials redacted (never a key). */
+  providers: ReturnType<typeof describeEndpoint>[];
 }
 
-export function routingTableReport(reloader: RoutingTableReloader): RoutingTableReport {
+export function routingTableReport(reloader: RoutingTableReloader, endpoints: readonly ProviderEndpointConfig[] = []): RoutingTableReport {
   const { version, hash, loadedAt, path } = reloader.version;
   const last = reloader.lastReload;
   return {
@@ -24,5 +27,6 @@ export function routingTableReport(reloader: RoutingTableReloader): RoutingTable
     loadedAt: new Date(loadedAt).toISOString(),
     lastReload: last ? { ...last, at: new Date(last.at).toISOString() } : null,
     reloads: Object.fromEntries(reloader.counts),
+    providers: endpoints.map(describeEndpoint),
   };
 }

@@ -52,7 +52,7 @@ export class Observability implements OnModuleDestroy {
   routingReport(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport; cache?: CacheReport } {
     const { runtime } = this;
     const cache = runtime.cache ? { backend: runtime.cache.backend, semantic: runtime.cache.semantic, ...runtime.cache.stats() } : undefined;
-    return { ...this.baseReport(), pipeline: pipelineReport(runtime), routingTable: routingTableReport(runtime.reloader), ...(cache ? { cache } : {}) };
+    return { ...this.baseReport(), pipeline: pipelineReport(runtime), routingTable: routingTableReport(runtime.reloader, runtime.table.endpoints), ...(cache ? { cache } : {}) };
   }
 
   private baseReport(): RoutingReport {

@@ -1,10 +1,10 @@
 import { RouterTracing } from '@switchyard/telemetry';
-import type { ProviderEndpointConfig } from '@switchyard/providers';
+import { endpointSecrets, type ProviderEndpointConfig } from '@switchyard/providers';
 import { telemetryDisabled } from './start-telemetry';
 
 /**
  * The router's tracing subscriber: content recording only with SWITCHYARD_TRACE_CONTENT=true, and
- * every configured API key masked wherever free text is recorded; no per-event span work when
+ * every configured API key and secret header value masked wherever free text is recorded; no per-event span work when
  * OTEL_SDK_DISABLED=true.
  */
 export function createRouterTracing(endpoints: readonly ProviderEndpointConfig[], env: NodeJS.ProcessEnv = process.env): RouterTracing {
@@ -13,6 +13,6 @@ export function createRouterTracing(endpoints: readonly ProviderEndpointConfig[]
     // With the SDK off no span records: skip building spans per event (a producer's trace context
     // still flows to the response headers).
     recording: !telemetryDisabled(env),
-    secrets: endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])),
+    secrets: endpoints.flatMap(endpointSecrets),
   });
 }

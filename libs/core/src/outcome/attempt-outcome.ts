@@ -34,6 +34,8 @@ export interface AttemptOutcome {
   message?: string;
   status?: number;
   retryAfterMs?: number;
+  /** Request parameters the provider could not take as given (ProviderReply.droppedParams). */
+  droppedParams?: string[];
   /** Set on an ok attempt whose answer failed the class's answer checks and was not published. */
   rejectedBy?: string[];
 }

@@ -45,6 +45,8 @@ export interface ProviderCall {
   messages: ChatMessage[];
   maxTokens?: number;
   temperature?: number;
+  /** Nucleus sampling, 0–1. */
+  topP?: number;
   stop?: string[];
   /** JSON answers (OpenAI `response_format`); providers without a JSON mode ignore it, the answer checks do not. */
   responseFormat?: ResponseFormat;
@@ -62,6 +64,12 @@ export interface ProviderReply {
   model: string;
   /** Calls the model asked for (finishReason `tool_calls`). */
   toolCalls?: ToolCall[];
+  /**
+   * Request parameters this provider could not take as given, each with what happened to it
+   * (`top_p (Anthropic takes temperature or top_p, not both)`, `temperature 1.5 → 1`): the attempt's
+   * trace shows them, so a caller can tell.
+   */
+  droppedParams?: string[];
 }
 
 /** Receives an answer's text piece by piece, in order, as the provider sends it. */

@@ -62,6 +62,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         usage: reply.usage,
         finishReason: reply.finishReason,
         model: reply.model,
+        ...(reply.droppedParams?.length ? { droppedParams: reply.droppedParams } : {}),
       },
     };
   } catch (err) {

@@ -13,7 +13,7 @@ export interface RouteRequest {
   /** Request class for routing context (chat, coding, extraction, ...). */
   class: string;
   messages: ChatMessage[];
-  params: { maxTokens?: number; temperature?: number; stop?: string[]; responseFormat?: ResponseFormat; tools?: ToolSpec[]; toolChoice?: ToolChoice };
+  params: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[]; responseFormat?: ResponseFormat; tools?: ToolSpec[]; toolChoice?: ToolChoice };
   routing: {
     /** Arm ids or model names allowed for this request; absent means every arm. */
     models?: string[];

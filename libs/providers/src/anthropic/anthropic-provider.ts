@@ -1,12 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
-import type { ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
 import { EndpointTransport } from '../shared/transport';
 import { normalizeAnthropicError } from './anthropic-errors';
+import { jsonAnswer, jsonModeFor, unwrapStreamedJson, type JsonMode } from './anthropic-json-mode';
+import { anthropicSampling } from './anthropic-sampling';
 import { fromAnthropicToolUse, toAnthropicMessages, toAnthropicToolChoice, toAnthropicTools } from './anthropic-tools';
 
 /** Anthropic requires `max_tokens`; without one from the request we ask for at most this. */
@@ -22,14 +24,14 @@ export class AnthropicProvider implements Provider {
   readonly name: string;
   private readonly client: Anthropic;
   private readonly transport: EndpointTransport;
-  private readonly apiKey: string | undefined;
+  private readonly secrets: string[];
 
   constructor(endpoint: ProviderEndpointConfig, options: { transport?: EndpointTransport } = {}) {
     if (!endpoint.apiKey) {
       throw new Error(`provider endpoint "${endpoint.name}" (anthropic) needs an apiKey`);
     }
     this.name = endpoint.name;
-    this.apiKey = endpoint.apiKey;
+    this.secrets = endpointSecrets(endpoint);
     this.transport = options.transport ?? new EndpointTransport();
     this.client = new Anthropic({
       apiKey: endpoint.apiKey,
@@ -37,20 +39,22 @@ export class AnthropicProvider implements Provider {
       maxRetries: 0,
       timeout: CLIENT_DEFAULT_TIMEOUT_MS,
       fetch: this.transport.fetch,
-      defaultHeaders: endpoint.headers,
+      // @anthropic-ai/sdk 1.x sends the key only as `Authorization: Bearer`; the configured scheme
+      // (by default `x-api-key`, as Anthropic documents it) replaces that.
+      defaultHeaders: endpointHeaders(endpoint, endpoint.apiKey),
       // The telemetry lib makes the `chat <model>` client span; SDK spans would duplicate it.
       openTelemetry: false,
     });
   }
 
   async call(call: ProviderCall): Promise<ProviderReply> {
-    const params = this.params(call);
+    const { params, dropped, json } = this.request(call);
     const message = await runProviderCall<Message>({
       buffered: true,
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeAnthropicError,
       invoke: (signal) =>
         this.client.messages.create(params, {
@@ -60,7 +64,7 @@ export class AnthropicProvider implements Provider {
           headers: requestHeaders(call),
         }),
     });
-    return this.toReply(message, call);
+    return withDropped(this.toReply(message, call, json), dropped);
   }
 
   /**
@@ -69,12 +73,14 @@ export class AnthropicProvider implements Provider {
    * message_delta. The arm's total timeout bounds the whole stream.
    */
   async stream(call: ProviderCall, onText: TextListener): Promise<ProviderReply> {
-    const params = { ...this.params(call), stream: true as const };
+    const request = this.request(call);
+    const { json } = request;
+    const params = { ...request.params, stream: true as const };
     return runProviderCall<ProviderReply>({
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeAnthropicError,
       invoke: async (signal) => {
         const stream = await this.client.messages.create(params, { signal, timeout: call.arm.timeouts.totalMs, maxRetries: 0, headers: requestHeaders(call) });
@@ -92,9 +98,14 @@ export class AnthropicProvider implements Provider {
               break;
             }
             case 'content_block_delta':
-              if (event.delta.type === 'text_delta' && event.delta.text) {
+              if (event.delta.type === 'text_delta' && event.delta.text && !json) {
                 text += event.delta.text;
                 onText(event.delta.text);
+              } else if (event.delta.type === 'input_json_delta' && json && event.delta.partial_json) {
+                // JSON mode: the forced tool's input is the answer, streamed as it is written
+                // (a wrapped schema's input is unwrapped whole at the end).
+                text += event.delta.partial_json;
+                if (!json.wrapped) onText(event.delta.partial_json);
               }
               break;
             case 'message_delta':
@@ -114,31 +125,50 @@ export class AnthropicProvider implements Provider {
         if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
         if (!ended) throw malformedReplyError(this.name, 'stream ended without message_stop');
         if (stop === 'refusal') throw new ProviderError({ kind: 'content_policy', message: `${this.name}: the model refused the request (stop_reason=refusal)` });
-        return { text, finishReason: mapStopReason(stop), usage, model: model || call.arm.model };
+        if (json?.wrapped) {
+          text = unwrapStreamedJson(text, json);
+          onText(text);
+        }
+        const finishReason = json && stop === 'tool_use' ? 'stop' : mapStopReason(stop);
+        return withDropped({ text, finishReason, usage, model: model || call.arm.model }, request.dropped);
       },
     });
   }
 
-  private params(call: ProviderCall): MessageCreateParamsNonStreaming {
+  /**
+   * The Messages request of a call, with what could not be sent as asked. Sampling parameters
+   * (temperature, top_p) are not in @anthropic-ai/sdk 1.x's types but the API takes them; they
+   * pass through the SDK's body as they are.
+   */
+  private request(call: ProviderCall): { params: MessageCreateParamsNonStreaming; dropped: string[]; json?: JsonMode } {
     const system = call.messages
       .filter((m) => m.role === 'system')
       .map((m) => m.content)
       .join('\n\n');
-    const params: MessageCreateParamsNonStreaming = {
+    const { dropped, ...sampling } = anthropicSampling(call);
+    const params: MessageCreateParamsNonStreaming & Omit<typeof sampling, 'stop_sequences'> = {
       model: call.arm.model,
       max_tokens: call.maxTokens ?? Math.min(call.arm.maxOutputTokens, ANTHROPIC_DEFAULT_MAX_TOKENS_CAP),
       messages: toAnthropicMessages(call.messages),
+      ...sampling,
     };
     if (system) params.system = system;
     if (call.tools?.length) params.tools = toAnthropicTools(call.tools);
     if (call.toolChoice !== undefined) params.tool_choice = toAnthropicToolChoice(call.toolChoice);
-    // `temperature` is deliberately not sent: @anthropic-ai/sdk 1.x no longer has it among the
-    // Messages parameters (deprecated by the API), so `call.temperature` is ignored here.
-    if (call.stop !== undefined && call.stop.length > 0) params.stop_sequences = call.stop;
-    return params;
+    let json = jsonModeFor(call);
+    if (json && call.tools?.length) {
+      // Forcing the JSON tool would take the caller's tools away: they win, the answer checks judge the JSON.
+      dropped.push('response_format (JSON mode is forced tool use, and the request offers its own tools)');
+      json = undefined;
+    }
+    if (json) {
+      params.tools = [json.tool];
+      params.tool_choice = json.choice;
+    }
+    return { params, dropped, ...(json ? { json } : {}) };
   }
 
-  private toReply(message: Message, call: ProviderCall): ProviderReply {
+  private toReply(message: Message, call: ProviderCall, json?: JsonMode): ProviderReply {
     if (!message || !Array.isArray(message.content)) throw malformedReplyError(this.name, 'no content');
     const stop = message.stop_reason as string | null;
     if (stop === 'refusal') {
@@ -152,11 +182,12 @@ export class AnthropicProvider implements Provider {
       .map((block) => block.text)
       .join('');
     const usage = message.usage;
-    const toolCalls = fromAnthropicToolUse(message.content);
+    const answer = json ? jsonAnswer(message.content, json) : undefined;
+    const toolCalls = json ? undefined : fromAnthropicToolUse(message.content);
     return {
-      text,
+      text: answer ?? text,
       ...(toolCalls ? { toolCalls } : {}),
-      finishReason: toolCalls ? 'tool_calls' : mapStopReason(stop),
+      finishReason: toolCalls ? 'tool_calls' : json && stop === 'tool_use' ? 'stop' : mapStopReason(stop),
       usage: {
         // Cache writes and reads are input tokens too (billed differently; pricing has one rate).
         inputTokens:
@@ -180,4 +211,8 @@ export class AnthropicProvider implements Provider {
 export function mapStopReason(stop: string | null | undefined): FinishReason {
   if (stop === 'tool_use') return 'tool_calls';
   return stop === 'max_tokens' || stop === 'model_context_window_exceeded' ? 'length' : 'stop';
+}
+
+function withDropped(reply: ProviderReply, dropped: string[]): ProviderReply {
+  return dropped.length ? { ...reply, droppedParams: dropped } : reply;
 }

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { FinishReason, Provider, ProviderCall, ProviderError, ProviderReply, type TextListener } from '@switchyard/core';
-import type { ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { runProviderCall } from '../shared/call-runner';
 import { malformedReplyError } from '../shared/errors';
 import { requestHeaders } from '../shared/headers';
@@ -33,13 +33,13 @@ export class OpenAiChatProvider implements Provider {
   protected readonly client: OpenAI;
   protected readonly transport: EndpointTransport;
   private readonly maxTokensParam: MaxTokensParam;
-  private readonly apiKey: string | undefined;
+  private readonly secrets: string[];
 
   constructor(endpoint: ProviderEndpointConfig, options: OpenAiChatProviderOptions) {
     this.name = endpoint.name;
     this.maxTokensParam = options.maxTokensParam;
     this.transport = options.transport ?? new EndpointTransport();
-    this.apiKey = endpoint.apiKey;
+    this.secrets = endpointSecrets(endpoint);
     const apiKey = endpoint.apiKey || options.placeholderApiKey;
     if (!apiKey) {
       // Checked here so the key-less mistake shows at start-up, not as a 401 on the first request.
@@ -51,7 +51,8 @@ export class OpenAiChatProvider implements Provider {
       maxRetries: 0,
       timeout: CLIENT_DEFAULT_TIMEOUT_MS,
       fetch: this.transport.fetch,
-      defaultHeaders: endpoint.headers,
+      // The configured scheme replaces the SDK's own `Authorization: Bearer` where it differs.
+      defaultHeaders: endpointHeaders(endpoint, apiKey),
     });
   }
 
@@ -62,7 +63,7 @@ export class OpenAiChatProvider implements Provider {
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeOpenAiError,
       invoke: (signal) =>
         this.client.chat.completions.create(body, {
@@ -85,7 +86,7 @@ export class OpenAiChatProvider implements Provider {
       endpoint: this.name,
       transport: this.transport,
       call,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       normalize: normalizeOpenAiError,
       invoke: async (signal) => {
         const stream = await this.client.chat.completions.create(body, { signal, timeout: call.arm.timeouts.totalMs, maxRetries: 0, headers: requestHeaders(call) });
@@ -129,6 +130,7 @@ export class OpenAiChatProvider implements Provider {
     if (call.toolChoice !== undefined) body.tool_choice = toOpenAiToolChoice(call.toolChoice);
     if (call.maxTokens !== undefined) body[this.maxTokensParam] = call.maxTokens;
     if (call.temperature !== undefined) body.temperature = call.temperature;
+    if (call.topP !== undefined) body.top_p = call.topP;
     if (call.stop !== undefined && call.stop.length > 0) body.stop = call.stop;
     const format = call.responseFormat;
     if (format && format.type !== 'text') {

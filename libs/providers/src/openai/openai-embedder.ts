@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { Embedder } from '@switchyard/core';
-import type { ProviderEndpointConfig } from '../endpoint';
+import { endpointHeaders, endpointSecrets, type ProviderEndpointConfig } from '../endpoint';
 import { redactSecrets } from '../shared/errors';
 import { EndpointTransport } from '../shared/transport';
 import { PLACEHOLDER_API_KEY } from '../openai-compatible/openai-compatible-provider';
@@ -12,7 +12,7 @@ import { PLACEHOLDER_API_KEY } from '../openai-compatible/openai-compatible-prov
  */
 export class OpenAiEmbedder implements Embedder {
   private readonly client: OpenAI;
-  private readonly apiKey?: string;
+  private readonly secrets: string[];
 
   constructor(
     endpoint: ProviderEndpointConfig,
@@ -20,10 +20,10 @@ export class OpenAiEmbedder implements Embedder {
     transport: EndpointTransport = new EndpointTransport(),
   ) {
     if (endpoint.kind === 'anthropic') throw new Error(`provider endpoint "${endpoint.name}" is anthropic, which has no embeddings endpoint`);
-    this.apiKey = endpoint.apiKey;
+    this.secrets = endpointSecrets(endpoint);
     const apiKey = endpoint.apiKey || (endpoint.kind === 'openai-compatible' ? PLACEHOLDER_API_KEY : undefined);
     if (!apiKey) throw new Error(`provider endpoint "${endpoint.name}" (${endpoint.kind}) needs an apiKey for embeddings`);
-    this.client = new OpenAI({ apiKey, baseURL: endpoint.baseUrl, maxRetries: 0, fetch: transport.fetch, defaultHeaders: endpoint.headers });
+    this.client = new OpenAI({ apiKey, baseURL: endpoint.baseUrl, maxRetries: 0, fetch: transport.fetch, defaultHeaders: endpointHeaders(endpoint, apiKey) });
   }
 
   async embed(text: string, signal: AbortSignal): Promise<Float32Array> {
@@ -34,7 +34,7 @@ export class OpenAiEmbedder implements Embedder {
       return Float32Array.from(vector);
     } catch (err) {
       // Never let a key reach a log line through an SDK error message.
-      throw new Error(`embedding with ${this.model} failed: ${redactSecrets((err as Error).message, [this.apiKey])}`);
+      throw new Error(`embedding with ${this.model} failed: ${redactSecrets((err as Error).message, this.secrets)}`);
     }
   }
 }
