@@ -242,6 +242,8 @@ const cacheSettingsShape = {
   semantic: z.boolean().optional(),
   /** Cosine similarity a semantic hit needs (default 0.95). */
   similarity: z.number().gt(0).max(1).optional(),
+  /** Check a semantic neighbour's entities, numbers, dates, quotes, direction, person, negation and question word before serving it (default true). */
+  guards: z.boolean().optional(),
 };
 
 export const classCacheSchema = z.object(cacheSettingsShape).strict();

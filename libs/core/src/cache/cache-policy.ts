@@ -23,6 +23,12 @@ export interface CacheClassSettings extends RequestCacheOptions {
   ttlMs?: number;
   /** Cosine similarity a semantic hit needs (0..1]. */
   similarity?: number;
+  /**
+   * Check a semantic neighbour before serving it (semantic-guards.ts: entities, numbers, dates,
+   * quoted text, direction, person, negation, question word must agree). On by default; turning it
+   * off trusts the similarity alone.
+   */
+  guards?: boolean;
 }
 
 export interface ResolvedCachePolicy {
@@ -31,6 +37,7 @@ export interface ResolvedCachePolicy {
   ttlMs: number;
   semantic: boolean;
   similarity: number;
+  guards: boolean;
 }
 
 /**
@@ -38,7 +45,7 @@ export interface ResolvedCachePolicy {
  * live a day and are fresh for an hour; a semantic hit needs cosine similarity ≥ 0.95, which on
  * common embedding models keeps paraphrases and drops questions that differ in one entity.
  */
-export const DEFAULT_CACHE_POLICY: ResolvedCachePolicy = { mode: 'off', maxAgeMs: 3_600_000, ttlMs: 86_400_000, semantic: false, similarity: 0.95 };
+export const DEFAULT_CACHE_POLICY: ResolvedCachePolicy = { mode: 'off', maxAgeMs: 3_600_000, ttlMs: 86_400_000, semantic: false, similarity: 0.95, guards: true };
 
 /** Request over class over table over the defaults. A request's maxAgeMs can only narrow. */
 export function resolveCachePolicy(request: RouteRequest, table: CacheClassSettings | undefined, classes: Readonly<Record<string, CacheClassSettings>>): ResolvedCachePolicy {
@@ -54,6 +61,7 @@ export function resolveCachePolicy(request: RouteRequest, table: CacheClassSetti
     // A request can switch semantic matching off for itself, and on only where the class allows it.
     semantic: base.semantic && asked.semantic !== false,
     similarity: base.similarity,
+    guards: base.guards,
   };
 }
 

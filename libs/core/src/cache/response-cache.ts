@@ -4,6 +4,7 @@ import type { RouteRequest } from '../routing/route-request';
 import { resolveCachePolicy, type CacheClassSettings, type ResolvedCachePolicy } from './cache-policy';
 import { cacheKeys, hasTools, type CacheKeys } from './cache-key';
 import type { CachedAnswer, Embedder, ExactCacheStore, SemanticIndex } from './cache-ports';
+import { failedGuard, type SemanticGuard } from './semantic-guards';
 
 export interface SemanticCacheDeps {
   index: SemanticIndex;
@@ -36,9 +37,15 @@ export interface CacheHit {
   ageMs: number;
 }
 
+/**
+ * Why a semantic neighbour above the threshold was not served: the guard that failed, or
+ * `unchecked` (an entry written before entries kept their question, so no guard can run).
+ */
+export type SemanticRejection = SemanticGuard | 'unchecked';
+
 export type LookupResult =
   | { result: 'hit'; hit: CacheHit }
-  | { result: 'miss' | 'error'; embedMs?: number }
+  | { result: 'miss' | 'error'; embedMs?: number; rejected?: SemanticRejection }
   | { result: 'skipped'; reason: string };
 
 /** What a lookup learnt about a request, reused when its answer is written. */
@@ -137,6 +144,7 @@ export class ResponseCache {
     }
     if (!this.semanticAllowed(request, probe)) return { result: failed ? 'error' : 'miss' };
     const semantic = this.options.semantic!;
+    let rejected: SemanticRejection | undefined;
     try {
       const vector = await this.vectorOf(probe);
       if (!vector) return { result: 'error', embedMs: probe.embedMs };
@@ -150,13 +158,23 @@ export class ResponseCache {
         // The index is partitioned by scope; checking again costs nothing and keeps tenants apart
         // even if an index implementation were wrong.
         if (entry.scope !== keys.scope || !fresh(entry)) continue;
+        const rejection = policy.guards ? this.guard(entry, keys.question!) : undefined;
+        if (rejection) {
+          // The nearest rejected neighbour names the miss; a further one may still pass.
+          rejected ??= rejection;
+          continue;
+        }
         return this.hit(entry, 'semantic', match.similarity, now);
       }
     } catch (err) {
       this.options.onError?.('semantic lookup', err);
       return { result: 'error', embedMs: probe.embedMs };
     }
-    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs };
+    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs, ...(rejected ? { rejected } : {}) };
+  }
+
+  private guard(entry: CachedAnswer, question: string): SemanticRejection | undefined {
+    return entry.question === undefined ? 'unchecked' : failedGuard(entry.question, question);
   }
 
   private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
@@ -186,7 +204,7 @@ export class ResponseCache {
     if (answer.finishReason !== 'stop') return { result: 'skipped', reason: `finish reason ${answer.finishReason}` };
     if (answer.text.length > this.options.maxEntryChars) return { result: 'skipped', reason: `answer of ${answer.text.length} chars over the ${this.options.maxEntryChars} limit` };
     const now = this.options.clock.now();
-    const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
+    const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, question: keys.question, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
     try {
       if (!(await this.options.exact.set(entry))) return { result: 'skipped', reason: 'refused by the store' };
     } catch (err) {
@@ -217,15 +235,17 @@ export class ResponseCache {
     const { clock } = this.options;
     const started = clock.now();
     const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Cancels the timeout's sleep once the embedding settles, so no timer outlives the request.
+    const settled = new AbortController();
     // Raced, not only aborted: an embedder that ignores its signal still cannot hold a request.
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    const timeout = clock.sleep(embedTimeoutMs, settled.signal).then(
+      () => {
         const err = new Error(`embedding took longer than ${embedTimeoutMs} ms`);
         abort.abort(err);
-        reject(err);
-      }, embedTimeoutMs);
-    });
+        throw err;
+      },
+      () => new Promise<never>(() => undefined),
+    );
     probe.vector = Promise.race([embedder.embed(probe.keys.question!, abort.signal), timeout])
       .then(
         (v) => v,
@@ -235,7 +255,7 @@ export class ResponseCache {
         },
       )
       .finally(() => {
-        clearTimeout(timer);
+        settled.abort();
         probe.embedMs = clock.now() - started;
       });
     return probe.vector;
