@@ -240,7 +240,7 @@ const cacheSettingsShape = {
   ttlMs: z.int().positive().optional(),
   /** Serve similar questions (needs `cache.embeddings`); never for requests with tools. */
   semantic: z.boolean().optional(),
-  /** Cosine similarity a semantic hit needs (default 0.95). */
+  /** Cosine similarity a semantic hit needs (default 0.85, with the guards on). */
   similarity: z.number().gt(0).max(1).optional(),
   /** Check a semantic neighbour's entities, numbers, dates, quotes, direction, person, negation and question word before serving it (default true). */
   guards: z.boolean().optional(),

@@ -20,7 +20,7 @@ export interface QuestionFeatures {
   quoted: string[];
   /** Word → the direction word right before it (from, to, than, owes, ...): "from Paris to London" → paris:from, london:to. */
   roles: Map<string, string>;
-  /** Grammatical persons mentioned, after polite frames ("can you tell me") are dropped: 1s, 1p, 2, 3. */
+  /** Grammatical persons in order of first mention, after polite frames ("can you tell me") are dropped: 1s, 1p, 2, 3. */
   persons: string[];
   /** Negation markers (not, no, never, n't, ...) counted, and words with a negating prefix (unsafe → safe). */
   negations: number;
@@ -33,7 +33,7 @@ const NUMBER_WORDS: Record<string, string> = {
   zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10',
   eleven: '11', twelve: '12', thirteen: '13', fourteen: '14', fifteen: '15', sixteen: '16', seventeen: '17', eighteen: '18',
   nineteen: '19', twenty: '20', thirty: '30', forty: '40', fifty: '50', hundred: '100', thousand: '1000', million: '1000000', billion: '1000000000',
-  first: '1st', second: '2nd', third: '3rd', fourth: '4th', fifth: '5th', half: '0.5', twice: '2x', double: '2x', triple: '3x',
+  third: '3rd', fourth: '4th', fifth: '5th', half: '0.5', twice: '2x', double: '2x', triple: '3x',
 };
 const CURRENCY_SYMBOLS = /[$€£¥₹₩₽₺₪฿]/gu;
 const CURRENCY_CODES = new Set('usd eur gbp jpy chf cad aud nzd cny inr krw rub brl mxn sek nok dkk pln czk huf try zar sgd hkd btc eth'.split(' '));
@@ -90,7 +90,7 @@ const NEGATING_PREFIXES = ['un', 'non', 'in', 'im', 'il', 'ir', 'dis'];
 /** Question words that fix the kind of answer; what/which/how alone do not (they are paraphrased freely). */
 const ASKS: [RegExp, string][] = [
   [/\b(?:who|whom|whose)\b/, 'who'],
-  [/\bwhen\b|\bwhat (?:time|date|day|year)\b/, 'when'],
+  [/\bwhen\b|\bwhat (?:time(?! zone)|date|day|year)\b/, 'when'],
   [/\bwhere\b/, 'where'],
   [/\bwhy\b|\bhow come\b/, 'why'],
   [/\bhow (?:much|many)\b/, 'how much'],
@@ -113,7 +113,8 @@ export function questionFeatures(text: string): QuestionFeatures {
   let negations = 0;
   for (let i = 0; i < tokens.length; i++) {
     const { raw, start } = tokens[i];
-    const lower = raw.toLowerCase().replace(/'/g, '');
+    // "Tokyo's" is Tokyo, "what's" is what; other apostrophes (doesn't) just go.
+    const lower = raw.toLowerCase().replace(/'s$/, '').replace(/'/g, '');
     const numeric = /^\d/.test(raw);
     const word = numeric ? raw.replace(/,(?=\d{3}\b)/g, '') : lower.replace(/\.$/, '');
     words.push(word);
@@ -173,7 +174,8 @@ function persons(lower: string): string[] {
     const p = PERSONS[w.split("'")[0]];
     if (p) found.add(p);
   }
-  return [...found].sort();
+  // In order of mention: "can you see my balance" and "can I see your balance" differ.
+  return [...found];
 }
 
 function asks(lower: string): string[] {

@@ -22,7 +22,7 @@ export function failedGuard(cachedQuestion: string, question: string): SemanticG
     date: () => sameSet(a.dates, b.dates),
     quoted: () => sameSet(a.quoted, b.quoted),
     order: () => sameDirections(a, b),
-    person: () => sameSet(a.persons, b.persons),
+    person: () => a.persons.join() === b.persons.join(),
     negation: () => a.negations === b.negations && !negatedIn(a, b) && !negatedIn(b, a),
     question: () => sameSet(a.asks, b.asks),
   };
