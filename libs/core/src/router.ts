@@ -265,15 +265,16 @@ export class Router {
     const { clock } = this.options;
     if (found.result === 'skipped') return undefined;
     if (found.result !== 'hit') {
-      this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: found.result, embedMs: found.embedMs });
+      this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: found.result, embedMs: found.embedMs, rejected: found.rejected });
       return undefined;
     }
     const { entry, kind, similarity, ageMs } = found.hit;
-    this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: 'hit', kind, similarity, ageMs, embedMs: run.cache!.embedMs });
+    const audit = { entryKey: entry.key, firstRequestId: entry.requestId };
+    this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: 'hit', kind, similarity, ageMs, embedMs: run.cache!.embedMs, ...audit, cachedQuestion: entry.question });
     return this.finish(run, {
       status: 'ok',
       output: { text: entry.text, finishReason: entry.finishReason },
-      cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model },
+      cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model, ...audit },
       cacheKey: entry.key,
     });
   }

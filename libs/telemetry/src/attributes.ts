@@ -82,6 +82,13 @@ export const ATTR = {
   cacheReason: 'switchyard.cache.reason',
   cacheLastResort: 'switchyard.cache.last_resort',
   cacheArm: 'switchyard.cache.arm',
+  /** The guard that refused a close semantic neighbour (a miss), e.g. order, person, entity. */
+  cacheRejected: 'switchyard.cache.rejected',
+  /** The entry served (its exact key) and the request whose answer it is. */
+  cacheEntryKey: 'switchyard.cache.entry_key',
+  cacheFirstRequestId: 'switchyard.cache.first_request_id',
+  /** The question the served entry answered (only with content recording on). */
+  cacheQuestion: 'switchyard.cache.question',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
 

@@ -206,6 +206,11 @@ export class RouterTracing {
           ...(event.similarity !== undefined ? { [ATTR.cacheSimilarity]: event.similarity } : {}),
           ...(event.ageMs !== undefined ? { [ATTR.cacheAgeMs]: event.ageMs } : {}),
           ...(event.embedMs !== undefined ? { [ATTR.cacheEmbedMs]: event.embedMs } : {}),
+          ...(event.rejected ? { [ATTR.cacheRejected]: event.rejected } : {}),
+          ...(event.entryKey ? { [ATTR.cacheEntryKey]: event.entryKey } : {}),
+          ...(event.firstRequestId ? { [ATTR.cacheFirstRequestId]: event.firstRequestId } : {}),
+          // Another request's text: recorded only where the operator records content at all.
+          ...(this.recordContent && event.cachedQuestion !== undefined ? { [ATTR.cacheQuestion]: event.cachedQuestion } : {}),
         });
       case 'cache.stored':
         return this.addEvent(event.requestId, EVENT.cacheStored, event.at, {
@@ -377,6 +382,8 @@ function resultAttributes(result: RouteResult): Attributes {
     attributes[ATTR.cacheAgeMs] = result.cache.ageMs;
     attributes[ATTR.cacheLastResort] = result.cache.lastResort;
     attributes[ATTR.cacheArm] = result.cache.arm;
+    attributes[ATTR.cacheEntryKey] = result.cache.entryKey;
+    attributes[ATTR.cacheFirstRequestId] = result.cache.firstRequestId;
   }
   return attributes;
 }
