@@ -385,10 +385,12 @@ export class Router {
     const sticky = run.attempts.length === 0 && conversation ? this.stickiness.armFor(conversation) : undefined;
     const stickyArm = eligible.find((a) => a.id === sticky);
     if (stickyArm) {
-      const candidates = eligible.map((a) => ({ arm: a.id }));
+      const candidates = eligible.map((a) => ({ arm: a.id, breaker: this.breakers.stateOf(a.id).state }));
       return { decision: { chosen: stickyArm, candidates, excluded, reason: 'conversation stickiness: served the previous turn', exploration: false } };
     }
     const picked = this.options.selector.select({ request: run.request, tried: run.tried, clock: this.options.clock }, eligible);
+    // Each candidate's breaker, so a trace shows why a probe went where it did.
+    for (const candidate of picked.candidates) candidate.breaker = this.breakers.stateOf(candidate.arm).state;
     return { decision: { ...picked, excluded } };
   }
 

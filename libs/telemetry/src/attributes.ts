@@ -66,6 +66,10 @@ export const ATTR = {
   chosenArm: 'switchyard.decision.chosen_arm',
   reason: 'switchyard.decision.reason',
   exploration: 'switchyard.decision.exploration',
+  /** The chosen arm is a half-open breaker's probe (exploration says whether it was also not the best score). */
+  probe: 'switchyard.decision.probe',
+  /** Each candidate's circuit breaker state (closed, open, half_open), in candidate order. */
+  candidateBreakers: 'switchyard.decision.candidate_breakers',
 
   arm: 'switchyard.arm',
   attempt: 'switchyard.attempt',
