@@ -84,6 +84,8 @@ const POLITE_FRAMES = [
   /\b(?:please )?(?:tell|show|give|remind) me\b/g,
   /\blet me know\b/g,
   /\bhelp me (?:understand|with)\b/g,
+  // The generic asker of a how-to: "how do I convert" asks what "how to convert" asks.
+  /\bhow (?:do|can|should|would|could|will|might) (?:i|we|one)\b/g,
 ];
 const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nothing', 'nobody', 'nowhere', 'neither', 'nor', 'without', 'cannot', 'cant', 'wont', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'shouldnt', 'couldnt', 'wouldnt', 'hasnt', 'havent', 'hadnt', 'mustnt', 'neednt']);
 const NEGATING_PREFIXES = ['un', 'non', 'in', 'im', 'il', 'ir', 'dis'];
