@@ -93,6 +93,12 @@ export const ATTR = {
   cacheFirstRequestId: 'switchyard.cache.first_request_id',
   /** The question the served entry answered (only with content recording on). */
   cacheQuestion: 'switchyard.cache.question',
+  /** The class's cache judge: its arm, verdict (same or different), cost and latency, and why it could not answer. */
+  cacheJudgeArm: 'switchyard.cache.judge.arm',
+  cacheJudgeSame: 'switchyard.cache.judge.same',
+  cacheJudgeCostUsd: 'switchyard.cache.judge.cost_usd',
+  cacheJudgeLatencyMs: 'switchyard.cache.judge.latency_ms',
+  cacheJudgeError: 'switchyard.cache.judge.error',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
 

@@ -209,6 +209,15 @@ export class RouterTracing {
           ...(event.rejected ? { [ATTR.cacheRejected]: event.rejected } : {}),
           ...(event.entryKey ? { [ATTR.cacheEntryKey]: event.entryKey } : {}),
           ...(event.firstRequestId ? { [ATTR.cacheFirstRequestId]: event.firstRequestId } : {}),
+          ...(event.judge
+            ? {
+                [ATTR.cacheJudgeArm]: event.judge.arm,
+                [ATTR.cacheJudgeSame]: event.judge.same,
+                [ATTR.cacheJudgeCostUsd]: event.judge.costUsd,
+                [ATTR.cacheJudgeLatencyMs]: event.judge.latencyMs,
+                ...(event.judge.error ? { [ATTR.cacheJudgeError]: this.scrub(event.judge.error) } : {}),
+              }
+            : {}),
           // Another request's text: recorded only where the operator records content at all.
           ...(this.recordContent && event.cachedQuestion !== undefined ? { [ATTR.cacheQuestion]: event.cachedQuestion } : {}),
         });

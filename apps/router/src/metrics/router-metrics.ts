@@ -156,7 +156,7 @@ export class RouterMetrics {
     });
     this.cacheGuardRejections = new Counter({
       name: `${p}cache_guard_rejections_total`,
-      help: 'Semantic cache misses where a neighbour was above the similarity threshold but a guard refused it, by guard (entity|number|currency|date|quoted|order|person|negation|question|unchecked).',
+      help: 'Semantic cache misses where a neighbour was above the similarity threshold but a guard refused it, by guard (entity|number|currency|date|quoted|order|person|negation|question|unchecked|judge|judge_error).',
       labelNames: ['guard'],
       registers,
     });

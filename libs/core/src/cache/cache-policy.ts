@@ -29,6 +29,12 @@ export interface CacheClassSettings extends RequestCacheOptions {
    * off trusts the similarity alone.
    */
   guards?: boolean;
+  /**
+   * An arm id: before a semantic hit is served, that arm judges whether the two questions ask the
+   * same (cache-judge.ts); its cost is the hit's cost and counts against the tenant's budget.
+   * Absent: no judge.
+   */
+  verifyWith?: string;
 }
 
 export interface ResolvedCachePolicy {
@@ -38,6 +44,7 @@ export interface ResolvedCachePolicy {
   semantic: boolean;
   similarity: number;
   guards: boolean;
+  verifyWith?: string;
 }
 
 /**
@@ -64,6 +71,7 @@ export function resolveCachePolicy(request: RouteRequest, table: CacheClassSetti
     semantic: base.semantic && asked.semantic !== false,
     similarity: base.similarity,
     guards: base.guards,
+    ...(base.verifyWith ? { verifyWith: base.verifyWith } : {}),
   };
 }
 

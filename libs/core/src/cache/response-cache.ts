@@ -5,6 +5,7 @@ import { resolveCachePolicy, type CacheClassSettings, type ResolvedCachePolicy }
 import { cacheKeys, hasTools, type CacheKeys } from './cache-key';
 import type { CachedAnswer, Embedder, ExactCacheStore, SemanticIndex } from './cache-ports';
 import { failedGuard, type SemanticGuard } from './semantic-guards';
+import type { CacheVerifier, JudgeVerdict } from './cache-judge';
 
 export interface SemanticCacheDeps {
   index: SemanticIndex;
@@ -41,11 +42,11 @@ export interface CacheHit {
  * Why a semantic neighbour above the threshold was not served: the guard that failed, or
  * `unchecked` (an entry written before entries kept their question, so no guard can run).
  */
-export type SemanticRejection = SemanticGuard | 'unchecked';
+export type SemanticRejection = SemanticGuard | 'unchecked' | 'judge' | 'judge_error';
 
 export type LookupResult =
-  | { result: 'hit'; hit: CacheHit }
-  | { result: 'miss' | 'error'; embedMs?: number; rejected?: SemanticRejection }
+  | { result: 'hit'; hit: CacheHit; judge?: JudgeVerdict }
+  | { result: 'miss' | 'error'; embedMs?: number; rejected?: SemanticRejection; judge?: JudgeVerdict }
   | { result: 'skipped'; reason: string };
 
 /** What a lookup learnt about a request, reused when its answer is written. */
@@ -124,7 +125,8 @@ export class ResponseCache {
     return probe.policy.mode !== 'off';
   }
 
-  async lookup(request: RouteRequest, probe: CacheProbe, stage: CacheStage): Promise<LookupResult> {
+  /** `verifier`: the class's judge (policy `verifyWith`), asked once per lookup before a semantic hit is served. */
+  async lookup(request: RouteRequest, probe: CacheProbe, stage: CacheStage, verifier?: CacheVerifier): Promise<LookupResult> {
     const { policy, keys } = probe;
     if (policy.mode === 'off') return { result: 'skipped', reason: 'cache off' };
     if (stage === 'first' && policy.mode !== 'read-write') {
@@ -145,6 +147,7 @@ export class ResponseCache {
     if (!this.semanticAllowed(request, probe)) return { result: failed ? 'error' : 'miss' };
     const semantic = this.options.semantic!;
     let rejected: SemanticRejection | undefined;
+    let judge: JudgeVerdict | undefined;
     try {
       const vector = await this.vectorOf(probe);
       if (!vector) return { result: 'error', embedMs: probe.embedMs };
@@ -164,20 +167,28 @@ export class ResponseCache {
           rejected ??= rejection;
           continue;
         }
-        return this.hit(entry, 'semantic', match.similarity, now);
+        if (policy.verifyWith) {
+          // One judge call per lookup at most: its cost is paid whatever it says.
+          judge = verifier ? await verifier(entry.question!, keys.question!) : { arm: policy.verifyWith, same: false, costUsd: 0, latencyMs: 0, error: 'no judge available' };
+          if (!judge.same) {
+            rejected ??= judge.error ? 'judge_error' : 'judge';
+            break;
+          }
+        }
+        return { ...this.hit(entry, 'semantic', match.similarity, now), ...(judge ? { judge } : {}) };
       }
     } catch (err) {
       this.options.onError?.('semantic lookup', err);
-      return { result: 'error', embedMs: probe.embedMs };
+      return { result: 'error', embedMs: probe.embedMs, ...(judge ? { judge } : {}) };
     }
-    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs, ...(rejected ? { rejected } : {}) };
+    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs, ...(rejected ? { rejected } : {}), ...(judge ? { judge } : {}) };
   }
 
   private guard(entry: CachedAnswer, question: string): SemanticRejection | undefined {
     return entry.question === undefined ? 'unchecked' : failedGuard(entry.question, question);
   }
 
-  private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
+  private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): Extract<LookupResult, { result: 'hit' }> {
     return { result: 'hit', hit: { entry, kind, similarity, ageMs: now - entry.storedAt } };
   }
 

@@ -50,6 +50,8 @@ export type RouterEvent =
       entryKey?: string;
       firstRequestId?: string;
       cachedQuestion?: string;
+      /** The class's judge was asked (cache-judge.ts): its arm, verdict, cost and time. */
+      judge?: { arm: string; same: boolean; costUsd: number; latencyMs: number; error?: string };
     }
   /** A checked answer was written to the cache (or not, and why). */
   | { type: 'cache.stored'; requestId: string; at: number; result: 'stored' | 'skipped' | 'error'; semantic?: boolean; reason?: string }
