@@ -48,7 +48,7 @@ const CONCURRENCY = 32;
 const OUTAGE_REQUESTS = QUICK ? 200 : 500;
 const SIZES = QUICK ? [10_000] : [10_000, 100_000];
 const LOOKUPS = 5_000;
-const SIMILARITY = 0.95;
+const SIMILARITY = DEFAULT_CACHE_POLICY.similarity;
 
 const ATTRIBUTES = ['price', 'weight', 'warranty period', 'release date', 'battery life', 'screen size', 'colour options', 'return policy', 'shipping time', 'power usage'];
 const PHRASINGS = [

@@ -113,6 +113,9 @@ export function questionFeatures(text: string): QuestionFeatures {
   const dates: string[] = [];
   const negatedStems: string[] = [];
   let negations = 0;
+  // A question typed in capitals says nothing by its case: its names are found from the other side
+  // (every name of the other question must be among its words).
+  const caseless = !/\p{Ll}/u.test(normalised);
   for (let i = 0; i < tokens.length; i++) {
     const { raw, start } = tokens[i];
     // "Tokyo's" is Tokyo, "what's" is what; other apostrophes (doesn't) just go.
@@ -129,7 +132,7 @@ export function questionFeatures(text: string): QuestionFeatures {
     if (NEGATIONS.has(word) || /n't$/i.test(raw)) negations++;
     const prefix = NEGATING_PREFIXES.find((p) => word.startsWith(p) && word.length >= p.length + 4);
     if (prefix) negatedStems.push(word.slice(prefix.length));
-    if (!numeric && isCapitalised(raw) && !(atSentenceStart(normalised, start) && OPENERS.has(lower))) entities.push(word);
+    if (!numeric && !caseless && isCapitalised(raw) && !(atSentenceStart(normalised, start) && OPENERS.has(lower))) entities.push(word);
   }
   return {
     words,
