@@ -3,7 +3,8 @@
  * direction of its relations, whose it is, whether it is negated and what kind of answer it asks
  * for. Embedding models score questions that differ only in these very high (an entity or a
  * direction swapped changes one token of many), so the semantic cache compares them explicitly
- * (semantic-guards.ts). Plain string work: deterministic and a few microseconds per question.
+ * (semantic-guards.ts). Plain string work: deterministic, well under a millisecond per question, and
+ * only done for neighbours above the similarity threshold.
  */
 export interface QuestionFeatures {
   /** Every word, lower case, in order (what entity and relation checks look words up in). */
