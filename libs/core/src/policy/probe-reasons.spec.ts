@@ -4,6 +4,11 @@ import { SeededRandom } from '../ports/random';
 import type { RouteRequest } from '../routing/route-request';
 import { makeArm } from '../testing/fake-provider';
 import { ManualClock } from '../testing/manual-clock';
+import { BreakerRegistry } from '../resilience/breaker-registry';
+import { settle } from '../resilience/spec-support';
+import { Router } from '../router';
+import { RouterEventBus, type RouterEvent } from '../events/router-events';
+import { ScriptedProviders } from '../testing/fake-provider';
 import { ThompsonSelector, type ThompsonOptions } from './thompson-selector';
 
 // The three half-open probe cases a decision trace must explain on its own: the probed arm, why it
@@ -55,5 +60,29 @@ describe('half-open probe reasons', () => {
     expect(displaced).toMatchObject({ exploration: true, probe: true });
     // And a decision with no half-open arm is no probe.
     expect(selector({ good: ['steady'], bad: ['recovering'], halfOpen: () => false })()).toMatchObject({ chosen: { id: 'steady' }, exploration: false, probe: false });
+  });
+
+  it('through the router: the probe decision carries every candidate’s breaker state', async () => {
+    const clock = new ManualClock(0);
+    const breakers = new BreakerRegistry({ clock });
+    const providers = new ScriptedProviders(clock, { recovering: [{ ok: false, kind: 'server_error' }] });
+    const thompson = new ThompsonSelector({ clock, random: new SeededRandom(2), arms: [recovering, steady], explorationRate: 0, halfOpen: breakers.halfOpen });
+    const bus = new RouterEventBus();
+    const decisions: Array<Extract<RouterEvent, { type: 'decision' }>> = [];
+    bus.subscribe((e) => e.type === 'decision' && decisions.push(e));
+    const router = new Router({ arms: [recovering, steady], providers, selector: thompson, clock, breakers, events: bus, outcomeSinks: [thompson], random: new SeededRandom(3) });
+    for (let i = 0; i < 20 && breakers.stateOf('recovering').state !== 'open'; i++) breakers.record(outcome('recovering', 'server_error'), undefined, `fail-${i}`);
+    expect(breakers.stateOf('recovering').state).toBe('open');
+    await clock.advance(60_000);
+    expect(breakers.halfOpen('recovering')).toBe(true);
+    decisions.length = 0;
+    await settle(clock, router.route({ ...request, id: 'probe' }));
+    const [first] = decisions;
+    expect(first.decision).toMatchObject({ chosen: { id: 'recovering' }, probe: true });
+    expect(first.decision.reason).toMatch(/^half-open probe of recovering: its circuit breaker is half-open/);
+    expect(first.decision.candidates.map((c) => [c.arm, c.breaker])).toEqual([
+      ['recovering', 'half_open'],
+      ['steady', 'closed'],
+    ]);
   });
 });
