@@ -5,6 +5,7 @@
 //   npm run bench:cache                       # full run, ~3 min on the 2-core dev machine
 //   npm run bench:cache -- --quick            # smaller workload and 10k entries only
 //   npm run bench:cache -- --out bench/results
+//   npm run bench:cache -- --pairs            # only the labelled pairs (precision/recall), seconds
 //
 // 1. Workload: QUESTIONS distinct questions ("What is the <attribute> of <item>?"), each asked in
 //    one of five phrasings (filler, order, case), popularity Zipf(s = 1), REQUESTS requests at
@@ -19,11 +20,14 @@
 //    one tenant and class): exact (key hashing + LRU get) and semantic (USearch search + get,
 //    embedding excluded); the embedding call through the SDK is reported separately.
 //
-// Writes <out>/cache.json and <out>/cache.md.
+// 4. Precision and recall on the labelled pairs (pairs.ts): wrong-answer hits and paraphrases hit
+//    per similarity threshold, guards on and off.
+//
+// Writes <out>/cache.json and <out>/cache.md (--pairs: <out>/cache-pairs.json and .md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { OrderedSelector, ResponseCache, Router, SeededRandom, type ArmConfig, type CacheClassSettings, type RouteRequest, type RouteResult } from '@switchyard/core';
+import { DEFAULT_CACHE_POLICY, OrderedSelector, ResponseCache, Router, SeededRandom, type ArmConfig, type CacheClassSettings, type RouteRequest, type RouteResult } from '@switchyard/core';
 import { OpenAiEmbedder, SdkProviderRegistry } from '@switchyard/providers';
 import { startProviderSim, type ProviderSim } from '../../apps/provider-sim/src';
 import { embedText } from '../../apps/provider-sim/src/embeddings';
@@ -31,9 +35,12 @@ import { MemoryExactStore } from '../../apps/router/src/cache/memory-exact-store
 import { UsearchSemanticIndex } from '../../apps/router/src/cache/usearch-semantic-index';
 import { SystemClock } from '../../apps/router/src/system/system-clock';
 import { summarize, round, type Summary } from '../support/stats';
+import { loadPairs, pairSweep, pairsMarkdown, type PairResult } from './pairs';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
+const PAIRS_ONLY = args.includes('--pairs');
+const PAIR_DEFAULTS = { similarity: DEFAULT_CACHE_POLICY.similarity, guards: DEFAULT_CACHE_POLICY.guards };
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results';
 const QUESTIONS = QUICK ? 200 : 600;
 const REQUESTS = QUICK ? 1_000 : 4_000;
@@ -41,7 +48,7 @@ const CONCURRENCY = 32;
 const OUTAGE_REQUESTS = QUICK ? 200 : 500;
 const SIZES = QUICK ? [10_000] : [10_000, 100_000];
 const LOOKUPS = 5_000;
-const SIMILARITY = 0.95;
+const SIMILARITY = DEFAULT_CACHE_POLICY.similarity;
 
 const ATTRIBUTES = ['price', 'weight', 'warranty period', 'release date', 'battery life', 'screen size', 'colour options', 'return policy', 'shipping time', 'power usage'];
 const PHRASINGS = [
@@ -293,7 +300,24 @@ async function embeddingLatency(embedder: OpenAiEmbedder): Promise<Summary> {
   return summarize(ms);
 }
 
+async function runPairs(): Promise<{ results: PairResult[]; markdown: string }> {
+  const pairs = loadPairs();
+  const results = await pairSweep(pairs);
+  const d = results.find((r) => r.similarity === PAIR_DEFAULTS.similarity && r.guards === PAIR_DEFAULTS.guards);
+  if (d) log(`labelled pairs at the default (similarity ${d.similarity}, guards ${d.guards ? 'on' : 'off'}): ${d.wrongHits} wrong-answer hits of ${d.nearMisses} near-misses, ${d.recallPct}% of ${d.paraphrases} paraphrases hit`);
+  return { results, markdown: pairsMarkdown(pairs, results, PAIR_DEFAULTS) };
+}
+
 async function main(): Promise<void> {
+  if (PAIRS_ONLY) {
+    const { results, markdown: md } = await runPairs();
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'cache-pairs.json'), JSON.stringify({ date: new Date().toISOString(), defaults: PAIR_DEFAULTS, results }, null, 2) + '\n');
+    writeFileSync(join(OUT, 'cache-pairs.md'), `# bench:cache --pairs (${new Date().toISOString()})\n\n${md}`);
+    process.stdout.write(md);
+    return;
+  }
+  const pairs = await runPairs();
   const load = loadavg()[0];
   log(`${QUESTIONS} questions × ${PHRASINGS.length} phrasings, ${REQUESTS} requests (Zipf s=1) at ${CONCURRENCY} in flight; load ${load.toFixed(2)}`);
   const sim = await startProviderSim({
@@ -324,7 +348,7 @@ async function main(): Promise<void> {
       const l = lookups.at(-1)!;
       log(`${n} entries: exact p50 ${l.exactUs.p50} µs p99 ${l.exactUs.p99} µs; semantic p50 ${l.semanticUs.p50} µs p99 ${l.semanticUs.p99} µs (built in ${l.buildS} s)`);
     }
-    const report = { date: new Date().toISOString(), loadAvgAtStart: round(load, 2), quick: QUICK, questions: QUESTIONS, requests: REQUESTS, concurrency: CONCURRENCY, similarity: SIMILARITY, workload: results, outage, embeddingCallMs: embedMs, lookups };
+    const report = { date: new Date().toISOString(), loadAvgAtStart: round(load, 2), quick: QUICK, questions: QUESTIONS, requests: REQUESTS, concurrency: CONCURRENCY, similarity: SIMILARITY, workload: results, outage, embeddingCallMs: embedMs, lookups, pairs: pairs.results, pairsMarkdown: pairs.markdown };
     mkdirSync(OUT, { recursive: true });
     writeFileSync(join(OUT, 'cache.json'), JSON.stringify(report, null, 2) + '\n');
     writeFileSync(join(OUT, 'cache.md'), markdown(report));
@@ -335,7 +359,7 @@ async function main(): Promise<void> {
   }
 }
 
-function markdown(r: { date: string; loadAvgAtStart: number; questions: number; requests: number; concurrency: number; similarity: number; workload: WorkloadResult[]; outage: OutageResult[]; embeddingCallMs: Summary; lookups: LookupResult[] }): string {
+function markdown(r: { date: string; loadAvgAtStart: number; questions: number; requests: number; concurrency: number; similarity: number; workload: WorkloadResult[]; outage: OutageResult[]; embeddingCallMs: Summary; lookups: LookupResult[]; pairsMarkdown: string }): string {
   const lines = [
     `# bench:cache (${r.date}, load ${r.loadAvgAtStart})`,
     '',
@@ -357,6 +381,7 @@ function markdown(r: { date: string; loadAvgAtStart: number; questions: number; 
     '|---|---|---|---|---|',
     ...r.lookups.map((l) => `| ${l.entries} | ${l.exactUs.p50} / ${l.exactUs.p99} | ${l.semanticUs.p50} / ${l.semanticUs.p99} | ${l.semanticSearchOnlyUs.p50} / ${l.semanticSearchOnlyUs.p99} | ${l.buildS} |`),
     '',
+    r.pairsMarkdown,
   ];
   return lines.join('\n');
 }

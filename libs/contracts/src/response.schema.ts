@@ -41,10 +41,20 @@ export const responseV1Schema = z.object({
   /**
    * Which cached answer: `exact` (same conversation and params) or `semantic` (a similar last
    * question, `similarity` = cosine), how old it is, the arm that first gave it, and `lastResort`
-   * when every arm failed just now (the attempts say how).
+   * when every arm failed just now (the attempts say how). `entryKey` and `firstRequestId` name the
+   * entry served and the request whose answer it is, so a bad hit can be audited (and forgotten).
    */
   cache: z
-    .object({ kind: z.enum(['exact', 'semantic']), similarity: z.number(), ageMs: z.number(), lastResort: z.boolean(), arm: z.string(), model: z.string() })
+    .object({
+      kind: z.enum(['exact', 'semantic']),
+      similarity: z.number(),
+      ageMs: z.number(),
+      lastResort: z.boolean(),
+      arm: z.string(),
+      model: z.string(),
+      entryKey: z.string(),
+      firstRequestId: z.string(),
+    })
     .optional(),
 });
 

@@ -246,8 +246,12 @@ const cacheSettingsShape = {
   ttlMs: z.int().positive().optional(),
   /** Serve similar questions (needs `cache.embeddings`); never for requests with tools. */
   semantic: z.boolean().optional(),
-  /** Cosine similarity a semantic hit needs (default 0.95). */
+  /** Cosine similarity a semantic hit needs (default 0.85, with the guards on). */
   similarity: z.number().gt(0).max(1).optional(),
+  /** Check a semantic neighbour's entities, numbers, dates, quotes, direction, person, negation and question word before serving it (default true). */
+  guards: z.boolean().optional(),
+  /** An arm id that judges, with a one-word prompt, whether a semantic hit asks the same as the new question before it is served (default: no judge). */
+  verifyWith: z.string().min(1).optional(),
 };
 
 export const classCacheSchema = z.object(cacheSettingsShape).strict();
@@ -358,6 +362,11 @@ export const routingTableSchema = z
     const semanticWanted = [table.cache?.semantic, ...Object.values(table.classes).map((c) => c.cache?.semantic)].some(Boolean);
     if (semanticWanted && !embeddings) {
       ctx.addIssue({ code: 'custom', path: ['cache', 'embeddings'], message: 'semantic caching is on for the table or a class, but cache.embeddings names no embeddings endpoint' });
+    }
+    const armIds = new Set(table.arms.map((a) => a.id));
+    const judges: Array<[PropertyKey[], string | undefined]> = [[['cache', 'verifyWith'], table.cache?.verifyWith], ...Object.entries(table.classes).map(([name, c]): [PropertyKey[], string | undefined] => [['classes', name, 'cache', 'verifyWith'], c.cache?.verifyWith])];
+    for (const [path, arm] of judges) {
+      if (arm !== undefined && !armIds.has(arm)) ctx.addIssue({ code: 'custom', path, message: `unknown arm "${arm}" as the cache judge; arms: ${[...armIds].join(', ')}` });
     }
     const seen = new Set<string>();
     table.arms.forEach((arm, i) => {

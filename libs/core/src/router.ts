@@ -27,6 +27,7 @@ import type { AnswerChecks, CheckFailure } from './quality/answer-checks';
 import type { QualitySink } from './outcome/quality-observation';
 import { estimatePromptTokens } from './routing/token-estimate';
 import type { CacheProbe, CacheStage, ResponseCache } from './cache/response-cache';
+import { judgeFor } from './cache/judge-hit';
 import type { RouteOptions } from './streaming/stream-sink';
 import { streamedProvider } from './streaming/streamed-provider';
 
@@ -112,6 +113,8 @@ interface Run {
   cache?: CacheProbe;
   /** The cache entry the answer was written to. */
   cachedAs?: string;
+  /** What the class's cache judge cost this request (cache-judge.ts), part of its cost. */
+  judgeCostUsd?: number;
   /** A streamed request: where its text goes and all of it sent so far (every attempt's pieces). */
   stream?: { sink: NonNullable<RouteOptions['stream']>; sent: string };
 }
@@ -261,20 +264,27 @@ export class Router {
       if (!cache.active(probe)) return undefined;
       run.cache = probe;
     }
-    const found = await cache.lookup(run.request, run.cache!, stage);
-    const { clock } = this.options;
+    const { clock, providers, budget } = this.options;
+    const judgeArm = run.cache!.policy.verifyWith;
+    const verifier = judgeArm ? judgeFor(run.request, judgeArm, { clock, providers, budget, arms: () => this.currentArms }) : undefined;
+    const found = await cache.lookup(run.request, run.cache!, stage, verifier);
     if (found.result === 'skipped') return undefined;
+    const judge = found.judge ? { judge: found.judge } : {};
+    if (found.judge) run.judgeCostUsd = (run.judgeCostUsd ?? 0) + found.judge.costUsd;
     if (found.result !== 'hit') {
-      this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: found.result, embedMs: found.embedMs });
+      this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: found.result, embedMs: found.embedMs, rejected: found.rejected, ...judge });
       return undefined;
     }
     const { entry, kind, similarity, ageMs } = found.hit;
-    this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: 'hit', kind, similarity, ageMs, embedMs: run.cache!.embedMs });
+    const audit = { entryKey: entry.key, firstRequestId: entry.requestId };
+    this.emit({ type: 'cache.lookup', requestId: run.request.id, at: clock.now(), stage, result: 'hit', kind, similarity, ageMs, embedMs: run.cache!.embedMs, ...audit, cachedQuestion: entry.question, ...judge });
+    const judgeUsage = found.judge?.usage ?? { inputTokens: 0, outputTokens: 0 };
     return this.finish(run, {
       status: 'ok',
       output: { text: entry.text, finishReason: entry.finishReason },
-      cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model },
+      cache: { kind, similarity, ageMs, lastResort: stage === 'last_resort', arm: entry.arm, model: entry.model, ...audit },
       cacheKey: entry.key,
+      usage: { ...judgeUsage, costUsd: totalCost(run.attempts) + (run.judgeCostUsd ?? 0) },
     });
   }
 
@@ -384,10 +394,12 @@ export class Router {
     const sticky = run.attempts.length === 0 && conversation ? this.stickiness.armFor(conversation) : undefined;
     const stickyArm = eligible.find((a) => a.id === sticky);
     if (stickyArm) {
-      const candidates = eligible.map((a) => ({ arm: a.id }));
+      const candidates = eligible.map((a) => ({ arm: a.id, breaker: this.breakers.stateOf(a.id).state }));
       return { decision: { chosen: stickyArm, candidates, excluded, reason: 'conversation stickiness: served the previous turn', exploration: false } };
     }
     const picked = this.options.selector.select({ request: run.request, tried: run.tried, clock: this.options.clock }, eligible);
+    // Each candidate's breaker, so a trace shows why a probe went where it did.
+    for (const candidate of picked.candidates) candidate.breaker = this.breakers.stateOf(candidate.arm).state;
     return { decision: { ...picked, excluded } };
   }
 
@@ -705,7 +717,7 @@ export class Router {
       status: 'ok',
       output: { text: answer.text, finishReason: answer.finishReason, ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}) },
       servedBy: { arm: answer.arm.id, provider: answer.arm.provider, model: answer.model },
-      usage: { ...answer.usage, costUsd: totalCost(run.attempts) },
+      usage: { ...answer.usage, costUsd: totalCost(run.attempts) + (run.judgeCostUsd ?? 0) },
       ...(run.cachedAs ? { cacheKey: run.cachedAs } : {}),
     });
   }
@@ -726,7 +738,7 @@ export class Router {
     const full: RouteResult = {
       ...result,
       attempts: run.attempts,
-      usage: result.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: totalCost(run.attempts) },
+      usage: result.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: totalCost(run.attempts) + (run.judgeCostUsd ?? 0) },
       latencyMs: clock.now() - run.startedAt,
       ...(escalate ? { escalate } : {}),
     };

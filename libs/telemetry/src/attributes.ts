@@ -66,6 +66,10 @@ export const ATTR = {
   chosenArm: 'switchyard.decision.chosen_arm',
   reason: 'switchyard.decision.reason',
   exploration: 'switchyard.decision.exploration',
+  /** The chosen arm is a half-open breaker's probe (exploration says whether it was also not the best score). */
+  probe: 'switchyard.decision.probe',
+  /** Each candidate's circuit breaker state (closed, open, half_open), in candidate order. */
+  candidateBreakers: 'switchyard.decision.candidate_breakers',
 
   arm: 'switchyard.arm',
   attempt: 'switchyard.attempt',
@@ -82,6 +86,19 @@ export const ATTR = {
   cacheReason: 'switchyard.cache.reason',
   cacheLastResort: 'switchyard.cache.last_resort',
   cacheArm: 'switchyard.cache.arm',
+  /** The guard that refused a close semantic neighbour (a miss), e.g. order, person, entity. */
+  cacheRejected: 'switchyard.cache.rejected',
+  /** The entry served (its exact key) and the request whose answer it is. */
+  cacheEntryKey: 'switchyard.cache.entry_key',
+  cacheFirstRequestId: 'switchyard.cache.first_request_id',
+  /** The question the served entry answered (only with content recording on). */
+  cacheQuestion: 'switchyard.cache.question',
+  /** The class's cache judge: its arm, verdict (same or different), cost and latency, and why it could not answer. */
+  cacheJudgeArm: 'switchyard.cache.judge.arm',
+  cacheJudgeSame: 'switchyard.cache.judge.same',
+  cacheJudgeCostUsd: 'switchyard.cache.judge.cost_usd',
+  cacheJudgeLatencyMs: 'switchyard.cache.judge.latency_ms',
+  cacheJudgeError: 'switchyard.cache.judge.error',
   outcome: 'switchyard.outcome',
   retryAfterMs: 'switchyard.retry_after_ms',
   paramsDropped: 'switchyard.params.dropped',

@@ -49,4 +49,13 @@ describe('decisionAttributes', () => {
     expect(attributes['switchyard.decision.breakers']).toBe('{"a":"closed","c":"open"}');
     expect(attributes['switchyard.decision.budgetHeadroomUsd']).toBe(4.5);
   });
+
+  it('says whether a half-open probe took the decision and lists each candidate’s breaker state', () => {
+    const probe = decisionAttributes(decision({ candidates: [{ arm: 'a', breaker: 'half_open' }, { arm: 'b', breaker: 'closed' }], probe: true, exploration: true }), 1);
+    expect(probe).toMatchObject({ [ATTR.probe]: true, [ATTR.exploration]: true, [ATTR.candidateBreakers]: ['half_open', 'closed'] });
+    expect(probe['switchyard.decision.probe']).toBe(true);
+    const plain = decisionAttributes(decision({ candidates: [{ arm: 'a' }] }), 1);
+    expect(plain[ATTR.probe]).toBe(false);
+    expect(plain[ATTR.candidateBreakers]).toBeUndefined();
+  });
 });

@@ -2,7 +2,7 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { CandidateScore, Decision } from '@switchyard/core';
 import { ATTR } from './attributes';
 
-const KNOWN_DECISION_FIELDS = new Set(['chosen', 'candidates', 'excluded', 'reason', 'exploration']);
+const KNOWN_DECISION_FIELDS = new Set(['chosen', 'candidates', 'excluded', 'reason', 'exploration', 'probe']);
 
 /**
  * A decision as span attributes. The whole candidate list goes in as one JSON string (what a person
@@ -16,6 +16,7 @@ export function decisionAttributes(decision: Decision, step: number): Attributes
     [ATTR.chosenArm]: decision.chosen.id,
     [ATTR.reason]: decision.reason,
     [ATTR.exploration]: decision.exploration,
+    [ATTR.probe]: decision.probe ?? false,
     [ATTR.candidates]: JSON.stringify(decision.candidates),
     [ATTR.candidateArms]: decision.candidates.map((c) => c.arm),
     [ATTR.excluded]: JSON.stringify(decision.excluded),
@@ -26,6 +27,7 @@ export function decisionAttributes(decision: Decision, step: number): Attributes
   setScores(attributes, ATTR.candidateSuccess, decision.candidates, (c) => c.sampledSuccess);
   setScores(attributes, ATTR.candidateLatency, decision.candidates, (c) => c.sampledLatencyMs);
   setScores(attributes, ATTR.candidateCost, decision.candidates, (c) => c.expectedCostUsd);
+  if (decision.candidates.length > 0 && decision.candidates.every((c) => c.breaker !== undefined)) attributes[ATTR.candidateBreakers] = decision.candidates.map((c) => c.breaker as string);
   for (const [field, value] of Object.entries(decision)) {
     if (KNOWN_DECISION_FIELDS.has(field) || value === undefined) continue;
     attributes[`switchyard.decision.${field}`] = asAttribute(value);

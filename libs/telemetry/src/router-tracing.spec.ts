@@ -76,7 +76,12 @@ describe('RouterTracing', () => {
       [2, 'backup', idOf(root)],
     ]);
     expect(decides[0].attributes[ATTR.candidateArms]).toEqual(['primary', 'backup']);
-    expect(JSON.parse(decides[0].attributes[ATTR.candidates] as string)).toEqual([{ arm: 'primary' }, { arm: 'backup' }]);
+    expect(JSON.parse(decides[0].attributes[ATTR.candidates] as string)).toEqual([
+      { arm: 'primary', breaker: 'closed' },
+      { arm: 'backup', breaker: 'closed' },
+    ]);
+    expect(decides[0].attributes[ATTR.candidateBreakers]).toEqual(['closed', 'closed']);
+    expect(decides[0].attributes[ATTR.probe]).toBe(false);
     expect(decides[1].attributes[ATTR.excludedArms]).toEqual(['primary']);
     expect(decides[1].attributes[ATTR.fallbackFrom]).toBe('primary');
 
@@ -157,6 +162,24 @@ describe('RouterTracing', () => {
     expect(root.events[0].attributes).toMatchObject({ [ATTR.retryDelayMs]: 250, [ATTR.retryReason]: 'server_error' });
     expect(root.events[2].attributes).toMatchObject({ [ATTR.hedgeWinner]: 'b', [ATTR.hedgeLoserCancelled]: true });
     expect(root.events[4].attributes).toMatchObject({ [ATTR.breakerArm]: 'a', [ATTR.breakerTo]: 'open' });
+  });
+
+  it('names the entry a cache hit served and its first asker, the cached question only with content recording, and a guard’s refusal', () => {
+    const T = 1_700_000_000_000;
+    const hit = { type: 'cache.lookup' as const, at: T + 5, stage: 'first' as const, result: 'hit' as const, kind: 'semantic' as const, similarity: 0.97, ageMs: 10, entryKey: 'k1', firstRequestId: 'asker-1', cachedQuestion: 'How do I convert USD to EUR?', judge: { arm: 'mini', same: true, costUsd: 0.00001, latencyMs: 40 } };
+    for (const recordContent of [false, true]) {
+      const { tracing, named } = setup({}, { recordContent });
+      tracing.handle({ type: 'request.started', requestId: 'h', tenant: 't', requestClass: 'faq', at: T });
+      tracing.handle({ ...hit, requestId: 'h' });
+      tracing.handle({ type: 'request.started', requestId: 'm', tenant: 't', requestClass: 'faq', at: T });
+      tracing.handle({ type: 'cache.lookup', requestId: 'm', at: T + 5, stage: 'first', result: 'miss', rejected: 'order' });
+      for (const id of ['h', 'm']) tracing.handle({ type: 'request.finished', requestId: id, at: T + 9, result: { status: 'ok', attempts: [], usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, latencyMs: 9 } });
+      const [hitSpan, missSpan] = named('switchyard.request');
+      const hitEvent = hitSpan.events.find((e) => e.name === EVENT.cacheLookup)!;
+      expect(hitEvent.attributes).toMatchObject({ [ATTR.cacheEntryKey]: 'k1', [ATTR.cacheFirstRequestId]: 'asker-1', [ATTR.cacheJudgeArm]: 'mini', [ATTR.cacheJudgeSame]: true, [ATTR.cacheJudgeCostUsd]: 0.00001 });
+      expect(hitEvent.attributes?.[ATTR.cacheQuestion]).toBe(recordContent ? 'How do I convert USD to EUR?' : undefined);
+      expect(missSpan.events.find((e) => e.name === EVENT.cacheLookup)!.attributes).toMatchObject({ [ATTR.cacheResult]: 'miss', [ATTR.cacheRejected]: 'order' });
+    }
   });
 
   it('records a mid-stream switch to another arm as an event naming both arms and what had been streamed', () => {

@@ -206,6 +206,20 @@ export class RouterTracing {
           ...(event.similarity !== undefined ? { [ATTR.cacheSimilarity]: event.similarity } : {}),
           ...(event.ageMs !== undefined ? { [ATTR.cacheAgeMs]: event.ageMs } : {}),
           ...(event.embedMs !== undefined ? { [ATTR.cacheEmbedMs]: event.embedMs } : {}),
+          ...(event.rejected ? { [ATTR.cacheRejected]: event.rejected } : {}),
+          ...(event.entryKey ? { [ATTR.cacheEntryKey]: event.entryKey } : {}),
+          ...(event.firstRequestId ? { [ATTR.cacheFirstRequestId]: event.firstRequestId } : {}),
+          ...(event.judge
+            ? {
+                [ATTR.cacheJudgeArm]: event.judge.arm,
+                [ATTR.cacheJudgeSame]: event.judge.same,
+                [ATTR.cacheJudgeCostUsd]: event.judge.costUsd,
+                [ATTR.cacheJudgeLatencyMs]: event.judge.latencyMs,
+                ...(event.judge.error ? { [ATTR.cacheJudgeError]: this.scrub(event.judge.error) } : {}),
+              }
+            : {}),
+          // Another request's text: recorded only where the operator records content at all.
+          ...(this.recordContent && event.cachedQuestion !== undefined ? { [ATTR.cacheQuestion]: event.cachedQuestion } : {}),
         });
       case 'cache.stored':
         return this.addEvent(event.requestId, EVENT.cacheStored, event.at, {
@@ -377,6 +391,8 @@ function resultAttributes(result: RouteResult): Attributes {
     attributes[ATTR.cacheAgeMs] = result.cache.ageMs;
     attributes[ATTR.cacheLastResort] = result.cache.lastResort;
     attributes[ATTR.cacheArm] = result.cache.arm;
+    attributes[ATTR.cacheEntryKey] = result.cache.entryKey;
+    attributes[ATTR.cacheFirstRequestId] = result.cache.firstRequestId;
   }
   return attributes;
 }

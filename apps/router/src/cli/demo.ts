@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         if (r.status === 'ok' && r.servedFrom === 'cache') {
           fromCache++;
           const c = r.cache!;
-          line(`cache   ${id} ${r.latencyMs} ms, ${c.kind} match${c.kind === 'semantic' ? ` (similarity ${c.similarity.toFixed(3)})` : ''}, ${(c.ageMs / 1000).toFixed(1)} s old, first answered by ${c.arm}${c.lastResort ? ' (every arm failed: last resort)' : ''}, $0`);
+          line(`cache   ${id} ${r.latencyMs} ms, ${c.kind} match${c.kind === 'semantic' ? ` (similarity ${c.similarity.toFixed(3)})` : ''}, ${(c.ageMs / 1000).toFixed(1)} s old, first answered by ${c.arm} for ${c.firstRequestId}${c.lastResort ? ' (every arm failed: last resort)' : ''}, $0`);
         } else if (r.status === 'ok') {
           answered++;
           if (t.phase === 2) line(`answer  ${id} ${r.latencyMs} ms from ${r.servedBy!.arm}, $${r.usage.costUsd.toFixed(6)} (now in the cache)`);

@@ -182,3 +182,14 @@ ${extra}`;
     }
   });
 });
+
+describe('routing table: cache section', () => {
+  it('takes guards and a judge arm per class, and refuses a judge that is not an arm', () => {
+    const { classes } = load(`cache: { mode: read-write }
+classes:
+  faq: { cache: { guards: false, verifyWith: a } }
+`);
+    expect(classes.faq.cache).toEqual({ guards: false, verifyWith: 'a' });
+    expect(() => load(`classes:\n  faq: { cache: { mode: read-write, verifyWith: judge } }\n`)).toThrow(/classes\.faq\.cache\.verifyWith: unknown arm "judge" as the cache judge; arms: a/);
+  });
+});

@@ -63,6 +63,18 @@ describe('RouterMetrics', () => {
 
   const play = (events: RouterEvent[]) => events.forEach((e) => bus.emit(e));
 
+  it('counts semantic cache misses a guard or the judge caused, by guard', async () => {
+    play([
+      { type: 'cache.lookup', requestId: 'c1', at: 0, stage: 'first', result: 'miss', rejected: 'order' },
+      { type: 'cache.lookup', requestId: 'c2', at: 0, stage: 'first', result: 'miss', rejected: 'order' },
+      { type: 'cache.lookup', requestId: 'c3', at: 0, stage: 'first', result: 'miss', rejected: 'judge' },
+      { type: 'cache.lookup', requestId: 'c4', at: 0, stage: 'first', result: 'miss' },
+    ]);
+    expect(await value(metrics, 'switchyard_cache_guard_rejections_total', { guard: 'order' })).toBe(2);
+    expect(await value(metrics, 'switchyard_cache_guard_rejections_total', { guard: 'judge' })).toBe(1);
+    expect(await value(metrics, 'switchyard_cache_lookups_total', { stage: 'first', result: 'miss', kind: 'none' })).toBe(4);
+  });
+
   it('counts requests by status, class and error kind, attempts by arm and outcome, fallbacks and selections', async () => {
     play(fallbackRequest('r1'));
     play(fallbackRequest('r2', 'globex'));

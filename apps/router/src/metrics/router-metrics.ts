@@ -118,6 +118,7 @@ export class RouterMetrics {
   readonly hungAttempts: Counter<'arm'>;
   readonly cacheLookups: Counter<'stage' | 'result' | 'kind'>;
   readonly cacheWrites: Counter<'result'>;
+  readonly cacheGuardRejections: Counter<'guard'>;
   readonly breakerState: Gauge<'arm'>;
   readonly breakerTransitions: Counter<'arm' | 'to'>;
   readonly budgetRefusals: Counter<'tenant' | 'arm'>;
@@ -151,6 +152,12 @@ export class RouterMetrics {
       name: `${p}cache_lookups_total`,
       help: 'Response cache lookups by stage (first: before routing; last_resort: every arm failed), result (hit|miss|error) and kind (exact|semantic|none).',
       labelNames: ['stage', 'result', 'kind'],
+      registers,
+    });
+    this.cacheGuardRejections = new Counter({
+      name: `${p}cache_guard_rejections_total`,
+      help: 'Semantic cache misses where a neighbour was above the similarity threshold but a guard refused it, by guard (entity|number|currency|date|quoted|order|person|negation|question|unchecked|judge|judge_error).',
+      labelNames: ['guard'],
       registers,
     });
     this.cacheWrites = new Counter({ name: `${p}cache_writes_total`, help: 'Checked answers offered to the response cache, by result (stored|skipped|error).', labelNames: ['result'], registers });
@@ -277,6 +284,7 @@ export class RouterMetrics {
         return;
       case 'cache.lookup':
         this.cacheLookups.inc({ stage: event.stage, result: event.result, kind: event.kind ?? 'none' });
+        if (event.rejected) this.cacheGuardRejections.inc({ guard: event.rejected });
         return;
       case 'cache.stored':
         this.cacheWrites.inc({ result: event.result });

@@ -12,8 +12,14 @@ export interface CachedAnswer {
   arm: string;
   provider: string;
   model: string;
-  /** The request whose answer this is. */
+  /** The request whose answer this is (the first to ask it). */
   requestId: string;
+  /**
+   * The last user turn the answer was given to (cache-key.ts `question`): what the semantic guards
+   * compare a new question with, and what an operator audits a hit against. Absent on entries
+   * written before it was kept; those are served exactly, never semantically with guards on.
+   */
+  question?: string;
   storedAt: number;
   expiresAt: number;
 }

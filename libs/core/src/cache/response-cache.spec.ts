@@ -104,6 +104,48 @@ describe('Router with a response cache', () => {
     expect(providers.calls).toHaveLength(2);
   });
 
+  it('refuses a close neighbour that asks something else (guards), counts the miss by guard, and names the entry of a hit', async () => {
+    const { router, providers, events } = setup({ classes: { faq: { semantic: true, similarity: 0.5 } } });
+    await router.route(request({ id: 'first-asker', question: 'How do I convert USD to EUR?' }));
+    const swapped = await router.route(request({ question: 'How do I convert EUR to USD?' }));
+    expect(swapped.cache).toBeUndefined();
+    expect(lookups(events).at(-1)).toMatchObject({ result: 'miss', rejected: 'order' });
+    const reworded = await router.route(request({ question: 'how can I convert USD to EUR' }));
+    expect(reworded.cache).toMatchObject({ kind: 'semantic', firstRequestId: 'first-asker', entryKey: cacheKeys(request({ question: 'How do I convert USD to EUR?' })).exact });
+    expect(lookups(events).at(-1)).toMatchObject({ result: 'hit', firstRequestId: 'first-asker', cachedQuestion: 'How do I convert USD to EUR?' });
+    expect(providers.calls).toHaveLength(2);
+  });
+
+  it('trusts similarity alone where a class turns the guards off', async () => {
+    const { router } = setup({ classes: { faq: { semantic: true, similarity: 0.5, guards: false } } });
+    await router.route(request({ question: 'How do I convert USD to EUR?' }));
+    expect((await router.route(request({ question: 'How do I convert EUR to USD?' }))).cache?.kind).toBe('semantic');
+  });
+
+  it('asks the class’s judge arm before serving a semantic hit: DIFFERENT is a miss, SAME a hit, and its cost is the request’s either way', async () => {
+    const judged = (text: string) => [{ ok: true as const, text, usage: { inputTokens: 60, outputTokens: 1 } }];
+    const { router, providers, events } = setup({ classes: { faq: { semantic: true, similarity: 0.5, verifyWith: 'b' } }, scripts: { b: judged('DIFFERENT') } });
+    await router.route(request({ id: 'asker', question: 'What is the boiling point of water at sea level?' }));
+    const refused = await router.route(request({ question: 'What is the freezing point of water at sea level?' }));
+    expect(refused.cache).toBeUndefined();
+    expect(refused.servedBy?.arm).toBe('a');
+    expect(lookups(events).at(-1)).toMatchObject({ result: 'miss', rejected: 'judge', judge: { arm: 'b', same: false, costUsd: 0.000062 } });
+    expect(refused.usage.costUsd).toBeCloseTo(0.000062 + refused.attempts[0].costUsd, 9);
+
+    providers.setScript('b', judged('SAME.'));
+    const served = await router.route(request({ question: 'what is the boiling point of water at sea level' }));
+    expect(served.cache).toMatchObject({ kind: 'semantic', firstRequestId: 'asker' });
+    expect(served.usage).toEqual({ inputTokens: 60, outputTokens: 1, costUsd: 0.000062 });
+    expect(providers.calls.map((c) => c.arm)).toEqual(['a', 'b', 'a', 'b']);
+  });
+
+  it('treats a judge that fails as a miss, never a hit', async () => {
+    const { router, events } = setup({ classes: { faq: { semantic: true, similarity: 0.5, verifyWith: 'b' } }, scripts: { b: [{ ok: false, kind: 'server_error' }] } });
+    await router.route(request({ question: 'What is the capital of France?' }));
+    expect((await router.route(request({ question: 'what is the capital of france' }))).cache).toBeUndefined();
+    expect(lookups(events).at(-1)).toMatchObject({ result: 'miss', rejected: 'judge_error', judge: { arm: 'b', same: false } });
+  });
+
   it('never serves one tenant another tenant’s entry, exactly or semantically, before routing or as the last resort', async () => {
     const { router, providers, clock } = setup();
     await router.route(request({ tenant: 'A' }));
@@ -188,10 +230,10 @@ describe('Router with a response cache', () => {
     expect(errors).toEqual(expect.arrayContaining(['exact lookup', 'embedding', 'exact write']));
   });
 
-  it('an embedder that hangs is abandoned after embedTimeoutMs', async () => {
-    const { router, embedder, errors } = setup();
+  it('an embedder that hangs is abandoned after embedTimeoutMs (on the injected clock)', async () => {
+    const { router, embedder, errors, clock } = setup();
     embedder.hang = true;
-    const result = await router.route(request());
+    const result = await settle(clock, router.route(request()));
     expect(result.status).toBe('ok');
     expect(errors).toContain('embedding');
   });

@@ -4,6 +4,8 @@ import type { RouteRequest } from '../routing/route-request';
 import { resolveCachePolicy, type CacheClassSettings, type ResolvedCachePolicy } from './cache-policy';
 import { cacheKeys, hasTools, type CacheKeys } from './cache-key';
 import type { CachedAnswer, Embedder, ExactCacheStore, SemanticIndex } from './cache-ports';
+import { failedGuard, type SemanticGuard } from './semantic-guards';
+import type { CacheVerifier, JudgeVerdict } from './cache-judge';
 
 export interface SemanticCacheDeps {
   index: SemanticIndex;
@@ -36,9 +38,15 @@ export interface CacheHit {
   ageMs: number;
 }
 
+/**
+ * Why a semantic neighbour above the threshold was not served: the guard that failed, or
+ * `unchecked` (an entry written before entries kept their question, so no guard can run).
+ */
+export type SemanticRejection = SemanticGuard | 'unchecked' | 'judge' | 'judge_error';
+
 export type LookupResult =
-  | { result: 'hit'; hit: CacheHit }
-  | { result: 'miss' | 'error'; embedMs?: number }
+  | { result: 'hit'; hit: CacheHit; judge?: JudgeVerdict }
+  | { result: 'miss' | 'error'; embedMs?: number; rejected?: SemanticRejection; judge?: JudgeVerdict }
   | { result: 'skipped'; reason: string };
 
 /** What a lookup learnt about a request, reused when its answer is written. */
@@ -117,7 +125,8 @@ export class ResponseCache {
     return probe.policy.mode !== 'off';
   }
 
-  async lookup(request: RouteRequest, probe: CacheProbe, stage: CacheStage): Promise<LookupResult> {
+  /** `verifier`: the class's judge (policy `verifyWith`), asked once per lookup before a semantic hit is served. */
+  async lookup(request: RouteRequest, probe: CacheProbe, stage: CacheStage, verifier?: CacheVerifier): Promise<LookupResult> {
     const { policy, keys } = probe;
     if (policy.mode === 'off') return { result: 'skipped', reason: 'cache off' };
     if (stage === 'first' && policy.mode !== 'read-write') {
@@ -137,6 +146,8 @@ export class ResponseCache {
     }
     if (!this.semanticAllowed(request, probe)) return { result: failed ? 'error' : 'miss' };
     const semantic = this.options.semantic!;
+    let rejected: SemanticRejection | undefined;
+    let judge: JudgeVerdict | undefined;
     try {
       const vector = await this.vectorOf(probe);
       if (!vector) return { result: 'error', embedMs: probe.embedMs };
@@ -150,16 +161,34 @@ export class ResponseCache {
         // The index is partitioned by scope; checking again costs nothing and keeps tenants apart
         // even if an index implementation were wrong.
         if (entry.scope !== keys.scope || !fresh(entry)) continue;
-        return this.hit(entry, 'semantic', match.similarity, now);
+        const rejection = policy.guards ? this.guard(entry, keys.question!) : undefined;
+        if (rejection) {
+          // The nearest rejected neighbour names the miss; a further one may still pass.
+          rejected ??= rejection;
+          continue;
+        }
+        if (policy.verifyWith) {
+          // One judge call per lookup at most: its cost is paid whatever it says.
+          judge = verifier ? await verifier(entry.question!, keys.question!) : { arm: policy.verifyWith, same: false, costUsd: 0, latencyMs: 0, error: 'no judge available' };
+          if (!judge.same) {
+            rejected ??= judge.error ? 'judge_error' : 'judge';
+            break;
+          }
+        }
+        return { ...this.hit(entry, 'semantic', match.similarity, now), ...(judge ? { judge } : {}) };
       }
     } catch (err) {
       this.options.onError?.('semantic lookup', err);
-      return { result: 'error', embedMs: probe.embedMs };
+      return { result: 'error', embedMs: probe.embedMs, ...(judge ? { judge } : {}) };
     }
-    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs };
+    return { result: failed ? 'error' : 'miss', embedMs: probe.embedMs, ...(rejected ? { rejected } : {}), ...(judge ? { judge } : {}) };
   }
 
-  private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): LookupResult {
+  private guard(entry: CachedAnswer, question: string): SemanticRejection | undefined {
+    return entry.question === undefined ? 'unchecked' : failedGuard(entry.question, question);
+  }
+
+  private hit(entry: CachedAnswer, kind: CacheHit['kind'], similarity: number, now: number): Extract<LookupResult, { result: 'hit' }> {
     return { result: 'hit', hit: { entry, kind, similarity, ageMs: now - entry.storedAt } };
   }
 
@@ -186,7 +215,7 @@ export class ResponseCache {
     if (answer.finishReason !== 'stop') return { result: 'skipped', reason: `finish reason ${answer.finishReason}` };
     if (answer.text.length > this.options.maxEntryChars) return { result: 'skipped', reason: `answer of ${answer.text.length} chars over the ${this.options.maxEntryChars} limit` };
     const now = this.options.clock.now();
-    const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
+    const entry: CachedAnswer = { key: keys.exact, tenant: request.tenant, scope: keys.scope, ...answer, question: keys.question, requestId: request.id, storedAt: now, expiresAt: now + policy.ttlMs };
     try {
       if (!(await this.options.exact.set(entry))) return { result: 'skipped', reason: 'refused by the store' };
     } catch (err) {
@@ -217,15 +246,17 @@ export class ResponseCache {
     const { clock } = this.options;
     const started = clock.now();
     const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Cancels the timeout's sleep once the embedding settles, so no timer outlives the request.
+    const settled = new AbortController();
     // Raced, not only aborted: an embedder that ignores its signal still cannot hold a request.
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    const timeout = clock.sleep(embedTimeoutMs, settled.signal).then(
+      () => {
         const err = new Error(`embedding took longer than ${embedTimeoutMs} ms`);
         abort.abort(err);
-        reject(err);
-      }, embedTimeoutMs);
-    });
+        throw err;
+      },
+      () => new Promise<never>(() => undefined),
+    );
     probe.vector = Promise.race([embedder.embed(probe.keys.question!, abort.signal), timeout])
       .then(
         (v) => v,
@@ -235,7 +266,7 @@ export class ResponseCache {
         },
       )
       .finally(() => {
-        clearTimeout(timer);
+        settled.abort();
         probe.embedMs = clock.now() - started;
       });
     return probe.vector;

@@ -34,7 +34,25 @@ export type RouterEvent =
   /** The answer checks ran on an answer: `failed` lists the checks it failed; `rejected`: not published. */
   | { type: 'answer.checked'; requestId: string; at: number; arm: string; requestClass: string; failed: CheckFailure[]; rejected: boolean }
   /** A cache lookup (`stage`: before routing or as the last resort) and what it found. */
-  | { type: 'cache.lookup'; requestId: string; at: number; stage: 'first' | 'last_resort'; result: 'hit' | 'miss' | 'error'; kind?: 'exact' | 'semantic'; similarity?: number; ageMs?: number; embedMs?: number }
+  | {
+      type: 'cache.lookup';
+      requestId: string;
+      at: number;
+      stage: 'first' | 'last_resort';
+      result: 'hit' | 'miss' | 'error';
+      kind?: 'exact' | 'semantic';
+      similarity?: number;
+      ageMs?: number;
+      embedMs?: number;
+      /** A miss where a semantic neighbour was close enough but a guard refused it (semantic-guards.ts), or `unchecked`. */
+      rejected?: string;
+      /** A hit: the entry served (its exact key), the request that first asked it, and that request's question. */
+      entryKey?: string;
+      firstRequestId?: string;
+      cachedQuestion?: string;
+      /** The class's judge was asked (cache-judge.ts): its arm, verdict, cost and time. */
+      judge?: { arm: string; same: boolean; costUsd: number; latencyMs: number; error?: string };
+    }
   /** A checked answer was written to the cache (or not, and why). */
   | { type: 'cache.stored'; requestId: string; at: number; result: 'stored' | 'skipped' | 'error'; semantic?: boolean; reason?: string }
   /**

@@ -74,7 +74,8 @@ describe('recovery after an outage', () => {
     for (let i = 0; i < 4_000; i++) {
       // 400 decisions find a half-open: without the credit, ≈ 200 of them would be on top of the floor's 2,000.
       if (i % 10 === 0) probing = 1;
-      if (selector.select(ctx, [a, b]).exploration) flagged++;
+      const d = selector.select(ctx, [a, b]);
+      if (d.probe || /^exploration floor/.test(d.reason)) flagged++;
     }
     expect(Math.abs(flagged - 2_000)).toBeLessThan(80);
   });

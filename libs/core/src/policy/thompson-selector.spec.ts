@@ -81,7 +81,7 @@ describe('ThompsonSelector', () => {
     expect(selector.p95('elsewhere')).toBeGreaterThan(0);
   });
 
-  it('picks a uniformly random arm on about 2% of decisions and flags them as exploration', () => {
+  it('draws a random arm on about 2% of decisions (the exploration floor) and flags exploration only when the draw is not the best score', () => {
     const { selector, ctx } = setup();
     for (let i = 0; i < 300; i++) {
       selector.record(outcome('a', 'ok'), 'chat');
@@ -91,10 +91,9 @@ describe('ThompsonSelector', () => {
     let chosenB = 0;
     for (let i = 0; i < 5_000; i++) {
       const d = selector.select(ctx(), [a, b]);
-      if (d.exploration) {
-        explored++;
-        expect(d.reason).toMatch(/exploration floor/);
-      }
+      if (/^exploration floor/.test(d.reason)) explored++;
+      const best = d.candidates.reduce((x, y) => ((x.utility as number) >= (y.utility as number) ? x : y));
+      expect(d.exploration).toBe(d.chosen.id !== best.arm);
       if (d.chosen.id === 'b') chosenB++;
     }
     expect(explored / 5_000).toBeGreaterThan(0.013);
@@ -235,7 +234,8 @@ describe('ThompsonSelector', () => {
     let dearPicks = 0;
     for (let i = 0; i < 2_000; i++) {
       const d = selector.select(ctx(), [a, dear]);
-      expect(d.exploration).toBe(true);
+      const best = d.candidates.reduce((x, y) => ((x.utility as number) >= (y.utility as number) ? x : y));
+      expect(d.exploration).toBe(d.chosen.id !== best.arm);
       expect(d.reason).toMatch(/exploration floor \(100% of decisions\): random among 2 eligible arms, weighted to cheap and uncertain ones \(P = [\d.]+% for this arm\)/);
       if (d.chosen.id === 'dear') dearPicks++;
     }

@@ -313,13 +313,13 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     } else {
       reason = this.explain(objective, value, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
     }
-    if (probe >= 0 && probe !== chosen) {
+    if (probe >= 0) {
+      reason = this.probeReason(eligible, candidates, probe, best, second, explore ? chosen : -1, objective, value, costWeight);
       chosen = probe;
-      reason = `half-open probe: the circuit of ${eligible[probe].id} lets one call through to see whether it is back (${reason})`;
     }
     const arm = eligible[chosen];
     this.selections.increment(arm.id);
-    return { chosen: arm, candidates, reason, exploration: explore || probe >= 0, value };
+    return { chosen: arm, candidates, reason, exploration: affordableCount > 0 && chosen !== best, probe: probe >= 0, value };
   }
 
   /**
@@ -725,6 +725,19 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       state.classSketches.set(requestClass, sketch);
     }
     return sketch;
+  }
+
+  /**
+   * Names the probed arm, why it is probed, and the best-scoring arm by name (the probe may be it),
+   * plus the exploration draw a probe displaced, so the reason reads without the code.
+   */
+  private probeReason(eligible: readonly ArmConfig[], candidates: readonly CandidateScore[], probe: number, best: number, second: number, drawn: number, objective: Objective, value: ValueParams, costWeight: number): string {
+    const probed = eligible[probe].id;
+    const scored = this.explain(objective, value, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
+    let text = `half-open probe of ${probed}: its circuit breaker is half-open, so this request is the one call that tests whether ${probed} is back; `;
+    text += probe === best ? `${probed} is also the best-scoring arm (${scored})` : `the best-scoring arm is ${eligible[best].id} (${scored}), not used for this request`;
+    if (drawn >= 0 && drawn !== probe) text += `; the exploration floor had drawn ${eligible[drawn].id}, the probe takes its place`;
+    return text;
   }
 
   private explain(objective: Objective, value: ValueParams, best: CandidateScore, runnerUp: CandidateScore | undefined, costWeight: number): string {

@@ -2,6 +2,7 @@ import type { ValueParams } from '../value/net-value';
 import type { Clock } from '../ports/clock';
 import type { RouteRequest } from './route-request';
 import type { ArmConfig } from './arm';
+import type { BreakerState } from '../resilience/circuit-breaker';
 
 export interface SelectionContext {
   request: RouteRequest;
@@ -23,6 +24,8 @@ export interface CandidateScore {
   expectedCostUsd?: number;
   /** Latency cost of the expected latency, USD. */
   latencyCostUsd?: number;
+  /** The arm's circuit breaker when the decision was made (filled by the router for every candidate). */
+  breaker?: BreakerState;
 }
 
 export interface ExcludedArm {
@@ -36,7 +39,10 @@ export interface Decision {
   candidates: CandidateScore[];
   excluded: ExcludedArm[];
   reason: string;
+  /** The chosen arm is not the best-scoring one (an exploration draw, or a probe of another arm). */
   exploration: boolean;
+  /** The chosen arm was picked because its breaker is half-open and lets one probe call through. */
+  probe?: boolean;
   /** The value parameters the candidates were scored with (adaptive policy and oracle). */
   value?: ValueParams;
 }

@@ -24,7 +24,7 @@ export interface RouteResult {
    * The output came from the response cache: before routing (`lastResort: false`, no provider
    * call), or after every arm failed (`lastResort: true`; the attempts say why).
    */
-  cache?: { kind: 'exact' | 'semantic'; similarity: number; ageMs: number; lastResort: boolean; arm: string; model: string };
+  cache?: { kind: 'exact' | 'semantic'; similarity: number; ageMs: number; lastResort: boolean; arm: string; model: string; entryKey: string; firstRequestId: string };
   /** The response cache entry holding this answer (written now, or served from): bad feedback drops it. */
   cacheKey?: string;
   /** Set when the request needs a human; the app publishes it to llm.escalations. */
