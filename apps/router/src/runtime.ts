@@ -20,6 +20,7 @@ import { OutcomeBroadcast } from './learning/outcome-broadcast';
 import { FeedbackConsumer } from './learning/feedback-consumer';
 import { cacheNeedsRestart, classCacheSettings, createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
+import type { RequestLimits } from '@switchyard/contracts';
 import { windowBounds } from '@switchyard/core';
 import { ConfigError } from './config/env';
 import { AnswerPipeline } from './pipeline/answer-pipeline';
@@ -139,7 +140,7 @@ export class RouterRuntime {
         feedback: env.TOPIC_FEEDBACK,
         stream: env.TOPIC_STREAM,
       },
-      { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
+      requestLimits(env, table),
       this.tracing,
       this.replica,
       this.replyTopics,
@@ -200,7 +201,7 @@ export class RouterRuntime {
       mode: frontDoorMode(env, keys),
       keys,
       defaultTenant: env.FRONTDOOR_DEFAULT_TENANT,
-      limits: { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
+      limits: requestLimits(env, table),
       catalog: () => ({ arms: this.table.arms, classes: [...new Set([...Object.keys(this.table.classes), ...this.table.arms.flatMap((a) => a.classes)])] }),
       pipeline: this.pipeline,
       // A spent cap opens again when its window ends: the latest end among the spent ones.
@@ -242,6 +243,11 @@ const RESTART_SECTIONS = ['policy', 'resilience', 'budgets'] as const;
 
 function classChecks(table: LoadedRoutingTable): NonNullable<AnswerCheckOptions['classes']> {
   return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : [])));
+}
+
+/** The request limits both edges apply (Kafka records and front-door bodies alike). */
+function requestLimits(env: Readonly<RouterEnv>, table: Pick<LoadedRoutingTable, 'arms'>): RequestLimits {
+  return { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table), maxJsonDepth: env.ROUTER_MAX_JSON_DEPTH };
 }
 
 /** Characters per token the content limit assumes (the core's prompt estimate uses the same ratio). */

@@ -69,6 +69,8 @@ export const envSchema = z.object({
   ROUTER_MAX_MESSAGES: int(256, 1),
   /** 0: follow the routing table's largest context window (characters ≈ 4 × tokens). */
   ROUTER_MAX_CONTENT_CHARS: int(0, 0),
+  /** Deepest nesting of objects and arrays in a request (JSON Schemas, tool parameters); deeper is refused (`limits`). */
+  ROUTER_MAX_JSON_DEPTH: int(64, 8),
   /** A partition whose oldest unfinished request is older than this is reported stuck (health, metrics). */
   ROUTER_STUCK_AFTER_MS: int(120_000, 1_000),
   /** Largest record the router writes; 0: read each output topic's max.message.bytes from the broker. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
-import { validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
+import { depthMessage, jsonDepthExceeds, validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
 import { extractTraceContext } from '@switchyard/telemetry';
 import type { AnswerPipeline } from '../pipeline/answer-pipeline';
 import type { ApiKeyStore } from './api-keys';
@@ -75,6 +75,8 @@ export class FrontDoor {
     const tenant = this.authenticate(req);
     const { limits } = this.options;
     const json = parseJson(await readBody(req, limits.maxMessageBytes));
+    // Before anything walks the body: a hostile nesting is refused, never followed down.
+    if (jsonDepthExceeds(json, limits.maxJsonDepth)) throw OpenAiError.badRequest(depthMessage(limits.maxJsonDepth), null, 'request_too_large');
     const body = parseChatBody(json);
     const header = (name: string) => headerOf(req, name);
     const options = { ...optionsFromHeaders(header), ...body.switchyard };

@@ -88,6 +88,34 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     expect(processor.counters).toMatchObject({ dlq: 1, refused: 1, answered: 0 });
   });
 
+  it('refuses a JSON Schema nested past ROUTER_MAX_JSON_DEPTH as limits, answering the caller, without walking it', async () => {
+    const { processor, published } = setup();
+    const depth = 5_000;
+    // Written as text: JSON.stringify itself overflows the stack at this depth.
+    const schema = '{"type":"object","properties":{"a":'.repeat(depth) + '{}' + '}}'.repeat(depth);
+    const value = Buffer.from(`{"schemaVersion":1,"id":"deep","tenant":"t","messages":[{"role":"user","content":"hi"}],"params":{"responseFormat":{"type":"json_schema","schema":${schema}}}}`);
+    await processor.process({ ...message('deep', {}), value });
+    await processor.process(message('next', {}, '1'));
+    expect(body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!)).toMatchObject({ reason: 'limits', requestId: 'deep' });
+    const answers = published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body);
+    expect(answers).toEqual([
+      expect.objectContaining({ id: 'deep', status: 'failed', error: expect.objectContaining({ kind: 'limits', message: expect.stringMatching(/ROUTER_MAX_JSON_DEPTH/) }) }),
+      expect.objectContaining({ id: 'next', status: 'ok' }),
+    ]);
+  });
+
+  it('takes a request nested exactly to the depth limit', async () => {
+    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxJsonDepth: 8 });
+    // request {} → params → responseFormat → schema → properties → a → properties → b: 8 levels
+    const schema = { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } };
+    await processor.process(message('ok8', {}, '0', { params: { responseFormat: { type: 'json_schema', schema } } }));
+    await processor.process(message('deep9', {}, '1', { params: { responseFormat: { type: 'json_schema', schema: { ...schema, x: { y: { z: { w: [{}] } } } } } } }));
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body)).toEqual([
+      expect.objectContaining({ id: 'ok8', status: 'ok' }),
+      expect.objectContaining({ id: 'deep9', error: expect.objectContaining({ kind: 'limits' }) }),
+    ]);
+  });
+
   it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
     const { processor, published } = setup();
     await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));
