@@ -11,6 +11,7 @@ import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { KafkaReplyTopics } from './kafka/reply-topics';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
+import { isInfrastructureError } from './pipeline/infrastructure-errors';
 import { SystemClock, SystemRandom } from './system/system-clock';
 import { createRouterTracing } from './telemetry/create-router-tracing';
 import type { RoutingIntrospection } from './metrics/routing-introspection';
@@ -185,6 +186,7 @@ export class RouterRuntime {
       minBytes: env.KAFKA_MIN_BYTES,
       maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
       stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
+      handlerFailures: { maxTries: env.ROUTER_HANDLER_MAX_TRIES, isTransient: isInfrastructureError, giveUp: (m, err) => this.processor.handlerFailed(m, err) },
     });
   }
 

@@ -399,7 +399,7 @@ export class RouterMetrics {
       monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, () => counters().escalated);
     }
     const dlq = this.sources.dlqByReason;
-    if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable).', registers, dlq);
+    if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable|internal).', registers, dlq);
   }
 
   private registerLag(p: string, registers: Registry[]): void {

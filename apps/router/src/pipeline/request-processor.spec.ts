@@ -116,6 +116,15 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     ]);
   });
 
+  it('gives a record the router failed on to the DLQ as internal, and tells its caller', async () => {
+    const { processor, published } = setup();
+    await processor.handlerFailed(message('boom', {}, '7', { replyTopic: 'my.replies' }), new TypeError('x is undefined'));
+    expect(body(published.find((r) => r.topic === 'my.replies')!)).toMatchObject({ id: 'boom', status: 'failed', error: { kind: 'internal', retryable: false } });
+    const dlq = body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
+    expect(dlq).toMatchObject({ reason: 'internal', requestId: 'boom', source: { offset: '7' } });
+    expect(dlq.message).toMatch(/TypeError: x is undefined/);
+  });
+
   it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
     const { processor, published } = setup();
     await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));

@@ -99,6 +99,20 @@ export class RequestProcessor {
     if ((await this.deliver(record)) === 'refused') await this.answerUndeliverable(request, message, record);
   }
 
+  /**
+   * The transport gave up on a record the handler kept failing on (not a broker or Redis outage):
+   * its bytes go to the DLQ as `internal` and its caller, when the bytes name one, gets a
+   * classified failure, so the partition moves on and nobody waits for an answer.
+   */
+  async handlerFailed(message: InboundMessage, err: unknown): Promise<void> {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const detail = `the router failed on this request: ${why.length > 300 ? `${why.slice(0, 300)}…` : why}`;
+    const decoded = decodeRequest(message.value, this.limits);
+    const caller = decoded.ok ? { id: decoded.request.id, tenant: decoded.request.tenant, replyTopic: decoded.request.replyTopic } : decoded.caller;
+    if (caller) await this.refuse(caller, 'internal', detail);
+    await this.toDlq(message, 'internal', detail, caller?.id);
+  }
+
   /** A few tries: a broker hiccup should not refuse a request, a missing permission should not block it. */
   private async checkReplyTopic(topic: string): Promise<ReplyTopicCheck> {
     let last: unknown;
