@@ -95,7 +95,7 @@ export class FrontDoor {
     const request = decoded.request;
     const created = Math.floor(Date.now() / 1000);
     const stream = body.stream ? new SseAnswer(res, new ChunkBuilder(completionId(id), body.model, created), id) : undefined;
-    const { answer } = await this.options.pipeline.answer({
+    const { answer, bodyMismatch } = await this.options.pipeline.answer({
       request,
       parent: extractTraceContext(flatHeaders(req)),
       attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
@@ -106,6 +106,9 @@ export class FrontDoor {
     if (answer.tenant !== request.tenant) {
       // Same key from another tenant: never hand one tenant another's answer.
       throw new OpenAiError(409, `Idempotency-Key "${id}" was already used by another tenant`, 'invalid_request_error', 'idempotency_key_conflict', 'Idempotency-Key');
+    }
+    if (bodyMismatch) {
+      throw new OpenAiError(422, `Idempotency-Key "${id}" was already used with a different request body; use a new key for a new request`, 'invalid_request_error', 'idempotency_key_reused', 'Idempotency-Key');
     }
     const response = JSON.parse(Buffer.from(answer.value).toString('utf8')) as ResponseV1;
     const failure = response.status === 'ok' ? undefined : routeFailureToOpenAiError(response, { budgetRetryAfterS: this.options.budgetRetryAfterS?.(request.tenant) });

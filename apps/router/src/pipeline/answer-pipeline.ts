@@ -3,6 +3,7 @@ import type { RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { IdempotencyStore, Router, StoredAnswer, StreamSink } from '@switchyard/core';
 import { RouterTracing } from '@switchyard/telemetry';
 import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
+import { REQUEST_HASH_HEADER, requestHash } from './request-hash';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
 /** What the pipeline counts; the Kafka processor's counters extend it. */
@@ -32,6 +33,11 @@ export interface AnswerOutput {
   answer: StoredAnswer;
   /** Answered from the store or from another caller's routing of the same id: no provider call. */
   replayed: boolean;
+  /**
+   * The id was already used for a request with another body (`answer` is that request's answer,
+   * never to be handed out): Kafka dead-letters it as `conflict`, the front door answers 422.
+   */
+  bodyMismatch?: boolean;
 }
 
 export interface AnswerPipelineOptions {
@@ -67,10 +73,12 @@ export class AnswerPipeline {
 
   answer(input: AnswerInput): Promise<AnswerOutput> {
     const { request } = input;
-    const running = this.inFlight.get(request.id);
-    if (running) return running.then((answer) => ({ answer, replayed: true }));
-    let replayed = false;
     const remember = input.remember ?? true;
+    // Only a remembered id can be reused; a one-off id needs no binding to its body.
+    const hash = remember ? requestHash(request) : undefined;
+    const running = this.inFlight.get(request.id);
+    if (running) return running.then((answer) => ({ answer, replayed: true, ...mismatch(answer.requestHash, hash) }));
+    let replayed = false;
     const work = (async () => {
       const stored = remember ? await this.store.get(request.id) : undefined;
       if (stored) {
@@ -101,7 +109,8 @@ export class AnswerPipeline {
           tenant: request.tenant,
           topic: request.replyTopic ?? this.options.responsesTopic,
           value: Buffer.from(JSON.stringify(response)),
-          headers: { 'content-type': 'application/json', ...trace.headers() },
+          headers: { 'content-type': 'application/json', ...trace.headers(), ...(hash ? { [REQUEST_HASH_HEADER]: hash } : {}) },
+          ...(hash ? { requestHash: hash } : {}),
         };
         if (!remember) return answer;
         // Stored before publishing: if the process dies in between, the redelivery is answered
@@ -117,8 +126,13 @@ export class AnswerPipeline {
       }
     })().finally(() => this.inFlight.delete(request.id));
     this.inFlight.set(request.id, work);
-    return work.then((answer) => ({ answer, replayed }));
+    return work.then((answer) => ({ answer, replayed, ...mismatch(answer.requestHash, hash) }));
   }
+}
+
+/** A body mismatch when both hashes are known and differ (an answer stored without one is replayed as before). */
+function mismatch(stored: string | undefined, incoming: string | undefined): { bodyMismatch?: true } {
+  return stored !== undefined && incoming !== undefined && stored !== incoming ? { bodyMismatch: true } : {};
 }
 
 /** An IdempotencyStore shared by replicas where the first stored answer for an id wins. */

@@ -125,6 +125,23 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     expect(dlq.message).toMatch(/TypeError: x is undefined/);
   });
 
+  it('dead-letters a reused id with another body as conflict, and still replays the identical request byte for byte', async () => {
+    const { processor, published } = setup();
+    await processor.process(message('same', {}, '0'));
+    await processor.process(message('same', {}, '1', { messages: [{ role: 'user', content: 'something else' }] }));
+    // Same request, fields in another order: the same request.
+    const reordered = { ...message('same', {}, '2'), value: Buffer.from('{"messages":[{"content":"hi","role":"user"}],"tenant":"t","id":"same","schemaVersion":1}') };
+    await processor.process(reordered);
+    const answers = published.filter((r) => r.topic === DEFAULT_TOPICS.responses);
+    expect(answers).toHaveLength(2);
+    expect(answers[1].value.equals(answers[0].value)).toBe(true);
+    expect(answers[1].headers).toEqual(answers[0].headers);
+    const dlq = published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map(body);
+    expect(dlq).toEqual([expect.objectContaining({ reason: 'conflict', requestId: 'same', source: expect.objectContaining({ offset: '1' }) })]);
+    expect(dlq[0].message).toMatch(/another body/);
+    expect(processor.counters).toMatchObject({ answered: 1, replayed: 1, dlq: 1 });
+  });
+
   it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
     const { processor, published } = setup();
     await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));

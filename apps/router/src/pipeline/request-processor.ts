@@ -84,7 +84,7 @@ export class RequestProcessor {
     }
     // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
     const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
-    const { answer, replayed } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
+    const { answer, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
     if (stream) {
       // The answer follows the last chunk on the responses topic.
       await stream.flushed();
@@ -93,6 +93,10 @@ export class RequestProcessor {
     if (answer.tenant !== request.tenant) {
       // Same id from another tenant: never hand one tenant another's answer.
       return this.toDlq(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id);
+    }
+    if (bodyMismatch) {
+      // Same id, another request: its answer would answer a question nobody asked with this id.
+      return this.toDlq(message, 'conflict', `request id "${request.id}" was already used for a request with another body (SHA-256 ${answer.requestHash}); send a new request with a new id`, request.id);
     }
     if (replayed) this.counters.replayed++;
     const record = { topic: answer.topic, key: request.id, value: Buffer.from(answer.value), headers: answer.headers };
