@@ -52,6 +52,11 @@ export class FrontDoor {
     return 'off (no FRONTDOOR_API_KEYS / FRONTDOOR_API_KEYS_FILE)';
   }
 
+  /** Tenants this front door serves by configuration: its keys' tenants and the default tenant. */
+  tenants(): string[] {
+    return [...this.options.keys.tenantNames(), this.options.defaultTenant];
+  }
+
   /** GET /v1/models */
   models(req: IncomingMessage, res: ServerResponse): void {
     try {
