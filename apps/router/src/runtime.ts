@@ -9,6 +9,7 @@ import type { LoadedRoutingTable } from './config/routing-table.loader';
 import { RoutingTableReloader, type TableApplied } from './config/routing-table-reloader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { KafkaReplyTopics } from './kafka/reply-topics';
+import { StartupWait } from './kafka/startup-wait';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
 import { isInfrastructureError } from './pipeline/infrastructure-errors';
@@ -73,6 +74,9 @@ export class RouterRuntime {
   private readonly cacheBuiltFrom: Pick<LoadedRoutingTable, 'cache'>;
   /** Quality feedback from applications (FEEDBACK_ENABLED). */
   readonly feedback?: FeedbackConsumer;
+  /** What start-up waits for (the broker, the state store) until the consumer runs; /health/ready reports it. */
+  readonly startup: StartupWait;
+  readonly kafkaWaitText: string;
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
   readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -87,6 +91,8 @@ export class RouterRuntime {
     tableText = '',
   ) {
     this.kafka = createKafka(env);
+    this.kafkaWaitText = `waiting for Kafka at ${env.KAFKA_BROKERS}`;
+    this.startup = new StartupWait(this.kafkaWaitText, env.ROUTER_STARTUP_WAIT_MS);
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);

@@ -59,6 +59,8 @@ export const envSchema = z.object({
   ROUTER_PARTITION_WINDOW: int(0, 0),
   ROUTER_PARTITIONS_CONCURRENCY: int(32, 1),
   ROUTER_DRAIN_TIMEOUT_MS: int(30_000, 0),
+  /** How long start-up waits for an unreachable broker or state store before exiting with code 69. */
+  ROUTER_STARTUP_WAIT_MS: int(60_000, 1_000),
   /** Tries of a request the router keeps failing on (not a broker or Redis outage) before it goes to the DLQ as `internal`. */
   ROUTER_HANDLER_MAX_TRIES: int(3, 1),
   ROUTER_COMMIT_INTERVAL_MS: int(200, 10),

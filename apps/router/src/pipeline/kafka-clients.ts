@@ -2,14 +2,17 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
+import { RepeatFilter } from '../kafka/repeat-filter';
 import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
-/** kafkajs log lines go through the Nest logger, at warn and above. */
+/** kafkajs log lines go through the Nest logger, at warn and above, each distinct line at most once per 30 s. */
 function kafkaLogCreator() {
+  const repeats = new RepeatFilter(30_000);
   return ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-    const text = `${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`;
+    const text = repeats.pass(`${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`);
+    if (text === undefined) return;
     if (level === logLevel.ERROR) log.error(text);
     else if (level === logLevel.WARN) log.warn(text);
   };
