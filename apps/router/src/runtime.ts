@@ -212,6 +212,7 @@ export class RouterRuntime {
       limits: requestLimits(env, table),
       catalog: () => ({ arms: this.table.arms, classes: [...new Set([...Object.keys(this.table.classes), ...this.table.arms.flatMap((a) => a.classes)])] }),
       pipeline: this.pipeline,
+      events: this.events,
       // A spent cap opens again when its window ends: the latest end among the spent ones.
       budgetRetryAfterS: budget
         ? (tenant) => {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { depthMessage, jsonDepthExceeds, validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
+import type { RouterEvent } from '@switchyard/core';
 import { extractTraceContext } from '@switchyard/telemetry';
 import type { AnswerPipeline } from '../pipeline/answer-pipeline';
 import type { ApiKeyStore } from './api-keys';
@@ -30,6 +31,8 @@ export interface FrontDoorOptions {
   pipeline: AnswerPipeline;
   /** Seconds until the tenant's spent budget window ends, for Retry-After on budget_exceeded. */
   budgetRetryAfterS?: (tenant: string) => number | undefined;
+  /** The router's events: a stream learns from `attempt.started` which arm and model produce its text. */
+  events?: { subscribe(listener: (event: RouterEvent) => void): () => void };
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -41,8 +44,16 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
  */
 export class FrontDoor {
   private readonly logger = new Logger('FrontDoor');
+  /** Streams being answered, by request id (concurrent repeats of one Idempotency-Key share an id). */
+  private readonly streams = new Map<string, Set<SseAnswer>>();
 
-  constructor(private readonly options: FrontDoorOptions) {}
+  constructor(private readonly options: FrontDoorOptions) {
+    // One listener for every stream: the attempt about to produce text names its arm and model.
+    options.events?.subscribe((event) => {
+      if (event.type !== 'attempt.started') return;
+      this.streams.get(event.requestId)?.forEach((stream) => stream.attemptStarted(event.arm, event.model));
+    });
+  }
 
   /** One line for the start-up log. */
   describe(): string {
@@ -99,15 +110,23 @@ export class FrontDoor {
     }
     const request = decoded.request;
     const created = Math.floor(Date.now() / 1000);
-    const stream = body.stream ? new SseAnswer(res, new ChunkBuilder(completionId(id), body.model, created), id) : undefined;
-    const { answer, bodyMismatch } = await this.options.pipeline.answer({
-      request,
-      parent: extractTraceContext(flatHeaders(req)),
-      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
-      spanKind: SpanKind.SERVER,
-      stream,
-      remember: key !== undefined,
-    });
+    const stream = body.stream ? new SseAnswer(res, (model) => new ChunkBuilder(completionId(id), model, created), body.model, id) : undefined;
+    if (stream) this.track(id, stream);
+    let output;
+    try {
+      output = await this.options.pipeline.answer({
+        request,
+        parent: extractTraceContext(flatHeaders(req)),
+        attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
+        spanKind: SpanKind.SERVER,
+        stream,
+        onTrace: (traceId) => stream?.traced(traceId),
+        remember: key !== undefined,
+      });
+    } finally {
+      if (stream) this.untrack(id, stream);
+    }
+    const { answer, bodyMismatch } = output;
     if (answer.tenant !== request.tenant) {
       // Same key from another tenant: never hand one tenant another's answer.
       throw new OpenAiError(409, `Idempotency-Key "${id}" was already used by another tenant`, 'invalid_request_error', 'idempotency_key_conflict', 'Idempotency-Key');
@@ -120,6 +139,18 @@ export class FrontDoor {
     if (stream) return stream.finish(response, failure, body.stream_options?.include_usage === true, this.logger);
     if (failure) throw failure;
     writeJson(res, 200, toChatCompletion(response, body.model, created), answerHeaders(response));
+  }
+
+  private track(id: string, stream: SseAnswer): void {
+    let set = this.streams.get(id);
+    if (!set) this.streams.set(id, (set = new Set()));
+    set.add(stream);
+  }
+
+  private untrack(id: string, stream: SseAnswer): void {
+    const set = this.streams.get(id);
+    set?.delete(stream);
+    if (set?.size === 0) this.streams.delete(id);
   }
 
   /** The tenant the request spends for; throws 401 (or 404 when the front door is off). */
@@ -159,16 +190,38 @@ export class FrontDoor {
 /**
  * A streamed answer on one HTTP response: headers (200, text/event-stream) go with the first piece
  * of text, so a request that fails before any text still gets its real status and error body.
+ * The headers name the trace and the arm whose text comes first; each chunk's `model` is the model
+ * of the attempt that produced it (a mid-stream switch changes it from that chunk on).
  */
 class SseAnswer {
   private started = false;
   private streamed = '';
+  private chunks: ChunkBuilder;
+  private arm?: string;
+  private model?: string;
+  private traceId?: string;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly chunks: ChunkBuilder,
+    private readonly chunksFor: (model: string) => ChunkBuilder,
+    requestedModel: string,
     private readonly requestId: string,
-  ) {}
+  ) {
+    this.chunks = chunksFor(requestedModel);
+  }
+
+  traced(traceId: string | undefined): void {
+    this.traceId = traceId;
+  }
+
+  /** The next text comes from this arm and model (the router is about to call it). */
+  attemptStarted(arm: string, model: string): void {
+    this.arm = arm;
+    if (model !== this.model) {
+      this.model = model;
+      this.chunks = this.chunksFor(model);
+    }
+  }
 
   text(delta: string): void {
     this.streamed += delta;
@@ -184,6 +237,10 @@ class SseAnswer {
       return;
     }
     const text = response.output?.text ?? '';
+    // Nothing streamed (a stored or cached answer, a provider without streaming): the answer says who.
+    if (!this.started && response.servedBy) this.attemptStarted(response.servedBy.arm, response.servedBy.model);
+    else if (!this.started && response.cache) this.attemptStarted(response.cache.arm, response.cache.model);
+    this.traceId ??= response.traceId;
     let out = this.start();
     if (text.startsWith(this.streamed)) {
       if (text.length > this.streamed.length) out += this.chunks.textEvent(text.slice(this.streamed.length));
@@ -213,6 +270,8 @@ class SseAnswer {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-switchyard-request-id': this.requestId,
+      ...(this.traceId ? { 'x-switchyard-trace-id': this.traceId } : {}),
+      ...(this.arm ? { 'x-switchyard-arm': this.arm } : {}),
     });
     return sseData(this.chunks.role());
   }

@@ -22,6 +22,8 @@ export interface AnswerInput {
   spanKind?: SpanKind;
   /** Receives the answer's text as it arrives (an HTTP `stream: true` request); absent: no streaming. */
   stream?: StreamSink;
+  /** Told the request's trace id once its trace starts, before any provider call (a streaming edge sends it as a header). */
+  onTrace?: (traceId: string | undefined) => void;
   /**
    * Store the answer under the request id (default true). An HTTP request without an
    * Idempotency-Key has a one-off id nobody can repeat: storing it would only fill the store.
@@ -97,6 +99,7 @@ export class AnswerPipeline {
       const routeRequest = toRouteRequest(request);
       // The caller's trace continues here; a replay (above) keeps the trace of the first answer.
       const trace = this.tracing.startRequest(routeRequest, { parent: input.parent, attributes: input.attributes, kind: input.spanKind });
+      input.onTrace?.(trace.traceId);
       try {
         const result = await trace.run(() => this.router.route(routeRequest, undefined, input.stream ? { stream: input.stream } : undefined));
         const response = toResponseV1(request, result, trace.traceId);
