@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
 import { parseRoutingTable, readRoutingTableText } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
+import { answerClientErrors } from './frontdoor/client-errors';
 import { readRecordLimits } from './kafka/record-limits';
 import { KafkaAuthError, retryStartup, StartupTimeoutError } from './kafka/retry-startup';
 import { EXIT_UNAVAILABLE } from './kafka/startup-wait';
@@ -37,6 +38,7 @@ async function bootstrap(): Promise<void> {
   // No body parser: the front door reads its bodies itself, with the request size limit and
   // errors in OpenAI's shape; no other route takes a body.
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL), bodyParser: false });
+  answerClientErrors(app.getHttpServer());
   // The HTTP port first: a port taken by another process is a configuration error, found before
   // this instance joins the consumer group (and triggers a rebalance) for nothing.
   try {

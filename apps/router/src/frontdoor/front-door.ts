@@ -11,6 +11,7 @@ import { optionsFromHeaders, parseChatBody, resolveModel, toRequestV1, v1PathToP
 import { ChunkBuilder, completionId, SSE_DONE, sseData, toChatCompletion } from './chat-response';
 import { OpenAiError, routeFailureToOpenAiError } from './openai-error';
 import { modelList } from './model-list';
+import { quoteInput } from './quote-input';
 import { readBody } from './read-body';
 
 /**
@@ -76,6 +77,14 @@ export class FrontDoor {
     } catch (err) {
       this.writeError(res, err);
     }
+  }
+
+  /** Another method than `allow` on a front-door path: 405 with `Allow`, in OpenAI's error shape. */
+  wrongMethod(req: IncomingMessage, res: ServerResponse, path: string, allow: string): void {
+    if (this.options.mode === 'off') return this.writeError(res, frontDoorOff());
+    const error = new OpenAiError(405, `${quoteInput(req.method ?? '?')} is not allowed on ${path}; use ${allow}`, 'invalid_request_error', 'method_not_allowed');
+    // The body (if any) is not read: close the connection rather than leave it for the next request.
+    writeJson(res, error.status, error.body(), { allow, connection: 'close' });
   }
 
   /** POST /v1/chat/completions */
@@ -156,14 +165,7 @@ export class FrontDoor {
   /** The tenant the request spends for; throws 401 (or 404 when the front door is off). */
   private authenticate(req: IncomingMessage): { name: string; fromKey: boolean } {
     const { mode, keys, defaultTenant } = this.options;
-    if (mode === 'off') {
-      throw new OpenAiError(
-        404,
-        'The OpenAI-compatible front door is off: configure API keys (FRONTDOOR_API_KEYS or FRONTDOOR_API_KEYS_FILE), or set FRONTDOOR_ALLOW_UNAUTHENTICATED=true with a loopback HTTP_HOST',
-        'invalid_request_error',
-        'frontdoor_disabled',
-      );
-    }
+    if (mode === 'off') throw frontDoorOff();
     if (mode === 'open') return { name: defaultTenant, fromKey: false };
     const auth = headerOf(req, 'authorization');
     const bearer = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
@@ -183,7 +185,12 @@ export class FrontDoor {
       if (!res.writableEnded) res.end(sseData(error.body()));
       return;
     }
-    writeJson(res, error.status, error.body(), error.retryAfterS !== undefined ? { 'retry-after': String(error.retryAfterS) } : {});
+    const headers: Record<string, string> = error.retryAfterS !== undefined ? { 'retry-after': String(error.retryAfterS) } : {};
+    if (error.closeConnection) {
+      headers.connection = 'close';
+      res.once('finish', () => res.socket?.destroy());
+    }
+    writeJson(res, error.status, error.body(), headers);
   }
 }
 
@@ -280,6 +287,15 @@ class SseAnswer {
     // A client that went away: the answer is still finished (and stored), nothing more is written.
     if (!this.res.destroyed && !this.res.writableEnded) this.res.write(text);
   }
+}
+
+function frontDoorOff(): OpenAiError {
+  return new OpenAiError(
+    404,
+    'The OpenAI-compatible front door is off: configure API keys (FRONTDOOR_API_KEYS or FRONTDOOR_API_KEYS_FILE), or set FRONTDOOR_ALLOW_UNAUTHENTICATED=true with a loopback HTTP_HOST',
+    'invalid_request_error',
+    'frontdoor_disabled',
+  );
 }
 
 function parseJson(text: string): unknown {

@@ -14,6 +14,8 @@ const MAX_MESSAGE_CHARS = 2_000;
  */
 export class OpenAiError extends Error {
   override readonly name = 'OpenAiError';
+  /** Answer, then close the connection: the rest of the request (a body past the limit) is never read. */
+  closeConnection = false;
 
   constructor(
     readonly status: number,
