@@ -90,9 +90,10 @@ export class RouterRuntime {
     public table: LoadedRoutingTable,
     tableText = '',
   ) {
-    this.kafka = createKafka(env);
     this.kafkaWaitText = `waiting for Kafka at ${env.KAFKA_BROKERS}`;
     this.startup = new StartupWait(this.kafkaWaitText, env.ROUTER_STARTUP_WAIT_MS);
+    // The Kafka client retries inside each call: its error lines are the freshest reason start-up waits.
+    this.kafka = createKafka(env, (line) => this.startup.failed('connecting to Kafka', line));
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);

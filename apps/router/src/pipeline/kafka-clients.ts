@@ -7,18 +7,23 @@ import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
-/** kafkajs log lines go through the Nest logger, at warn and above, each distinct line at most once per 30 s. */
-function kafkaLogCreator() {
+/**
+ * kafkajs log lines go through the Nest logger, at warn and above, each distinct line at most once
+ * per 30 s; every error line also goes to `onError` (start-up reports the last one while it waits).
+ */
+function kafkaLogCreator(onError?: (line: string) => void) {
   const repeats = new RepeatFilter(30_000);
   return ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-    const text = repeats.pass(`${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`);
+    const line = `${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`;
+    if (level === logLevel.ERROR) onError?.(line);
+    const text = repeats.pass(line);
     if (text === undefined) return;
     if (level === logLevel.ERROR) log.error(text);
     else if (level === logLevel.WARN) log.warn(text);
   };
 }
 
-export function createKafka(env: RouterEnv): Kafka {
+export function createKafka(env: RouterEnv, onError?: (line: string) => void): Kafka {
   const { sasl, ssl } = kafkaSecurity(env);
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
@@ -26,7 +31,7 @@ export function createKafka(env: RouterEnv): Kafka {
     ...(ssl ? { ssl } : {}),
     ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     logLevel: logLevel.WARN,
-    logCreator: () => kafkaLogCreator(),
+    logCreator: () => kafkaLogCreator(onError),
     retry: { initialRetryTime: 200, retries: 8 },
   });
 }
