@@ -142,6 +142,13 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     expect(processor.counters).toMatchObject({ answered: 1, replayed: 1, dlq: 1 });
   });
 
+  it('dead-letters a concurrent duplicate id with another body as conflict, sharing nothing with the first', async () => {
+    const { processor, published } = setup();
+    await Promise.all([processor.process(message('twin', {}, '0')), processor.process(message('twin', {}, '1', { messages: [{ role: 'user', content: 'not the same' }] }))]);
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body)).toEqual([expect.objectContaining({ id: 'twin', status: 'ok' })]);
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map(body)).toEqual([expect.objectContaining({ reason: 'conflict', source: expect.objectContaining({ offset: '1' }) })]);
+  });
+
   it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
     const { processor, published } = setup();
     await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));
