@@ -75,8 +75,11 @@ describe('observability: /metrics and routing health', () => {
             { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
             { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
           ],
-          'resilience:\n  breaker: { consecutiveFailures: 3, openBaseMs: 600000, openMaxMs: 600000 }\n',
+          // `chat` is a declared class: metric labels carry only classes the table names.
+          'resilience:\n  breaker: { consecutiveFailures: 3, openBaseMs: 600000, openMaxMs: 600000 }\nclasses:\n  chat: {}\n',
         ),
+        // Tenants the configuration names are labelled by name (any other is `other`): acme and globex have keys.
+        FRONTDOOR_API_KEYS: `acme:${'a'.repeat(64)},globex:${'b'.repeat(64)}`,
       });
       responses = await new TopicCollector(kafka, topics.responses).start();
       dlq = await new TopicCollector(kafka, topics.dlq).start();

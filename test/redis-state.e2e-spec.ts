@@ -150,6 +150,16 @@ describe('RedisIdempotencyStore', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it("keeps the first request's hash beside the answer, for every replica", async () => {
+    const p = prefix();
+    const writer = new RedisIdempotencyStore(shared, { prefix: p, ttlMs: 60_000, clock, localMaxEntries: 0 });
+    const reader = new RedisIdempotencyStore(await connected(client()), { prefix: p, ttlMs: 60_000, clock, localMaxEntries: 0 });
+    await writer.put({ ...answer('req-hash', Buffer.from('{}')), requestHash: 'a'.repeat(64) });
+    expect((await reader.get('req-hash'))?.requestHash).toBe('a'.repeat(64));
+    await writer.put(answer('req-no-hash', Buffer.from('{}')));
+    expect(await reader.get('req-no-hash')).not.toHaveProperty('requestHash');
+  });
+
   it('forgets an answer after its TTL', async () => {
     const store = new RedisIdempotencyStore(shared, { prefix: prefix(), ttlMs: 1_000, clock });
     await store.put(answer('req-ttl', Buffer.from('{"status":"ok"}')));

@@ -8,8 +8,10 @@ import { AppModule } from './app.module';
 import { ConfigError, parseEnv, type RouterEnv } from './config/env';
 import { parseRoutingTable, readRoutingTableText } from './config/routing-table.loader';
 import { ensureTopics } from './kafka/ensure-topics';
+import { answerClientErrors } from './frontdoor/client-errors';
 import { readRecordLimits } from './kafka/record-limits';
-import { KafkaAuthError, retryStartup } from './kafka/retry-startup';
+import { KafkaAuthError, retryStartup, StartupTimeoutError } from './kafka/retry-startup';
+import { EXIT_UNAVAILABLE } from './kafka/startup-wait';
 import { warmFromResponses } from './pipeline/response-log-warmer';
 import { RouterRuntime } from './runtime';
 
@@ -36,6 +38,7 @@ async function bootstrap(): Promise<void> {
   // No body parser: the front door reads its bodies itself, with the request size limit and
   // errors in OpenAI's shape; no other route takes a body.
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: loggerLevels(env.LOG_LEVEL), bodyParser: false });
+  answerClientErrors(app.getHttpServer());
   // The HTTP port first: a port taken by another process is a configuration error, found before
   // this instance joins the consumer group (and triggers a rebalance) for nothing.
   try {
@@ -49,8 +52,15 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  // Until the consumer runs, /health/ready says what start-up waits for and its last error; past
+  // ROUTER_STARTUP_WAIT_MS the process exits with EXIT_UNAVAILABLE (69) instead of retrying forever.
+  const startup = runtime.startup;
+  startup.arm((message) => {
+    process.stderr.write(`switchyard-router: ${message}\n`);
+    process.exit(EXIT_UNAVAILABLE);
+  });
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, env.TOPIC_STREAM, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS));
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, env.TOPIC_STREAM, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS), startup);
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
   const { limits, warning } = await readRecordLimits(
@@ -61,16 +71,19 @@ async function bootstrap(): Promise<void> {
   if (warning) logger.warn(warning);
   runtime.output.useLimits(limits);
   logger.log(`output record limits (bytes): ${JSON.stringify(limits.describe())}`);
-  await retryStartup('connecting to the state store', () => runtime.state.ready(5_000));
+  if (runtime.state.backend === 'redis') startup.waitFor('waiting for the state store (Redis, REDIS_URL)');
+  await retryStartup('connecting to the state store', () => runtime.state.ready(5_000), startup);
+  startup.waitFor(runtime.kafkaWaitText);
   await runtime.output.connect();
   if (env.IDEMPOTENCY_WARM_FROM_RESPONSES) {
-    await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS));
+    await retryStartup('warming the idempotency store', () => warmFromResponses(runtime.kafka, env.TOPIC_RESPONSES, runtime.idempotency, env.IDEMPOTENCY_TTL_MS), startup);
   }
   runtime.cache?.start();
-  await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start());
-  await retryStartup('starting the feedback consumer', async () => runtime.feedback?.start());
+  await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start(), startup);
+  await retryStartup('starting the feedback consumer', async () => runtime.feedback?.start(), startup);
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
+  startup.finish();
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.log(`ready: consuming ${env.TOPIC_REQUESTS} as ${env.KAFKA_GROUP_ID}, ${runtime.table.arms.length} arms, health on :${port}`);
   logger.log(`front door /v1: ${runtime.frontDoor.describe()}`);
@@ -118,6 +131,10 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
+  if (err instanceof StartupTimeoutError) {
+    process.stderr.write(`switchyard-router: ${err.message}\n`);
+    process.exit(EXIT_UNAVAILABLE);
+  }
   if (err instanceof KafkaAuthError) {
     // EX_CONFIG like any configuration error: a supervisor should not restart into it.
     process.stderr.write(`switchyard-router: ${err.message} (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD[_FILE])\n`);

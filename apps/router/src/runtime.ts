@@ -9,8 +9,10 @@ import type { LoadedRoutingTable } from './config/routing-table.loader';
 import { RoutingTableReloader, type TableApplied } from './config/routing-table-reloader';
 import { KafkaRequestTransport } from './kafka/kafka-request-transport';
 import { KafkaReplyTopics } from './kafka/reply-topics';
+import { StartupWait } from './kafka/startup-wait';
 import { createKafka, KafkaOutput } from './pipeline/kafka-clients';
 import { RequestProcessor } from './pipeline/request-processor';
+import { isInfrastructureError } from './pipeline/infrastructure-errors';
 import { SystemClock, SystemRandom } from './system/system-clock';
 import { createRouterTracing } from './telemetry/create-router-tracing';
 import type { RoutingIntrospection } from './metrics/routing-introspection';
@@ -20,6 +22,7 @@ import { OutcomeBroadcast } from './learning/outcome-broadcast';
 import { FeedbackConsumer } from './learning/feedback-consumer';
 import { cacheNeedsRestart, classCacheSettings, createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
+import type { RequestLimits } from '@switchyard/contracts';
 import { windowBounds } from '@switchyard/core';
 import { ConfigError } from './config/env';
 import { AnswerPipeline } from './pipeline/answer-pipeline';
@@ -71,6 +74,9 @@ export class RouterRuntime {
   private readonly cacheBuiltFrom: Pick<LoadedRoutingTable, 'cache'>;
   /** Quality feedback from applications (FEEDBACK_ENABLED). */
   readonly feedback?: FeedbackConsumer;
+  /** What start-up waits for (the broker, the state store) until the consumer runs; /health/ready reports it. */
+  readonly startup: StartupWait;
+  readonly kafkaWaitText: string;
   /** This process among replicas: host, pid and a random suffix (a restart is a new replica). */
   readonly replica = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -84,7 +90,10 @@ export class RouterRuntime {
     public table: LoadedRoutingTable,
     tableText = '',
   ) {
-    this.kafka = createKafka(env);
+    this.kafkaWaitText = `waiting for Kafka at ${env.KAFKA_BROKERS}`;
+    this.startup = new StartupWait(this.kafkaWaitText, env.ROUTER_STARTUP_WAIT_MS);
+    // The Kafka client retries inside each call: its error lines are the freshest reason start-up waits.
+    this.kafka = createKafka(env, (line) => this.startup.failed('connecting to Kafka', line));
     this.tracing = createRouterTracing(table.endpoints);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);
@@ -139,7 +148,7 @@ export class RouterRuntime {
         feedback: env.TOPIC_FEEDBACK,
         stream: env.TOPIC_STREAM,
       },
-      { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
+      requestLimits(env, table),
       this.tracing,
       this.replica,
       this.replyTopics,
@@ -184,6 +193,7 @@ export class RouterRuntime {
       minBytes: env.KAFKA_MIN_BYTES,
       maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
       stuckAfterMs: env.ROUTER_STUCK_AFTER_MS,
+      handlerFailures: { maxTries: env.ROUTER_HANDLER_MAX_TRIES, isTransient: isInfrastructureError, giveUp: (m, err) => this.processor.handlerFailed(m, err) },
     });
   }
 
@@ -200,9 +210,10 @@ export class RouterRuntime {
       mode: frontDoorMode(env, keys),
       keys,
       defaultTenant: env.FRONTDOOR_DEFAULT_TENANT,
-      limits: { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table) },
+      limits: requestLimits(env, table),
       catalog: () => ({ arms: this.table.arms, classes: [...new Set([...Object.keys(this.table.classes), ...this.table.arms.flatMap((a) => a.classes)])] }),
       pipeline: this.pipeline,
+      events: this.events,
       // A spent cap opens again when its window ends: the latest end among the spent ones.
       budgetRetryAfterS: budget
         ? (tenant) => {
@@ -242,6 +253,11 @@ const RESTART_SECTIONS = ['policy', 'resilience', 'budgets'] as const;
 
 function classChecks(table: LoadedRoutingTable): NonNullable<AnswerCheckOptions['classes']> {
   return Object.fromEntries(Object.entries(table.classes).flatMap(([name, c]) => (c.checks ? [[name, c.checks]] : [])));
+}
+
+/** The request limits both edges apply (Kafka records and front-door bodies alike). */
+function requestLimits(env: Readonly<RouterEnv>, table: Pick<LoadedRoutingTable, 'arms'>): RequestLimits {
+  return { maxMessageBytes: env.ROUTER_MAX_MESSAGE_BYTES, maxMessages: env.ROUTER_MAX_MESSAGES, maxContentChars: maxContentChars(env, table), maxJsonDepth: env.ROUTER_MAX_JSON_DEPTH };
 }
 
 /** Characters per token the content limit assumes (the core's prompt estimate uses the same ratio). */

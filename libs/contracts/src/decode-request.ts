@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DlqReason } from './dlq.schema';
+import { jsonDepthExceeds } from './json-depth';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { requestV1Schema, type RequestV1 } from './request.schema';
 
@@ -67,6 +68,11 @@ export function decodeRequest(value: Buffer | null, limits: RequestLimits = DEFA
  */
 export function validateRequest(json: unknown, limits: RequestLimits = DEFAULT_LIMITS): DecodeResult {
   const requestId = idOf(json);
+  // First: nothing below (the schema, cache keys, schema compilers, JSON.stringify) walks a value deeper than this.
+  if (jsonDepthExceeds(json, limits.maxJsonDepth)) {
+    const message = depthMessage(limits.maxJsonDepth);
+    return { ok: false, reason: 'limits', message, requestId, caller: callerOf(json), issues: [{ path: [], message }] };
+  }
   const parsed = requestV1Schema.safeParse(json);
   if (!parsed.success) {
     return { ok: false, reason: 'schema', message: describeIssues(parsed.error), requestId, caller: callerOf(json), issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) };
@@ -74,6 +80,11 @@ export function validateRequest(json: unknown, limits: RequestLimits = DEFAULT_L
   const limitError = checkLimits(parsed.data, limits);
   if (limitError) return { ok: false, reason: 'limits', message: limitError.message, requestId, caller: callerOf(json), issues: [{ path: limitError.path, message: limitError.message }] };
   return { ok: true, request: parsed.data };
+}
+
+/** The refusal of a value nested deeper than the limit (the same words at every edge). */
+export function depthMessage(maxJsonDepth: number): string {
+  return `request nests objects and arrays deeper than the limit of ${maxJsonDepth} levels (ROUTER_MAX_JSON_DEPTH)`;
 }
 
 function idOf(json: unknown): string | undefined {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 
 /** Why a message could not be turned into a request. */
-export const DLQ_REASONS = ['undecodable', 'invalid_json', 'schema', 'oversize', 'limits', 'conflict', 'undeliverable'] as const;
+export const DLQ_REASONS = ['undecodable', 'invalid_json', 'schema', 'oversize', 'limits', 'conflict', 'undeliverable', 'internal'] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
 /**
- * A message that never became a request (or whose answer could not be delivered, `undeliverable`):
+ * A message that never became a request (or whose answer could not be delivered, `undeliverable`,
+ * or that the router kept failing on, `internal`):
  * the reason a person can act on, and the original bytes (base64) with where they came from, so it
  * can be fixed and replayed. A DLQ record always fits the DLQ topic's `max.message.bytes`: when the
  * original bytes would not, `valueBase64` holds a prefix of them, `truncated` is true, and

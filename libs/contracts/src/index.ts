@@ -1,5 +1,6 @@
 export * from './topics';
 export * from './limits';
+export * from './json-depth';
 export * from './request.schema';
 export * from './response.schema';
 export * from './dlq.schema';

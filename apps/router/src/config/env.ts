@@ -59,6 +59,10 @@ export const envSchema = z.object({
   ROUTER_PARTITION_WINDOW: int(0, 0),
   ROUTER_PARTITIONS_CONCURRENCY: int(32, 1),
   ROUTER_DRAIN_TIMEOUT_MS: int(30_000, 0),
+  /** How long start-up waits for an unreachable broker or state store before exiting with code 69. */
+  ROUTER_STARTUP_WAIT_MS: int(60_000, 1_000),
+  /** Tries of a request the router keeps failing on (not a broker or Redis outage) before it goes to the DLQ as `internal`. */
+  ROUTER_HANDLER_MAX_TRIES: int(3, 1),
   ROUTER_COMMIT_INTERVAL_MS: int(200, 10),
   /** The first response of a produce batch waits this long for others when nothing is in flight (0: end of the tick). */
   ROUTER_PUBLISH_LINGER_MS: int(0, 0),
@@ -69,6 +73,8 @@ export const envSchema = z.object({
   ROUTER_MAX_MESSAGES: int(256, 1),
   /** 0: follow the routing table's largest context window (characters ≈ 4 × tokens). */
   ROUTER_MAX_CONTENT_CHARS: int(0, 0),
+  /** Deepest nesting of objects and arrays in a request (JSON Schemas, tool parameters); deeper is refused (`limits`). */
+  ROUTER_MAX_JSON_DEPTH: int(64, 8),
   /** A partition whose oldest unfinished request is older than this is reported stuck (health, metrics). */
   ROUTER_STUCK_AFTER_MS: int(120_000, 1_000),
   /** Largest record the router writes; 0: read each output topic's max.message.bytes from the broker. */

@@ -45,6 +45,11 @@ export class ApiKeyStore {
     return this.tenants.size;
   }
 
+  /** Every tenant some key belongs to. */
+  tenantNames(): string[] {
+    return [...new Set(this.tenants.values())];
+  }
+
   /** The tenant of `key`, or undefined for an unknown key. */
   tenantOf(key: string): string | undefined {
     return this.tenants.get(sha256Hex(key));

@@ -43,6 +43,18 @@ describe('resolveModel', () => {
     expect(resolveModel('extraction', catalog)).toEqual({ kind: 'class', name: 'extraction' });
     expect(thrown(() => resolveModel('gpt-9', catalog))).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
   });
+
+  it('quotes at most 200 characters of an unknown model name, saying how long it was', () => {
+    const error = thrown(() => resolveModel('m'.repeat(10_000), catalog)) as Error;
+    expect(error.message.length).toBeLessThan(400);
+    expect(error.message).toContain(`${'m'.repeat(200)}… (10000 characters)`);
+  });
+
+  it('quotes at most 200 characters of an unknown field name, in the message and in param', () => {
+    const error = thrown(() => parseChatBody({ model: 'x', messages: [{ role: 'user', content: 'Hi' }], ['k'.repeat(5_000)]: 1 })) as Error & { param: string };
+    expect(error.message.length).toBeLessThan(400);
+    expect(error.param.length).toBeLessThan(250);
+  });
 });
 
 describe('toRequestV1', () => {

@@ -1,6 +1,7 @@
 import { OBJECTIVES, type RequestV1Input } from '@switchyard/contracts';
 import { z } from 'zod';
 import { OpenAiError } from './openai-error';
+import { quoteInput } from './quote-input';
 
 /** Text parts of a message (`[{ type: 'text', text }]`), as the SDK sends multi-part content. */
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
@@ -94,7 +95,9 @@ export function parseChatBody(json: unknown): ChatCompletionBody {
   const parsed = chatCompletionBodySchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const param = issue.code === 'unrecognized_keys' ? openAiParam([...issue.path, issue.keys[0]]) : openAiParam(issue.path);
+  const field = issue.code === 'unrecognized_keys' ? openAiParam([...issue.path, issue.keys[0]]) : openAiParam(issue.path);
+  // A field name is caller input too (an unknown key can be 10 KB long).
+  const param = field === null ? null : quoteInput(field);
   // zod does not report the input by default: look the field up to tell missing from invalid.
   const missing = issue.code === 'invalid_type' && valueAt(json, issue.path) === undefined;
   const message =
@@ -132,7 +135,7 @@ export function resolveModel(model: string, catalog: ModelCatalog): ModelTarget 
   if (catalog.arms.some((a) => a.id === model || a.model === model)) return { kind: 'arms', models: [model] };
   const className = model.startsWith('switchyard/') ? model.slice('switchyard/'.length) : model;
   if (catalog.classes.includes(className)) return { kind: 'class', name: className };
-  throw new OpenAiError(404, `The model \`${model}\` does not exist: use an arm id, a model of an arm, a request class, or ${AUTO_MODEL} (GET /v1/models lists them)`, 'invalid_request_error', 'model_not_found', 'model');
+  throw new OpenAiError(404, `The model \`${quoteInput(model)}\` does not exist: use an arm id, a model of an arm, a request class, or ${AUTO_MODEL} (GET /v1/models lists them)`, 'invalid_request_error', 'model_not_found', 'model');
 }
 
 /** Switchyard options from headers (`x-switchyard-class`, …); the body's `switchyard` field wins. */
@@ -200,10 +203,10 @@ export function toRequestV1(body: ChatCompletionBody, ctx: ChatRequestContext): 
   const toolChoice = choice === undefined ? undefined : typeof choice === 'string' ? choice : { name: choice.function.name };
   const { options, target } = ctx;
   if (options.tenant !== undefined && ctx.tenantFromKey && options.tenant !== ctx.tenant) {
-    throw new OpenAiError(403, `this API key belongs to tenant "${ctx.tenant}" and cannot be used for tenant "${options.tenant}"`, 'invalid_request_error', 'tenant_mismatch', 'switchyard.tenant');
+    throw new OpenAiError(403, `this API key belongs to tenant "${ctx.tenant}" and cannot be used for tenant "${quoteInput(options.tenant)}"`, 'invalid_request_error', 'tenant_mismatch', 'switchyard.tenant');
   }
   if (target.kind === 'class' && options.class !== undefined && options.class !== target.name) {
-    throw OpenAiError.badRequest(`model names class "${target.name}" but switchyard.class is "${options.class}"`, 'switchyard.class', 'invalid_value');
+    throw OpenAiError.badRequest(`model names class "${target.name}" but switchyard.class is "${quoteInput(options.class)}"`, 'switchyard.class', 'invalid_value');
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const stop = body.stop === null || body.stop === undefined ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;

@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RouterRuntime } from '../runtime';
 
@@ -15,5 +15,16 @@ export class FrontDoorController {
   @Get('models')
   models(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
     this.runtime.frontDoor.models(req, res);
+  }
+
+  // After the routes above: any other method on these paths is 405 with Allow, not a bare 404.
+  @All('chat/completions')
+  chatCompletionsOtherMethod(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
+    this.runtime.frontDoor.wrongMethod(req, res, '/v1/chat/completions', 'POST');
+  }
+
+  @All('models')
+  modelsOtherMethod(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
+    this.runtime.frontDoor.wrongMethod(req, res, '/v1/models', 'GET');
   }
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
-import { validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
+import { depthMessage, jsonDepthExceeds, validateRequest, type RequestLimits, type ResponseV1 } from '@switchyard/contracts';
+import type { RouterEvent } from '@switchyard/core';
 import { extractTraceContext } from '@switchyard/telemetry';
 import type { AnswerPipeline } from '../pipeline/answer-pipeline';
 import type { ApiKeyStore } from './api-keys';
@@ -10,6 +11,7 @@ import { optionsFromHeaders, parseChatBody, resolveModel, toRequestV1, v1PathToP
 import { ChunkBuilder, completionId, SSE_DONE, sseData, toChatCompletion } from './chat-response';
 import { OpenAiError, routeFailureToOpenAiError } from './openai-error';
 import { modelList } from './model-list';
+import { quoteInput } from './quote-input';
 import { readBody } from './read-body';
 
 /**
@@ -30,6 +32,8 @@ export interface FrontDoorOptions {
   pipeline: AnswerPipeline;
   /** Seconds until the tenant's spent budget window ends, for Retry-After on budget_exceeded. */
   budgetRetryAfterS?: (tenant: string) => number | undefined;
+  /** The router's events: a stream learns from `attempt.started` which arm and model produce its text. */
+  events?: { subscribe(listener: (event: RouterEvent) => void): () => void };
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -41,8 +45,16 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
  */
 export class FrontDoor {
   private readonly logger = new Logger('FrontDoor');
+  /** Streams being answered, by request id (concurrent repeats of one Idempotency-Key share an id). */
+  private readonly streams = new Map<string, Set<SseAnswer>>();
 
-  constructor(private readonly options: FrontDoorOptions) {}
+  constructor(private readonly options: FrontDoorOptions) {
+    // One listener for every stream: the attempt about to produce text names its arm and model.
+    options.events?.subscribe((event) => {
+      if (event.type !== 'attempt.started') return;
+      this.streams.get(event.requestId)?.forEach((stream) => stream.attemptStarted(event.arm, event.model));
+    });
+  }
 
   /** One line for the start-up log. */
   describe(): string {
@@ -50,6 +62,11 @@ export class FrontDoor {
     if (mode === 'keys') return `on, ${keys.size} API key(s)`;
     if (mode === 'open') return `on without authentication (loopback only), tenant ${defaultTenant} unless a request names one`;
     return 'off (no FRONTDOOR_API_KEYS / FRONTDOOR_API_KEYS_FILE)';
+  }
+
+  /** Tenants this front door serves by configuration: its keys' tenants and the default tenant. */
+  tenants(): string[] {
+    return [...this.options.keys.tenantNames(), this.options.defaultTenant];
   }
 
   /** GET /v1/models */
@@ -60,6 +77,14 @@ export class FrontDoor {
     } catch (err) {
       this.writeError(res, err);
     }
+  }
+
+  /** Another method than `allow` on a front-door path: 405 with `Allow`, in OpenAI's error shape. */
+  wrongMethod(req: IncomingMessage, res: ServerResponse, path: string, allow: string): void {
+    if (this.options.mode === 'off') return this.writeError(res, frontDoorOff());
+    const error = new OpenAiError(405, `${quoteInput(req.method ?? '?')} is not allowed on ${path}; use ${allow}`, 'invalid_request_error', 'method_not_allowed');
+    // The body (if any) is not read: close the connection rather than leave it for the next request.
+    writeJson(res, error.status, error.body(), { allow, connection: 'close' });
   }
 
   /** POST /v1/chat/completions */
@@ -75,6 +100,8 @@ export class FrontDoor {
     const tenant = this.authenticate(req);
     const { limits } = this.options;
     const json = parseJson(await readBody(req, limits.maxMessageBytes));
+    // Before anything walks the body: a hostile nesting is refused, never followed down.
+    if (jsonDepthExceeds(json, limits.maxJsonDepth)) throw OpenAiError.badRequest(depthMessage(limits.maxJsonDepth), null, 'request_too_large');
     const body = parseChatBody(json);
     const header = (name: string) => headerOf(req, name);
     const options = { ...optionsFromHeaders(header), ...body.switchyard };
@@ -92,18 +119,29 @@ export class FrontDoor {
     }
     const request = decoded.request;
     const created = Math.floor(Date.now() / 1000);
-    const stream = body.stream ? new SseAnswer(res, new ChunkBuilder(completionId(id), body.model, created), id) : undefined;
-    const { answer } = await this.options.pipeline.answer({
-      request,
-      parent: extractTraceContext(flatHeaders(req)),
-      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
-      spanKind: SpanKind.SERVER,
-      stream,
-      remember: key !== undefined,
-    });
+    const stream = body.stream ? new SseAnswer(res, (model) => new ChunkBuilder(completionId(id), model, created), body.model, id) : undefined;
+    if (stream) this.track(id, stream);
+    let output;
+    try {
+      output = await this.options.pipeline.answer({
+        request,
+        parent: extractTraceContext(flatHeaders(req)),
+        attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'switchyard.edge': 'http' },
+        spanKind: SpanKind.SERVER,
+        stream,
+        onTrace: (traceId) => stream?.traced(traceId),
+        remember: key !== undefined,
+      });
+    } finally {
+      if (stream) this.untrack(id, stream);
+    }
+    const { answer, bodyMismatch } = output;
     if (answer.tenant !== request.tenant) {
       // Same key from another tenant: never hand one tenant another's answer.
       throw new OpenAiError(409, `Idempotency-Key "${id}" was already used by another tenant`, 'invalid_request_error', 'idempotency_key_conflict', 'Idempotency-Key');
+    }
+    if (bodyMismatch) {
+      throw new OpenAiError(422, `Idempotency-Key "${id}" was already used with a different request body; use a new key for a new request`, 'invalid_request_error', 'idempotency_key_reused', 'Idempotency-Key');
     }
     const response = JSON.parse(Buffer.from(answer.value).toString('utf8')) as ResponseV1;
     const failure = response.status === 'ok' ? undefined : routeFailureToOpenAiError(response, { budgetRetryAfterS: this.options.budgetRetryAfterS?.(request.tenant) });
@@ -112,17 +150,22 @@ export class FrontDoor {
     writeJson(res, 200, toChatCompletion(response, body.model, created), answerHeaders(response));
   }
 
+  private track(id: string, stream: SseAnswer): void {
+    let set = this.streams.get(id);
+    if (!set) this.streams.set(id, (set = new Set()));
+    set.add(stream);
+  }
+
+  private untrack(id: string, stream: SseAnswer): void {
+    const set = this.streams.get(id);
+    set?.delete(stream);
+    if (set?.size === 0) this.streams.delete(id);
+  }
+
   /** The tenant the request spends for; throws 401 (or 404 when the front door is off). */
   private authenticate(req: IncomingMessage): { name: string; fromKey: boolean } {
     const { mode, keys, defaultTenant } = this.options;
-    if (mode === 'off') {
-      throw new OpenAiError(
-        404,
-        'The OpenAI-compatible front door is off: configure API keys (FRONTDOOR_API_KEYS or FRONTDOOR_API_KEYS_FILE), or set FRONTDOOR_ALLOW_UNAUTHENTICATED=true with a loopback HTTP_HOST',
-        'invalid_request_error',
-        'frontdoor_disabled',
-      );
-    }
+    if (mode === 'off') throw frontDoorOff();
     if (mode === 'open') return { name: defaultTenant, fromKey: false };
     const auth = headerOf(req, 'authorization');
     const bearer = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
@@ -142,23 +185,50 @@ export class FrontDoor {
       if (!res.writableEnded) res.end(sseData(error.body()));
       return;
     }
-    writeJson(res, error.status, error.body(), error.retryAfterS !== undefined ? { 'retry-after': String(error.retryAfterS) } : {});
+    const headers: Record<string, string> = error.retryAfterS !== undefined ? { 'retry-after': String(error.retryAfterS) } : {};
+    if (error.closeConnection) {
+      headers.connection = 'close';
+      res.once('finish', () => res.socket?.destroy());
+    }
+    writeJson(res, error.status, error.body(), headers);
   }
 }
 
 /**
  * A streamed answer on one HTTP response: headers (200, text/event-stream) go with the first piece
  * of text, so a request that fails before any text still gets its real status and error body.
+ * The headers name the trace and the arm whose text comes first; each chunk's `model` is the model
+ * of the attempt that produced it (a mid-stream switch changes it from that chunk on).
  */
 class SseAnswer {
   private started = false;
   private streamed = '';
+  private chunks: ChunkBuilder;
+  private arm?: string;
+  private model?: string;
+  private traceId?: string;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly chunks: ChunkBuilder,
+    private readonly chunksFor: (model: string) => ChunkBuilder,
+    requestedModel: string,
     private readonly requestId: string,
-  ) {}
+  ) {
+    this.chunks = chunksFor(requestedModel);
+  }
+
+  traced(traceId: string | undefined): void {
+    this.traceId = traceId;
+  }
+
+  /** The next text comes from this arm and model (the router is about to call it). */
+  attemptStarted(arm: string, model: string): void {
+    this.arm = arm;
+    if (model !== this.model) {
+      this.model = model;
+      this.chunks = this.chunksFor(model);
+    }
+  }
 
   text(delta: string): void {
     this.streamed += delta;
@@ -174,6 +244,10 @@ class SseAnswer {
       return;
     }
     const text = response.output?.text ?? '';
+    // Nothing streamed (a stored or cached answer, a provider without streaming): the answer says who.
+    if (!this.started && response.servedBy) this.attemptStarted(response.servedBy.arm, response.servedBy.model);
+    else if (!this.started && response.cache) this.attemptStarted(response.cache.arm, response.cache.model);
+    this.traceId ??= response.traceId;
     let out = this.start();
     if (text.startsWith(this.streamed)) {
       if (text.length > this.streamed.length) out += this.chunks.textEvent(text.slice(this.streamed.length));
@@ -203,6 +277,8 @@ class SseAnswer {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-switchyard-request-id': this.requestId,
+      ...(this.traceId ? { 'x-switchyard-trace-id': this.traceId } : {}),
+      ...(this.arm ? { 'x-switchyard-arm': this.arm } : {}),
     });
     return sseData(this.chunks.role());
   }
@@ -211,6 +287,15 @@ class SseAnswer {
     // A client that went away: the answer is still finished (and stored), nothing more is written.
     if (!this.res.destroyed && !this.res.writableEnded) this.res.write(text);
   }
+}
+
+function frontDoorOff(): OpenAiError {
+  return new OpenAiError(
+    404,
+    'The OpenAI-compatible front door is off: configure API keys (FRONTDOOR_API_KEYS or FRONTDOOR_API_KEYS_FILE), or set FRONTDOOR_ALLOW_UNAUTHENTICATED=true with a loopback HTTP_HOST',
+    'invalid_request_error',
+    'frontdoor_disabled',
+  );
 }
 
 function parseJson(text: string): unknown {

@@ -5,12 +5,17 @@ export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
+/** Longest error message the front door sends. */
+const MAX_MESSAGE_CHARS = 2_000;
+
 /**
  * A failure of an HTTP front-door request, in OpenAI's shape. Built where the failure is
  * classified (validation, auth, the router's result) and written once by the edge.
  */
 export class OpenAiError extends Error {
   override readonly name = 'OpenAiError';
+  /** Answer, then close the connection: the rest of the request (a body past the limit) is never read. */
+  closeConnection = false;
 
   constructor(
     readonly status: number,
@@ -21,7 +26,8 @@ export class OpenAiError extends Error {
     /** Seconds, sent as `Retry-After` (429, 503). */
     readonly retryAfterS?: number,
   ) {
-    super(message);
+    // The last guard against echoing a huge input (messages quote it through quoteInput first).
+    super(message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message);
   }
 
   body(): OpenAiErrorBody {

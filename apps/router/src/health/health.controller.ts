@@ -29,6 +29,12 @@ export class HealthController {
   ready() {
     return this.health.check([
       () => {
+        // Before the consumer runs: what start-up waits for (e.g. "waiting for Kafka at …") and why.
+        const status = this.runtime.startup.status();
+        const check = this.indicator.check('startup');
+        return status.ready ? check.up() : check.down(status);
+      },
+      () => {
         const stats = this.runtime.transport.stats();
         const check = this.indicator.check('consumer');
         return this.runtime.transport.ready ? check.up(stats) : check.down(stats);

@@ -3,6 +3,7 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { headersToStrings, REQUEST_PATTERN, type InboundMessage } from './inbound-message';
+import { runWithTries, type HandlerTriesOptions } from './handler-tries';
 import { OffsetTracker } from './offset-tracker';
 
 export interface RequestTransportOptions {
@@ -30,6 +31,12 @@ export interface RequestTransportOptions {
   minBytes?: number;
   /** A partition whose oldest unfinished request is older than this holds back its commits: reported as stuck. */
   stuckAfterMs: number;
+  /**
+   * What happens when the handler throws (it is built not to): a failure that is the record's own
+   * is tried this many times, then the record is handed to `giveUp` (the DLQ) so the partition
+   * moves on; infrastructure failures (`isTransient`) are retried until they pass.
+   */
+  handlerFailures?: Pick<HandlerTriesOptions, 'maxTries' | 'isTransient' | 'giveUp'>;
 }
 
 export type TransportState = 'idle' | 'connecting' | 'running' | 'draining' | 'stopped' | 'crashed';
@@ -238,17 +245,16 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
       headers: headersToStrings(message.headers),
     };
     // The handler is built never to throw (bad input goes to the DLQ, publish failures are
-    // retried inside it). If it throws anyway, retry rather than commit past a lost request.
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        await handle(inbound);
-        break;
-      } catch (err) {
-        if (this.stateValue === 'stopped') return;
-        this.logger.error(`handler failed for ${topic}/${partition}@${message.offset}, retrying in ${delay} ms: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    // retried inside it). If it throws anyway, a bounded number of tries, then the DLQ: a record
+    // is never committed past unanswered, and never holds its partition either.
+    const failures = this.options.handlerFailures ?? { maxTries: Number.POSITIVE_INFINITY, isTransient: () => true, giveUp: async () => undefined };
+    const end = await runWithTries(inbound, handle, {
+      ...failures,
+      running: () => this.stateValue !== 'stopped',
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      log: (line) => this.logger.error(line),
+    });
+    if (end === 'stopped') return;
     this.inFlight--;
     this.running.set(partition, this.runningIn(partition) - 1);
     if (this.assigned.has(partition)) this.tracker.complete(partition, Number(message.offset));

@@ -2,6 +2,7 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { buildRoutingReport, type RoutingReport } from '../health/routing-report';
 import type { RouterRuntime } from '../runtime';
 import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
+import { knownLabels, type KnownLabels } from './known-labels';
 import { METRIC_PREFIX, RouterMetrics } from './router-metrics';
 import { registerRoutingTableMetrics } from './routing-table-metrics';
 import { routingTableReport, type RoutingTableReport } from '../health/routing-table-report';
@@ -29,6 +30,8 @@ export class Observability implements OnModuleDestroy {
   readonly metrics: RouterMetrics;
   readonly lag: ConsumerLagProbe;
   private readonly detach: () => void;
+  /** Known labels of the table serving now (a reload replaces the table object). */
+  private labels?: { table: RouterRuntime['table']; known: KnownLabels };
 
   constructor(private readonly runtime: RouterRuntime) {
     const { env, transport, processor, breakers } = runtime;
@@ -44,9 +47,15 @@ export class Observability implements OnModuleDestroy {
       lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
       introspection: runtime.introspection,
       cache: runtime.cache ? () => runtime.cache!.stats() : undefined,
+      knownLabels: () => this.labelsOf(runtime.table),
     });
     registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);
     this.detach = this.metrics.attach(runtime.events);
+  }
+
+  private labelsOf(table: RouterRuntime['table']): KnownLabels {
+    if (this.labels?.table !== table) this.labels = { table, known: knownLabels(table, this.runtime.frontDoor.tenants()) };
+    return this.labels.known;
   }
 
   routingReport(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport; cache?: CacheReport } {

@@ -154,7 +154,26 @@ describe('RouterMetrics', () => {
     capped.attach(b);
     [...fallbackRequest('a', 't1'), ...fallbackRequest('b', 't2')].forEach((e) => b.emit(e));
     expect(await value(capped, 'switchyard_cost_usd_total', { tenant: 't1', arm: 'secondary' })).toBeCloseTo(0.002);
-    expect(await value(capped, 'switchyard_cost_usd_total', { tenant: '_other', arm: 'secondary' })).toBeCloseTo(0.002);
+    expect(await value(capped, 'switchyard_cost_usd_total', { tenant: 'other', arm: 'secondary' })).toBeCloseTo(0.002);
+  });
+
+  it('labels only classes and tenants the configuration knows; 30 invented ones add no series', async () => {
+    const known = { classes: new Set(['default', 'chat']), tenants: new Set(['acme']) };
+    const bounded = new RouterMetrics({ arms: ARMS, knownLabels: () => known }, { defaultMetrics: false });
+    const b = new RouterEventBus();
+    bounded.attach(b);
+    fallbackRequest('k', 'acme').forEach((e) => b.emit(e));
+    const lines = async () => (await bounded.metrics()).split('\n').filter((l) => l && !l.startsWith('#')).length;
+    const invented = (i: number) => fallbackRequest(`x${i}`, `tenant-${i}`).map((e) => (e.type === 'request.started' ? { ...e, requestClass: `class-${i}` } : e));
+    invented(0).forEach((e) => b.emit(e));
+    const afterOne = await lines();
+    for (let i = 1; i < 30; i++) invented(i).forEach((e) => b.emit(e));
+    expect(await lines()).toBe(afterOne);
+    expect(await value(bounded, 'switchyard_requests_total', { status: 'ok', class: 'other', error_kind: 'none' })).toBe(30);
+    expect(await value(bounded, 'switchyard_requests_total', { status: 'ok', class: 'chat', error_kind: 'none' })).toBe(1);
+    expect(await value(bounded, 'switchyard_cost_usd_total', { tenant: 'other', arm: 'secondary' })).toBeCloseTo(0.06);
+    expect(await value(bounded, 'switchyard_cost_usd_total', { tenant: 'acme', arm: 'secondary' })).toBeCloseTo(0.002);
+    expect(bounded.knownTenants()).toEqual(['acme']);
   });
 
   it('reads transport, processor, DLQ, lag and budget sources on scrape', async () => {

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { errorKinds, type BreakerState, type RouteResult, type RouterEvent } from '@switchyard/core';
 import type { ConsumerLagProbe } from './consumer-lag';
 import { tenantOfLine, type RoutingIntrospection } from './routing-introspection';
+import { labelOf, OTHER_LABEL, type KnownLabels } from './known-labels';
 import { SelectionWindow } from './selection-window';
 
 export const METRIC_PREFIX = 'switchyard_';
@@ -65,6 +66,11 @@ export interface MetricsSources {
   breakers?: () => readonly BreakerView[];
   lag?: { probe: ConsumerLagProbe; topic: string };
   introspection?: RoutingIntrospection;
+  /**
+   * The class and tenant values labels may carry (the configuration's); any other is counted as
+   * `other`. Absent: every value is its own label (tests), tenants still capped by maxTenants.
+   */
+  knownLabels?: () => KnownLabels;
   /** Response cache sizes and evictions (absent: no cache configured). */
   cache?: () => { evictions: number; entries?: number; vectors?: number; vectorEvictions?: number; forgotten?: number };
 }
@@ -73,7 +79,7 @@ export interface RouterMetricsOptions {
   prefix?: string;
   /** Node process metrics (CPU, memory, event loop lag, GC); default on. */
   defaultMetrics?: boolean;
-  /** Tenants beyond this many distinct names are counted as `_other`. */
+  /** Tenants beyond this many distinct names are counted as `other`. */
   maxTenants?: number;
   now?: () => number;
 }
@@ -236,7 +242,7 @@ export class RouterMetrics {
     switch (event.type) {
       case 'request.started':
         if (this.open.size >= MAX_OPEN_REQUESTS) this.open.delete(this.open.keys().next().value!);
-        this.open.set(event.requestId, { tenant: this.tenantLabel(event.tenant), requestClass: event.requestClass });
+        this.open.set(event.requestId, { tenant: this.tenantLabel(event.tenant), requestClass: this.classLabel(event.requestClass) });
         return;
       case 'decision':
         this.decisions.inc({ arm: event.decision.chosen.id, exploration: String(event.decision.exploration) });
@@ -280,7 +286,7 @@ export class RouterMetrics {
         this.hungAttempts.inc({ arm: event.arm });
         return;
       case 'answer.checked':
-        this.answerChecks.inc({ arm: event.arm, class: event.requestClass, result: event.failed.length === 0 ? 'pass' : `${event.failed[0].check}${event.rejected ? '_rejected' : ''}` });
+        this.answerChecks.inc({ arm: event.arm, class: this.classLabel(event.requestClass), result: event.failed.length === 0 ? 'pass' : `${event.failed[0].check}${event.rejected ? '_rejected' : ''}` });
         return;
       case 'cache.lookup':
         this.cacheLookups.inc({ stage: event.stage, result: event.result, kind: event.kind ?? 'none' });
@@ -336,9 +342,16 @@ export class RouterMetrics {
     }
   }
 
+  private classLabel(requestClass: string): string {
+    const known = this.sources.knownLabels?.();
+    return known ? labelOf(requestClass, known.classes) : requestClass;
+  }
+
   private tenantLabel(tenant: string): string {
+    const known = this.sources.knownLabels?.();
+    if (known && !known.tenants.has(tenant)) return OTHER_LABEL;
     if (this.tenants.has(tenant)) return tenant;
-    if (this.tenants.size >= this.maxTenants) return '_other';
+    if (this.tenants.size >= this.maxTenants) return OTHER_LABEL;
     this.tenants.add(tenant);
     return tenant;
   }
@@ -407,7 +420,7 @@ export class RouterMetrics {
       monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, () => counters().escalated);
     }
     const dlq = this.sources.dlqByReason;
-    if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable).', registers, dlq);
+    if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable|internal).', registers, dlq);
   }
 
   private registerLag(p: string, registers: Registry[]): void {

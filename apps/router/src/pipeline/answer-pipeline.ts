@@ -3,6 +3,7 @@ import type { RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { IdempotencyStore, Router, StoredAnswer, StreamSink } from '@switchyard/core';
 import { RouterTracing } from '@switchyard/telemetry';
 import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
+import { REQUEST_HASH_HEADER, requestHash } from './request-hash';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
 /** What the pipeline counts; the Kafka processor's counters extend it. */
@@ -21,6 +22,8 @@ export interface AnswerInput {
   spanKind?: SpanKind;
   /** Receives the answer's text as it arrives (an HTTP `stream: true` request); absent: no streaming. */
   stream?: StreamSink;
+  /** Told the request's trace id once its trace starts, before any provider call (a streaming edge sends it as a header). */
+  onTrace?: (traceId: string | undefined) => void;
   /**
    * Store the answer under the request id (default true). An HTTP request without an
    * Idempotency-Key has a one-off id nobody can repeat: storing it would only fill the store.
@@ -32,6 +35,11 @@ export interface AnswerOutput {
   answer: StoredAnswer;
   /** Answered from the store or from another caller's routing of the same id: no provider call. */
   replayed: boolean;
+  /**
+   * The id was already used for a request with another body (`answer` is that request's answer,
+   * never to be handed out): Kafka dead-letters it as `conflict`, the front door answers 422.
+   */
+  bodyMismatch?: boolean;
 }
 
 export interface AnswerPipelineOptions {
@@ -67,10 +75,12 @@ export class AnswerPipeline {
 
   answer(input: AnswerInput): Promise<AnswerOutput> {
     const { request } = input;
-    const running = this.inFlight.get(request.id);
-    if (running) return running.then((answer) => ({ answer, replayed: true }));
-    let replayed = false;
     const remember = input.remember ?? true;
+    // Only a remembered id can be reused; a one-off id needs no binding to its body.
+    const hash = remember ? requestHash(request) : undefined;
+    const running = this.inFlight.get(request.id);
+    if (running) return running.then((answer) => ({ answer, replayed: true, ...mismatch(answer.requestHash, hash) }));
+    let replayed = false;
     const work = (async () => {
       const stored = remember ? await this.store.get(request.id) : undefined;
       if (stored) {
@@ -89,6 +99,7 @@ export class AnswerPipeline {
       const routeRequest = toRouteRequest(request);
       // The caller's trace continues here; a replay (above) keeps the trace of the first answer.
       const trace = this.tracing.startRequest(routeRequest, { parent: input.parent, attributes: input.attributes, kind: input.spanKind });
+      input.onTrace?.(trace.traceId);
       try {
         const result = await trace.run(() => this.router.route(routeRequest, undefined, input.stream ? { stream: input.stream } : undefined));
         const response = toResponseV1(request, result, trace.traceId);
@@ -101,7 +112,8 @@ export class AnswerPipeline {
           tenant: request.tenant,
           topic: request.replyTopic ?? this.options.responsesTopic,
           value: Buffer.from(JSON.stringify(response)),
-          headers: { 'content-type': 'application/json', ...trace.headers() },
+          headers: { 'content-type': 'application/json', ...trace.headers(), ...(hash ? { [REQUEST_HASH_HEADER]: hash } : {}) },
+          ...(hash ? { requestHash: hash } : {}),
         };
         if (!remember) return answer;
         // Stored before publishing: if the process dies in between, the redelivery is answered
@@ -117,8 +129,13 @@ export class AnswerPipeline {
       }
     })().finally(() => this.inFlight.delete(request.id));
     this.inFlight.set(request.id, work);
-    return work.then((answer) => ({ answer, replayed }));
+    return work.then((answer) => ({ answer, replayed, ...mismatch(answer.requestHash, hash) }));
   }
+}
+
+/** A body mismatch when both hashes are known and differ (an answer stored without one is replayed as before). */
+function mismatch(stored: string | undefined, incoming: string | undefined): { bodyMismatch?: true } {
+  return stored !== undefined && incoming !== undefined && stored !== incoming ? { bodyMismatch: true } : {};
 }
 
 /** An IdempotencyStore shared by replicas where the first stored answer for an id wins. */

@@ -2,10 +2,12 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
+import { RepeatFilter } from '../kafka/repeat-filter';
 import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
+/**
 /**
  * Errors a broker answers while partition leaders are being elected (a fresh topic, a broker that
  * just started or moved leadership). kafkajs retries them itself; they are not failures, and a
@@ -13,17 +15,25 @@ const log = new Logger('Kafka');
  */
 const LEADER_ELECTION = /not the leader for that topic-partition|There is no leader for this topic-partition|leader not available|does not host this topic-partition/i;
 
-/** kafkajs log lines go through the Nest logger, at warn and above (leader elections at info). */
-function kafkaLogCreator() {
+/**
+ * kafkajs log lines go through the Nest logger, at warn and above (leader elections at info), each
+ * distinct line at most once per 30 s; every error line also goes to `onError` (start-up reports the
+ * last one while it waits).
+ */
+function kafkaLogCreator(onError?: (line: string) => void) {
+  const repeats = new RepeatFilter(30_000);
   return ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-    const text = `${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`;
+    const line = `${entry.message}${entry.error ? `: ${String(entry.error)}` : ''}`;
+    if (level === logLevel.ERROR) onError?.(line);
+    const text = repeats.pass(line);
+    if (text === undefined) return;
     if (LEADER_ELECTION.test(text)) log.log(`${text} (partition leaders are being elected; retried)`);
     else if (level === logLevel.ERROR) log.error(text);
     else if (level === logLevel.WARN) log.warn(text);
   };
 }
 
-export function createKafka(env: RouterEnv): Kafka {
+export function createKafka(env: RouterEnv, onError?: (line: string) => void): Kafka {
   const { sasl, ssl } = kafkaSecurity(env);
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
@@ -31,7 +41,7 @@ export function createKafka(env: RouterEnv): Kafka {
     ...(ssl ? { ssl } : {}),
     ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     logLevel: logLevel.WARN,
-    logCreator: () => kafkaLogCreator(),
+    logCreator: () => kafkaLogCreator(onError),
     retry: { initialRetryTime: 200, retries: 8 },
   });
 }

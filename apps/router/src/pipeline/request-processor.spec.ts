@@ -88,6 +88,67 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     expect(processor.counters).toMatchObject({ dlq: 1, refused: 1, answered: 0 });
   });
 
+  it('refuses a JSON Schema nested past ROUTER_MAX_JSON_DEPTH as limits, answering the caller, without walking it', async () => {
+    const { processor, published } = setup();
+    const depth = 5_000;
+    // Written as text: JSON.stringify itself overflows the stack at this depth.
+    const schema = '{"type":"object","properties":{"a":'.repeat(depth) + '{}' + '}}'.repeat(depth);
+    const value = Buffer.from(`{"schemaVersion":1,"id":"deep","tenant":"t","messages":[{"role":"user","content":"hi"}],"params":{"responseFormat":{"type":"json_schema","schema":${schema}}}}`);
+    await processor.process({ ...message('deep', {}), value });
+    await processor.process(message('next', {}, '1'));
+    expect(body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!)).toMatchObject({ reason: 'limits', requestId: 'deep' });
+    const answers = published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body);
+    expect(answers).toEqual([
+      expect.objectContaining({ id: 'deep', status: 'failed', error: expect.objectContaining({ kind: 'limits', message: expect.stringMatching(/ROUTER_MAX_JSON_DEPTH/) }) }),
+      expect.objectContaining({ id: 'next', status: 'ok' }),
+    ]);
+  });
+
+  it('takes a request nested exactly to the depth limit', async () => {
+    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxJsonDepth: 8 });
+    // request {} → params → responseFormat → schema → properties → a → properties → b: 8 levels
+    const schema = { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } };
+    await processor.process(message('ok8', {}, '0', { params: { responseFormat: { type: 'json_schema', schema } } }));
+    await processor.process(message('deep9', {}, '1', { params: { responseFormat: { type: 'json_schema', schema: { ...schema, x: { y: { z: { w: [{}] } } } } } } }));
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body)).toEqual([
+      expect.objectContaining({ id: 'ok8', status: 'ok' }),
+      expect.objectContaining({ id: 'deep9', error: expect.objectContaining({ kind: 'limits' }) }),
+    ]);
+  });
+
+  it('gives a record the router failed on to the DLQ as internal, and tells its caller', async () => {
+    const { processor, published } = setup();
+    await processor.handlerFailed(message('boom', {}, '7', { replyTopic: 'my.replies' }), new TypeError('x is undefined'));
+    expect(body(published.find((r) => r.topic === 'my.replies')!)).toMatchObject({ id: 'boom', status: 'failed', error: { kind: 'internal', retryable: false } });
+    const dlq = body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
+    expect(dlq).toMatchObject({ reason: 'internal', requestId: 'boom', source: { offset: '7' } });
+    expect(dlq.message).toMatch(/TypeError: x is undefined/);
+  });
+
+  it('dead-letters a reused id with another body as conflict, and still replays the identical request byte for byte', async () => {
+    const { processor, published } = setup();
+    await processor.process(message('same', {}, '0'));
+    await processor.process(message('same', {}, '1', { messages: [{ role: 'user', content: 'something else' }] }));
+    // Same request, fields in another order: the same request.
+    const reordered = { ...message('same', {}, '2'), value: Buffer.from('{"messages":[{"content":"hi","role":"user"}],"tenant":"t","id":"same","schemaVersion":1}') };
+    await processor.process(reordered);
+    const answers = published.filter((r) => r.topic === DEFAULT_TOPICS.responses);
+    expect(answers).toHaveLength(2);
+    expect(answers[1].value.equals(answers[0].value)).toBe(true);
+    expect(answers[1].headers).toEqual(answers[0].headers);
+    const dlq = published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map(body);
+    expect(dlq).toEqual([expect.objectContaining({ reason: 'conflict', requestId: 'same', source: expect.objectContaining({ offset: '1' }) })]);
+    expect(dlq[0].message).toMatch(/another body/);
+    expect(processor.counters).toMatchObject({ answered: 1, replayed: 1, dlq: 1 });
+  });
+
+  it('dead-letters a concurrent duplicate id with another body as conflict, sharing nothing with the first', async () => {
+    const { processor, published } = setup();
+    await Promise.all([processor.process(message('twin', {}, '0')), processor.process(message('twin', {}, '1', { messages: [{ role: 'user', content: 'not the same' }] }))]);
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.responses).map(body)).toEqual([expect.objectContaining({ id: 'twin', status: 'ok' })]);
+    expect(published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map(body)).toEqual([expect.objectContaining({ reason: 'conflict', source: expect.objectContaining({ offset: '1' }) })]);
+  });
+
   it('answers a schema error that names an id and tenant with bad_request, and one that does not only in the DLQ', async () => {
     const { processor, published } = setup();
     await processor.process(message('bad', {}, '0', { params: { maxTokens: -1 } }));

@@ -84,7 +84,7 @@ export class RequestProcessor {
     }
     // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
     const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
-    const { answer, replayed } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
+    const { answer, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
     if (stream) {
       // The answer follows the last chunk on the responses topic.
       await stream.flushed();
@@ -94,9 +94,27 @@ export class RequestProcessor {
       // Same id from another tenant: never hand one tenant another's answer.
       return this.toDlq(message, 'conflict', `request id "${request.id}" was already answered for another tenant`, request.id);
     }
+    if (bodyMismatch) {
+      // Same id, another request: its answer would answer a question nobody asked with this id.
+      return this.toDlq(message, 'conflict', `request id "${request.id}" was already used for a request with another body (SHA-256 ${answer.requestHash}); send a new request with a new id`, request.id);
+    }
     if (replayed) this.counters.replayed++;
     const record = { topic: answer.topic, key: request.id, value: Buffer.from(answer.value), headers: answer.headers };
     if ((await this.deliver(record)) === 'refused') await this.answerUndeliverable(request, message, record);
+  }
+
+  /**
+   * The transport gave up on a record the handler kept failing on (not a broker or Redis outage):
+   * its bytes go to the DLQ as `internal` and its caller, when the bytes name one, gets a
+   * classified failure, so the partition moves on and nobody waits for an answer.
+   */
+  async handlerFailed(message: InboundMessage, err: unknown): Promise<void> {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const detail = `the router failed on this request: ${why.length > 300 ? `${why.slice(0, 300)}…` : why}`;
+    const decoded = decodeRequest(message.value, this.limits);
+    const caller = decoded.ok ? { id: decoded.request.id, tenant: decoded.request.tenant, replyTopic: decoded.request.replyTopic } : decoded.caller;
+    if (caller) await this.refuse(caller, 'internal', detail);
+    await this.toDlq(message, 'internal', detail, caller?.id);
   }
 
   /** A few tries: a broker hiccup should not refuse a request, a missing permission should not block it. */

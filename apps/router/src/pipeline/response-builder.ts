@@ -61,6 +61,7 @@ export function refusalResponse(caller: Caller, kind: RefusalKind, message: stri
 /**
  * Error kinds of refusals made by the pipeline rather than the routing loop: `limits` (a size
  * limit, named in the message), `bad_request` (the request does not match the contract),
- * `undeliverable` (the answer could not be written to the reply topic).
+ * `undeliverable` (the answer could not be written to the reply topic), `internal` (the router kept
+ * failing on the request itself; its bytes are in the DLQ).
  */
-export type RefusalKind = 'limits' | 'bad_request' | 'undeliverable';
+export type RefusalKind = 'limits' | 'bad_request' | 'undeliverable' | 'internal';

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { StoredAnswer } from '@switchyard/core';
 import { headersToStrings } from '../kafka/inbound-message';
+import { REQUEST_HASH_HEADER } from './request-hash';
 
 /**
  * Rebuilds the in-memory idempotency store from the responses topic at start, up to the end
@@ -53,7 +54,9 @@ export async function warmFromResponses(kafka: Kafka, topic: string, store: { pu
               if (!id || !m.value) continue;
               const tenant = tenantOf(m.value);
               if (tenant === undefined) continue;
-              store.putAt({ requestId: id, tenant, topic, value: m.value, headers: headersToStrings(m.headers) }, Number(m.timestamp));
+              const headers = headersToStrings(m.headers);
+              const requestHash = headers[REQUEST_HASH_HEADER];
+              store.putAt({ requestId: id, tenant, topic, value: m.value, headers, ...(requestHash ? { requestHash } : {}) }, Number(m.timestamp));
               loaded++;
             }
             if (BigInt(batch.lastOffset()) + 1n >= end) {

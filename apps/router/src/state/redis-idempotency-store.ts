@@ -25,6 +25,8 @@ interface Encoded {
   topic: string;
   headers: Record<string, string>;
   value: string;
+  /** The request's hash (StoredAnswer.requestHash), when known. */
+  h?: string;
 }
 
 /**
@@ -130,11 +132,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
 function encode(answer: StoredAnswer): string {
   const value = Buffer.from(answer.value.buffer, answer.value.byteOffset, answer.value.byteLength).toString('base64');
-  const encoded: Encoded = { v: 1, requestId: answer.requestId, tenant: answer.tenant, topic: answer.topic, headers: answer.headers, value };
+  const encoded: Encoded = { v: 1, requestId: answer.requestId, tenant: answer.tenant, topic: answer.topic, headers: answer.headers, value, ...(answer.requestHash ? { h: answer.requestHash } : {}) };
   return JSON.stringify(encoded);
 }
 
 function decode(raw: string): StoredAnswer {
   const e = JSON.parse(raw) as Encoded;
-  return { requestId: e.requestId, tenant: e.tenant, topic: e.topic, headers: e.headers, value: Buffer.from(e.value, 'base64') };
+  return { requestId: e.requestId, tenant: e.tenant, topic: e.topic, headers: e.headers, value: Buffer.from(e.value, 'base64'), ...(e.h ? { requestHash: e.h } : {}) };
 }

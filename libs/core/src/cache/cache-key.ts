@@ -49,12 +49,41 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** JSON with object keys sorted, so `{a, b}` and `{b, a}` hash alike. */
+/** A piece of canonical JSON still to write: literal text, or a value to expand. */
+type Pending = { text: string } | { value: unknown };
+
+/**
+ * JSON with object keys sorted, so `{a, b}` and `{b, a}` hash alike. Walked with an explicit
+ * stack, not recursion: request params are caller input, and no nesting may overflow the stack.
+ */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const out: string[] = [];
+  const pending: Pending[] = [{ value }];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if ('text' in item) {
+      out.push(item.text);
+      continue;
+    }
+    const v = item.value;
+    if (v === null || typeof v !== 'object') {
+      out.push(JSON.stringify(v ?? null));
+      continue;
+    }
+    const parts: Pending[] = [];
+    if (Array.isArray(v)) {
+      parts.push({ text: '[' });
+      v.forEach((element: unknown, i) => parts.push(...(i > 0 ? [{ text: ',' }] : []), { value: element }));
+      parts.push({ text: ']' });
+    } else {
+      const entries = Object.entries(v as Record<string, unknown>)
+        .filter(([, e]) => e !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      parts.push({ text: '{' });
+      entries.forEach(([k, e], i) => parts.push({ text: `${i > 0 ? ',' : ''}${JSON.stringify(k)}:` }, { value: e }));
+      parts.push({ text: '}' });
+    }
+    for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i]);
+  }
+  return out.join('');
 }

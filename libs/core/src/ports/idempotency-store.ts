@@ -8,6 +8,12 @@ export interface StoredAnswer {
   topic: string;
   value: Uint8Array;
   headers: Record<string, string>;
+  /**
+   * SHA-256 of the request this answers (without its id): a later request reusing the id with
+   * another body is refused instead of being handed this answer. Absent for answers stored before
+   * it was kept; those are replayed without the check.
+   */
+  requestHash?: string;
 }
 
 export interface IdempotencyStore {
