@@ -46,10 +46,7 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
     kafka = testKafka();
     await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
     // A reply topic whose records may be at most 100 bytes: every answer sent there is refused by the broker.
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: tinyReplies, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '100' }] }] });
-    await admin.disconnect();
+    await createTopics(kafka, [tinyReplies], 1, [{ name: 'max.message.bytes', value: '100' }]);
     router = await startRouter({
       ...topics.env(),
       // Largest window 128k tokens: the default content limit is 512,000 characters.

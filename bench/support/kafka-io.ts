@@ -47,11 +47,17 @@ export function uniqueTopics(prefix: string): BenchTopics {
  * kafkajs' own `waitForLeaders` metadata poll with UNKNOWN_TOPIC_OR_PARTITION for a moment, so this
  * polls metadata itself and retries.
  */
-export async function createTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000): Promise<void> {
+export async function createTopics(
+  kafka: Kafka,
+  topics: string[],
+  numPartitions: number,
+  timeoutMs = 30_000,
+  configEntries?: Array<{ name: string; value: string }>,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions })) });
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions, ...(configEntries ? { configEntries } : {}) })) });
     const until = Date.now() + timeoutMs;
     for (;;) {
       try {

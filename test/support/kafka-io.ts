@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { RequestV1Input } from '@switchyard/contracts';
+import { createTopics as createTopicsAndWait } from '../../bench/support/kafka-io';
 import { kafkaBrokers } from './env';
 
 export function testKafka(): Kafka {
@@ -31,11 +32,12 @@ export function uniqueTopics(prefix: string) {
   };
 }
 
-export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 6): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions })) });
-  await admin.disconnect();
+/**
+ * Creates the topics and waits until every partition has a leader (bench/support's polling wait:
+ * kafkajs' own `waitForLeaders` fails on a busy KRaft broker with "does not host this topic-partition").
+ */
+export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 6, configEntries?: Array<{ name: string; value: string }>): Promise<void> {
+  await createTopicsAndWait(kafka, topics, numPartitions, 30_000, configEntries);
 }
 
 export function request(id: string, overrides: Partial<RequestV1Input> = {}): RequestV1Input {
