@@ -9,6 +9,12 @@ import { canonicalJson } from '@switchyard/core';
 export const REQUEST_HASH_HEADER = 'x-switchyard-request-sha256';
 
 /**
+ * Marks a response to a request refused before routing (limits, schema): it is not the id's answer,
+ * so the response-log warm-up at start must not load it (a corrected resend is routed).
+ */
+export const REFUSAL_HEADER = 'x-switchyard-refusal';
+
+/**
  * What binds an id (a Kafka request id, an Idempotency-Key) to one request: the SHA-256 of the
  * validated request without its id, keys sorted, so the same request hashes alike however its
  * producer ordered the fields, and any other field value (a message, a parameter, the class)

@@ -11,6 +11,7 @@ import { dlqKey, toDlqRecord } from './dlq-record';
 import { AnswerPipeline } from './answer-pipeline';
 import { KafkaStreamSink } from './kafka-stream-sink';
 import { refusalResponse, type RefusalKind } from './response-builder';
+import { REFUSAL_HEADER } from './request-hash';
 
 export interface Publisher {
   /** Rejects with PublishRefusedError when the broker will never take the record. */
@@ -135,7 +136,8 @@ export class RequestProcessor {
   private async refuse(caller: Caller, kind: RefusalKind, message: string): Promise<void> {
     const response = refusalResponse(caller, kind, message);
     const topic = caller.replyTopic ?? this.topics.responses;
-    const delivered = await this.deliver({ topic, key: caller.id, value: Buffer.from(JSON.stringify(response)), headers: { 'content-type': 'application/json' } });
+    const headers = { 'content-type': 'application/json', [REFUSAL_HEADER]: kind };
+    const delivered = await this.deliver({ topic, key: caller.id, value: Buffer.from(JSON.stringify(response)), headers });
     if (delivered === 'delivered') this.counters.refused++;
   }
 

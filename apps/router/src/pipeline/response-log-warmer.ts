@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { StoredAnswer } from '@switchyard/core';
 import { headersToStrings } from '../kafka/inbound-message';
-import { REQUEST_HASH_HEADER } from './request-hash';
+import { REFUSAL_HEADER, REQUEST_HASH_HEADER } from './request-hash';
 
 /**
  * Rebuilds the in-memory idempotency store from the responses topic at start, up to the end
@@ -50,13 +50,9 @@ export async function warmFromResponses(kafka: Kafka, topic: string, store: { pu
             if (end === undefined) return;
             for (const m of batch.messages) {
               if (BigInt(m.offset) >= end) break;
-              const id = m.key?.toString('utf8');
-              if (!id || !m.value) continue;
-              const tenant = tenantOf(m.value);
-              if (tenant === undefined) continue;
-              const headers = headersToStrings(m.headers);
-              const requestHash = headers[REQUEST_HASH_HEADER];
-              store.putAt({ requestId: id, tenant, topic, value: m.value, headers, ...(requestHash ? { requestHash } : {}) }, Number(m.timestamp));
+              const answer = storedAnswerOf(topic, m.key, m.value, headersToStrings(m.headers));
+              if (!answer) continue;
+              store.putAt(answer, Number(m.timestamp));
               loaded++;
             }
             if (BigInt(batch.lastOffset()) + 1n >= end) {
@@ -75,6 +71,16 @@ export async function warmFromResponses(kafka: Kafka, topic: string, store: { pu
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A response record as the id's stored answer; undefined for refusals and records that name no caller. */
+export function storedAnswerOf(topic: string, key: Buffer | null | undefined, value: Buffer | null | undefined, headers: Record<string, string>): StoredAnswer | undefined {
+  const id = key?.toString('utf8');
+  if (!id || !value || headers[REFUSAL_HEADER] !== undefined) return undefined;
+  const tenant = tenantOf(value);
+  if (tenant === undefined) return undefined;
+  const requestHash = headers[REQUEST_HASH_HEADER];
+  return { requestId: id, tenant, topic, value, headers, ...(requestHash ? { requestHash } : {}) };
 }
 
 function tenantOf(value: Buffer): string | undefined {
