@@ -1,5 +1,5 @@
 // Typed lint: promises must be handled, switches over unions must be exhaustive, and libs/core
-// stays framework-free (DESIGN.md: core → nothing).
+// stays framework-free (docs/architecture.md: core imports nothing).
 import tseslint from 'typescript-eslint';
 
 const frameworkImports = {

@@ -8,7 +8,7 @@ import { describeCause, StateStoreUnavailableError, type StateLogger } from './s
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 /**
- * The environment variables of the state backend (DESIGN.md "State"), with their defaults. Spread
+ * The environment variables of the state backend (docs/architecture.md "State"), with their defaults. Spread
  * into the router's envSchema (`...stateEnvShape`) to validate them at boot with the rest.
  */
 export const stateEnvShape = {
