@@ -85,7 +85,7 @@ export class RouterRuntime {
     tableText = '',
   ) {
     this.kafka = createKafka(env);
-    this.tracing = createRouterTracing(table.endpoints);
+    this.tracing = createRouterTracing(table.endpoints, env);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);
     this.replyTopics = new KafkaReplyTopics(this.kafka, { create: env.REPLY_TOPIC_CREATE, numPartitions: env.KAFKA_TOPIC_PARTITIONS });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
-import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
+import { brokerList, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
@@ -15,8 +15,9 @@ function kafkaLogCreator() {
   };
 }
 
-export function createKafka(env: RouterEnv): Kafka {
-  const { sasl, ssl } = kafkaSecurity(env);
+/** The Kafka client, with the SASL/TLS options parseEnv resolved (their files are not read again). */
+export function createKafka(env: Pick<RouterEnv, 'KAFKA_CLIENT_ID' | 'KAFKA_BROKERS' | 'kafkaSecurity'>): Kafka {
+  const { sasl, ssl } = env.kafkaSecurity;
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
     brokers: brokerList(env),
