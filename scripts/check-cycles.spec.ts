@@ -52,12 +52,14 @@ describe('scripts/check-cycles.mjs', () => {
   });
 
   it('follows the @switchyard/* path aliases and fails when libs/core imports another room', () => {
-    const { status, out } = check({
-      'libs/core/src/index.ts': "import { port } from '../../../apps/router/src/port';\nexport const p = port;\n",
-      'apps/router/src/port.ts': "import { p } from '@switchyard/core';\nexport const port = 1;\nexport const again = p;\n",
+    // The way back to core goes through the alias: the cycle is found only if the alias resolves.
+    const upward = "import { port } from '../../../apps/router/src/port';\nexport const p = port;\n";
+    const back = "import { p } from '@switchyard/core';\nexport const port = 1;\nexport const again = p;\n";
+    const result = check({ 'libs/core/src/index.ts': upward, 'apps/router/src/port.ts': back });
+    expect(result).toEqual({
+      status: 1,
+      out: expect.stringContaining('room rule broken: libs/core/src/index.ts → apps/router/src/port.ts (libs/core may not import apps/router)'),
     });
-    expect(status).toBe(1);
-    expect(out).toContain('room rule broken: libs/core/src/index.ts → apps/router/src/port.ts (libs/core may not import apps/router)');
-    expect(out).toContain('1 cycle(s)');
+    expect(result.out).toContain('1 cycle(s), 1 room rule(s) broken');
   });
 });
