@@ -12,7 +12,7 @@ step() { printf '\n== %s\n' "$1"; }
 status=0
 
 step "typecheck"; tsc -p tsconfig.json --noEmit
-step "lint"; eslint .
+step "lint"; eslint .; node scripts/check-cycles.mjs
 step "unit tests"
 jest --selectProjects unit --json --outputFile=.infra/jest-unit.json || status=1
 step "build"; npm run build --silent

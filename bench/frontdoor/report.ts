@@ -1,8 +1,16 @@
 // Writes bench:frontdoor results: frontdoor.json (every figure) and README.md (the table).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { round } from '../support/stats';
-import type { PathResult } from './run';
+import { round, type Summary } from '../support/stats';
+
+/** Time to first token of one path (direct to the simulator, or through the router) at one concurrency. */
+export interface PathResult {
+  path: 'direct' | 'router';
+  concurrency: number;
+  streams: number;
+  failed: number;
+  ttftMs: Summary;
+}
 
 export interface FrontdoorRun {
   results: PathResult[];

@@ -20,8 +20,8 @@ import { ensureBroker } from '../support/kafka-broker';
 import { REPO_ROOT, sleep } from '../support/env';
 import { startRouter, stopRouter, type RouterProcess } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
-import { summarize, type Summary } from '../support/stats';
-import { writeFrontdoorReport } from './report';
+import { summarize } from '../support/stats';
+import { writeFrontdoorReport, type PathResult } from './report';
 
 const FIRST_TOKEN_MS = 200;
 const WARMUP_S = 3;
@@ -53,14 +53,6 @@ function parseArgs(argv: string[]): Args {
     throw new Error('--concurrency takes positive integers, --seconds a positive number, --token-interval-ms a number ≥ 0, --tokens an integer ≥ 1');
   }
   return args;
-}
-
-export interface PathResult {
-  path: 'direct' | 'router';
-  concurrency: number;
-  streams: number;
-  failed: number;
-  ttftMs: Summary;
 }
 
 /** Keeps `concurrency` streams open for `seconds`, recording each stream's TTFT after the warm-up. */

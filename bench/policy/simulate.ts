@@ -4,7 +4,6 @@ import {
   BudgetGuard,
   InMemoryBudgetStore,
   LatencySelector,
-  OracleSelector,
   OrderedSelector,
   ProviderError,
   RoundRobinSelector,
@@ -21,7 +20,6 @@ import {
   type ArmStateHolder,
   type AttemptOutcome,
   type ChatMessage,
-  type OracleTruth,
   type OutcomeSink,
   type Provider,
   type ProviderCall,
@@ -32,6 +30,7 @@ import {
   type ThompsonOptions,
   type ValueParams,
 } from '@switchyard/core';
+import { OracleSelector, type OracleTruth } from '@switchyard/core/testing';
 import { EventClock } from './event-clock';
 import type { MembershipEvent, Scenario } from './scenario';
 import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';

@@ -1,5 +1,5 @@
 // Renders bench/results/throughput.md from the machine-readable results.
-import type { BenchResults } from './run';
+import type { BenchResults } from './results';
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toLocaleString('en-US'));
 

@@ -54,10 +54,12 @@ import {
 import { summarizeProfile, type ProfileSummary } from '../support/cpu-profile';
 import { routerTransportStats, startRouter, stopRouter, writeRoutingTable, type RouterProcess } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
-import { round, summarize, type Summary } from '../support/stats';
+import { round, summarize } from '../support/stats';
 import { cpuSeconds, measureCpu, type CpuShare } from '../support/proc-cpu';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
+import { CONFIG } from './config';
 import { renderMarkdown } from './report';
+import type { Goal, InstantResults, PacedResult, SlowResult, ThroughputResult } from './results';
 
 // kafkajs 2.2.4 arms a timer with a negative delay on Node 24 (harmless; the e2e helpers pass
 // --disable-warning=TimeoutNegativeWarning to the router for the same reason). Keep the output clean.
@@ -67,44 +69,6 @@ process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
   if (type === 'TimeoutNegativeWarning') return;
   emitWarning(warning, ...rest);
 }) as typeof process.emitWarning;
-
-const list = (raw: string | undefined, fallback: number[]) => (raw ? raw.split(',').map((v) => Number(v.trim())).filter((v) => v > 0) : fallback);
-
-const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-
-export const CONFIG = {
-  /** --quick: the regression guard (smaller phases, no 2-second-provider phases). */
-  quick,
-  partitions: 6,
-  requests: Number(process.env.BENCH_REQUESTS ?? (quick ? 10_000 : 30_000)),
-  produceBatch: 1_000,
-  produceConcurrency: 4,
-  pacedRates: list(process.env.BENCH_PACED_RATES, quick ? [1_000] : [200, 500, 1_000, 1_500]),
-  pacedSeconds: Number(process.env.BENCH_PACED_SECONDS ?? (quick ? 6 : 10)),
-  pacedWarmupSeconds: 1,
-  slowLatencyMs: 2_000,
-  slowWindowS: Number(process.env.BENCH_SLOW_WINDOW_S ?? 16),
-  slowInFlight: list(process.env.BENCH_SLOW_IN_FLIGHT, [512, 256]),
-  simModel: 'gpt-4o-mini',
-  simOutputTokens: 150,
-  profile: process.env.BENCH_PROFILE === '1',
-  /** BENCH_PROFILE=steady: profile the paced + steady-state router instead (warm, paced loads). */
-  profileSteady: process.env.BENCH_PROFILE === 'steady',
-  /** Tracing (OpenTelemetry SDK) in the router: off unless BENCH_OTEL=1 (no collector runs during the bench). */
-  otel: process.env.BENCH_OTEL === '1',
-  /** Each backlog phase stops measuring after this long (the run stays bounded even if the router stalls). */
-  phaseCapS: Number(process.env.BENCH_PHASE_CAP_S ?? 30),
-  /** What-if: routers run with bench/support/kafkajs-max-wait-preload (kafkajs consumer maxWaitTimeInMs). */
-  kafkajsMaxWaitMs: process.env.BENCH_KAFKAJS_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKAJS_MAX_WAIT_MS) : undefined,
-  /** Requests sent (as fast as possible) and answered before the paced phases, not measured. */
-  routerWarmup: Number(process.env.BENCH_ROUTER_WARMUP ?? 5_000),
-  /** Seconds of broker JIT warm-up when the bench starts the broker itself (0: none). */
-  brokerWarmupS: Number(process.env.BENCH_BROKER_WARMUP_S ?? 20),
-  /** --quick only: fail (exit 3) above this router CPU per request in the steady state. */
-  maxCpuMs: process.env.BENCH_MAX_CPU_MS ? Number(process.env.BENCH_MAX_CPU_MS) : undefined,
-  progressEveryMs: 2_000,
-  outDir: process.env.BENCH_OUT ?? join(REPO_ROOT, 'bench', 'results'),
-};
 
 const ARM = { id: 'sim-gpt-4o-mini', model: CONFIG.simModel, totalMs: 30_000 };
 
@@ -172,32 +136,6 @@ async function produceAll(producer: Producer, topic: string, ids: string[], sent
 
 function ids(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-}
-
-interface ThroughputResult {
-  requests: number;
-  received: number;
-  failed: number;
-  duplicates: number;
-  produce: { seconds: number; rate: number };
-  firstToLastS: number;
-  /** (received − 1) / (last response − first response): responses per second seen by the client. */
-  responsesPerS: number;
-  /** Same, from router "ready" (drain) or from the first produce call (steady) to the last response. */
-  endToEndPerS: number;
-  /** Best 2-second window of responses/s. */
-  peak2sPerS: number;
-  simPeakInFlight: number;
-  routerPeakInFlight: number | null;
-  /** Time cap of the phase; `complete` is false when not every response arrived within it. */
-  capS: number;
-  complete: boolean;
-  /** Cores used by each process during the phase (CPU seconds / wall seconds). */
-  cpuCores: CpuShare;
-  /** Router CPU time per response during the phase (ms): contention-independent cost of one request. */
-  routerCpuMsPerResponse: number | null;
-  /** 1000 / routerCpuMsPerResponse: the rate one dedicated core could sustain at that cost. */
-  projectedPerCorePerS: number | null;
 }
 
 function cpuPerResponse(cpuBefore: number | undefined, pid: number | undefined, responses: number): { routerCpuMsPerResponse: number | null; projectedPerCorePerS: number | null } {
@@ -268,32 +206,6 @@ async function withTopics<T>(kafka: Kafka, prefix: string, fn: (topics: BenchTop
 
 function routerEnv(brokers: string[], topics: BenchTopics, routingTable: string, extra: Record<string, string> = {}): Record<string, string> {
   return { KAFKA_BROKERS: brokers.join(','), ROUTING_TABLE: routingTable, KAFKA_TOPIC_PARTITIONS: String(CONFIG.partitions), ...topics.routerEnv, ...extra };
-}
-
-interface PacedResult {
-  targetRate: number;
-  seconds: number;
-  sent: number;
-  received: number;
-  failed: number;
-  achievedSendRate: number;
-  /** Requests measured (sent after the warm-up second). */
-  measured: number;
-  e2eMs: Summary;
-  simHandlingMs: Summary;
-  addedMs: Summary;
-  kafkaTsInRouterMs: Summary;
-  routerRouteMs: Summary;
-  routerOverheadInRouteMs: Summary;
-  breakdownP50Ms: { inbound: number; provider: number; routerAfterProvider: number; outbound: number };
-  /** The same legs' P99s: where the tail comes from. */
-  breakdownP99Ms: { inbound: number; provider: number; routerAfterProvider: number; outbound: number };
-  cpuCores: CpuShare;
-  routerCpuMsPerResponse: number | null;
-  /** Requests not yet answered when the last one was sent. */
-  backlogAtSendEnd: number;
-  /** True when the router fell behind the offered load (backlog > 100 ms of load when sending ended): latencies are then queueing. */
-  saturated: boolean;
 }
 
 async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topics: BenchTopics, collector: ResponseCollector, rate: number): Promise<PacedResult> {
@@ -393,14 +305,6 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
       `(e2e p50=${result.e2eMs.p50}, sim p50=${result.simHandlingMs.p50}, kafka-ts in-router p50=${result.kafkaTsInRouterMs.p50})`,
   );
   return result;
-}
-
-interface InstantResults {
-  drain: ThroughputResult;
-  steady: ThroughputResult;
-  paced: PacedResult[];
-  routerStartupS: number;
-  profile?: ProfileSummary;
 }
 
 function routerNodeArgs(profileName?: string): string[] {
@@ -543,22 +447,6 @@ async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantRe
   }
 }
 
-interface SlowResult {
-  maxInFlight: number;
-  backlog: number;
-  windowS: number;
-  /** Responses received in [first response, first response + window) / window. */
-  sustainedPerS: number;
-  receivedInWindow: number;
-  failedInWindow: number;
-  simPeakInFlight: number;
-  routerPeakInFlight: number | null;
-  /** Little's law bound: maxInFlight / provider latency. */
-  theoreticalPerS: number;
-  e2eMs: Summary;
-  cpuCores: CpuShare;
-}
-
 async function slowPhase(kafka: Kafka, brokers: string[], sim: SimProcess, table: string, maxInFlight: number): Promise<SlowResult> {
   const label = `2s-latency in-flight ${maxInFlight}`;
   return withTopics(kafka, `slow${maxInFlight}`, async (topics, collector, ctx) => {
@@ -635,13 +523,6 @@ function kafkajsVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-export interface Goal {
-  goal: string;
-  target: string;
-  measured: string;
-  met: boolean;
 }
 
 /** Issue 14's targets (the 2-second-provider goal is issue 2's and is skipped by --quick). */
@@ -763,18 +644,5 @@ async function main(): Promise<void> {
   }
   process.exit(exitCode);
 }
-
-export type BenchResults = {
-  benchmark: string;
-  command: string;
-  variant: string;
-  startedAt: string;
-  finishedAt: string;
-  durationS: number;
-  environment: Record<string, unknown> & { node: string; cpuCount: number; kafkaVersion: string; note: string };
-  config: typeof CONFIG & Record<string, unknown>;
-  results: { instant: InstantResults; slow: SlowResult[] };
-  goals: Goal[];
-};
 
 if (require.main === module) void main();

@@ -94,7 +94,7 @@ export class RouterRuntime {
     this.startup = new StartupWait(this.kafkaWaitText, env.ROUTER_STARTUP_WAIT_MS);
     // The Kafka client retries inside each call: its error lines are the freshest reason start-up waits.
     this.kafka = createKafka(env, (line) => this.startup.failed('connecting to Kafka', line));
-    this.tracing = createRouterTracing(table.endpoints);
+    this.tracing = createRouterTracing(table.endpoints, env);
     this.events.subscribe(this.tracing.listener);
     this.output = new KafkaOutput(this.kafka, undefined, env.ROUTER_PUBLISH_LINGER_MS);
     this.replyTopics = new KafkaReplyTopics(this.kafka, { create: env.REPLY_TOPIC_CREATE, numPartitions: env.KAFKA_TOPIC_PARTITIONS });

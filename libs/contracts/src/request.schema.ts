@@ -75,7 +75,7 @@ export const routingOptionsSchema = z
   })
   .strict();
 
-/** Request v1 (DESIGN.md). Unknown top-level fields are refused so typos don't pass silently. */
+/** Request v1 (docs/architecture.md "Contracts and topics"). Unknown top-level fields are refused so typos don't pass silently. */
 export const requestV1Schema = z
   .object({
     schemaVersion: z.literal(1),

@@ -1,4 +1,4 @@
-/** Default topic names (DESIGN.md "Topics"); every one is configurable. */
+/** Default topic names (docs/architecture.md "Contracts and topics"); every one is configurable. */
 export const DEFAULT_TOPICS = {
   requests: 'llm.requests',
   responses: 'llm.responses',

@@ -1,6 +1,6 @@
 /**
  * Span and event names and attribute keys, in one place so the Jaeger view, the e2e test and the
- * DESIGN.md tracing section agree. `gen_ai.*` and `error.type` follow the OpenTelemetry semantic
+ * tracing docs (docs/tracing.md, docs/architecture.md) agree. `gen_ai.*` and `error.type` follow the OpenTelemetry semantic
  * conventions (gen_ai is still "development" there, so the keys are spelled out here rather than
  * imported from the incubating package); `switchyard.*` are ours.
  */

@@ -51,9 +51,8 @@ function listeningPorts(name: string): number[] {
   }
 }
 
-/** Variables the router reads besides its envSchema: the OpenTelemetry SDK's and the tracing switch. */
+/** Variables the router reads besides its envSchema: the OpenTelemetry SDK's and Node's. */
 const READ_ELSEWHERE = new Set([
-  'SWITCHYARD_TRACE_CONTENT', // apps/router/src/telemetry/create-router-tracing.ts
   'OTEL_SDK_DISABLED',
   'OTEL_SERVICE_NAME',
   'OTEL_RESOURCE_ATTRIBUTES',

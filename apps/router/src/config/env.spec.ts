@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createKafka } from '../pipeline/kafka-clients';
 import { ConfigError, kafkaSecurity, parseEnv } from './env';
 
 const SECRET = 'pa55-SECRET-word';
@@ -87,6 +88,16 @@ describe('router env: Kafka SASL and TLS', () => {
     expect(kafkaSecurity(env).sasl?.password).toBe(SECRET);
   });
 
+  it('reads the secret files once, at parse time: the Kafka client is built from what parseEnv read', () => {
+    const pw = file('pw-once', `${SECRET}\n`);
+    const ca = file('ca-once', 'CA');
+    const env = parseEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: pw, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: ca });
+    rmSync(pw);
+    rmSync(ca);
+    expect(env.kafkaSecurity).toEqual({ sasl: { mechanism: 'scram-sha-256', username: 'u', password: SECRET }, ssl: { ca: 'CA', rejectUnauthorized: true } });
+    expect(() => createKafka(env)).not.toThrow();
+  });
+
   it('refuses an unreadable password, CA, cert or key file, naming the variable and path', () => {
     const missing = join(dir, 'does-not-exist');
     expect(refused({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: missing }).message).toMatch(
@@ -122,5 +133,15 @@ describe('router env: Kafka SASL and TLS', () => {
 
   it('refuses a bad boolean, naming the variable', () => {
     expect(refused({ KAFKA_SSL: 'maybe' }).message).toMatch(/KAFKA_SSL/);
+  });
+});
+
+describe('router env: SWITCHYARD_TRACE_CONTENT', () => {
+  it('records content only for true (any case, spaces around allowed); unset or anything else is off', () => {
+    expect(parseEnv({}).SWITCHYARD_TRACE_CONTENT).toBe(false);
+    expect(parseEnv({ SWITCHYARD_TRACE_CONTENT: 'true' }).SWITCHYARD_TRACE_CONTENT).toBe(true);
+    expect(parseEnv({ SWITCHYARD_TRACE_CONTENT: ' TRUE ' }).SWITCHYARD_TRACE_CONTENT).toBe(true);
+    expect(parseEnv({ SWITCHYARD_TRACE_CONTENT: 'yes' }).SWITCHYARD_TRACE_CONTENT).toBe(false);
+    expect(parseEnv({ SWITCHYARD_TRACE_CONTENT: 'false' }).SWITCHYARD_TRACE_CONTENT).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '@switchyard/contracts';
-import { stateEnvShape } from '../state/create-state-stores';
+import { stateEnvShape } from './state-env';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 /** host:port with a port in 1-65535; the host is a name, an IPv4 address or a bracketed IPv6 address. */
@@ -103,9 +103,24 @@ export const envSchema = z.object({
   FRONTDOOR_DEFAULT_TENANT: z.string().min(1).max(128).default('default'),
   /** A started stream silent this long is stalled: the answer continues on another arm. */
   ROUTER_STREAM_STALL_MS: int(10_000, 100),
+  /**
+   * Record prompts and outputs in spans. Only `true` (any case, spaces around allowed) turns it on;
+   * any other value leaves it off, as before it joined this schema.
+   */
+  SWITCHYARD_TRACE_CONTENT: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().toLowerCase() === 'true'),
 });
 
-export type RouterEnv = z.infer<typeof envSchema>;
+/** The variables as validated by envSchema. */
+export type EnvSettings = z.infer<typeof envSchema>;
+
+/** The router's environment, parsed once at boot (parseEnv). */
+export type RouterEnv = EnvSettings & {
+  /** The Kafka SASL/TLS options, with the password and certificate files read once, by parseEnv. */
+  readonly kafkaSecurity: KafkaSecurity;
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -114,15 +129,16 @@ export class ConfigError extends Error {
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Readonly<RouterEnv> {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) throw new ConfigError(`Invalid environment variables: ${describeIssues(parsed.error)}`);
-  const env = parsed.data;
+  const env: EnvSettings = parsed.data;
   if (env.ROUTER_PARTITION_WINDOW === 0) env.ROUTER_PARTITION_WINDOW = env.ROUTER_MAX_IN_FLIGHT;
   const badPort = brokerList(env).find((b) => Number(BROKER.exec(b)?.[2]) > 65_535);
   if (badPort) throw new ConfigError(`Invalid environment variables: KAFKA_BROKERS: ${badPort} has a port above 65535`);
   if (env.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > env.KAFKA_SESSION_TIMEOUT_MS) {
     throw new ConfigError('Invalid environment variables: KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
   }
-  kafkaSecurity(env); // refuses unsafe or incomplete SASL/TLS settings before anything connects
-  return Object.freeze(env);
+  // Refuses unsafe or incomplete SASL/TLS settings before anything connects; the secret files are
+  // read here only, and the Kafka client is built from what this returns.
+  return Object.freeze({ ...env, kafkaSecurity: kafkaSecurity(env) });
 }
 
 /** kafkajs `sasl` and `ssl` options, resolved from the environment (files read here). */
@@ -147,7 +163,7 @@ const bad = (message: string) => new ConfigError(`Invalid environment variables:
  * file and the CA/cert/key files. Refuses unsafe combinations unless explicitly allowed. Messages
  * name variables and paths, never a password.
  */
-export function kafkaSecurity(env: RouterEnv): KafkaSecurity {
+export function kafkaSecurity(env: EnvSettings): KafkaSecurity {
   const security: KafkaSecurity = {};
   const tlsFiles = [env.KAFKA_SSL_CA_FILE, env.KAFKA_SSL_CERT_FILE, env.KAFKA_SSL_KEY_FILE].some((f) => f !== undefined && f !== '');
   if (!env.KAFKA_SSL && tlsFiles) {
@@ -196,6 +212,6 @@ export function kafkaSecurity(env: RouterEnv): KafkaSecurity {
   return security;
 }
 
-export function brokerList(env: RouterEnv): string[] {
+export function brokerList(env: Pick<EnvSettings, 'KAFKA_BROKERS'>): string[] {
   return env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
 }

@@ -3,7 +3,7 @@ import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
 import { RepeatFilter } from '../kafka/repeat-filter';
-import { brokerList, kafkaSecurity, type RouterEnv } from '../config/env';
+import { brokerList, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
@@ -33,8 +33,9 @@ function kafkaLogCreator(onError?: (line: string) => void) {
   };
 }
 
-export function createKafka(env: RouterEnv, onError?: (line: string) => void): Kafka {
-  const { sasl, ssl } = kafkaSecurity(env);
+/** The Kafka client, with the SASL/TLS options parseEnv resolved (their files are not read again). */
+export function createKafka(env: Pick<RouterEnv, 'KAFKA_CLIENT_ID' | 'KAFKA_BROKERS' | 'kafkaSecurity'>, onError?: (line: string) => void): Kafka {
+  const { sasl, ssl } = env.kafkaSecurity;
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
     brokers: brokerList(env),

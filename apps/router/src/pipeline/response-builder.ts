@@ -12,7 +12,7 @@ export function toRouteRequest(request: RequestV1): RouteRequest {
   };
 }
 
-/** Response v1 (DESIGN.md) from the router's result. Attempt costs are rounded to 1e-9 USD. */
+/** Response v1 (docs/architecture.md "Contracts and topics") from the router's result. Attempt costs are rounded to 1e-9 USD. */
 export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: string): ResponseV1 {
   return {
     schemaVersion: 1,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { InMemoryBudgetStore, InMemoryIdempotencyStore } from '@switchyard/core';
 import { SystemClock } from '../system/system-clock';
-import { createStateStores, stateEnvSchema } from './create-state-stores';
+import { stateEnvSchema } from '../config/state-env';
+import { createStateStores } from './create-state-stores';
 import { windowLengthMs } from './redis-budget-store';
 
 describe('createStateStores', () => {

@@ -26,7 +26,7 @@ export type ReserveResult =
     };
 
 /**
- * Spend accounting shared by every replica (DESIGN.md "State"). `reserve` is atomic and
+ * Spend accounting shared by every replica (docs/architecture.md "State"). `reserve` is atomic and
  * all-or-nothing across its lines: either every cap takes the amount or none does, so concurrent
  * reservations can never push any line past its cap. A reservation is later settled to what the
  * call really cost, or released when the call failed without a charge. The in-memory store serves

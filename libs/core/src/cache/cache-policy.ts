@@ -1,5 +1,3 @@
-import type { RouteRequest } from '../routing/route-request';
-
 /**
  * `off`: never read or written. `read-write`: looked up before routing (a hit costs no provider
  * call and no budget), written after an answer passes its checks, and read as the last resort when
@@ -56,8 +54,14 @@ export interface ResolvedCachePolicy {
  */
 export const DEFAULT_CACHE_POLICY: ResolvedCachePolicy = { mode: 'off', maxAgeMs: 3_600_000, ttlMs: 86_400_000, semantic: false, similarity: 0.85, guards: true };
 
+/** What the policy reads of a request (a RouteRequest is one; the cache needs no more of it). */
+export interface CacheRequest {
+  class: string;
+  routing: { cache?: RequestCacheOptions };
+}
+
 /** Request over class over table over the defaults. A request's maxAgeMs can only narrow. */
-export function resolveCachePolicy(request: RouteRequest, table: CacheClassSettings | undefined, classes: Readonly<Record<string, CacheClassSettings>>): ResolvedCachePolicy {
+export function resolveCachePolicy(request: CacheRequest, table: CacheClassSettings | undefined, classes: Readonly<Record<string, CacheClassSettings>>): ResolvedCachePolicy {
   const cls = classes[request.class] ?? {};
   const asked = request.routing.cache ?? {};
   const base = { ...DEFAULT_CACHE_POLICY, ...defined(table ?? {}), ...defined(cls) };

@@ -1,5 +1,5 @@
 /**
- * The error taxonomy of DESIGN.md, as data. Every attempt outcome that is not `ok` is one of these
+ * The error taxonomy (docs/architecture.md "Error taxonomy"), as data. Every attempt outcome that is not `ok` is one of these
  * kinds; what the router does next is decided from the kind's traits, never from an HTTP status.
  */
 export const ERROR_KINDS = {

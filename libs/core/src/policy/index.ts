@@ -1,6 +1,5 @@
 export * from './arm-posterior';
 export * from './baselines/latency-selector';
-export * from './baselines/oracle-selector';
 export * from './baselines/random-selector';
 export * from './baselines/round-robin-selector';
 export * from './discounted-beta';

@@ -3,7 +3,7 @@ import { SeededRandom } from '../ports/random';
 import { makeArm } from '../testing/fake-provider';
 import { ManualClock } from '../testing/manual-clock';
 import { LatencySelector } from './baselines/latency-selector';
-import { OracleSelector } from './baselines/oracle-selector';
+import { OracleSelector } from './testing/oracle-selector';
 import { RandomSelector } from './baselines/random-selector';
 import { RoundRobinSelector } from './baselines/round-robin-selector';
 import { changesAt, oracleTruth, simulate, type ArmTruth, type SyntheticArm } from './testing/simulation';

@@ -1,4 +1,3 @@
-import type { ResponseFormat } from '../routing/route-request';
 import type { ArmConfig } from '../routing/arm';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
@@ -25,6 +24,9 @@ export interface ToolSpec {
   description?: string;
   parameters?: Readonly<Record<string, unknown>>;
 }
+
+/** What shape the answer must have (OpenAI's `response_format`): JSON, optionally conforming to a JSON Schema. */
+export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Readonly<Record<string, unknown>> };
 
 /** Whether and which tool the model must call. */
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };

@@ -1,6 +1,6 @@
-import type { Router } from '../router';
 import type { ArmConfig } from './arm';
 import type { ArmChanges } from './arm-changes';
+import type { ArmDrain } from './arm-drain';
 
 /**
  * Anything that keeps learnt state per arm (the adaptive policy, a baseline, the breakers). On a
@@ -11,6 +11,13 @@ import type { ArmChanges } from './arm-changes';
 export interface ArmStateHolder {
   updateArms?(arms: readonly ArmConfig[], changes: ArmChanges): void;
   forgetArm(id: string): void;
+}
+
+/** What a reload needs of the router (the Router is one): its arms, swapping them, and the drain of removed ones. */
+export interface ReloadableArms {
+  readonly arms: readonly ArmConfig[];
+  updateArms(arms: readonly ArmConfig[]): ArmChanges;
+  readonly drain: Pick<ArmDrain, 'drained'>;
 }
 
 export interface ArmReload {
@@ -24,7 +31,7 @@ export interface ArmReload {
  * stay (repriced or reconfigured included) keep posteriors, latency sketches, breakers and
  * quality; a replaced arm starts again; a removed arm drains, then its state is dropped.
  */
-export function reloadArms(router: Router, arms: readonly ArmConfig[], holders: readonly ArmStateHolder[]): ArmReload {
+export function reloadArms(router: ReloadableArms, arms: readonly ArmConfig[], holders: readonly ArmStateHolder[]): ArmReload {
   const changes = router.updateArms(arms);
   for (const id of changes.replaced) for (const holder of holders) holder.forgetArm(id);
   for (const holder of holders) holder.updateArms?.(arms, changes);

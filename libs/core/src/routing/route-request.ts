@@ -1,10 +1,7 @@
 import type { RequestCacheOptions } from '../cache/cache-policy';
-import type { ChatMessage, ToolChoice, ToolSpec } from '../ports/provider';
+import type { ChatMessage, ResponseFormat, ToolChoice, ToolSpec } from '../ports/provider';
 
 export type Objective = 'balanced' | 'cheapest' | 'fastest' | 'quality';
-
-/** What shape the answer must have (OpenAI's `response_format`): JSON, optionally conforming to a JSON Schema. */
-export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Readonly<Record<string, unknown>> };
 
 /** The router's view of a request: transport-free, already validated at the edge. */
 export interface RouteRequest {

@@ -152,7 +152,7 @@ export interface HttpFailure {
   cause?: unknown;
 }
 
-/** The generic status → kind table (DESIGN.md "Error taxonomy"). */
+/** The generic status → kind table (docs/architecture.md "Error taxonomy"). */
 export function kindForStatus(status: number, texts: (string | undefined)[]): ErrorKind {
   if (status === 429) return 'rate_limited';
   if (status === 401 || status === 403) return 'auth';

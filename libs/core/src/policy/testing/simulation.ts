@@ -6,7 +6,7 @@ import type { ArmSelector, Decision } from '../../routing/arm-selector';
 import type { RouteRequest } from '../../routing/route-request';
 import { Sampler } from '../../stats/sampler';
 import type { ManualClock } from '../../testing/manual-clock';
-import type { OracleTruth } from '../baselines/oracle-selector';
+import type { OracleTruth } from './oracle-selector';
 
 /** What an arm is really like at one moment of a simulation (the policy never sees this). */
 export interface ArmTruth {
