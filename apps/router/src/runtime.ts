@@ -17,6 +17,7 @@ import type { RoutingIntrospection } from './metrics/routing-introspection';
 import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-policy';
 import { createStateStores, type StateStores } from './state/create-state-stores';
 import { OutcomeBroadcast } from './learning/outcome-broadcast';
+import { credentialLog } from './routing/credential-log';
 import { FeedbackConsumer } from './learning/feedback-consumer';
 import { cacheNeedsRestart, classCacheSettings, createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
@@ -126,6 +127,7 @@ export class RouterRuntime {
       cache: this.cache?.cache,
       streamStallMs: env.ROUTER_STREAM_STALL_MS,
     });
+    this.events.subscribe(credentialLog(new Logger('Credentials')));
     this.processor = new RequestProcessor(
       this.router,
       this.idempotency,

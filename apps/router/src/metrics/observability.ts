@@ -4,6 +4,7 @@ import type { RouterRuntime } from '../runtime';
 import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
 import { METRIC_PREFIX, RouterMetrics } from './router-metrics';
 import { registerRoutingTableMetrics } from './routing-table-metrics';
+import { registerCredentialMetrics } from './routing-credential-metrics';
 import { routingTableReport, type RoutingTableReport } from '../health/routing-table-report';
 import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
 
@@ -46,6 +47,7 @@ export class Observability implements OnModuleDestroy {
       cache: runtime.cache ? () => runtime.cache!.stats() : undefined,
     });
     registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);
+    registerCredentialMetrics({ arms: () => runtime.table.arms, credentials: runtime.router.credentials }, METRIC_PREFIX, [this.metrics.registry]);
     this.detach = this.metrics.attach(runtime.events);
   }
 
@@ -60,6 +62,7 @@ export class Observability implements OnModuleDestroy {
     return buildRoutingReport({
       arms: runtime.table.arms,
       breakers: (arm) => runtime.breakers.stateOf(arm),
+      credentials: (arm) => runtime.router.credentials.stateOf(arm),
       selections: this.metrics.selections,
       introspection: runtime.introspection,
       tenants: () => this.metrics.knownTenants(),

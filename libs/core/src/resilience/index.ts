@@ -10,3 +10,4 @@ export * from './resilience-config';
 export * from './retry-budget';
 export * from './retry-policy';
 export * from './sliding-counter';
+export * from './credential-health';
