@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { responseV1Schema, type OutcomeRecord, type RequestV1Input, type ResponseV1 } from '@switchyard/contracts';
 import { startProviderSim, type ModelInput, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
+import { connectProducer, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
 import { routingTableFor, startRouter, stopRouter, type RouterProcess, type TestArm } from './support/router-process';
 
 const KEY = 'sk-fault-semantics-e2e';
@@ -72,8 +72,13 @@ describe('fault semantics: restarts, 429 cooldowns, JSON mode, dead credentials'
     sim = await startProviderSim({ config: { seed: 20, models: simModels }, latencyScale: 1 });
     kafka = testKafka();
     // One outcomes partition: records are replayed in the order they were published.
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, topics.escalations]);
-    await createTopics(kafka, [outcomesTopic], 1);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [...[topics.requests, topics.responses, topics.dlq, topics.escalations].map((topic) => ({ topic, numPartitions: 6 })), { topic: outcomesTopic, numPartitions: 1 }],
+    });
+    await admin.disconnect();
     producer = await connectProducer(kafka);
     responses = await new TopicCollector(kafka, topics.responses).start();
   });
