@@ -79,10 +79,10 @@ describe('buildRoutingReport', () => {
     });
   });
 
-  it('shows an arm whose credentials were refused as auth_failed since then, and counts it as unavailable', () => {
+  it('shows an arm whose credentials were refused as auth_failed since then', () => {
     const report = buildRoutingReport({
       arms: ARMS,
-      breakers: (arm) => breaker(arm, arm === 'b' ? { state: 'open', openUntil: NOW + 1 } : {}),
+      breakers: (arm) => breaker(arm),
       credentials: (arm) => (arm === 'a' ? { arm, state: 'auth_failed', since: NOW - 5_000, status: 401, nextProbeAt: NOW + 55_000 } : { arm, state: 'ok' }),
       selections: new SelectionWindow(),
       introspection: {},
@@ -91,6 +91,6 @@ describe('buildRoutingReport', () => {
     });
     expect(report.arms[0].credentials).toEqual({ state: 'auth_failed', since: '2025-12-31T23:59:55.000Z', status: 401, nextProbeAt: '2026-01-01T00:00:55.000Z' });
     expect(report.arms[0].breaker.state).toBe('closed');
-    expect(report.available).toBe(false);
+    expect(report.arms[1].credentials.state).toBe('ok');
   });
 });

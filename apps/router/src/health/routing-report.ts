@@ -5,7 +5,7 @@ import type { SelectionWindow } from '../metrics/selection-window';
 /** GET /health/routing (documented in docs/metrics.md). Times are ISO-8601 strings. */
 export interface RoutingReport {
   at: string;
-  /** True while at least one arm can be called: its breaker is not open and its credentials were not refused (what /health/ready checks). */
+  /** True while at least one arm's breaker is not open (what /health/ready checks). */
   available: boolean;
   /** Whether an adaptive policy and a budget guard report here (fields below are null otherwise). */
   sources: { policy: boolean; budget: boolean };
@@ -146,7 +146,7 @@ export function buildRoutingReport(input: RoutingReportInput): RoutingReport {
   }
   return {
     at: iso(now),
-    available: arms.some((a) => a.breaker.state !== 'open' && a.credentials.state === 'ok'),
+    available: arms.some((a) => a.breaker.state !== 'open'),
     sources: { policy: Boolean(introspection.policySnapshot), budget: Boolean(headroom) },
     arms,
     budget,
