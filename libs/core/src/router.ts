@@ -7,6 +7,7 @@ import { SeededRandom, type Random } from './ports/random';
 import { budgetExceededOutcome, excludedByBudget, type BudgetGuard } from './budget/budget-guard';
 import { BreakerRegistry, isBreakerExclusion, isCooldownExclusion } from './resilience/breaker-registry';
 import { CREDENTIALS_REFUSED, CredentialHealth } from './resilience/credential-health';
+import { cooldownVerdict } from './resilience/cooldown-rule';
 import { isJsonContractFailure } from './quality/json-contract';
 import { continuationMessages, shouldContinue } from './resilience/continuation';
 import { ConversationStickiness } from './resilience/conversation-stickiness';
@@ -671,30 +672,19 @@ export class Router {
     return { kind: 'stop', failure: finalKind(run.attempts, excluded), detail: detail.filter(Boolean).join('; ') };
   }
 
-  /**
-   * The one rule for a request whose every usable arm is excluded while at least one of them only
-   * cools down after a 429 (docs/resilience.md, "429 cooldowns"): wait for the earliest cooldown
-   * to end — when it ends before the request's deadline, within the Retry-After cap, and the retry
-   * budget allows one more call to that arm (the wait spends a retry) — then choose again; else
-   * fail `rate_limited`, retryable, with the wait left as `retryAfterMs`. Undefined when no arm
-   * the request may use cools down (the caller names the failure).
-   */
+  /** Applies the 429 cooldown rule (resilience/cooldown-rule.ts) to what select() excluded. */
   private cooldownWait(run: Run, excluded: readonly ExcludedArm[], then: AttemptRole): Next | undefined {
-    const now = this.options.clock.now();
-    let arm: string | undefined;
-    let until = Infinity;
-    for (const e of excluded) {
-      if (!isCooldownExclusion(e.reason)) continue;
-      const end = this.breakers.stateOf(e.arm).coolingDownUntil;
-      if (end !== undefined && end < until) [arm, until] = [e.arm, end];
-    }
-    if (arm === undefined) return undefined;
-    const waitMs = until - now;
-    const refuse = (why: string): Next => ({ kind: 'stop', failure: 'rate_limited', retryAfterMs: waitMs, detail: `${arm} cools down after a 429 for another ${waitMs} ms: ${why}; ${describeExclusions(excluded)}` });
-    if (until >= run.deadlineAt) return refuse('that is past the request deadline');
-    if (waitMs > this.config.retry.retryAfterCapMs) return refuse(`that is above the ${this.config.retry.retryAfterCapMs} ms Retry-After cap`);
-    if (!this.retryBudget.canRetry(arm)) return refuse('retry budget spent');
-    return { kind: 'wait', arm, untilMs: until, then };
+    const verdict = cooldownVerdict(excluded, {
+      now: this.options.clock.now(),
+      deadlineAt: run.deadlineAt,
+      capMs: this.config.retry.retryAfterCapMs,
+      coolingDownUntil: (arm) => this.breakers.stateOf(arm).coolingDownUntil,
+      canRetry: (arm) => this.retryBudget.canRetry(arm),
+    });
+    if (!verdict) return undefined;
+    if (verdict.wait) return { kind: 'wait', arm: verdict.arm, untilMs: verdict.untilMs, then };
+    const detail = `${verdict.arm} cools down after a 429 for another ${verdict.waitMs} ms: ${verdict.why}; ${describeExclusions(excluded)}`;
+    return { kind: 'stop', failure: 'rate_limited', retryAfterMs: verdict.waitMs, detail };
   }
 
   /** Waits for an arm's 429 cooldown to end (spending one retry), then chooses again among every untried arm. */

@@ -11,3 +11,4 @@ export * from './retry-budget';
 export * from './retry-policy';
 export * from './sliding-counter';
 export * from './credential-health';
+export * from './cooldown-rule';
