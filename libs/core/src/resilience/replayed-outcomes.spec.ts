@@ -42,6 +42,19 @@ describe('outcomes replayed from the outcomes topic keep their own time', () => 
     expect(breakers.stateOf('a').state).toBe('half_open');
   });
 
+  it('an outcome from before the breaker last moved cannot move it again (a late broadcast failure does not re-open a half-open breaker)', async () => {
+    const clock = new ManualClock(600_000);
+    const breakers = new BreakerRegistry({ clock, config: { openBaseMs: 2_000 } });
+    for (let i = 0; i < 5; i++) breakers.record(outcome('a', 'server_error', clock.now()));
+    expect(breakers.stateOf('a').state).toBe('open');
+    await clock.advance(2_000);
+    expect(breakers.stateOf('a').state).toBe('half_open');
+    breakers.recordShared(outcome('a', 'server_error', 600_500));
+    expect(breakers.stateOf('a').state).toBe('half_open');
+    breakers.recordShared(outcome('a', 'server_error', clock.now()));
+    expect(breakers.stateOf('a').state).toBe('open');
+  });
+
   it("counts only this process's own calls as calls; other replicas' are observedCalls", () => {
     const clock = new ManualClock(600_000);
     const breakers = new BreakerRegistry({ clock });
