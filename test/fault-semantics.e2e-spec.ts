@@ -66,11 +66,11 @@ describe('fault semantics: restarts, 429 cooldowns, JSON mode, dead credentials'
     ...topics.env(),
     ROUTING_TABLE: routingTableFor(sim.url, arms, RESILIENCE_YAML),
     FRONTDOOR_API_KEYS: `e2e:${sha256(KEY)}`,
-    // The restarted router rejoins the request group of the one killed: a short session ends its
-    // wait. The feedback consumer (its own group, default session) is not needed here.
+    // The restarted router rejoins the request and feedback groups of the one killed: a short
+    // session ends its wait for the dead member (it held start-up ~25 s with the feedback group's
+    // default session, before that group took KAFKA_SESSION_TIMEOUT_MS too).
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
-    FEEDBACK_ENABLED: 'false',
   });
 
   beforeAll(async () => {

@@ -161,7 +161,7 @@ export class RouterRuntime {
       const outcomes = this.outcomes;
       this.feedback = new FeedbackConsumer(
         this.kafka,
-        { topic: env.TOPIC_FEEDBACK, groupId: `${env.KAFKA_GROUP_ID}-feedback` },
+        { topic: env.TOPIC_FEEDBACK, groupId: `${env.KAFKA_GROUP_ID}-feedback`, sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS },
         {
           answers: this.idempotency,
           learners: this.policy.qualitySinks ?? [],
