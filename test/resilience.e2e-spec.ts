@@ -73,7 +73,7 @@ const RESILIENCE_YAML = `resilience:
     perKind:
       server_error: { maxAttempts: 2, backoff: { baseMs: 50, capMs: 200 } }
       rate_limited: { maxAttempts: 2, backoff: { baseMs: 50, capMs: 200 } }
-  retryBudget: { ratio: 1, minRetries: 100 }
+  retryBudget: { ratio: 1, minRetriesPerSecond: 100 }
   breaker: { consecutiveFailures: 3, openBaseMs: ${BREAKER_OPEN_MS}, openMaxMs: ${BREAKER_OPEN_MS * 2}, halfOpenSuccessesToClose: 2 }
   continuation: { maxContinuations: 2 }
   degradation:

@@ -57,7 +57,7 @@ export function routingTableYaml(scenario: Scenario, simUrl: string, policy: Liv
     // routing.models in each request).
     table.resilience = {
       breaker: { consecutiveFailures: Number.MAX_SAFE_INTEGER, minimumCalls: Number.MAX_SAFE_INTEGER, maxCooldownMs: 0 },
-      retryBudget: { ratio: 1e9, minRetries: 1e9 },
+      retryBudget: { ratio: 1e9, minRetriesPerSecond: 1e9 },
     };
   }
   if (policy === 'switchyard-hedged') table.resilience = { hedge: { enabled: true } };

@@ -55,7 +55,7 @@ export const BENCH_RESILIENCE: ResilienceOverrides = {
  */
 export const SIMPLE_RETRY_RESILIENCE: ResilienceOverrides = {
   breaker: { consecutiveFailures: Number.MAX_SAFE_INTEGER, minimumCalls: Number.MAX_SAFE_INTEGER, maxCooldownMs: 0 },
-  retryBudget: { ratio: 1e9, minRetries: 1e9 },
+  retryBudget: { ratio: 1e9, minRetriesPerSecond: 1e9 },
 };
 
 /** What one request came to, for metrics and plots. */

@@ -19,6 +19,7 @@ import type { RoutingIntrospection } from './metrics/routing-introspection';
 import { createRoutingPolicy, type RoutingPolicy } from './routing/routing-policy';
 import { createStateStores, type StateStores } from './state/create-state-stores';
 import { OutcomeBroadcast } from './learning/outcome-broadcast';
+import { credentialLog } from './routing/credential-log';
 import { FeedbackConsumer } from './learning/feedback-consumer';
 import { cacheNeedsRestart, classCacheSettings, createResponseCache, type CacheRuntime } from './cache/create-response-cache';
 import { hostname } from 'node:os';
@@ -135,6 +136,7 @@ export class RouterRuntime {
       cache: this.cache?.cache,
       streamStallMs: env.ROUTER_STREAM_STALL_MS,
     });
+    this.events.subscribe(credentialLog(new Logger('Credentials')));
     this.processor = new RequestProcessor(
       this.router,
       this.idempotency,
@@ -168,7 +170,7 @@ export class RouterRuntime {
       const outcomes = this.outcomes;
       this.feedback = new FeedbackConsumer(
         this.kafka,
-        { topic: env.TOPIC_FEEDBACK, groupId: `${env.KAFKA_GROUP_ID}-feedback` },
+        { topic: env.TOPIC_FEEDBACK, groupId: `${env.KAFKA_GROUP_ID}-feedback`, sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS },
         {
           answers: this.idempotency,
           learners: this.policy.qualitySinks ?? [],

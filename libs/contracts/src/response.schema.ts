@@ -33,7 +33,8 @@ export const responseV1Schema = z.object({
   traceId: z.string().optional(),
   /** The output is the request class's configured static reply: every arm failed (see the attempts). */
   degraded: z.boolean().optional(),
-  error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+  /** `retryAfterMs` (rate_limited): how long until an arm the request may use is out of its 429 cooldown. */
+  error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean(), retryAfterMs: z.number().optional() }).optional(),
   /** Opaque id of the response cache entry holding this answer; bad feedback on the answer drops the entry. */
   cacheKey: z.string().optional(),
   /** `cache`: the output is a cached answer (see `cache`); absent: an arm answered now. */

@@ -130,7 +130,7 @@ const retrySectionSchema = z
 const retryBudgetSectionSchema = z
   .strictObject({
     ratio: z.number().min(0, 'ratio is retries per first attempt, e.g. 0.2 for 20 %'),
-    minRetries: z.int().nonnegative(),
+    minRetriesPerSecond: z.number().min(0, 'retries allowed every second on top of the ratio, e.g. 10'),
     bucketMs: positiveMs,
     windowMs: positiveMs,
   })

@@ -5,7 +5,10 @@ import type { Clock } from './ports/clock';
 import type { ChatMessage, FinishReason, ProviderRegistry, ProviderReply } from './ports/provider';
 import { SeededRandom, type Random } from './ports/random';
 import { budgetExceededOutcome, excludedByBudget, type BudgetGuard } from './budget/budget-guard';
-import { BreakerRegistry, isBreakerExclusion } from './resilience/breaker-registry';
+import { BreakerRegistry, isBreakerExclusion, isCooldownExclusion } from './resilience/breaker-registry';
+import { CREDENTIALS_REFUSED, CredentialHealth } from './resilience/credential-health';
+import { cooldownVerdict } from './resilience/cooldown-rule';
+import { isJsonContractFailure } from './quality/json-contract';
 import { continuationMessages, shouldContinue } from './resilience/continuation';
 import { ConversationStickiness } from './resilience/conversation-stickiness';
 import { FallbackConstraints, FallbackPlanner } from './resilience/fallback-planner';
@@ -49,6 +52,8 @@ export interface RouterOptions {
   random?: Random;
   /** Pass one to share breakers (health endpoints read `snapshot()`); otherwise the router makes its own. */
   breakers?: BreakerRegistry;
+  /** Arms whose credentials the provider refused (out of rotation); the router makes its own otherwise. */
+  credentials?: CredentialHealth;
   retryBudget?: RetryBudget;
   stickiness?: ConversationStickiness;
   /** Hedge delay source (P95 per arm) when `resilience.hedge.delayMs` is not set. */
@@ -130,7 +135,11 @@ interface Answer {
   toolCalls?: ProviderReply['toolCalls'];
 }
 
-type Next = { kind: 'attempt'; arm: ArmConfig; role: AttemptRole } | { kind: 'stop'; failure: ErrorKind; detail?: string };
+type Next =
+  | { kind: 'attempt'; arm: ArmConfig; role: AttemptRole }
+  | { kind: 'stop'; failure: ErrorKind; detail?: string; retryAfterMs?: number }
+  /** Every arm the request may use is excluded and one only cools down after a 429: wait for it, then choose again. */
+  | { kind: 'wait'; arm: string; untilMs: number; then: AttemptRole };
 
 type Selection = { decision: Decision } | { decision?: undefined; excluded: ExcludedArm[] };
 
@@ -152,6 +161,7 @@ export class Router {
   /** Provider calls in flight per arm: a removed arm drains. */
   readonly drain = new ArmDrain();
   readonly breakers: BreakerRegistry;
+  readonly credentials: CredentialHealth;
   private readonly retryBudget: RetryBudget;
   private readonly retryPolicy: RetryPolicy;
   private readonly fallbacks: FallbackPlanner;
@@ -168,6 +178,8 @@ export class Router {
     this.currentArms = options.arms;
     this.armsById = new Map(options.arms.map((a) => [a.id, a]));
     this.breakers = options.breakers ?? new BreakerRegistry({ clock, config: this.config.breaker, events: this.events });
+    this.breakers.updateArms(options.arms);
+    this.credentials = options.credentials ?? new CredentialHealth({ clock, events: this.events });
     this.retryBudget = options.retryBudget ?? new RetryBudget(clock, this.config.retryBudget);
     this.retryPolicy = new RetryPolicy(this.config.retry, options.random ?? new SeededRandom(clock.now()));
     this.fallbacks = new FallbackPlanner(this.config.fallback);
@@ -192,6 +204,9 @@ export class Router {
     this.currentArms = arms;
     this.armsById = new Map(arms.map((a) => [a.id, a]));
     this.rateLimits.update(arms);
+    this.breakers.updateArms(arms);
+    // A reload is how a fixed key reaches the router: every refused arm gets its chance again.
+    this.credentials.reset();
     return changes;
   }
 
@@ -234,7 +249,11 @@ export class Router {
 
   private async routeAndAnswer(run: Run): Promise<RouteResult> {
     let next = this.guard(run) ?? this.choose(run);
-    while (next.kind === 'attempt') {
+    while (next.kind !== 'stop') {
+      if (next.kind === 'wait') {
+        next = await this.waitForCooldown(run, next);
+        continue;
+      }
       const exchange = await this.exchange(run, next);
       if (exchange.winner) {
         const answer = await this.complete(run, exchange.winner);
@@ -317,7 +336,8 @@ export class Router {
     const { request } = run;
     const failed = checks.run(request, answer.text, answer.finishReason);
     // Streamed text is already with the caller: a failed check is learnt from, it cannot be taken back.
-    const rejected = failed.length > 0 && checks.rejects(request.class) && !run.stream;
+    // JSON mode is a contract with the caller, whatever the class's own check settings.
+    const rejected = failed.length > 0 && !run.stream && (checks.rejects(request.class) || failed.some(isJsonContractFailure));
     const observation = { arm: answer.arm.id, requestClass: request.class, score: failed.length ? 0 : 1, kind: 'check' as const, source: failed[0]?.check ?? 'all', id: `${request.id}:${answer.attempt}:check` };
     for (const sink of this.options.qualitySinks ?? []) sink.recordQuality(observation);
     this.emit({ type: 'answer.checked', requestId: request.id, at: this.options.clock.now(), arm: answer.arm.id, requestClass: request.class, failed, rejected });
@@ -328,13 +348,15 @@ export class Router {
   private afterRejection(run: Run, answer: Answer, failed: CheckFailure[]): Next {
     const outcome = run.attempts.findLast((a) => a.arm === answer.arm.id && a.kind === 'ok');
     if (outcome) outcome.rejectedBy = failed.map((f) => f.check);
+    const details = failed.map((f) => f.detail).join('; ');
+    const why = failed.some(isJsonContractFailure) ? `${JSON_MODE_UNMET}: ${details}` : details;
     const stop = this.guard(run);
-    if (stop) return { ...stop, failure: 'check_failed', detail: failed.map((f) => f.detail).join('; ') };
+    if (stop) return { ...stop, failure: 'check_failed', detail: why };
     const reason = `answer from ${answer.arm.id} failed the ${failed.map((f) => f.check).join(', ')} check`;
     const selection = this.select(run);
     if (!selection.decision) {
       this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: answer.arm.id, reason: `${reason}: no arm left` });
-      return { kind: 'stop', failure: 'check_failed', detail: `${failed.map((f) => f.detail).join('; ')}; ${describeExclusions(selection.excluded)}` };
+      return { kind: 'stop', failure: 'check_failed', detail: `${why}; ${describeExclusions(selection.excluded)}` };
     }
     this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: answer.arm.id, to: selection.decision.chosen.id, reason });
     this.emitDecision(run, selection.decision);
@@ -378,7 +400,7 @@ export class Router {
   }
 
   private eligibility(run: Run, arms: readonly ArmConfig[], tried: readonly string[]): Eligibility {
-    const rules = [...this.rules, this.breakers.eligibilityRule, run.constraints.rule];
+    const rules = [...this.rules, this.credentials.eligibilityRule, this.breakers.eligibilityRule, run.constraints.rule];
     if (this.retired.size) rules.push(this.inTable);
     if (this.budgetRule) rules.push(this.budgetRule);
     if (this.rateLimits.active) rules.push(this.rateLimits.eligibilityRule);
@@ -407,17 +429,22 @@ export class Router {
     // Arms the request itself ruled out (routing.models, class) say nothing about why the ones it
     // allowed could not serve: judge the failure kind on the others.
     const candidates = excluded.filter((e) => !isRequestScopeExclusion(e.reason));
+    const cooling = this.cooldownWait(run, candidates, 'first');
+    if (cooling) return cooling;
     const allBreakers = candidates.length > 0 && candidates.every((e) => isBreakerExclusion(e.reason));
+    const allRefused = candidates.length > 0 && candidates.every((e) => e.reason.startsWith(CREDENTIALS_REFUSED));
     const belowFloor = candidates.length > 0 && candidates.every((e) => e.reason.startsWith(BELOW_QUALITY_FLOOR) || isBreakerExclusion(e.reason));
     const failure = run.attempts.length
       ? lastKind(run.attempts)
       : allBreakers
         ? 'circuit_open'
-        : excludedByBudget(candidates)
-          ? 'budget_exceeded'
-          : belowFloor
-            ? 'quality_unavailable'
-            : 'no_eligible_arm';
+        : allRefused
+          ? 'auth'
+          : excludedByBudget(candidates)
+            ? 'budget_exceeded'
+            : belowFloor
+              ? 'quality_unavailable'
+              : 'no_eligible_arm';
     return { kind: 'stop', failure, detail: describeExclusions(excluded) };
   }
 
@@ -469,6 +496,8 @@ export class Router {
     const { clock } = this.options;
     const attempt = ++run.started;
     run.tried.push(arm.id);
+    // Before any await: a refused arm lets exactly one request through as its probe.
+    this.credentials.acquire(arm.id);
     if (role === 'first' || role === 'fallback') this.retryBudget.recordFirstAttempt(arm.id);
     if (role === 'retry' || role === 'hedge') this.retryBudget.recordRetry(arm.id);
     const { request } = run;
@@ -525,6 +554,7 @@ export class Router {
     }
     run.attempts.push(outcome);
     const transition = this.breakers.record(outcome, permit, request.id);
+    this.credentials.record(outcome);
     if (outcome.kind !== 'cancelled') for (const sink of this.options.outcomeSinks ?? []) sink.record(outcome, request.class);
     if (transition?.to === 'closed') for (const sink of this.options.outcomeSinks ?? []) sink.armRecovered?.(arm.id);
     // After the outcome is learnt: a drained arm's state may be dropped from here on.
@@ -648,13 +678,53 @@ export class Router {
     const retry = await this.retrySameArm(run, outcome, arm);
     // Interrupted while waiting (shutdown): that, not the last failure, is why the request ends.
     if (retry.kind === 'attempt' || retry.failure === 'deadline_exceeded') return retry;
+    const cooling = plan.action === 'fallback' ? this.cooldownWait(run, excluded, 'fallback') : undefined;
+    if (cooling?.kind === 'wait') return cooling;
     if (plan.action === 'fallback') this.emit({ type: 'fallback', requestId: run.request.id, at: this.options.clock.now(), from: arm.id, reason: `${plan.reason}: no arm left (${retry.detail})` });
     const detail = [plan.action === 'none' ? plan.reason : undefined, retry.detail, excluded.length ? describeExclusions(excluded) : undefined];
     return { kind: 'stop', failure: finalKind(run.attempts, excluded), detail: detail.filter(Boolean).join('; ') };
   }
 
+  /** Applies the 429 cooldown rule (resilience/cooldown-rule.ts) to what select() excluded. */
+  private cooldownWait(run: Run, excluded: readonly ExcludedArm[], then: AttemptRole): Next | undefined {
+    const verdict = cooldownVerdict(excluded, {
+      now: this.options.clock.now(),
+      deadlineAt: run.deadlineAt,
+      capMs: this.config.retry.retryAfterCapMs,
+      coolingDownUntil: (arm) => this.breakers.stateOf(arm).coolingDownUntil,
+      canRetry: (arm) => this.retryBudget.canRetry(arm),
+    });
+    if (!verdict) return undefined;
+    if (verdict.wait) return { kind: 'wait', arm: verdict.arm, untilMs: verdict.untilMs, then };
+    const detail = `${verdict.arm} cools down after a 429 for another ${verdict.waitMs} ms: ${verdict.why}; ${describeExclusions(excluded)}`;
+    return { kind: 'stop', failure: 'rate_limited', retryAfterMs: verdict.waitMs, detail };
+  }
+
+  /** Waits for an arm's 429 cooldown to end (spending one retry), then chooses again among every untried arm. */
+  private async waitForCooldown(run: Run, wait: Extract<Next, { kind: 'wait' }>): Promise<Next> {
+    const { clock } = this.options;
+    // Spent before sleeping: requests waiting on the same cooldown share the budget, not a burst after it.
+    this.retryBudget.recordRetry(wait.arm);
+    const delayMs = Math.max(0, wait.untilMs - clock.now());
+    this.emit({ type: 'retry.scheduled', requestId: run.request.id, at: clock.now(), arm: wait.arm, attempt: run.started + 1, delayMs, reason: `rate_limited: ${wait.arm} cools down after a 429` });
+    try {
+      await clock.sleep(delayMs, run.signal);
+    } catch {
+      return { kind: 'stop', failure: 'deadline_exceeded', detail: 'router shutting down' };
+    }
+    const stop = this.guard(run);
+    if (stop) return stop;
+    if (wait.then === 'first') return this.choose(run);
+    const selection = this.select(run);
+    if (selection.decision) {
+      this.emitDecision(run, selection.decision);
+      return { kind: 'attempt', arm: selection.decision.chosen, role: wait.then };
+    }
+    return this.cooldownWait(run, selection.excluded, wait.then) ?? { kind: 'stop', failure: finalKind(run.attempts, selection.excluded), detail: describeExclusions(selection.excluded) };
+  }
+
   /** Waits out the backoff (never past the deadline, within the retry budget) and re-checks the arm. */
-  private async retrySameArm(run: Run, outcome: AttemptOutcome, arm: ArmConfig): Promise<Next & { detail?: string }> {
+  private async retrySameArm(run: Run, outcome: AttemptOutcome, arm: ArmConfig): Promise<Exclude<Next, { kind: 'wait' }>> {
     const plan = this.planRetry(run, outcome, arm);
     if (!plan.retry) return { kind: 'stop', failure: lastKind(run.attempts), detail: plan.reason };
     const { clock } = this.options;
@@ -725,6 +795,10 @@ export class Router {
   /** A classified failure, or the class's static reply when degradation is configured for it. */
   private fail(run: Run, stop: Extract<Next, { kind: 'stop' }>): RouteResult {
     const failure = this.failure(stop.failure, run.attempts, stop.detail);
+    if (failure.kind === 'rate_limited') {
+      const retryAfterMs = stop.retryAfterMs ?? this.cooldownLeft(run);
+      if (retryAfterMs !== undefined) failure.retryAfterMs = Math.max(0, Math.round(retryAfterMs));
+    }
     const { degradation } = this.config;
     const reply = degradation.replies[run.request.class];
     if (reply === undefined || degradation.neverOn.includes(stop.failure)) return this.finish(run, { status: 'failed', error: failure });
@@ -773,7 +847,21 @@ export class Router {
     const parts = [FAILURE_TEXT[kind] ?? kind];
     if (detail) parts.push(detail);
     if (tried) parts.push(`attempts: ${tried}`);
-    return { kind, message: parts.join(' — '), retryable: attempts.length ? traitsOf(kind).retryable : false };
+    // A 429 cooldown ends by itself: asking again later may succeed even when no attempt was made.
+    const retryable = attempts.length || kind === 'rate_limited' ? traitsOf(kind).retryable : false;
+    return { kind, message: parts.join(' — '), retryable };
+  }
+
+  /**
+   * How long until an arm this request may use is out of its 429 cooldown (the shortest), else
+   * the last 429's Retry-After: what a rate-limited caller is told to wait.
+   */
+  private cooldownLeft(run: Run): number | undefined {
+    const now = this.options.clock.now();
+    const { excluded } = this.eligibility(run, this.currentArms, []);
+    const ends = excluded.filter((e) => isCooldownExclusion(e.reason)).map((e) => this.breakers.stateOf(e.arm).coolingDownUntil ?? now);
+    if (ends.length) return Math.min(...ends) - now;
+    return run.attempts.findLast((a) => a.kind === 'rate_limited')?.retryAfterMs;
   }
 }
 
@@ -802,13 +890,16 @@ function describeExclusions(excluded: readonly { arm: string; reason: string }[]
   return excluded.length ? `no arm can serve this request: ${excluded.map((e) => `${e.arm} ${e.reason}`).join('; ')}` : 'no arms configured';
 }
 
+/** The start of a check_failed detail when the request's JSON mode was not met. */
+const JSON_MODE_UNMET = 'the request asked for JSON (params.responseFormat) and no arm answered with JSON that passes the check';
+
 /** A first sentence a person can act on, per final error kind. */
 const FAILURE_TEXT: Partial<Record<ErrorKind, string>> = {
   no_eligible_arm: 'No configured arm can serve this request (check routing.models, class and context size)',
   check_failed: 'Every answer failed the answer checks this request class requires (see attempts and the checks named)',
   quality_unavailable: 'No arm currently meets the quality floor (minQuality) of this request class; try again later',
   deadline_exceeded: 'The request deadline passed before any arm answered (raise routing.deadlineMs or check provider latency)',
-  rate_limited: 'Every eligible arm stayed rate limited (429) through the allowed retries (lower the request rate or add capacity)',
+  rate_limited: 'The arms this request may use are rate limited (429) and cool down longer than the request can wait; try again after retryAfterMs (or lower the request rate, add capacity)',
   server_error: 'Every eligible arm failed with a provider server error, retries included (check the providers\' status)',
   auth: 'The provider refused the credentials (check the API key configured for the provider)',
   bad_request: 'The provider rejected the request as invalid (check messages and params)',
@@ -818,5 +909,5 @@ const FAILURE_TEXT: Partial<Record<ErrorKind, string>> = {
   timeout_connect: 'Connecting to the provider timed out (check network egress and the arm\'s connect timeout)',
   timeout_read: 'The provider did not answer within the arm timeout (raise timeouts.totalMs or use a faster arm)',
   budget_exceeded: 'The budget left for this tenant cannot cover the request',
-  circuit_open: 'Every eligible arm has an open circuit breaker or is cooling down after a 429 (see /health/routing)',
+  circuit_open: 'Every eligible arm has an open circuit breaker (see /health/routing)',
 };

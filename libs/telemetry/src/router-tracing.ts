@@ -163,6 +163,10 @@ export class RouterTracing {
           [ATTR.streamedChars]: event.streamedChars,
           [ATTR.streamReason]: this.scrub(event.reason),
         });
+      case 'credentials.refused':
+      case 'credentials.restored':
+        // Arm-level state, not a request's: /health/routing and the credentials gauge show it.
+        return;
       case 'breaker.transition':
         // Only visible in a trace when a request's outcome caused it; breaker states over time
         // belong to /health/routing and the metrics.

@@ -35,7 +35,7 @@ describe('routing table: resilience section', () => {
       server_error: { maxAttempts: 1 }
       rate_limited: { maxAttempts: 2, backoff: { baseMs: 100 } }
       timeout_connect: { maxAttempts: 2 }
-  retryBudget: { ratio: 0.5, minRetries: 3 }
+  retryBudget: { ratio: 0.5, minRetriesPerSecond: 3 }
   breaker: { consecutiveFailures: 3, openBaseMs: 1000, openMaxMs: 4000 }
   fallback: { contentPolicy: { enabled: true }, noFallbackOn: [deadline_exceeded] }
   continuation: { maxContinuations: 1 }
@@ -51,7 +51,7 @@ describe('routing table: resilience section', () => {
     expect(config.retry.perKind.timeout_connect).toEqual({ maxAttempts: 2, backoff: { baseMs: 1_000, factor: 2, capMs: 30_000 } });
     // Kinds the table does not mention keep their defaults.
     expect(config.retry.perKind.network?.maxAttempts).toBe(2);
-    expect(config.retryBudget).toMatchObject({ ratio: 0.5, minRetries: 3, windowMs: 60_000 });
+    expect(config.retryBudget).toMatchObject({ ratio: 0.5, minRetriesPerSecond: 3, windowMs: 60_000 });
     expect(config.breaker).toMatchObject({ consecutiveFailures: 3, openBaseMs: 1_000, openMaxMs: 4_000, minimumCalls: 10 });
     expect(config.fallback).toEqual({ noFallbackOn: ['deadline_exceeded'], contentPolicy: { enabled: true } });
     expect(config.continuation.maxContinuations).toBe(1);

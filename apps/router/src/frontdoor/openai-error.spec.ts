@@ -29,6 +29,13 @@ describe('routeFailureToOpenAiError', () => {
     expect(routeFailureToOpenAiError(failed('rate_limited')).retryAfterS).toBe(1);
   });
 
+  it('takes Retry-After for a rate limit from the cooldown left the router reports, when it reports one', () => {
+    const attempts = [{ arm: 'a', outcome: 'rate_limited', latencyMs: 5, costUsd: 0, retryAfterMs: 9_000 }];
+    const response = failed('rate_limited', attempts);
+    response.error = { ...response.error!, retryAfterMs: 1_200 };
+    expect(routeFailureToOpenAiError(response)).toMatchObject({ status: 429, type: 'rate_limit_error', retryAfterS: 2 });
+  });
+
   it('takes Retry-After for a spent budget from when its window ends', () => {
     expect(routeFailureToOpenAiError(failed('budget_exceeded'), { budgetRetryAfterS: 41.2 }).retryAfterS).toBe(42);
     expect(routeFailureToOpenAiError(failed('server_error')).retryAfterS).toBeUndefined();

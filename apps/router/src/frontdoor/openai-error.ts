@@ -77,7 +77,8 @@ export function routeFailureToOpenAiError(response: ResponseV1, hints: RetryHint
   const { status, type } = BY_KIND[error.kind] ?? { status: 502, type: 'server_error' };
   let retryAfterS: number | undefined;
   if (error.kind === 'rate_limited') {
-    const advised = Math.max(0, ...response.attempts.map((a) => a.retryAfterMs ?? 0));
+    // The router's own reading (the cooldown left) when it gave one, else the providers' Retry-After.
+    const advised = error.retryAfterMs ?? Math.max(0, ...response.attempts.map((a) => a.retryAfterMs ?? 0));
     retryAfterS = Math.max(1, Math.ceil(advised / 1000));
   } else if (error.kind === 'budget_exceeded') {
     retryAfterS = Math.max(1, Math.ceil(hints.budgetRetryAfterS ?? 60));

@@ -9,7 +9,7 @@ const ARMS = [
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 function breaker(arm: string, over: Partial<BreakerSnapshot> = {}): BreakerSnapshot {
-  return { arm, state: 'closed', since: NOW - 1_000, calls: 0, failureRate: 0, consecutiveFailures: 0, ...over };
+  return { arm, state: 'closed', since: NOW - 1_000, calls: 0, observedCalls: 0, failureRate: 0, consecutiveFailures: 0, ...over };
 }
 
 describe('buildRoutingReport', () => {
@@ -21,7 +21,7 @@ describe('buildRoutingReport', () => {
     selections.record('b', NOW - 3_000);
     const report = buildRoutingReport({
       arms: ARMS,
-      breakers: (arm) => (arm === 'a' ? breaker('a', { state: 'open', calls: 4, failureRate: 1, consecutiveFailures: 4, openUntil: NOW + 5_000 }) : breaker('b')),
+      breakers: (arm) => (arm === 'a' ? breaker('a', { state: 'open', calls: 4, observedCalls: 6, failureRate: 1, consecutiveFailures: 4, openUntil: NOW + 5_000 }) : breaker('b')),
       selections,
       introspection: {},
       tenants: () => ['acme'],
@@ -37,7 +37,8 @@ describe('buildRoutingReport', () => {
           arm: 'a',
           provider: 'openai',
           model: 'm1',
-          breaker: { state: 'open', since: '2025-12-31T23:59:59.000Z', failureRate: 1, calls: 4, consecutiveFailures: 4, openUntil: '2026-01-01T00:00:05.000Z', coolingDownUntil: null },
+          breaker: { state: 'open', since: '2025-12-31T23:59:59.000Z', failureRate: 1, calls: 4, observedCalls: 6, consecutiveFailures: 4, openUntil: '2026-01-01T00:00:05.000Z', coolingDownUntil: null },
+          credentials: { state: 'ok', since: null, status: null, nextProbeAt: null },
           policy: null,
           selections: { lastMinute: 1, shareLastMinute: 0.25, source: 'events' },
         },
@@ -71,9 +72,25 @@ describe('buildRoutingReport', () => {
       p50Ms: 300, p95Ms: 900, p99Ms: 1500, expectedCostUsd: null, costPerSuccessUsd: 0.00123, lastObservedAt: '2026-01-01T00:00:00.000Z' });
     expect(report.arms[0].selections).toEqual({ lastMinute: 7, shareLastMinute: 0.7, source: 'policy' });
     expect(report.arms[1].policy).toBeNull();
+    expect(report.arms[1].credentials).toEqual({ state: 'ok', since: null, status: null, nextProbeAt: null });
     expect(report.budget).toEqual({
       global: [{ window: 'month', windowId: 'month:2026-01', capUsd: 1000, usedUsd: 100, remainingUsd: 900, costWeight: null }],
       tenants: { acme: [{ window: 'day', windowId: 'day:2026-01-01', capUsd: 10, usedUsd: 2.5, remainingUsd: 7.5, costWeight: 2.3457 }] },
     });
+  });
+
+  it('shows an arm whose credentials were refused as auth_failed since then', () => {
+    const report = buildRoutingReport({
+      arms: ARMS,
+      breakers: (arm) => breaker(arm),
+      credentials: (arm) => (arm === 'a' ? { arm, state: 'auth_failed', since: NOW - 5_000, status: 401, nextProbeAt: NOW + 55_000 } : { arm, state: 'ok' }),
+      selections: new SelectionWindow(),
+      introspection: {},
+      tenants: () => [],
+      now: NOW,
+    });
+    expect(report.arms[0].credentials).toEqual({ state: 'auth_failed', since: '2025-12-31T23:59:55.000Z', status: 401, nextProbeAt: '2026-01-01T00:00:55.000Z' });
+    expect(report.arms[0].breaker.state).toBe('closed');
+    expect(report.arms[1].credentials.state).toBe('ok');
   });
 });

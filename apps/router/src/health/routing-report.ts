@@ -1,4 +1,4 @@
-import type { BreakerSnapshot } from '@switchyard/core';
+import type { BreakerSnapshot, CredentialSnapshot } from '@switchyard/core';
 import { tenantOfLine, type ArmPolicyView, type BudgetHeadroomLine, type RoutingIntrospection } from '../metrics/routing-introspection';
 import type { SelectionWindow } from '../metrics/selection-window';
 
@@ -21,15 +21,24 @@ export interface ArmReport {
   breaker: {
     state: 'closed' | 'half_open' | 'open';
     since: string;
-    /** Failures / calls in the breaker's sliding window (0 with no calls). */
+    /** Failures / observedCalls in the breaker's sliding window (0 with none). */
     failureRate: number;
+    /** This process's own calls in the window. */
     calls: number;
+    /** Every call the window judges: this process's, other replicas' and the start-up replay's (each at the time it happened). */
+    observedCalls: number;
     consecutiveFailures: number;
     /** Set while open. */
     openUntil: string | null;
     /** Set while a 429 cooldown blocks the arm. */
     coolingDownUntil: string | null;
   };
+  /**
+   * `auth_failed` while the provider refuses the arm's credentials (401/403): the arm is out of
+   * rotation for every class from `since` until a probe (`nextProbeAt`, one call a minute) answers
+   * ok or the routing table is reloaded.
+   */
+  credentials: { state: 'ok' | 'auth_failed'; since: string | null; status: number | null; nextProbeAt: string | null };
   /** From the adaptive policy's posterior; null when no policy reports. */
   policy: {
     observations: number | null;
@@ -68,6 +77,8 @@ export interface BudgetLineReport {
 export interface RoutingReportInput {
   arms: readonly { id: string; provider: string; model: string }[];
   breakers: (arm: string) => BreakerSnapshot;
+  /** Omitted: every arm's credentials count as ok. */
+  credentials?: (arm: string) => CredentialSnapshot;
   selections: SelectionWindow;
   introspection: RoutingIntrospection;
   /** Tenants to report budget headroom for (those seen in traffic). */
@@ -83,6 +94,7 @@ export function buildRoutingReport(input: RoutingReportInput): RoutingReport {
     const b = input.breakers(a.id);
     const p = policy.get(a.id);
     const counted = shares.get(a.id);
+    const c = input.credentials?.(a.id);
     const fromPolicy = p?.selectionShareLastMinute !== undefined && p.selectionsLastMinute !== undefined;
     return {
       arm: a.id,
@@ -93,9 +105,16 @@ export function buildRoutingReport(input: RoutingReportInput): RoutingReport {
         since: iso(b.since),
         failureRate: round(b.failureRate),
         calls: b.calls,
+        observedCalls: b.observedCalls,
         consecutiveFailures: b.consecutiveFailures,
         openUntil: b.openUntil === undefined ? null : iso(b.openUntil),
         coolingDownUntil: b.coolingDownUntil === undefined ? null : iso(b.coolingDownUntil),
+      },
+      credentials: {
+        state: c?.state ?? 'ok',
+        since: c?.since === undefined ? null : iso(c.since),
+        status: c?.status ?? null,
+        nextProbeAt: c?.nextProbeAt === undefined ? null : iso(c.nextProbeAt),
       },
       policy: p
         ? {

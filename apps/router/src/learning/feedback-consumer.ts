@@ -11,6 +11,12 @@ export interface FeedbackConsumerOptions {
   topic: string;
   /** Shared by the router's replicas: each message is handled once, then broadcast to all. */
   groupId: string;
+  /**
+   * The group session (KAFKA_SESSION_TIMEOUT_MS, as for the request group): a router restarted
+   * after a crash waits this long at start for its dead predecessor to leave this group too.
+   */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
 }
 
 export interface FeedbackDeps {
@@ -45,7 +51,8 @@ export class FeedbackConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 250 });
+    const { groupId, sessionTimeoutMs, heartbeatIntervalMs } = this.options;
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 250, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });

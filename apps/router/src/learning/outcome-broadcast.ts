@@ -119,7 +119,7 @@ export class OutcomeBroadcast {
         const attempt = outcome as AttemptOutcome;
         this.received++;
         for (const learner of this.learners) learner.record(attempt, requestClass, `${requestId}:${outcome.attempt}`);
-        this.breakers.record(attempt);
+        this.breakers.recordShared(attempt);
       },
     });
   }

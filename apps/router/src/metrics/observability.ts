@@ -5,6 +5,7 @@ import { ConsumerLagProbe, KafkaAdminLagSource } from './consumer-lag';
 import { knownLabels, type KnownLabels } from './known-labels';
 import { METRIC_PREFIX, RouterMetrics } from './router-metrics';
 import { registerRoutingTableMetrics } from './routing-table-metrics';
+import { registerCredentialMetrics } from './routing-credential-metrics';
 import { routingTableReport, type RoutingTableReport } from '../health/routing-table-report';
 import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
 
@@ -50,6 +51,7 @@ export class Observability implements OnModuleDestroy {
       knownLabels: () => this.labelsOf(runtime.table),
     });
     registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);
+    registerCredentialMetrics({ arms: () => runtime.table.arms, credentials: runtime.router.credentials }, METRIC_PREFIX, [this.metrics.registry]);
     this.detach = this.metrics.attach(runtime.events);
   }
 
@@ -69,6 +71,7 @@ export class Observability implements OnModuleDestroy {
     return buildRoutingReport({
       arms: runtime.table.arms,
       breakers: (arm) => runtime.breakers.stateOf(arm),
+      credentials: (arm) => runtime.router.credentials.stateOf(arm),
       selections: this.metrics.selections,
       introspection: runtime.introspection,
       tenants: () => this.metrics.knownTenants(),

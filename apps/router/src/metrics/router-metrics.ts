@@ -306,6 +306,10 @@ export class RouterMetrics {
       case 'budget.reserved':
       case 'budget.settled':
         return;
+      // Dead credentials: a gauge read from the router's state (routing-credential-metrics.ts).
+      case 'credentials.refused':
+      case 'credentials.restored':
+        return;
     }
   };
 

@@ -60,6 +60,10 @@ export type RouterEvent =
    * failed or stalled) and continues on `to` (possibly the same arm, retried) from that text.
    */
   | { type: 'stream.switched'; requestId: string; at: number; from: string; to: string; attempt: number; streamedChars: number; reason: string }
+  /** The provider refused an arm's credentials (401/403): it leaves rotation for every class until a probe or a reload. Once per arm. */
+  | { type: 'credentials.refused'; at: number; arm: string; status?: number; message?: string; nextProbeAt: number }
+  /** The arm's credentials work again (a probe answered ok) or the routing table was reloaded. */
+  | { type: 'credentials.restored'; at: number; arm: string; refusedSince: number }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

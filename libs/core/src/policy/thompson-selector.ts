@@ -1,5 +1,6 @@
 import type { AttemptOutcome, OutcomeSink } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
+import { outcomeTime } from '../stats/outcome-time';
 import type { Random } from '../ports/random';
 import { costUsd, type ArmConfig } from '../routing/arm';
 import type { ArmSelector, CandidateScore, Decision, SelectionContext } from '../routing/arm-selector';
@@ -428,7 +429,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     if (outcome.kind !== 'ok' && !outcome.countsAgainstArm) return;
     if (this.retired.has(outcome.arm)) return;
     if (outcomeId !== undefined && !this.seen.add(outcomeId)) return;
-    const now = this.clock.now();
+    // At the time it happened: a replayed outcome is as stale as it is old.
+    const now = outcomeTime(outcome, this.clock.now());
     const state = this.stateFor(outcome.arm);
     const classPosterior = this.classPosterior(state, requestClass);
     const observed = {
@@ -445,9 +447,9 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     // The latencies that score the arm describe the old regime too: start them again with the new one.
     if (shift?.latency) state.tailSketch.clear();
     if (outcome.kind === 'ok') {
-      state.sketch.add(outcome.latencyMs);
-      state.tailSketch.add(outcome.latencyMs);
-      if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs);
+      state.sketch.add(outcome.latencyMs, now);
+      state.tailSketch.add(outcome.latencyMs, now);
+      if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs, now);
     }
   }
 

@@ -66,10 +66,17 @@ describe('Router with answer checks', () => {
   const asksJson = request({ params: { responseFormat: { type: 'json_schema', schema: { required: ['id'] } } } });
 
   it('publishes an answer that fails a check when the class does not reject, and learns a 0 for the arm', async () => {
-    const { router, observed } = setup({ a: [{ ok: true, text: 'not json' }] }, false);
+    const { router, observed } = setup({ a: [{ ok: true, text: '' }] }, false);
+    const result = await router.route(request());
+    expect(result).toMatchObject({ status: 'ok', servedBy: { arm: 'a' }, output: { text: '' } });
+    expect(observed).toEqual([expect.objectContaining({ arm: 'a', requestClass: 'extraction', score: 0, kind: 'check', source: 'empty' })]);
+  });
+
+  it('never publishes an answer that fails the JSON mode the request asked for, even when the class does not reject', async () => {
+    const { router, observed } = setup({ a: [{ ok: true, text: 'not json' }], b: [{ ok: true, text: '{"id": 7}' }] }, false);
     const result = await router.route(asksJson);
-    expect(result).toMatchObject({ status: 'ok', servedBy: { arm: 'a' }, output: { text: 'not json' } });
-    expect(observed).toEqual([expect.objectContaining({ arm: 'a', requestClass: 'extraction', score: 0, kind: 'check', source: 'json' })]);
+    expect(result).toMatchObject({ status: 'ok', servedBy: { arm: 'b' }, output: { text: '{"id": 7}' } });
+    expect(observed).toEqual([expect.objectContaining({ arm: 'a', score: 0, source: 'json' }), expect.objectContaining({ arm: 'b', score: 1 })]);
   });
 
   it('rejects the answer and falls back before publishing when the class says so; the rejected attempt is marked', async () => {

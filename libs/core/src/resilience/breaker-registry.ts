@@ -3,7 +3,9 @@ import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
 import type { EligibilityRule } from '../routing/eligibility';
 import type { ArmStateHolder } from '../routing/arm-reload';
-import { CircuitBreaker, type BreakerSnapshotFields, type BreakerTransition } from './circuit-breaker';
+import type { ArmConfig } from '../routing/arm';
+import { outcomeTime } from '../stats/outcome-time';
+import { CircuitBreaker, COOLING_DOWN, type BreakerSnapshotFields, type BreakerTransition } from './circuit-breaker';
 import type { BreakerConfig } from './resilience-config';
 import { DEFAULT_RESILIENCE } from './resilience-config';
 
@@ -32,6 +34,8 @@ export interface BreakerRegistryOptions {
 export class BreakerRegistry implements ArmStateHolder {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly config: BreakerConfig;
+  /** The arms of the routing table serving now, once known: outcomes of other arms are ignored. */
+  private current?: ReadonlySet<string>;
 
   constructor(private readonly options: BreakerRegistryOptions) {
     this.config = { ...DEFAULT_RESILIENCE.breaker, ...options.config };
@@ -51,21 +55,43 @@ export class BreakerRegistry implements ArmStateHolder {
   }
 
   /**
-   * Records an outcome; without a permit (e.g. outcomes broadcast by other replicas) it is never a
-   * probe. Returns the transition the outcome caused, if any.
+   * Records an outcome of this process's own call, at the time it happened. Returns the
+   * transition the outcome caused, if any.
    */
   record(outcome: AttemptOutcome, permit?: BreakerPermit, requestId?: string): BreakerTransition | undefined {
+    return this.apply(outcome, permit?.probe ?? false, true, requestId);
+  }
+
+  /**
+   * Records an outcome another replica broadcast (or the start-up replay of the outcomes topic):
+   * at the time it happened, so one older than the breaker window counts for nothing; never a
+   * probe, and not one of this process's `calls`.
+   */
+  recordShared(outcome: AttemptOutcome): BreakerTransition | undefined {
+    return this.apply(outcome, false, false);
+  }
+
+  private apply(outcome: AttemptOutcome, probe: boolean, own: boolean, requestId?: string): BreakerTransition | undefined {
+    if (this.current && !this.current.has(outcome.arm)) return undefined;
     const now = this.options.clock.now();
     const breaker = this.breaker(outcome.arm);
     this.emit(outcome.arm, breaker.observe(now), requestId);
-    const transition = breaker.record(outcome, now, permit?.probe ?? false);
+    const transition = breaker.record(outcome, now, probe, outcomeTime(outcome, now), own);
     this.emit(outcome.arm, transition, requestId);
     return transition;
   }
 
+  /**
+   * The arms of the routing table serving now (at start and after every reload): only their
+   * breakers are reported, and outcomes of other arms (replayed from an earlier table) are ignored.
+   */
+  updateArms(arms: readonly Pick<ArmConfig, 'id'>[]): void {
+    this.current = new Set(arms.map((a) => a.id));
+  }
+
   snapshot(): BreakerSnapshot[] {
     const now = this.options.clock.now();
-    return [...this.breakers].map(([arm, breaker]) => {
+    return [...this.breakers].filter(([arm]) => !this.current || this.current.has(arm)).map(([arm, breaker]) => {
       this.emit(arm, breaker.observe(now));
       return { arm, ...breaker.snapshot(now) };
     });
@@ -106,7 +132,12 @@ export class BreakerRegistry implements ArmStateHolder {
   }
 }
 
-/** True for the exclusion reasons the breaker rule gives (open, half-open busy, 429 cooldown). */
+/** True for the exclusion reasons of an open (or half-open, probe out) breaker. */
 export function isBreakerExclusion(reason: string): boolean {
-  return reason.startsWith('circuit ') || reason.startsWith('cooling down after 429');
+  return reason.startsWith('circuit ');
+}
+
+/** True for the exclusion reason of a 429 cooldown (not a breaker failure: the request may wait for it). */
+export function isCooldownExclusion(reason: string): boolean {
+  return reason.startsWith(COOLING_DOWN);
 }

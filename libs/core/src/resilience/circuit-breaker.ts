@@ -4,6 +4,9 @@ import { SlidingCounter } from './sliding-counter';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** The exclusion reason of a 429 cooldown starts with this. */
+export const COOLING_DOWN = 'cooling down after 429';
+
 export interface BreakerTransition {
   from: BreakerState;
   to: BreakerState;
@@ -39,7 +42,9 @@ export class CircuitBreaker {
   private probeSuccesses = 0;
   private probesInFlight = 0;
   private cooldownUntil = 0;
-  private readonly window: SlidingCounter<'success' | 'failure'>;
+  /** When the state last changed; undefined while the breaker has been closed since it was made. */
+  private movedAt: number | undefined;
+  private readonly window: SlidingCounter<'success' | 'failure' | 'own'>;
 
   constructor(
     private readonly config: BreakerConfig,
@@ -67,7 +72,7 @@ export class CircuitBreaker {
   blockedReason(now: number): string | undefined {
     if (this.current === 'open') return `circuit open until ${iso(this.openUntil)}`;
     if (this.current === 'half_open' && this.probesInFlight >= this.config.halfOpenMaxProbes) return 'circuit half-open, probe in flight';
-    if (now < this.cooldownUntil) return `cooling down after 429 until ${iso(this.cooldownUntil)}`;
+    if (now < this.cooldownUntil) return `${COOLING_DOWN} until ${iso(this.cooldownUntil)}`;
     return undefined;
   }
 
@@ -78,31 +83,38 @@ export class CircuitBreaker {
     return true;
   }
 
-  record(outcome: Pick<AttemptOutcome, 'kind' | 'countsAgainstArm' | 'retryAfterMs'>, now: number, probe = false): BreakerTransition | undefined {
+  /**
+   * Applies one outcome that happened at `at` (default now; earlier for an outcome replayed or
+   * broadcast late). An outcome older than the window says nothing about the arm now, and one
+   * from before the breaker's last transition was already answered for by it (the open, the
+   * probes): both are dropped. A 429 cools the arm down from its own time. `own`: this
+   * process made the call (`calls` in the snapshot counts only those).
+   */
+  record(outcome: Pick<AttemptOutcome, 'kind' | 'countsAgainstArm' | 'retryAfterMs'>, now: number, probe = false, at = now, own = true): BreakerTransition | undefined {
     if (probe) this.probesInFlight = Math.max(0, this.probesInFlight - 1);
-    switch (breakerVerdict(outcome)) {
-      case 'success':
-        return this.onSuccess(now);
-      case 'failure':
-        return this.onFailure(now);
-      case 'cooldown': {
-        const wait = Math.min(outcome.retryAfterMs ?? this.config.defaultCooldownMs, this.config.maxCooldownMs);
-        this.cooldownUntil = Math.max(this.cooldownUntil, now + wait);
-        return undefined;
-      }
-      case 'neutral':
-        return undefined;
+    if (at <= now - this.config.windowMs) return undefined;
+    const verdict = breakerVerdict(outcome);
+    if (verdict === 'cooldown') {
+      const wait = Math.min(outcome.retryAfterMs ?? this.config.defaultCooldownMs, this.config.maxCooldownMs);
+      this.cooldownUntil = Math.max(this.cooldownUntil, at + wait);
+      return undefined;
     }
+    if (verdict === 'neutral') return undefined;
+    if (this.movedAt !== undefined && at < this.movedAt) return undefined;
+    this.window.add(now, verdict, 1, at);
+    if (own) this.window.add(now, 'own', 1, at);
+    return verdict === 'success' ? this.onSuccess(at) : this.onFailure(at, now);
   }
 
   snapshot(now: number): BreakerSnapshotFields {
     const failures = this.window.sum(now, 'failure');
-    const calls = failures + this.window.sum(now, 'success');
+    const observed = failures + this.window.sum(now, 'success');
     return {
       state: this.current,
       since: this.since,
-      calls,
-      failureRate: calls ? failures / calls : 0,
+      calls: this.window.sum(now, 'own'),
+      observedCalls: observed,
+      failureRate: observed ? failures / observed : 0,
       consecutiveFailures: this.consecutive,
       openUntil: this.current === 'open' ? this.openUntil : undefined,
       coolingDownUntil: now < this.cooldownUntil ? this.cooldownUntil : undefined,
@@ -111,7 +123,6 @@ export class CircuitBreaker {
 
   private onSuccess(now: number): BreakerTransition | undefined {
     this.consecutive = 0;
-    this.window.add(now, 'success');
     if (this.current !== 'half_open') return undefined;
     this.probeSuccesses++;
     if (this.probeSuccesses < this.config.halfOpenSuccessesToClose) return undefined;
@@ -120,19 +131,19 @@ export class CircuitBreaker {
     return this.moveTo('closed', `${this.probeSuccesses} probe successes`, now);
   }
 
-  private onFailure(now: number): BreakerTransition | undefined {
+  /** `at`: when the failure happened (the open time runs from then); `now`: what the window is read at. */
+  private onFailure(at: number, now: number): BreakerTransition | undefined {
     this.consecutive++;
-    this.window.add(now, 'failure');
     if (this.current === 'half_open') {
       this.reopens++;
-      return this.open(now, 'probe failed');
+      return this.open(at, 'probe failed');
     }
     if (this.current === 'open') return undefined;
-    if (this.consecutive >= this.config.consecutiveFailures) return this.open(now, `${this.consecutive} consecutive failures`);
+    if (this.consecutive >= this.config.consecutiveFailures) return this.open(at, `${this.consecutive} consecutive failures`);
     const failures = this.window.sum(now, 'failure');
     const calls = failures + this.window.sum(now, 'success');
     if (calls >= this.config.minimumCalls && failures / calls >= this.config.failureRateThreshold) {
-      return this.open(now, `failure rate ${Math.round((100 * failures) / calls)}% of ${calls} calls in ${this.config.windowMs / 1000} s`);
+      return this.open(at, `failure rate ${Math.round((100 * failures) / calls)}% of ${calls} calls in ${this.config.windowMs / 1000} s`);
     }
     return undefined;
   }
@@ -147,6 +158,7 @@ export class CircuitBreaker {
     const from = this.current;
     this.current = to;
     this.since = at;
+    this.movedAt = at;
     return { from, to, reason, at };
   }
 }
@@ -154,8 +166,11 @@ export class CircuitBreaker {
 export interface BreakerSnapshotFields {
   state: BreakerState;
   since: number;
-  /** Calls counted in the sliding window (successes + failures; neutral outcomes excluded). */
+  /** This process's own calls in the sliding window (successes + failures; neutral outcomes excluded). */
   calls: number;
+  /** Every call the window judges: this process's and the ones other replicas broadcast (and the start-up replay). */
+  observedCalls: number;
+  /** Failures / observedCalls. */
   failureRate: number;
   consecutiveFailures: number;
   openUntil?: number;

@@ -10,3 +10,5 @@ export * from './resilience-config';
 export * from './retry-budget';
 export * from './retry-policy';
 export * from './sliding-counter';
+export * from './credential-health';
+export * from './cooldown-rule';

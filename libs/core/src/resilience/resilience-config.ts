@@ -11,7 +11,7 @@
  * |                  | auth, bad_request, others       | never                                           |
  * |                  | jitter                          | full: random × min(cap, base × factor^n)        |
  * |                  | order                           | another healthy untried arm first; sleep only when none is left |
- * | retry budget     | retries / first attempts        | ≤ 20 % (min 10 retries) per arm and overall, 60 s window of 10 s buckets |
+ * | retry budget     | retries                         | 10 per second (floor) + 20 % of first attempts over a 60 s window (10 s buckets), per arm and overall |
  * | breaker          | window                          | 30 s of 1 s buckets, ≥ 10 calls, opens at ≥ 50 % failures |
  * |                  | consecutive failures            | 5 open it whatever the volume                   |
  * |                  | open time                       | 5 s × 2^k (k = re-opens since last close), cap 60 s |
@@ -54,8 +54,11 @@ export interface RetryConfig {
 export interface RetryBudgetConfig {
   /** Retries allowed per first attempt over the window (0.2 = 20 %). */
   ratio: number;
-  /** Retries always allowed per window, so a quiet router can still retry. */
-  minRetries: number;
+  /**
+   * Retries allowed every second on top of the ratio (Finagle's `minRetriesPerSec`), so a quiet
+   * router, or one just after a burst, can still retry a single request.
+   */
+  minRetriesPerSecond: number;
   bucketMs: number;
   windowMs: number;
 }
@@ -146,7 +149,7 @@ export const DEFAULT_RESILIENCE: Readonly<ResilienceConfig> = Object.freeze<Resi
     },
     retryAfterCapMs: 30_000,
   },
-  retryBudget: { ratio: 0.2, minRetries: 10, bucketMs: 10_000, windowMs: 60_000 },
+  retryBudget: { ratio: 0.2, minRetriesPerSecond: 10, bucketMs: 10_000, windowMs: 60_000 },
   breaker: {
     windowMs: 30_000,
     bucketMs: 1_000,

@@ -105,7 +105,7 @@ describe('retries on the same arm', () => {
 
   it('stops retrying when the retry budget is spent, while fallbacks still run', async () => {
     const { router, clock } = setupRouter({ a: [fail('server_error')], b: [fail('server_error')] }, [makeArm('a'), makeArm('b')], (clock) => ({
-      retryBudget: new RetryBudget(clock, { ratio: 0, minRetries: 0, bucketMs: 10_000, windowMs: 60_000 }),
+      retryBudget: new RetryBudget(clock, { ratio: 0, minRetriesPerSecond: 0, bucketMs: 10_000, windowMs: 60_000 }),
     }));
     const result = await settle(clock, router.route(request()));
     expect(result.attempts.map((a) => a.arm)).toEqual(['a', 'b']);

@@ -6,6 +6,8 @@ export interface RouteFailure {
   kind: ErrorKind;
   message: string;
   retryable: boolean;
+  /** rate_limited: how long until an arm this request may use is out of its 429 cooldown. */
+  retryAfterMs?: number;
 }
 
 /** The router's answer for one request; the edge maps it to Response v1. */

@@ -3,3 +3,4 @@ export * from './latency-estimator';
 export * from './rolling-count';
 export * from './sampler';
 export * from './sliding-sketch';
+export * from './outcome-time';

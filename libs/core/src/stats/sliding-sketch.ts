@@ -21,9 +21,18 @@ export class SlidingSketch {
     this.windowStart = clock.now();
   }
 
-  add(value: number): void {
+  /**
+   * Adds a value observed at `at` (default now): into the window of its own time, or nowhere
+   * once both windows held are past it (an old outcome replayed on start).
+   */
+  add(value: number, at?: number): void {
     this.rotate();
-    this.current.add(value);
+    if (at !== undefined && at < this.windowStart) {
+      if (at < this.windowStart - this.windowMs) return;
+      this.previous.add(value);
+    } else {
+      this.current.add(value);
+    }
     this.version++;
   }
 

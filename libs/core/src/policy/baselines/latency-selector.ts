@@ -1,5 +1,6 @@
 import type { AttemptOutcome, OutcomeSink } from '../../outcome/attempt-outcome';
 import type { Clock } from '../../ports/clock';
+import { outcomeTime } from '../../stats/outcome-time';
 import type { ArmConfig } from '../../routing/arm';
 import type { ArmSelector, SelectionContext } from '../../routing/arm-selector';
 
@@ -56,16 +57,19 @@ export class LatencySelector implements ArmSelector, OutcomeSink {
   record(outcome: AttemptOutcome): void {
     if (outcome.kind === 'cancelled') return;
     const now = this.options.clock.now();
+    // At the time it happened: a replayed outcome older than the minute judged counts for nothing.
+    const at = outcomeTime(outcome, now);
+    if (at <= now - 60_000) return;
     const stats = this.statsFor(outcome.arm);
     const ok = outcome.kind === 'ok';
     if (ok) {
       stats.latencies.push(outcome.latencyMs);
       if (stats.latencies.length > this.window) stats.latencies.shift();
     }
-    stats.recent.push({ at: now, ok });
+    stats.recent.push({ at, ok });
     while (stats.recent.length && stats.recent[0].at <= now - 60_000) stats.recent.shift();
     const failures = stats.recent.filter((r) => !r.ok).length;
-    if (outcome.kind === 'rate_limited' || failures * 2 > stats.recent.length) stats.cooldownUntil = now + this.cooldownMs;
+    if (outcome.kind === 'rate_limited' || failures * 2 > stats.recent.length) stats.cooldownUntil = Math.max(stats.cooldownUntil, at + this.cooldownMs);
   }
 
   /** Removed from the routing table (or another model now): its latencies and cooldown go. */
