@@ -1,0 +1,5 @@
+export * from './batch-port';
+export * from './batch-ledger';
+export * from './in-memory-batch-ledger';
+export * from './completion-time';
+export * from './batch-decision';
