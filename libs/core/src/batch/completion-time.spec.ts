@@ -34,7 +34,9 @@ describe('completion-time models', () => {
   it('normalCdf is symmetric and accurate at known points', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7);
     expect(normalCdf(1.6448536269514722)).toBeCloseTo(0.95, 6);
-    fc.assert(fc.property(fc.double({ min: -8, max: 8, noNaN: true }), (z) => Math.abs(normalCdf(z) + normalCdf(-z) - 1) < 1e-8));
+    // Far lower tail, relative: Φ(−7) = 1.279812543885835e-12.
+    expect(normalCdf(-7) / 1.279812543885835e-12).toBeCloseTo(1, 5);
+    fc.assert(fc.property(fc.double({ min: -8, max: 8, noNaN: true }), (z) => Math.abs(normalCdf(z) + normalCdf(-z) - 1) < 1e-6));
   });
 
   it('every model: cdf and partial mean never decrease, and E[T | T <= c] <= c (property)', () => {
@@ -43,7 +45,7 @@ describe('completion-time models', () => {
       fc.property(fc.double({ min: 1, max: 1e8, noNaN: true }), fc.double({ min: 0, max: 1e8, noNaN: true }), (a, d) => {
         for (const m of models) {
           if (m.cdf(a + d) < m.cdf(a) || m.partialMean(a + d) < m.partialMean(a) - 1e-9) return false;
-          if (m.cdf(a) > 0 && m.partialMean(a) / m.cdf(a) > a * (1 + 1e-9)) return false;
+          if (m.cdf(a) > 0 && m.partialMean(a) / m.cdf(a) > a * (1 + 1e-6)) return false;
         }
         return true;
       }),
