@@ -30,6 +30,11 @@ export type BatchPoll =
    */
   | { state: 'ended'; end: BatchEnd; results: BatchItemResult[] };
 
+export interface BatchPollOptions {
+  signal?: AbortSignal;
+  requestOf?: (requestId: string) => BatchRequest | undefined;
+}
+
 /** Documented bounds of a provider's batch API. */
 export interface BatchLimits {
   maxRequests: number;
@@ -45,7 +50,12 @@ export interface BatchPort {
   readonly limits: BatchLimits;
   /** Submits the requests for `arm`'s model as one batch; resolves to the provider's batch id. */
   submit(arm: ArmConfig, requests: readonly BatchRequest[], signal?: AbortSignal): Promise<string>;
-  poll(arm: ArmConfig, batchId: string, signal?: AbortSignal): Promise<BatchPoll>;
+  /**
+   * The batch's state; its per-request results once it has ended. `requestOf` gives back the
+   * request as submitted where the caller still has it: a reply is then read exactly as the live
+   * path reads it (e.g. Anthropic's JSON mode unwraps its forced tool).
+   */
+  poll(arm: ArmConfig, batchId: string, options?: BatchPollOptions): Promise<BatchPoll>;
   /** Asks the provider to stop the batch; requests not yet done end `canceled`. */
   cancel(arm: ArmConfig, batchId: string, signal?: AbortSignal): Promise<void>;
 }

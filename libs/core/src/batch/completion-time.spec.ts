@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { documentedBound, empiricalCompletion, logNormalCompletion, normalCdf } from './completion-time';
+import { normalCdf } from '../stats/sampler';
+import { documentedBound, empiricalCompletion, logNormalCompletion } from './completion-time';
 
 describe('completion-time models', () => {
   it('documented bound: uniform over the window', () => {

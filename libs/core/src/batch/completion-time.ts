@@ -1,3 +1,5 @@
+import { normalCdf, Z95 } from '../stats/sampler';
+
 /**
  * A distribution of batch completion times (ms from submission to ended), as the batch decision
  * needs it: the probability of being done by a time, and the mean time of the batches that are.
@@ -20,8 +22,6 @@ export function documentedBound(windowMs: number): CompletionTimeModel {
     partialMean: (ms) => (clip(ms) * clip(ms)) / (2 * windowMs),
   };
 }
-
-const Z95 = 1.6448536269514722;
 
 /** Log-normal from a median and a P95 (the same parametrisation as the simulator's latencies). */
 export function logNormalCompletion(medianMs: number, p95Ms: number): CompletionTimeModel {
@@ -57,16 +57,4 @@ export function empiricalCompletion(samplesMs: readonly number[]): CompletionTim
     cdf: (ms) => doneBy(ms) / sorted.length,
     partialMean: (ms) => prefix[doneBy(ms)] / sorted.length,
   };
-}
-
-/**
- * Standard normal CDF through erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7
- * everywhere), so the far lower tail keeps its relative accuracy: E[T | T ≤ c] divides by it.
- */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * x);
-  const erfc =
-    t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
