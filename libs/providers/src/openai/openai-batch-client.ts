@@ -64,7 +64,7 @@ export class OpenAiBatchClient extends OpenAiProvider implements BatchPort {
       if (!fileId) continue;
       const text = await this.control(arm, 'batch-results', options.signal, async (s) => (await this.client.files.content(fileId, { signal: s })).text());
       for (const raw of text.split('\n')) {
-        if (raw.trim()) results.push(this.itemResult(arm, JSON.parse(raw) as ResultLine, options));
+        if (raw.trim()) results.push(this.itemResult(arm, this.parseLine(raw), options));
       }
     }
     return { state: 'ended', end, results };
@@ -76,6 +76,14 @@ export class OpenAiBatchClient extends OpenAiProvider implements BatchPort {
 
   private control<T>(arm: ArmConfig, label: string, signal: AbortSignal | undefined, invoke: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return runProviderCall<T>({ buffered: true, endpoint: this.name, transport: this.transport, call: batchControlCall(arm, label, signal), secrets: this.secrets, normalize: normalizeOpenAiError, invoke });
+  }
+
+  private parseLine(raw: string): ResultLine {
+    try {
+      return JSON.parse(raw) as ResultLine;
+    } catch (error) {
+      throw malformedReplyError(this.name, 'batch result file line is not JSON', error);
+    }
   }
 
   private itemResult(arm: ArmConfig, line: ResultLine, options: BatchPollOptions): BatchItemResult {
