@@ -1,7 +1,9 @@
 // CLI entry: `node dist/apps/provider-sim/src/main.js`.
 // Env: SIM_PORT (4010), SIM_HOST (127.0.0.1), SIM_CONFIG (YAML/JSON file; built-in models if unset),
 // SIM_SEED, SIM_LATENCY_SCALE (latency multiplier, 0 = instant), SIM_CALL_LOG_CAPACITY,
-// SIM_STRICT (`false` accepts any auth header and unknown body fields), SIM_API_KEYS (comma-separated keys accepted).
+// SIM_STRICT (`false` accepts any auth header and unknown body fields), SIM_API_KEYS (comma-separated keys accepted),
+// SIM_BATCH (JSON of the batch APIs' settings, batch-settings.ts).
+import { parseBatchSettings } from './batch-settings';
 import { startProviderSim } from './server';
 
 function envNumber(name: string): number | undefined {
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     latencyScale: envNumber('SIM_LATENCY_SCALE'),
     callLogCapacity: envNumber('SIM_CALL_LOG_CAPACITY'),
     strict: envBoolean('SIM_STRICT'),
+    batch: process.env.SIM_BATCH ? parseBatchSettings(JSON.parse(process.env.SIM_BATCH)) : undefined,
     apiKeys: process.env.SIM_API_KEYS ? process.env.SIM_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : undefined,
   });
   const models = sim.config().models.length;

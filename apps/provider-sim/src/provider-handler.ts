@@ -1,4 +1,4 @@
-// Serves one provider call: parse, look up the model, plan the outcome (fault-plan.ts), wait the
+// Serves one provider call (and builds the answer for batch requests too): parse, look up the model, plan the outcome (fault-plan.ts), wait the
 // sampled latency, respond (or reset / hang), and record the call exactly once.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallLog, CallOutcome, CallRecord } from './call-log';
@@ -214,7 +214,7 @@ export class ProviderHandler {
   }
 }
 
-function buildCompletion(
+export function buildCompletion(
   wire: WireApi,
   model: string,
   request: SimRequest,

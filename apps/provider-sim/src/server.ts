@@ -7,6 +7,8 @@ import { normalizeConfig, parseModelPatch, readConfigFile } from './config-loade
 import { DEFAULT_CONFIG } from './config-defaults';
 import type { ApiKind, ModelPatch, ModelSpec, SimConfig, SimConfigInput } from './config-schema';
 import { anthropicWire } from './anthropic-wire';
+import { BatchApis, type BatchSummary } from './batch-apis';
+import type { BatchSettings, BatchSettingsInput } from './batch-settings';
 import { handleControl, type ControlDeps } from './control-api';
 import { embeddingsResponse, type EmbeddingsBody } from './embeddings';
 import { parseJson, readBody, sendJson } from './http-io';
@@ -35,6 +37,8 @@ export interface ProviderSimOptions {
   strict?: boolean;
   /** With strict: the only API keys accepted; overrides the config's. */
   apiKeys?: string[];
+  /** Batch APIs: completion-time distribution and injected failures (batch-settings.ts). */
+  batch?: BatchSettingsInput;
 }
 
 export interface ProviderSim {
@@ -56,6 +60,10 @@ export interface ProviderSim {
   setConfig(config: SimConfigInput): void;
   reset(): void;
   config(): SimConfig;
+  /** Batches of both batch APIs, newest last; `forceBatch` ends one now (control API equivalents). */
+  batches(api?: ApiKind): BatchSummary[];
+  forceBatch(id: string, how: 'complete' | 'expire' | 'fail'): BatchSummary | undefined;
+  setBatchSettings(input: BatchSettingsInput): BatchSettings;
   close(): Promise<void>;
 }
 
@@ -93,6 +101,7 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
   const stats = new StatsCounter();
   const handler = new ProviderHandler(scenario, log, stats, { strict: bootConfig.strict, apiKeys: bootConfig.apiKeys });
   const control: ControlDeps = { scenario, log, stats, bootConfig, startedAt: Date.now() };
+  const batches = new BatchApis(scenario, { strict: bootConfig.strict, apiKeys: bootConfig.apiKeys }, options.batch, options.clock);
   let embeddingCalls = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -109,6 +118,9 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
     }
     if (method === 'GET' && path === '/openai/v1/models') return send(res, openaiWire.listModels(scenario.list('openai')));
     if (method === 'GET' && path === '/anthropic/v1/models') return send(res, anthropicWire.listModels(scenario.list('anthropic')));
+    if (path.startsWith('/openai/') && batches.openai.handle(req, res, method, path.slice('/openai'.length))) return;
+    if (path.startsWith('/anthropic/') && batches.anthropic.handle(req, res, method, path.slice('/anthropic'.length))) return;
+    if (path.startsWith('/_sim/batches') && batches.handleControl(req, res, method, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)))) return;
     if (path.startsWith('/_sim/')) {
       void handleControl(control, req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
       return;
@@ -162,6 +174,9 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
       stats.reset();
     },
     config: () => scenario.snapshot(),
+    batches: (api) => batches.list(api),
+    forceBatch: (id, how) => batches.force(id, how),
+    setBatchSettings: (input) => batches.setSettings(input),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         handler.cancelAll();

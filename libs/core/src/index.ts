@@ -29,3 +29,4 @@ export * from './cache';
 export * from './routing/arm-changes';
 export * from './routing/arm-drain';
 export * from './routing/arm-reload';
+export * from './batch';

@@ -20,3 +20,6 @@ export type { HttpFailure, TransportFailure } from './shared/errors';
 export { EndpointTransport, resolveUndiciRuntime } from './shared/transport';
 export type { EndpointTransportOptions, UndiciRuntime } from './shared/transport';
 export { OpenAiEmbedder } from './openai/openai-embedder';
+export { OpenAiBatchClient } from './openai/openai-batch-client';
+export { AnthropicBatchClient } from './anthropic/anthropic-batch-client';
+export { BATCH_CALL_TIMEOUT_MS } from './shared/batch-control';

@@ -22,9 +22,9 @@ const CLIENT_DEFAULT_TIMEOUT_MS = 60_000;
  */
 export class AnthropicProvider implements Provider {
   readonly name: string;
-  private readonly client: Anthropic;
-  private readonly transport: EndpointTransport;
-  private readonly secrets: string[];
+  protected readonly client: Anthropic;
+  protected readonly transport: EndpointTransport;
+  protected readonly secrets: string[];
 
   constructor(endpoint: ProviderEndpointConfig, options: { transport?: EndpointTransport } = {}) {
     if (!endpoint.apiKey) {
@@ -140,7 +140,7 @@ export class AnthropicProvider implements Provider {
    * (temperature, top_p) are not in @anthropic-ai/sdk 1.x's types but the API takes them; they
    * pass through the SDK's body as they are.
    */
-  private request(call: ProviderCall): { params: MessageCreateParamsNonStreaming; dropped: string[]; json?: JsonMode } {
+  protected request(call: ProviderCall): { params: MessageCreateParamsNonStreaming; dropped: string[]; json?: JsonMode } {
     const system = call.messages
       .filter((m) => m.role === 'system')
       .map((m) => m.content)
@@ -168,7 +168,7 @@ export class AnthropicProvider implements Provider {
     return { params, dropped, ...(json ? { json } : {}) };
   }
 
-  private toReply(message: Message, call: ProviderCall, json?: JsonMode): ProviderReply {
+  protected toReply(message: Message, call: ProviderCall, json?: JsonMode): ProviderReply {
     if (!message || !Array.isArray(message.content)) throw malformedReplyError(this.name, 'no content');
     const stop = message.stop_reason as string | null;
     if (stop === 'refusal') {

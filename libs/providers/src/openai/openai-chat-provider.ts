@@ -33,7 +33,7 @@ export class OpenAiChatProvider implements Provider {
   protected readonly client: OpenAI;
   protected readonly transport: EndpointTransport;
   private readonly maxTokensParam: MaxTokensParam;
-  private readonly secrets: string[];
+  protected readonly secrets: string[];
 
   constructor(endpoint: ProviderEndpointConfig, options: OpenAiChatProviderOptions) {
     this.name = endpoint.name;

@@ -22,10 +22,6 @@ export function normalizeOpenAiError(error: unknown, _state: CallTransportState)
     const code = typeof error.code === 'string' ? error.code : undefined;
     const type = typeof error.type === 'string' ? error.type : undefined;
     const message = typeof body?.message === 'string' ? body.message : undefined;
-    let kindOverride: 'context_overflow' | 'content_policy' | undefined;
-    if (code === 'context_length_exceeded') kindOverride = 'context_overflow';
-    else if (code === 'content_policy_violation' || code === 'content_filter') kindOverride = 'content_policy';
-    else if (code === 'invalid_prompt' && /polic|flagged/i.test(message ?? '')) kindOverride = 'content_policy';
     return {
       type: 'http',
       failure: {
@@ -34,13 +30,22 @@ export function normalizeOpenAiError(error: unknown, _state: CallTransportState)
         code,
         type,
         message,
-        kindOverride: error.status === 429 || error.status >= 500 ? undefined : kindOverride,
+        kindOverride: openAiKindOverride(error.status, code, message),
         fallbackRetryAfterMs: error.status === 429 ? rateLimitResetMs(error.headers) : undefined,
       },
     };
   }
   if (isAbortError(error)) return { type: 'abort' };
   return { type: 'unknown' };
+}
+
+/** OpenAI's own error codes that decide the kind before the status table (also for batch result lines). */
+export function openAiKindOverride(status: number, code: string | undefined, message: string | undefined): 'context_overflow' | 'content_policy' | undefined {
+  if (status === 429 || status >= 500) return undefined;
+  if (code === 'context_length_exceeded') return 'context_overflow';
+  if (code === 'content_policy_violation' || code === 'content_filter') return 'content_policy';
+  if (code === 'invalid_prompt' && /polic|flagged/i.test(message ?? '')) return 'content_policy';
+  return undefined;
 }
 
 /** Reset time of whichever OpenAI bucket (requests/tokens) is exhausted. */

@@ -193,6 +193,19 @@ const MAX_ERROR_BODY_CHARS = 4096;
 /** Statuses a `Response` must have no body for. */
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
+/**
+ * A multipart body (the OpenAI Files upload of a batch) encoded to bytes with its boundary header:
+ * the SDK builds it with the global FormData, which the undici package's fetch does not recognise
+ * (it would send "[object FormData]" as text/plain).
+ */
+async function encodeFormData(init: RequestInit | undefined): Promise<RequestInit | undefined> {
+  if (!init?.body || Object.prototype.toString.call(init.body) !== '[object FormData]') return init;
+  const encoded = new Response(init.body);
+  const headers = new Headers(init.headers);
+  headers.set('content-type', encoded.headers.get('content-type') ?? 'multipart/form-data');
+  return { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
+}
+
 /** A string or byte body to a URL: what the buffered path can send (anything else goes through fetch). */
 function isPlainRequest(input: string | URL | Request, init: RequestInit | undefined): input is string | URL {
   if (typeof input !== 'string' && !(input instanceof URL)) return false;
@@ -374,7 +387,8 @@ export class EndpointTransport {
   }
 
   /** Handed to the SDK as its `fetch`. */
-  readonly fetch: FetchFn = async (input, init) => {
+  readonly fetch: FetchFn = async (input, rawInit) => {
+    const init = await encodeFormData(rawInit);
     const state = callStorage.getStore();
     const baseFetch = this.runtime?.fetch ?? globalThis.fetch.bind(globalThis);
     if (state) state.requests += 1;
