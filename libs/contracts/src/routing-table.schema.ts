@@ -131,6 +131,8 @@ const retryBudgetSectionSchema = z
   .strictObject({
     ratio: z.number().min(0, 'ratio is retries per first attempt, e.g. 0.2 for 20 %'),
     minRetriesPerSecond: z.number().min(0, 'retries allowed every second on top of the ratio, e.g. 10'),
+    // Renamed in this release: a table written for the old floor per window gets told what to write.
+    minRetries: z.undefined({ error: 'minRetries (a floor per window) was replaced by minRetriesPerSecond (a floor per second, default 10)' }),
     bucketMs: positiveMs,
     windowMs: positiveMs,
   })

@@ -125,6 +125,10 @@ ${extra}`;
     expect(loadRoutingTable(path, { A: 'a' }).endpoints[0].headers).toEqual({ 'x-template': '${NOT_A_VAR} and a' });
   });
 
+  it('tells a table still using the renamed retry floor what to write instead', () => {
+    expect(() => load(`resilience:\n  retryBudget: { minRetries: 10 }\n`)).toThrow(/resilience\.retryBudget\.minRetries: minRetries \(a floor per window\) was replaced by minRetriesPerSecond/);
+  });
+
   it('refuses an unset variable without a default, naming the variable and the YAML path', () => {
     const path = write(table('  sim: { kind: openai, baseUrl: "${SIM_URL}/openai/v1" }'));
     expect(() => loadRoutingTable(path, {})).toThrow(
