@@ -38,17 +38,18 @@ export function priceOf(scenario: Scenario, lambdas: ReadonlyMap<string, number>
 }
 
 /**
- * THE oracle of a scenario and seed. Without a budget, or when the one-step oracle (which follows
- * the pacer, as the router does) has no request refused for budget, it is that oracle, unchanged.
- * Otherwise: bisection per binding cap line on its λ, each step a full re-simulation without hard
- * caps, keeping the lowest λ whose spend fits the cap; then the run at those prices with the hard
- * caps on. The better of that run and the one-step oracle (by net value) is the oracle.
+ * THE oracle of a scenario and seed. Without a budget, or when no cap binds (the oracle without caps
+ * spends within every cap line), it is the one-step oracle, unchanged (following the budget pacer,
+ * as the router does). Otherwise: bisection per binding cap line on its λ, each step a full
+ * re-simulation without hard caps, keeping the lowest λ whose spend fits the cap; then the run at
+ * those prices with the hard caps on. The better of that run and the one-step oracle (by net value
+ * over the run) is the oracle: both are allocations the oracle could have made.
  */
 export async function runOracle(scenario: Scenario, world: World): Promise<BudgetOracleRun> {
-  const pacer = await runPolicy(scenario, world, 'oracle');
-  if (!scenario.budget || budgetRefusals(pacer) === 0) return { run: pacer, kind: 'pacer', lambdas: {}, simulations: 1 };
+  if (!scenario.budget) return { run: await runPolicy(scenario, world, 'oracle'), kind: 'pacer', lambdas: {}, simulations: 1 };
   const unconstrained = await runPolicy(scenario, world, 'oracle', {}, { oraclePrice: () => 1, hardCaps: false });
   const binding = [...overCap(unconstrained).keys()];
+  const pacer = await runPolicy(scenario, world, 'oracle');
   let simulations = 2;
   if (binding.length === 0) return { run: pacer, kind: 'pacer', lambdas: {}, simulations };
   // Per line, bisect μ = ln(1 + λ): [lo, hi] with hi always a price at which the line fits.
