@@ -45,7 +45,7 @@ export function priceOf(scenario: Scenario, lambdas: ReadonlyMap<string, number>
  * those prices with the hard caps on. The better of that run and the one-step oracle (by net value
  * over the run) is the oracle: both are allocations the oracle could have made.
  */
-export async function runOracle(scenario: Scenario, world: World): Promise<BudgetOracleRun> {
+export async function runOracle(scenario: Scenario, world: World, steps = ORACLE_BISECTION_STEPS): Promise<BudgetOracleRun> {
   if (!scenario.budget) return { run: await runPolicy(scenario, world, 'oracle'), kind: 'pacer', lambdas: {}, simulations: 1 };
   const unconstrained = await runPolicy(scenario, world, 'oracle', {}, { oraclePrice: () => 1, hardCaps: false });
   const binding = [...overCap(unconstrained).keys()];
@@ -56,7 +56,7 @@ export async function runOracle(scenario: Scenario, world: World): Promise<Budge
   const lo = new Map(binding.map((k) => [k, 0]));
   const hi = new Map(binding.map((k) => [k, Math.log1p(LAMBDA_MAX)]));
   const lambdasOf = (mu: ReadonlyMap<string, number>) => new Map([...mu].map(([k, m]) => [k, Math.expm1(m)]));
-  for (let step = 0; step < ORACLE_BISECTION_STEPS; step++) {
+  for (let step = 0; step < steps; step++) {
     const mid = new Map(binding.map((k) => [k, (lo.get(k)! + hi.get(k)!) / 2]));
     const run = await runPolicy(scenario, world, 'oracle', {}, { oraclePrice: priceOf(scenario, lambdasOf(mid)), hardCaps: false });
     simulations++;
