@@ -11,7 +11,7 @@ const SEEDS = 3;
 /**
  * Bisection steps of the budget-aware oracle here (the bench uses ORACLE_BISECTION_STEPS = 10): a
  * price to ≈ 11% instead of ≈ 0.7%, 4 simulations fewer per seed on a budgeted scenario. A coarser
- * price can only make the oracle weaker, so the bound checked is, if anything, harder to meet.
+ * price only makes the oracle's allocation less precise, so the bound is no easier to meet.
  */
 const ORACLE_STEPS = 6;
 
