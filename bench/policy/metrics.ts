@@ -21,11 +21,19 @@ export interface SeedMetrics {
   explorationShare: number | null;
   /** switchyard only: share of first-attempt decisions flagged exploration (exploration floor, half-open probes). */
   explorationFloorShare: number | null;
+  /**
+   * Policies with a posterior only: the non-posterior-mean share in stationary stretches — first-attempt
+   * decisions for another arm than the policy's own posterior-mean choice, among those made with no
+   * scenario event in the last STATIONARY_AFTER_MS (stationary.ts).
+   */
+  stationaryExplorationShare: number | null;
+  /** Share of requests refused for budget (final failure `budget_exceeded`). */
+  budgetRefusedShare: number;
   /** Share of requests that failed, per final error kind (not in METRIC_KEYS: no CI). */
   failureKinds: Record<string, number>;
 }
 
-export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'netValuePerRequest', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs', 'recoveryMs', 'explorationShare', 'explorationFloorShare'] as const;
+export const METRIC_KEYS = ['requests', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'costPerSuccessUsd', 'utility', 'netValuePerRequest', 'regretPerRequest', 'budgetOvershootPct', 'failoverMs', 'recoveryMs', 'explorationShare', 'explorationFloorShare', 'stationaryExplorationShare', 'budgetRefusedShare'] as const;
 
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
@@ -151,6 +159,8 @@ export function seedMetrics(run: Pick<RunResult, 'records' | 'budgetOvershootPct
     recoveryMs: Number.isFinite(durationMs) ? recoveryMs(rs, world, durationMs, oracle?.records) : null,
     explorationShare: run.exploration?.decisions ? run.exploration.explored / run.exploration.decisions : null,
     explorationFloorShare: run.exploration?.decisions ? run.exploration.flagged / run.exploration.decisions : null,
+    stationaryExplorationShare: run.exploration?.stationaryDecisions ? run.exploration.stationaryExplored / run.exploration.stationaryDecisions : null,
+    budgetRefusedShare: failureKinds.budget_exceeded ?? 0,
     failureKinds,
   };
 }

@@ -7,8 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { runOracle, type BudgetOracleRun } from './budget-oracle';
 import { meanCi, newArmShares, ONBOARDING_REQUESTS, quantile, seedMetrics, summarise, type PolicySummary, type SeedMetrics } from './metrics';
 import { svgFigure, type Panel } from './plots';
+import { STATIONARY_AFTER_MS } from './stationary';
 import { loadScenario, ScenarioError, type Scenario } from './scenario';
 import { membershipEvents, POLICIES, runPolicy, type PolicyName, type RunResult, type ThompsonOverrides } from './simulate';
 import { buildWorld, type World } from './world';
@@ -198,7 +200,25 @@ const sci = (x: number | null) => (x === null ? '–' : x.toPrecision(4));
 const usd = (x: number | null) => (x === null ? '–' : `$${x.toPrecision(3)}`);
 const pm = (x: number | null | undefined, f: (v: number) => string) => (x === null || x === undefined ? '' : ` ±${f(x)}`);
 
-function reportMd(scenario: Scenario, seeds: number, summary: Record<string, PolicySummary>, plots: string[], png: boolean, wallS: number, newArms: string[] = []): string {
+interface OracleInfo {
+  /** Seeds on which the budget-aware allocation (priced) was the oracle, rather than the one-step oracle. */
+  pricedSeeds: number;
+  /** Mean over those seeds and their binding cap lines of λ (the price of a dollar of budget, over its cost). */
+  meanLambda: number | null;
+  simulationsPerSeed: number;
+}
+
+function oracleSummary(oracles: readonly BudgetOracleRun[]): OracleInfo {
+  const priced = oracles.filter((o) => o.kind === 'priced');
+  const lambdas = priced.flatMap((o) => Object.values(o.lambdas));
+  return {
+    pricedSeeds: priced.length,
+    meanLambda: lambdas.length ? Number((lambdas.reduce((a, b) => a + b, 0) / lambdas.length).toPrecision(4)) : null,
+    simulationsPerSeed: Number((oracles.reduce((s, o) => s + o.simulations, 0) / Math.max(1, oracles.length)).toFixed(1)),
+  };
+}
+
+function reportMd(scenario: Scenario, seeds: number, summary: Record<string, PolicySummary>, ofOracle: Record<string, number | null>, oracle: OracleInfo, plots: string[], png: boolean, wallS: number, newArms: string[] = []): string {
   const rows = Object.entries(summary).map(([p, s]) =>
     [
       p,
@@ -209,11 +229,14 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `${usd(s.costPerSuccessUsd)}`,
       `${num(s.utility, 4)}${pm(s.ci95.utility, (v) => v.toFixed(4))}`,
       `${sci(s.netValuePerRequest)}${pm(s.ci95.netValuePerRequest, (v) => v.toPrecision(2))}`,
+      `${pct(ofOracle[p] ?? null, 1)}`,
       `${sci(s.regretPerRequest)}${pm(s.ci95.regretPerRequest, (v) => v.toPrecision(2))}`,
       `${num(s.budgetOvershootPct, 1)}`,
       `${s.failoverMs === null ? '–' : num(s.failoverMs)}`,
       `${s.recoveryMs === null ? '–' : `${num(s.recoveryMs)}${pm(s.ci95.recoveryMs, (v) => v.toFixed(0))}`}`,
       `${s.explorationShare === null ? '–' : `${pct(s.explorationShare)} (floor ${pct(s.explorationFloorShare)})`}`,
+      `${s.stationaryExplorationShare === null ? '–' : `${pct(s.stationaryExplorationShare)}${pm(s.ci95.stationaryExplorationShare, (v) => (v * 100).toFixed(2))}`}`,
+      `${pct(s.budgetRefusedShare)}${pm(s.ci95.budgetRefusedShare, (v) => (v * 100).toFixed(2))}`,
     ].join(' | '),
   );
   const lines = [
@@ -225,8 +248,8 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
       `≈ ${num(summary.oracle?.requests ?? null)} requests per run; common random numbers (same arrivals and per-request draws for every policy of a seed). ` +
       `Wall time ${wallS.toFixed(1)} s. Values are means over seeds, ± the 95% CI half-width over seeds.`,
     '',
-    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | net value / req (USD) | regret / req (USD) | budget overshoot % | failover ms | back in rotation ms | exploration |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| policy | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | net value / req (USD) | % of oracle | regret / req (USD) | budget overshoot % | failover ms | back in rotation ms | exploration | stationary non-posterior-mean | budget refused |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '',
     'Failures by final error kind (share of all requests):',
@@ -235,7 +258,10 @@ function reportMd(scenario: Scenario, seeds: number, summary: Record<string, Pol
     '',
     ...(newArms.length ? ['Arms added mid-run (first-attempt share; mean ± 95% CI over seeds):', '', ...newArms.map((l) => `- ${l}`), ''] : []),
     'Definitions: bench/README.md. failover ms: outage start → first 1 s bin with < 5% of first attempts on the failed arm(s), the outage length when never (censored). ' +
-      'back in rotation ms: outage end → first 30 s window in which the failed arm(s) get ≥ half their pre-outage share. exploration: share of first-attempt decisions not for the posterior-mean choice (floor: those flagged exploration — exploration-floor draws and half-open probes).',
+      'back in rotation ms: outage end → first 30 s window in which the failed arm(s) get ≥ half their pre-outage share. exploration: share of first-attempt decisions not for the posterior-mean choice (floor: those flagged exploration — exploration-floor draws and half-open probes). ' +
+      `stationary non-posterior-mean: the same share among decisions with no scenario event (nor the run's start) in the previous ${STATIONARY_AFTER_MS / 60_000} minutes. budget refused: share of requests that failed with budget_exceeded. ` +
+      `% of oracle: mean net value / the oracle's.` +
+      (oracle.pricedSeeds ? ` The oracle is budget-aware on ${oracle.pricedSeeds} of ${seeds} seeds (a cap binds): a price per dollar per cap window found in hindsight by bisection (mean λ ${oracle.meanLambda}, ${oracle.simulationsPerSeed} simulations per seed), each request to the arm with the highest true net value − (1 + λ)·cost, refused when none is positive.` : ''),
     '',
     ...plots.flatMap((p) => [`![${p}](${p}.${png ? 'png' : 'svg'})`, '']),
     `SVG sources: ${plots.map((p) => `[${p}.svg](${p}.svg)`).join(', ')}.`,
@@ -265,12 +291,18 @@ async function main(): Promise<void> {
   const perFixedArm = scenario.arms.map((): SeedMetrics[] => []);
   const plots = new PlotData(scenario, order);
   const onboarding = new Onboarding(scenario, order);
+  const oracles: BudgetOracleRun[] = [];
   for (let k = 0; k < seeds; k++) {
     const seed = scenario.baseSeed + k;
     const world = buildWorld(scenario, seed);
     const runs = new Map<PolicyName, RunResult>();
     for (const policy of order) {
-      const run = await runPolicy(scenario, world, policy, args.thompson);
+      let run: RunResult;
+      if (policy === 'oracle') {
+        const oracle = await runOracle(scenario, world);
+        oracles.push(oracle);
+        run = oracle.run;
+      } else run = await runPolicy(scenario, world, policy, args.thompson);
       runs.set(policy, run);
       const m = seedMetrics(run, runs.get('oracle')!, world, scenario.duration);
       perSeed.get(policy)!.push(m);
@@ -278,7 +310,9 @@ async function main(): Promise<void> {
         `[${scenario.name}] seed ${k + 1}/${seeds} ${policy.padEnd(16)} ${String(m.requests).padStart(6)} req  err ${(m.errorRate * 100).toFixed(2).padStart(6)}%  ` +
           `p95 ${m.p95Ms.toFixed(0).padStart(6)} ms  $/ok ${m.costPerSuccessUsd.toPrecision(3)}  regret ${m.regretPerRequest.toFixed(4)}` +
           `${m.failoverMs === null ? '' : `  failover ${m.failoverMs.toFixed(0)} ms`}${m.recoveryMs === null ? '' : `  back ${m.recoveryMs.toFixed(0)} ms`}` +
-          `${m.explorationShare === null ? '' : `  explore ${(m.explorationShare * 100).toFixed(2)}% (floor ${((m.explorationFloorShare ?? 0) * 100).toFixed(2)}%)`}  (${(run.wallMs / 1000).toFixed(2)} s)`,
+          `${m.explorationShare === null ? '' : `  explore ${(m.explorationShare * 100).toFixed(2)}% (floor ${((m.explorationFloorShare ?? 0) * 100).toFixed(2)}%, stationary ${((m.stationaryExplorationShare ?? NaN) * 100).toFixed(2)}%)`}` +
+          `${m.budgetRefusedShare > 0 ? `  budget refused ${(m.budgetRefusedShare * 100).toFixed(2)}%` : ''}` +
+          `${policy === 'oracle' && oracles[k].kind === 'priced' ? `  (budget-aware: ${oracles[k].simulations} simulations)` : ''}  (${(run.wallMs / 1000).toFixed(2)} s)`,
       );
     }
     if (fixed) {
@@ -305,8 +339,12 @@ async function main(): Promise<void> {
   for (const line of onboardingLines(newArms)) console.log(`[${scenario.name}] ${line}`);
   const summary: Record<string, PolicySummary> = {};
   for (const p of [...args.policies.filter((q) => q !== 'oracle'), 'oracle' as const]) summary[p] = summarise(perSeed.get(p)!);
+  const oracleValue = summary.oracle.netValuePerRequest;
+  const ofOracle: Record<string, number | null> = {};
+  for (const [p, s] of Object.entries(summary)) ofOracle[p] = oracleValue && s.netValuePerRequest !== null ? Number((s.netValuePerRequest / oracleValue).toFixed(4)) : null;
+  const oracleInfo = oracleSummary(oracles);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), ...(bestFixed ? { bestFixedArm: bestFixed } : {}), ...(newArms.length ? { newArms } : {}), policies: summary }, null, 2)}\n`);
+  writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify({ scenario: scenario.name, file: args.scenario, seeds, durationMs: scenario.duration, wallSeconds: Number(wallS.toFixed(1)), ...(Object.keys(args.thompson).length ? { thompsonOverrides: args.thompson } : {}), ...(bestFixed ? { bestFixedArm: bestFixed } : {}), ...(newArms.length ? { newArms } : {}), oracle: oracleInfo, netValueVsOracle: ofOracle, policies: summary }, null, 2)}\n`);
   const figures = plots.figures();
   const png = rsvgAvailable();
   for (const [name, svg] of Object.entries(figures)) {
@@ -314,7 +352,7 @@ async function main(): Promise<void> {
     writeFileSync(file, svg);
     if (png) execFileSync('rsvg-convert', ['-b', 'white', '-o', join(args.out, `${name}.png`), file]);
   }
-  writeFileSync(join(args.out, 'report.md'), reportMd(scenario, seeds, summary, Object.keys(figures), png, wallS, onboardingLines(newArms)));
+  writeFileSync(join(args.out, 'report.md'), reportMd(scenario, seeds, summary, ofOracle, oracleInfo, Object.keys(figures), png, wallS, onboardingLines(newArms)));
   console.log(`wrote ${join(args.out, 'summary.json')}, report.md and ${Object.keys(figures).length} plots in ${wallS.toFixed(1)} s`);
 }
 

@@ -10,16 +10,18 @@ import {
   Router,
   SeededRandom,
   ThompsonSelector,
+  BUDGET_EXCLUSION_PREFIX,
+  DEFAULT_RULES,
   costUsd,
   realisedNetValue,
   reloadArms,
   resolveValue,
-  windowId,
   type ArmConfig,
   type ArmSelector,
   type ArmStateHolder,
   type AttemptOutcome,
   type ChatMessage,
+  type EligibilityRule,
   type OutcomeSink,
   type Provider,
   type ProviderCall,
@@ -31,8 +33,10 @@ import {
   type ValueParams,
 } from '@switchyard/core';
 import { OracleSelector, type OracleTruth } from '@switchyard/core/testing';
+import { capLines, tenantOfClass } from './budget-lines';
 import { EventClock } from './event-clock';
 import type { MembershipEvent, Scenario } from './scenario';
+import { eventTimes, stationaryAt } from './stationary';
 import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';
 
 export const POLICIES = ['switchyard', 'static-chain', 'simple-retry', 'round-robin', 'latency-cooldown', 'best-fixed-arm', 'oracle'] as const;
@@ -79,15 +83,44 @@ export interface RunResult {
   policy: PolicyName | string;
   seed: number;
   records: RequestRecord[];
-  /** Spend per budget window id (USD), as providers charged it. */
+  /**
+   * Spend (USD, as providers charged it) per cap line of the scenario's budget (budget-lines.ts:
+   * `<scope> <window id>`); empty without a budget.
+   */
   spendByWindow: Map<string, number>;
+  /** The cap of each line in spendByWindow, USD. */
+  capByLine: Map<string, number>;
   budgetOvershootPct: number;
   wallMs: number;
   /**
    * switchyard only: first-attempt decisions, those not for the posterior-mean choice (`explored`),
-   * and those the policy flagged as exploration (`flagged`: exploration-floor draws, half-open probes).
+   * and those the policy flagged as exploration (`flagged`: exploration-floor draws, half-open probes);
+   * `stationaryDecisions` / `stationaryExplored`: the same, counted only in stationary stretches
+   * (stationary.ts: no scenario event in the last STATIONARY_AFTER_MS).
    */
-  exploration?: { decisions: number; explored: number; flagged: number };
+  exploration?: Exploration;
+}
+
+export interface Exploration {
+  decisions: number;
+  explored: number;
+  flagged: number;
+  stationaryDecisions: number;
+  stationaryExplored: number;
+}
+
+/**
+ * The budget-aware oracle's price of a dollar (budget-oracle.ts): the multiplier 1 + Σλ on cost for
+ * a request of `tenant` at `now` (clock ms). Above 1, an arm whose true expected net value at that
+ * price is not positive is refused for budget.
+ */
+export type OraclePrice = (tenant: string, now: number) => number;
+
+export interface RunOptions {
+  /** Makes the oracle the priced one (instead of following the budget pacer). */
+  oraclePrice?: OraclePrice;
+  /** `false`: no BudgetGuard (the budget-aware oracle's search measures unconstrained spend). */
+  hardCaps?: boolean;
 }
 
 const messageCache = new Map<number, ChatMessage[]>();
@@ -273,31 +306,55 @@ function oracleTruth(scenario: Scenario, world: World, clock: EventClock, provid
   };
 }
 
+/** A selector with a posterior: the arm it would pick on its posterior means (no random draws). */
+export type PosteriorSelector = ArmSelector & { posteriorMeanChoice(request: RouteRequest, eligible: readonly ArmConfig[]): string | undefined };
+
 /**
- * The Thompson selector, counting its first-attempt decisions that did not pick the arm with the
- * highest expected net value at the posterior means: what it spends on exploration (Thompson draws
- * and the exploration floor alike). Asking draws no random numbers, so decisions are unchanged.
+ * The selector, counting its first-attempt decisions that did not pick the arm with the highest
+ * expected net value at the posterior means: what it spends on exploration (Thompson draws and the
+ * exploration floor alike), over the run and in stationary stretches (`stationary(ms since the
+ * run's start)`). Asking draws no random numbers, so decisions are unchanged.
  */
-function countingExploration(thompson: ThompsonSelector, counts: NonNullable<RunResult['exploration']>): ArmSelector {
+export function countingExploration(selector: PosteriorSelector, counts: Exploration, stationary: (t: number) => boolean, clock: { now(): number }): ArmSelector {
   return {
-    name: thompson.name,
+    name: selector.name,
     select(ctx, eligible) {
-      const exploit = ctx.tried.length === 0 && eligible.length > 1 ? thompson.posteriorMeanChoice(ctx.request, eligible) : undefined;
-      const decision = thompson.select(ctx, eligible);
+      const exploit = ctx.tried.length === 0 && eligible.length > 1 ? selector.posteriorMeanChoice(ctx.request, eligible) : undefined;
+      const decision = selector.select(ctx, eligible);
       if (ctx.tried.length === 0) {
+        const explored = exploit !== undefined && decision.chosen.id !== exploit;
         counts.decisions++;
-        if (exploit !== undefined && decision.chosen.id !== exploit) counts.explored++;
+        if (explored) counts.explored++;
         if (decision.exploration) counts.flagged++;
+        if (stationary(clock.now() - T0)) {
+          counts.stationaryDecisions++;
+          if (explored) counts.stationaryExplored++;
+        }
       }
       return decision;
     },
   };
 }
 
+/**
+ * The priced oracle's refusal: an arm whose true expected net value at the current price of a
+ * dollar is not positive is excluded as a budget exclusion, so a request no arm is worth serving at
+ * that price fails as `budget_exceeded` (the router's classification), keeping the money for
+ * requests worth more per dollar. Scored by the oracle itself, on that one arm.
+ */
+function pricedOut(oracle: OracleSelector, price: OraclePrice, clock: EventClock): EligibilityRule {
+  return (arm, ctx) => {
+    const weight = price(ctx.request.tenant, ctx.now);
+    if (weight <= 1) return undefined;
+    const utility = oracle.select({ request: ctx.request, tried: [...ctx.tried], clock }, [arm]).candidates[0].utility ?? 0;
+    return utility > 0 ? undefined : `${BUDGET_EXCLUSION_PREFIX} priced out: no positive net value at ${weight.toFixed(3)}× cost`;
+  };
+}
+
 /** What-if knobs for the switchyard policy (ThompsonSelector options); defaults are the core's. */
 export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'discount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
 
-export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec, thompsonOverrides: ThompsonOverrides = {}): Promise<RunResult> {
+export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec, thompsonOverrides: ThompsonOverrides = {}, options: RunOptions = {}): Promise<RunResult> {
   const wallStart = performance.now();
   const clock = new EventClock(T0);
   const policy: PolicyName = typeof spec === 'string' ? spec : 'best-fixed-arm';
@@ -317,14 +374,16 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const classes = scenario.workload.classes;
   const values = classes.map(classValue);
   const valueByClass = new Map(classes.map((c, k) => [c.name, values[k]]));
-  const budget = scenario.budget ? new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: scenario.budget }) : undefined;
+  const budget = scenario.budget && options.hardCaps !== false ? new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: scenario.budget }) : undefined;
   const spendByWindow = new Map<string, number>();
+  const capOf = new Map<string, number>();
+  const tenantOf = tenantOfClass(scenario);
   const spendSink: OutcomeSink = {
-    record: (o: AttemptOutcome) => {
+    record: (o: AttemptOutcome, requestClass: string) => {
       if (o.costUsd <= 0) return;
-      for (const w of ['minute', 'hour', 'day'] as const) {
-        const id = windowId(w, clock.now());
-        spendByWindow.set(id, (spendByWindow.get(id) ?? 0) + o.costUsd);
+      for (const line of capLines(scenario, tenantOf.get(requestClass) ?? 'default', clock.now())) {
+        spendByWindow.set(line.key, (spendByWindow.get(line.key) ?? 0) + o.costUsd);
+        capOf.set(line.key, line.capUsd);
       }
     },
   };
@@ -332,7 +391,8 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const sinks: OutcomeSink[] = [spendSink];
   let resilience: ResilienceOverrides = BENCH_RESILIENCE;
   let thompson: ThompsonSelector | undefined;
-  let exploration: RunResult['exploration'];
+  let exploration: Exploration | undefined;
+  let eligibilityRules: readonly EligibilityRule[] | undefined;
   switch (policy) {
     case 'switchyard':
       thompson = new ThompsonSelector({
@@ -345,7 +405,8 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
         halfOpen: (arm) => router.breakers.halfOpen(arm),
         ...thompsonOverrides,
       });
-      selector = countingExploration(thompson, (exploration = { decisions: 0, explored: 0, flagged: 0 }));
+      exploration = { decisions: 0, explored: 0, flagged: 0, stationaryDecisions: 0, stationaryExplored: 0 };
+      selector = countingExploration(thompson, exploration, stationaryAt(eventTimes(scenario, world)), clock);
       sinks.push(thompson);
       break;
     case 'static-chain':
@@ -365,9 +426,14 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
       sinks.push(latency);
       break;
     }
-    case 'oracle':
-      selector = new OracleSelector(oracleTruth(scenario, world, clock, providers, all), clock, (r) => valueByClass.get(r.class) ?? resolveValue(r.routing.objective), budget ? (t) => budget.costWeight(t) : undefined);
+    case 'oracle': {
+      const price = options.oraclePrice;
+      const costWeight = price ? (t: string) => price(t, clock.now()) : budget ? (t: string) => budget.costWeight(t) : undefined;
+      const oracle = new OracleSelector(oracleTruth(scenario, world, clock, providers, all), clock, (r) => valueByClass.get(r.class) ?? resolveValue(r.routing.objective), costWeight);
+      selector = oracle;
+      if (price) eligibilityRules = [...DEFAULT_RULES, pricedOut(oracle, price, clock)];
       break;
+    }
   }
   const router = new Router({
     arms,
@@ -379,6 +445,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
     random: new SeededRandom(mix(policySeed, 0x7e7)),
     budget,
     latency: thompson,
+    ...(eligibilityRules ? { eligibilityRules } : {}),
   });
   const holders: ArmStateHolder[] = [router.breakers];
   if (thompson) holders.push(thompson);
@@ -461,12 +528,10 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const missing = records.length - records.filter(Boolean).length;
   if (missing) throw new Error(`${policy} seed ${world.seed}: ${missing} requests never finished`);
   let overshoot = 0;
-  const caps = scenario.budget?.global;
-  if (caps) {
-    for (const [id, spent] of spendByWindow) {
-      const cap = caps[id.slice(0, id.indexOf(':')) as 'minute' | 'hour' | 'day'];
-      if (cap !== undefined) overshoot = Math.max(overshoot, ((spent - cap) / cap) * 100);
-    }
+  for (const [key, spent] of spendByWindow) {
+    const cap = capOf.get(key);
+    if (cap !== undefined) overshoot = Math.max(overshoot, ((spent - cap) / cap) * 100);
   }
-  return { policy: typeof spec === 'string' ? spec : `fixed:${scenario.arms[spec.fixedArm].id}`, seed: world.seed, records, spendByWindow, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart, ...(exploration ? { exploration } : {}) };
+  return { policy: typeof spec === 'string' ? spec : `fixed:${scenario.arms[spec.fixedArm].id}`, seed: world.seed, records, spendByWindow, capByLine: capOf, budgetOvershootPct: Math.max(0, overshoot), wallMs: performance.now() - wallStart, ...(exploration ? { exploration } : {}) };
 }
+
