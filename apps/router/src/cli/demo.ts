@@ -29,7 +29,9 @@ const QUESTIONS = [
 /** Asked twice at the end, the second time reworded: the `faq` class reads the response cache first. */
 const FAQ = [
   ['How do I reset my password?', 'Could you please tell me how to reset my password'],
-  ['What are your opening hours on Sunday?', "I'd like to know the Sunday opening hours, please."],
+  // A paraphrase that keeps who is asked ("your"): the cache's person guard refuses a hit across
+  // "your hours" and "my hours", as it should.
+  ['What are your opening hours on Sunday?', 'Could you tell me your Sunday opening hours, please?'],
   ['Do you ship to Norway?', 'do you ship to norway'],
 ];
 
