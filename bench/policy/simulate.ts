@@ -30,7 +30,7 @@ import {
   type ThompsonOptions,
   type ValueParams,
 } from '@switchyard/core';
-import { OracleSelector, type OracleTruth } from '@switchyard/core/testing';
+import { OracleSelector, posteriorMeanChoice, type OracleTruth } from '@switchyard/core/testing';
 import { EventClock } from './event-clock';
 import type { MembershipEvent, Scenario } from './scenario';
 import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';
@@ -282,7 +282,7 @@ function countingExploration(thompson: ThompsonSelector, counts: NonNullable<Run
   return {
     name: thompson.name,
     select(ctx, eligible) {
-      const exploit = ctx.tried.length === 0 && eligible.length > 1 ? thompson.posteriorMeanChoice(ctx.request, eligible) : undefined;
+      const exploit = ctx.tried.length === 0 && eligible.length > 1 ? posteriorMeanChoice(thompson, ctx.request, eligible) : undefined;
       const decision = thompson.select(ctx, eligible);
       if (ctx.tried.length === 0) {
         counts.decisions++;
