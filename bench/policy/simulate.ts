@@ -32,7 +32,7 @@ import {
   type ThompsonOptions,
   type ValueParams,
 } from '@switchyard/core';
-import { OracleSelector, type OracleTruth } from '@switchyard/core/testing';
+import { OracleSelector, posteriorMeanChoice, type OracleTruth } from '@switchyard/core/testing';
 import { capLines, tenantOfClass } from './budget-lines';
 import { EventClock } from './event-clock';
 import type { MembershipEvent, Scenario } from './scenario';
@@ -309,6 +309,15 @@ function oracleTruth(scenario: Scenario, world: World, clock: EventClock, provid
 /** A selector with a posterior: the arm it would pick on its posterior means (no random draws). */
 export type PosteriorSelector = ArmSelector & { posteriorMeanChoice(request: RouteRequest, eligible: readonly ArmConfig[]): string | undefined };
 
+/** The Thompson selector as a PosteriorSelector (its posterior-mean choice lives in the testing entry point). */
+export function withPosteriorMean(thompson: ThompsonSelector): PosteriorSelector {
+  return {
+    name: thompson.name,
+    select: (ctx, eligible) => thompson.select(ctx, eligible),
+    posteriorMeanChoice: (request, eligible) => posteriorMeanChoice(thompson, request, eligible),
+  };
+}
+
 /**
  * The selector, counting its first-attempt decisions that did not pick the arm with the highest
  * expected net value at the posterior means: what it spends on exploration (Thompson draws and the
@@ -406,7 +415,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
         ...thompsonOverrides,
       });
       exploration = { decisions: 0, explored: 0, flagged: 0, stationaryDecisions: 0, stationaryExplored: 0 };
-      selector = countingExploration(thompson, exploration, stationaryAt(eventTimes(scenario, world)), clock);
+      selector = countingExploration(withPosteriorMean(thompson), exploration, stationaryAt(eventTimes(scenario, world)), clock);
       sinks.push(thompson);
       break;
     case 'static-chain':

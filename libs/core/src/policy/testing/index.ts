@@ -1,2 +1,3 @@
 export * from './simulation';
 export * from './oracle-selector';
+export * from './posterior-mean-choice';
