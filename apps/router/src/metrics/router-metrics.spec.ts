@@ -177,7 +177,8 @@ describe('RouterMetrics', () => {
   });
 
   it('reads transport, processor, DLQ, lag and budget sources on scrape', async () => {
-    const counters = { replayed: 0, escalated: 0, dlq: 0 };
+    const counters = { replayed: 0 };
+    const http = { replayed: 0 };
     const dlq = new Map<string, number>();
     let lagReads = 0;
     const source: LagSource = {
@@ -195,6 +196,7 @@ describe('RouterMetrics', () => {
         arms: ARMS,
         transport: () => ({ state: 'running', inFlight: 4, assignedPartitions: [0, 1], pausedPartitions: [1] }),
         processor: () => counters,
+        frontDoor: () => http,
         dlqByReason: () => dlq,
         breakers: () => [{ arm: 'primary', state: 'open', failureRate: 1 }],
         lag: { probe: new ConsumerLagProbe(source, { maxAgeMs: 60_000 }), topic: 'llm.requests' },
@@ -211,6 +213,7 @@ describe('RouterMetrics', () => {
     scraped.attach(b);
     fallbackRequest('r1', 'acme').forEach((e) => b.emit(e));
     counters.replayed = 2;
+    http.replayed = 1;
     dlq.set('schema', 3);
 
     const text = await scraped.metrics();
@@ -218,6 +221,7 @@ describe('RouterMetrics', () => {
     expect(text).toContain('switchyard_consumer_running 1');
     expect(text).toContain('switchyard_consumer_partitions{state="paused"} 1');
     expect(text).toContain('switchyard_replays_total 2');
+    expect(text).toContain('switchyard_http_replays_total 1');
     expect(text).toContain('switchyard_dlq_records_total{reason="schema"} 3');
     expect(text).toContain('switchyard_breaker_state{arm="primary"} 2');
     expect(text).toContain('switchyard_breaker_state{arm="secondary"} 0');
