@@ -58,7 +58,7 @@ describe('answer quality: checks and feedback', () => {
     return ids.map((id) => byKey.get(id)![0].json as unknown as Response);
   }
 
-  const metrics = async () => (await fetch(`http://127.0.0.1:${stack.router!.port}/metrics`)).text();
+  const metrics = async () => (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
 
   it('rejects a JSON answer that does not parse and falls back to another arm before publishing', async () => {
     const results = await wave('json', 12, { class: 'extraction', params: { maxTokens: 60, responseFormat: { type: 'json_object' } } });
@@ -100,7 +100,7 @@ describe('answer quality: checks and feedback', () => {
     const onAlpha = after.filter((r) => r.attempts[0].arm === 'alpha').length;
     expect(onAlpha).toBeLessThan(15);
     // /health/routing shows what was learnt, per class.
-    const routing = (await (await fetch(`http://127.0.0.1:${stack.router!.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { classes: Record<string, { qualityMean: number }> } }> };
+    const routing = (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { classes: Record<string, { qualityMean: number }> } }> };
     const quality = (arm: string) => routing.arms.find((a) => a.arm === arm)!.policy.classes.support.qualityMean;
     expect(quality('alpha')).toBeLessThan(0.4);
     expect(quality('beta')).toBeGreaterThan(0.8);

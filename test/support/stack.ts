@@ -52,6 +52,8 @@ export class Stack {
   routingTable = '';
   /** The router process started last (by `router` or `startRouter`). */
   router!: RouterProcess;
+  /** Every router process started; `stop()` stops them all. */
+  private readonly routers: RouterProcess[] = [];
   private readonly collectors: TopicCollector[] = [];
 
   constructor(private readonly options: StackOptions) {
@@ -79,8 +81,10 @@ export class Stack {
 
   /** Starts a router on the stack's topics and routing table (`env` wins over both). */
   async startRouter(env: Record<string, string> = {}): Promise<RouterProcess> {
-    this.router = await startRouter({ ...this.topics.env(), ...(this.routingTable ? { ROUTING_TABLE: this.routingTable } : {}), ...env });
-    return this.router;
+    const router = await startRouter({ ...this.topics.env(), ...(this.routingTable ? { ROUTING_TABLE: this.routingTable } : {}), ...env });
+    this.routers.push(router);
+    this.router = router;
+    return router;
   }
 
   /** A collector on `topic` (read from the beginning), stopped with the stack. */
@@ -93,7 +97,7 @@ export class Stack {
   /** Tears down what was started (also after a start that failed half way). */
   async stop(): Promise<void> {
     await Promise.all([...this.collectors.map((c) => c.stop()), this.producer?.disconnect()]);
-    await stopRouter(this.router);
+    await Promise.all(this.routers.map((r) => stopRouter(r)));
     await this.sim?.close();
   }
 }
