@@ -26,6 +26,11 @@ export interface StackOptions {
   requestPartitions?: number;
   /** Also collect the DLQ topic. */
   collectDlq?: boolean;
+  /**
+   * Topics, producer and collectors (default true). False for a suite that only speaks HTTP to the
+   * router: the router creates what it consumes and publishes.
+   */
+  kafkaClients?: boolean;
   /** Start one router now with this env over the topics and the routing table; absent: the suite starts it. */
   router?: Record<string, string>;
 }
@@ -65,6 +70,10 @@ export class Stack {
     const { options, topics, kafka } = this;
     this.sim = await startProviderSim(options.sim ?? {});
     if (options.arms) this.routingTable = routingTableFor(this.sim.url, options.arms, options.tableYaml);
+    if (options.kafkaClients === false) {
+      if (options.router) await this.startRouter(options.router);
+      return this;
+    }
     const others = [topics.responses, topics.dlq, ...(options.extraTopics?.(topics) ?? [])];
     if (options.requestPartitions !== undefined) {
       await createTopics(kafka, [topics.requests], options.requestPartitions);
