@@ -12,6 +12,7 @@ export interface RouterProcess {
   output: () => string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export interface StartRouterOptions {
@@ -19,9 +20,11 @@ export interface StartRouterOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** Output kept for `output()`: past this many characters the older half is dropped (a long bench logs a lot). */
+  outputCapChars?: number;
 }
 
-export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 }: StartRouterOptions): Promise<RouterProcess> {
+export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000, outputCapChars = 1_000_000 }: StartRouterOptions): Promise<RouterProcess> {
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(REPO_ROOT, 'dist/apps/router/src/main.js')], {
     cwd: REPO_ROOT,
     env: { ...process.env, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', ...env },
@@ -30,7 +33,7 @@ export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 
   let text = '';
   const append = (d: Buffer) => {
     text += d.toString();
-    if (text.length > 1_000_000) text = text.slice(-500_000);
+    if (text.length > outputCapChars) text = text.slice(-Math.floor(outputCapChars / 2));
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
@@ -51,7 +54,7 @@ export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 
       reject(new Error(`router exited (${code}) before ready:\n${text}`));
     });
   });
-  return { child, port, output: () => text, exited };
+  return { child, port, output: () => text, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
 /** SIGTERM (graceful drain), SIGKILL after `timeoutMs`. */
