@@ -126,7 +126,7 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
     for (const record of undeliverable) {
       expect(JSON.parse(Buffer.from(record.valueBase64, 'base64').toString())).toMatchObject({ id: record.requestId, status: 'ok' });
     }
-    // One provider call per id: refusals are not retried through the stack.router.
+    // One provider call per id: refusals are not retried through the router.
     expect(stack.sim.calls().filter((c) => c.requestId?.startsWith('mix-'))).toHaveLength(ids.length);
 
     const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
