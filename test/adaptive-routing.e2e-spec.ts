@@ -1,5 +1,5 @@
 import { publishRaw, request } from './support/kafka-io';
-import { Stack } from './support/stack';
+import { useStack } from './support/stack';
 
 interface Attempt {
   arm: string;
@@ -12,18 +12,14 @@ interface Attempt {
  * traffic off a failing arm, and budget caps hold per tenant.
  */
 describe('adaptive routing and budgets', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'adaptive',
-    sim: {
-      seed: 21,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 100, latency: { medianMs: 40, p95Ms: 80 }, faults: { error5xx: 0.5, error5xxStatuses: [503] } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
-          { name: 'gpt-4o', api: 'openai', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
-        ],
-      },
-    },
+    seed: 21,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 100, latency: { medianMs: 40, p95Ms: 80 }, faults: { error5xx: 0.5, error5xxStatuses: [503] } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
+      { name: 'gpt-4o', api: 'openai', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
+    ],
     arms: [
       { id: 'flaky-cheap', provider: 'openai', model: 'gpt-4o-mini', pricing: { inputPer1M: 0.5, outputPer1M: 1 } },
       { id: 'steady', provider: 'anthropic', model: 'claude-haiku-4-5', pricing: { inputPer1M: 1, outputPer1M: 4 } },
@@ -33,8 +29,6 @@ describe('adaptive routing and budgets', () => {
     router: {},
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   async function wave(prefix: string, n: number, tenant = 'e2e'): Promise<Array<{ status: string; attempts: Attempt[]; usage: { costUsd: number }; error?: { kind: string; message: string } }>> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);

@@ -18,19 +18,15 @@ interface Response {
 describe('answer quality: checks and feedback', () => {
   const stack = new Stack({
     prefix: 'quality',
-    sim: {
-      seed: 5,
-      config: {
-        models: [
-          // For extraction: gamma answers JSON requests with prose every time; delta with JSON.
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 }, faults: { invalidJson: 1 } },
-          { name: 'gpt-4o', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-          // For support: alpha and beta, alike in every way the router can measure.
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-          { name: 'gpt-4.1-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-        ],
-      },
-    },
+    seed: 5,
+    models: [
+      // For extraction: gamma answers JSON requests with prose every time; delta with JSON.
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 }, faults: { invalidJson: 1 } },
+      { name: 'gpt-4o', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+      // For support: alpha and beta, alike in every way the router can measure.
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+      { name: 'gpt-4.1-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+    ],
     arms: [
       // Same price and speed within each pair: only answer quality tells them apart.
       { id: 'alpha', provider: 'anthropic', model: 'claude-haiku-4-5', classes: ['support'] },

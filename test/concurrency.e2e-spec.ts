@@ -1,5 +1,5 @@
 import { publishRaw, request } from './support/kafka-io';
-import { Stack } from './support/stack';
+import { singleArm, useStack } from './support/stack';
 
 /**
  * With 2-second provider latency, one instance must keep hundreds of calls in flight (the stock
@@ -7,14 +7,12 @@ import { Stack } from './support/stack';
  * in-flight request answered, offsets committed, nothing re-called by the next instance.
  */
 describe('concurrency and graceful drain', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'concurrency',
-    sim: { seed: 3, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 2_000, p95Ms: 2_000 } }] } },
-    arms: [{ id: 'slow', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 3,
+    ...singleArm({ medianMs: 2_000, p95Ms: 2_000 }, 'slow'),
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('keeps at least 200 provider calls in flight from one instance', async () => {
     await stack.startRouter({ ROUTER_MAX_IN_FLIGHT: '256' });

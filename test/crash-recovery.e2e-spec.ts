@@ -1,19 +1,17 @@
 import { publishRaw, request } from './support/kafka-io';
-import { Stack } from './support/stack';
+import { singleArm, useStack } from './support/stack';
 
 /**
  * kill -9 mid-run, then a restart: every request is answered, and no id that was answered before
  * the crash reaches a provider again (its redelivery is answered from the response log).
  */
 describe('crash recovery', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'crash',
-    sim: { seed: 11, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 300, p95Ms: 600 } }] } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 11,
+    ...singleArm({ medianMs: 300, p95Ms: 600 }),
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('answers every request after kill -9 and never calls a provider again for an answered id', async () => {
     const env = {

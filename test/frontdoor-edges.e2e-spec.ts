@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { PRIMARY_SECONDARY, Stack } from './support/stack';
+import { PRIMARY_SECONDARY, useStack } from './support/stack';
 
 interface Chunk {
   model: string;
@@ -14,7 +14,7 @@ interface Chunk {
  * and a client that keeps sending past the 413.
  */
 describe('front door edges', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'fd-edges',
     sim: { latencyScale: 0.02, seed: 26 },
     arms: PRIMARY_SECONDARY,
@@ -28,8 +28,6 @@ describe('front door edges', () => {
     },
   });
   const url = (path: string) => `http://127.0.0.1:${stack.router.port}${path}`;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   async function stream(body: Record<string, unknown>) {
     const res = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stream: true, stream_options: { include_usage: true }, ...body }) });

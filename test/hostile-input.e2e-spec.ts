@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { eventually, groupLag } from './support/drills';
 import { publishRaw } from './support/kafka-io';
-import { Stack } from './support/stack';
+import { useStack } from './support/stack';
 
 /** `depth` levels of `open`, the innermost value, `depth` levels of `close`: written as text (JSON.stringify overflows first). */
 const nested = (depth: number, open: string, inner: string, close: string) => open.repeat(depth) + inner + close.repeat(depth);
@@ -42,7 +42,7 @@ const hostile: fc.Arbitrary<Hostile> = fc.oneof(
  * body with 200 or a 4xx in OpenAI's shape, and invented classes and tenants add no metric series.
  */
 describe('hostile input: nothing blocks a partition, every record is answered or dead-lettered', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'hostile',
     sim: { latencyScale: 0.02, seed: 20 },
     arms: [{ id: 'primary', provider: 'openai', model: 'gpt-4o-mini' }],
@@ -53,8 +53,6 @@ describe('hostile input: nothing blocks a partition, every record is answered or
   const { topics } = stack;
   const url = (path: string) => `http://127.0.0.1:${stack.router.port}${path}`;
   const metrics = async () => (await fetch(url('/metrics'))).text();
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   const dlqOfKey = (key: string) => stack.dlq.records.find((r) => Buffer.from(String(r.json.source && (r.json.source as { keyBase64: string }).keyBase64), 'base64').toString() === key);
 

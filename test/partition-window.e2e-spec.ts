@@ -1,5 +1,5 @@
 import { publishRaw, request } from './support/kafka-io';
-import { Stack } from './support/stack';
+import { singleArm, useStack } from './support/stack';
 
 /**
  * One partition, a small window: requests of the same partition run concurrently up to the
@@ -7,15 +7,13 @@ import { Stack } from './support/stack';
  * everything is answered.
  */
 describe('partition window', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'window',
-    sim: { seed: 5, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 150, p95Ms: 150 } }] } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 5,
+    ...singleArm({ medianMs: 150, p95Ms: 150 }),
     requestPartitions: 1,
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('keeps exactly the window in flight within one partition and answers everything', async () => {
     await stack.startRouter({ ROUTER_PARTITION_WINDOW: '8' });

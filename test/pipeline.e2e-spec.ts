@@ -1,12 +1,12 @@
 import { publishRaw, request } from './support/kafka-io';
-import { PRIMARY_SECONDARY, Stack } from './support/stack';
+import { PRIMARY_SECONDARY, useStack } from './support/stack';
 
 /**
  * The real pipeline: a Kafka broker, the router as a process, provider-sim over HTTP through the
  * official SDKs. 1,000 valid requests with 50 malformed messages interleaved.
  */
 describe('pipeline: Kafka in, provider call, Kafka out', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'pipeline',
     sim: { latencyScale: 0.02, seed: 7 },
     arms: PRIMARY_SECONDARY,
@@ -14,8 +14,6 @@ describe('pipeline: Kafka in, provider call, Kafka out', () => {
     router: { ROUTER_MAX_MESSAGE_BYTES: '65536' },
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   const malformed: Array<{ reason: string; value: Buffer | null }> = [
     { reason: 'invalid_json', value: Buffer.from('{"schemaVersion":1,"id":') },

@@ -24,15 +24,11 @@ interface Response {
 describe('response cache: exact, semantic, last resort, shared by replicas', () => {
   const stack = new Stack({
     prefix: 'cache',
-    sim: {
-      seed: 11,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
-        ],
-      },
-    },
+    seed: 11,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
+    ],
     arms: [
       { id: 'mini', provider: 'openai', model: 'gpt-4o-mini' },
       { id: 'haiku', provider: 'anthropic', model: 'claude-haiku-4-5' },

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { eventually } from './support/drills';
 import { publishRaw, request } from './support/kafka-io';
 import { routingTableFor } from './support/router-process';
-import { Stack } from './support/stack';
+import { useStack } from './support/stack';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 
@@ -13,18 +13,14 @@ const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
  * with the table it had.
  */
 describe('routing table reload under a running router', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'reload',
-    sim: {
-      seed: 5,
-      config: {
-        models: [
-          // The arm that is removed: slow enough that a call is still running when the table changes.
-          { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 2_500, p95Ms: 3_000 } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
-        ],
-      },
-    },
+    seed: 5,
+    models: [
+      // The arm that is removed: slow enough that a call is still running when the table changes.
+      { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 2_500, p95Ms: 3_000 } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
+    ],
     arms: [{ id: 'old', provider: 'openai', model: 'gpt-4o-mini' }],
     router: { ROUTING_TABLE_WATCH_DEBOUNCE_MS: '100', ROUTER_ADMIN_TOKEN: ADMIN_TOKEN },
   });
@@ -43,8 +39,6 @@ describe('routing table reload under a running router', () => {
   const publish = (ids: string[]) => publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
   const servedBy = (id: string) => (stack.responses.byKey().get(id)?.[0]?.json as { servedBy?: { arm: string } } | undefined)?.servedBy?.arm;
 
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('serves a new arm and stops a removed one after the file changes; the call in flight on the removed arm finishes', async () => {
     expect((await health()).routingTable.version).toBe(1);

@@ -32,7 +32,8 @@ interface CacheField {
 describe('semantic cache guards: near-misses miss, paraphrases hit, hits are auditable', () => {
   const stack = new Stack({
     prefix: 'cache-guards',
-    sim: { seed: 26, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', outputTokens: 20, latency: { medianMs: 10, p95Ms: 20 } }] } },
+    seed: 26,
+    models: [{ name: 'gpt-4o-mini', api: 'openai', outputTokens: 20, latency: { medianMs: 10, p95Ms: 20 } }],
     arms: [{ id: 'mini', provider: 'openai', model: 'gpt-4o-mini' }],
     tableYaml: ['cache:', '  mode: read-write', '  embeddings: { provider: openai, model: text-embedding-3-small }', 'classes:', '  faq: { cache: { semantic: true } }'].join('\n'),
   });

@@ -1,6 +1,6 @@
 import { publishRaw, request } from './support/kafka-io';
 import type { RouterProcess } from './support/router-process';
-import { Stack } from './support/stack';
+import { useStack } from './support/stack';
 
 interface RoutingView {
   arms: Array<{ arm: string; policy: { observations: number; successMean: number } | null }>;
@@ -11,17 +11,13 @@ interface RoutingView {
  * from the recent window, and a live replica learns from outcomes another one produced.
  */
 describe('shared learning across replicas', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'learning',
-    sim: {
-      seed: 8,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 }, faults: { error5xx: 1, error5xxStatuses: [503] } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
-        ],
-      },
-    },
+    seed: 8,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 }, faults: { error5xx: 1, error5xxStatuses: [503] } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
+    ],
     arms: [
       { id: 'down', provider: 'openai', model: 'gpt-4o-mini' },
       { id: 'up', provider: 'anthropic', model: 'claude-haiku-4-5' },
@@ -34,8 +30,6 @@ describe('shared learning across replicas', () => {
   const env = { TOPIC_OUTCOMES: outcomesTopic, KAFKA_SESSION_TIMEOUT_MS: '8000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000' };
   let first: RouterProcess | undefined;
   let second: RouterProcess | undefined;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   async function routing(router: RouterProcess): Promise<Map<string, { observations: number; successMean: number }>> {
     const view = (await (await fetch(`http://127.0.0.1:${router.port}/health/routing`)).json()) as RoutingView;

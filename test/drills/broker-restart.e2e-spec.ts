@@ -1,5 +1,5 @@
 import { eventually, groupLag, sleep, steadyLoad, testBrokerControl } from '../support/drills';
-import { Stack } from '../support/stack';
+import { singleArm, useStack } from '../support/stack';
 
 /**
  * Drill: the broker goes away for ~5 s in the middle of steady load and comes back on the same
@@ -7,16 +7,14 @@ import { Stack } from '../support/stack';
  * reconnect; every request is answered (duplicates only byte-identical) and the lag returns to 0.
  */
 describe('drill: broker stop and start mid-load', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'drill-broker',
-    sim: { seed: 22, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 200, p95Ms: 300 } }] } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 22,
+    ...singleArm({ medianMs: 200, p95Ms: 300 }),
     extraTopics: (t) => [`${t.tag}.outcomes`],
   });
   const { topics } = stack;
   const broker = testBrokerControl();
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('recovers producers and consumers and answers every request', async () => {
     await stack.startRouter();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from '../support/kafka-io';
-import { Stack } from '../support/stack';
+import { singleArm, useStack } from '../support/stack';
 
 interface DlqJson {
   reason: string;
@@ -38,17 +38,15 @@ function poison(i: number, maxBytes: number): Bad {
  * `limits` failure response.
  */
 describe('drill: poison flood', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'drill-poison',
-    sim: { seed: 25, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 20, p95Ms: 40 } }] } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 25,
+    ...singleArm({ medianMs: 20, p95Ms: 40 }),
     extraTopics: (t) => [`${t.tag}.outcomes`],
     collectDlq: true,
   });
   const { topics } = stack;
   const MAX_BYTES = 2048;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('dead-letters every bad message with its reason and answers every valid one', async () => {
     await stack.startRouter({ ROUTER_MAX_MESSAGE_BYTES: String(MAX_BYTES), ROUTER_MAX_MESSAGES: '4' });

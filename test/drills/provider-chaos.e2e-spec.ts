@@ -1,6 +1,6 @@
 import { consumerLagFromMetrics, eventually, groupLag } from '../support/drills';
 import { publishRaw, request } from '../support/kafka-io';
-import { Stack } from '../support/stack';
+import { useStack } from '../support/stack';
 
 const KNOWN_KINDS = new Set([
   'rate_limited', 'server_error', 'timeout_connect', 'timeout_read', 'network', 'auth', 'bad_request', 'context_overflow',
@@ -14,17 +14,13 @@ const KNOWN_KINDS = new Set([
  */
 describe('drill: provider chaos', () => {
   const faults = { rate429: 0.1, retryAfterS: 1, error5xx: 0.1, connectionReset: 0.05, hang: 0.05, contentPolicy: 0.05, truncate: 0.05 };
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'drill-chaos',
-    sim: {
-      seed: 24,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 60, p95Ms: 150 }, faults },
-          { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 60, p95Ms: 150 }, faults },
-        ],
-      },
-    },
+    seed: 24,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 60, p95Ms: 150 }, faults },
+      { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 60, p95Ms: 150 }, faults },
+    ],
     arms: [
       { id: 'oa', provider: 'openai', model: 'gpt-4o-mini', totalMs: 1500 },
       { id: 'an', provider: 'anthropic', model: 'claude-haiku-4-5', totalMs: 1500 },
@@ -39,8 +35,6 @@ describe('drill: provider chaos', () => {
     extraTopics: (t) => [t.escalations, `${t.tag}.outcomes`],
   });
   const { topics } = stack;
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
 
   it('answers every request exactly once and drains the lag to 0', async () => {
     await stack.startRouter({ ROUTER_DEFAULT_DEADLINE_MS: '15000' });

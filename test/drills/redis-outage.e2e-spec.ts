@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { simCallsById, sleep } from '../support/drills';
 import { publishRaw, request } from '../support/kafka-io';
 import { startTestRedis, type TestRedis } from '../support/redis';
-import { Stack } from '../support/stack';
+import { singleArm, Stack } from '../support/stack';
 
 interface Response {
   status: string;
@@ -19,8 +19,8 @@ interface Response {
 describe('drill: Redis stop and start with budgets', () => {
   const stack = new Stack({
     prefix: 'drill-redis',
-    sim: { seed: 23, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 } }] } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    seed: 23,
+    ...singleArm({ medianMs: 30, p95Ms: 60 }),
     tableYaml: 'budgets:\n  tenants:\n    capped: { day: 100 }',
     extraTopics: (t) => [`${t.tag}.outcomes`],
   });

@@ -19,7 +19,8 @@ describe('drill: three replicas, kill -9 one under load', () => {
   const PRICE_OUT = 2;
   const stack = new Stack({
     prefix: 'drill-scale',
-    sim: { seed: 21, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 200, p95Ms: 300 } }] } },
+    seed: 21,
+    models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 200, p95Ms: 300 } }],
     arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini', pricing: { inputPer1M: PRICE_IN, outputPer1M: PRICE_OUT } }],
     tableYaml: 'budgets:\n  defaultTenant: { day: 1000 }\n  global: { day: 1000 }',
     extraTopics: (t) => [`${t.tag}.outcomes`],

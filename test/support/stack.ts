@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim, type ProviderSimOptions } from '../../apps/provider-sim/src';
+import { startProviderSim, type ModelInput, type ProviderSim, type ProviderSimOptions } from '../../apps/provider-sim/src';
 import { connectProducer, createTopics, testKafka, TopicCollector, uniqueTopics } from './kafka-io';
 import { routingTableFor, startRouter, stopRouter, type RouterProcess, type TestArm } from './router-process';
 
@@ -16,6 +16,10 @@ export interface StackOptions {
   prefix: string;
   /** The in-process provider simulator. */
   sim?: ProviderSimOptions;
+  /** Shorthand for `sim: { seed }`. */
+  seed?: number;
+  /** Shorthand for `sim: { config: { models } }`: the simulator's models. */
+  models?: ModelInput[];
   /** Arms of the routing table written for the simulator; absent: no table (the suite writes its own). */
   arms?: TestArm[];
   /** Top-level routing-table sections appended after the arms (see routingTableFor). */
@@ -68,7 +72,12 @@ export class Stack {
   /** Topics, simulator, collectors, then the router when `options.router` is given. */
   async start(): Promise<this> {
     const { options, topics, kafka } = this;
-    this.sim = await startProviderSim(options.sim ?? {});
+    const sim = options.sim ?? {};
+    this.sim = await startProviderSim({
+      ...sim,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.models ? { config: { ...sim.config, models: options.models } } : {}),
+    });
     if (options.arms) this.routingTable = routingTableFor(this.sim.url, options.arms, options.tableYaml);
     if (options.kafkaClients === false) {
       if (options.router) await this.startRouter(options.router);
@@ -109,4 +118,20 @@ export class Stack {
     await Promise.all(this.routers.map((r) => stopRouter(r)));
     await this.sim?.close();
   }
+}
+
+/** A Stack for the enclosing describe: started in its beforeAll, stopped in its afterAll. */
+export function useStack(options: StackOptions): Stack {
+  const stack = new Stack(options);
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop());
+  return stack;
+}
+
+/**
+ * One OpenAI model on the simulator with this latency, and one arm (`only` unless named) on it:
+ * for suites about the pipeline rather than the choice of arm.
+ */
+export function singleArm(latency: { medianMs: number; p95Ms: number }, id = 'only'): Pick<StackOptions, 'models' | 'arms'> {
+  return { models: [{ name: 'gpt-4o-mini', api: 'openai', latency }], arms: [{ id, provider: 'openai', model: 'gpt-4o-mini' }] };
 }
