@@ -17,7 +17,7 @@ import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
 import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from './engine';
 import { parsePolicies, type LivePolicy } from './policies';
-import { liveVerdict, scenarioMd, summariseScenario, writeSummary } from './report';
+import { finishLiveRun, scenarioMd, summariseScenario, writeSummary } from './report';
 import { scaleScenario } from './scale';
 import { SEED_ROWS, seedRow, seedTableMd, type SeedRow } from './seed-table';
 
@@ -109,16 +109,7 @@ async function main(): Promise<void> {
     writeFileSync(join(args.out, 'seed-table.json'), `${JSON.stringify({ timeScale: args.timeScale, rows }, null, 2)}\n`);
     writeFileSync(join(args.out, 'seed-table.md'), `${seedTableMd(rows)}\n`);
   }
-  // Log paths relative to the report in report.md, as typed from here on the terminal.
-  const inReport = liveVerdict(results, args.out);
-  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
-  writeFileSync(join(args.out, 'report.md'), md.join('\n'));
-  log(`live: wrote ${join(args.out, 'report.md')}; process logs in ${join(args.out, 'logs')}`);
-  process.stdout.write(md.join('\n'));
-  const onTerminal = liveVerdict(results, process.cwd());
-  for (const line of onTerminal.lines) log(`live: ${line}`);
-  // Not process.exit(): log writes still queued would be cut.
-  process.exitCode = onTerminal.exitCode;
+  finishLiveRun('live', md, results, args.out, 'process logs');
 }
 
 main().catch((err: unknown) => {

@@ -22,13 +22,9 @@ import { benchKafka, createTopics, uniqueTopics } from '../support/kafka-io';
 import { startRouter, stopRouter, type RouterProcess } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
 import { percentile, round } from '../support/stats';
+import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
-const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+silenceTimeoutNegativeWarning();
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
