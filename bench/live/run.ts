@@ -10,7 +10,7 @@
 // record) fails the run with exit code 1 after the reports are written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
+import { loadScenario, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
@@ -20,6 +20,7 @@ import { parsePolicies, type LivePolicy } from './policies';
 import { finishLiveRun, scenarioMd, summariseScenario, writeSummary } from './report';
 import { scaleScenario } from './scale';
 import { SEED_ROWS, seedRow, seedTableMd, type SeedRow } from './seed-table';
+import { runLiveCli } from './run-cli';
 
 const SEED_SCENARIOS = Object.keys(SEED_ROWS).map((n) => join(REPO_ROOT, 'bench', 'scenarios', `${n}.yaml`));
 const USAGE = 'usage: bench:live -- (--scenario <file.yaml>[,<file.yaml>…] | --seed-table) [--policies a,b] [--time-scale 1] [--seed N] [--out dir]';
@@ -112,11 +113,4 @@ async function main(): Promise<void> {
   finishLiveRun('live', md, results, args.out, 'process logs');
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ScenarioError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`bench:live failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runLiveCli('live', main);

@@ -10,7 +10,7 @@
 // after the reports are written.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
+import { loadScenario, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
@@ -24,6 +24,7 @@ import { ensureLiteLLM, LITELLM_STRONGEST } from './litellm';
 import { liteLLMTarget } from './litellm-target';
 import { ensurePortkey, PORTKEY_STRONGEST } from './portkey';
 import { portkeyTarget } from './portkey-target';
+import { runLiveCli } from '../live/run-cli';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -100,11 +101,4 @@ async function main(): Promise<void> {
   finishLiveRun('peers', md, results, out, 'router and simulator logs');
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ScenarioError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`bench:peers failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runLiveCli('peers', main);

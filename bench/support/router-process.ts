@@ -1,9 +1,8 @@
 // Spawns the built router (dist/) as its own process, the way an operator runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './env';
+import { armYaml, writeRoutingYaml } from './routing-yaml';
 
 export interface RouterProcess {
   child: ChildProcess;
@@ -90,24 +89,8 @@ export interface BenchArm {
 
 /** Writes a routing table whose arms all call the simulator's OpenAI API. */
 export function writeRoutingTable(simUrl: string, arms: BenchArm[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  const path = join(dir, 'routing.yaml');
-  const lines = [
-    'providers:',
-    '  sim-openai:',
-    '    kind: openai',
-    `    baseUrl: ${simUrl}/openai/v1`,
-    'arms:',
-    ...arms.flatMap((a) => [
-      `  - id: ${a.id}`,
-      '    provider: sim-openai',
-      `    model: ${a.model}`,
-      '    pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }',
-      '    contextWindow: 128000',
-      '    maxOutputTokens: 4096',
-      `    timeouts: { connectMs: 2000, totalMs: ${a.totalMs ?? 30000} }`,
-    ]),
-  ];
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
+  const armLines = arms.flatMap((a) =>
+    armYaml({ id: a.id, provider: 'sim-openai', model: a.model, pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }, contextWindow: 128000, connectMs: 2000, totalMs: a.totalMs ?? 30000 }),
+  );
+  return writeRoutingYaml('switchyard-bench-', ['providers:', '  sim-openai:', '    kind: openai', `    baseUrl: ${simUrl}/openai/v1`, 'arms:', ...armLines]);
 }

@@ -1,7 +1,5 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startRouter as startRouterProcess, type RouterProcess } from '../../bench/support/router-process';
+import { armYaml, writeRoutingYaml } from '../../bench/support/routing-yaml';
 import { kafkaBrokersString } from './env';
 
 export { stopRouter, type RouterProcess } from '../../bench/support/router-process';
@@ -33,9 +31,16 @@ export interface TestArm {
  * static chain, so a suite can say which arm answers.
  */
 export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
-  const path = join(dir, 'routing.yaml');
-  const lines = [
+  const armLines = arms.flatMap((a) =>
+    armYaml({
+      ...a,
+      pricing: a.pricing ?? { inputPer1M: 1, outputPer1M: 2 },
+      contextWindow: a.contextWindow ?? 128000,
+      connectMs: 1000,
+      totalMs: a.totalMs ?? 20000,
+    }),
+  );
+  return writeRoutingYaml('switchyard-e2e-', [
     'providers:',
     '  openai:',
     '    kind: openai',
@@ -44,21 +49,9 @@ export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = '')
     '    kind: anthropic',
     `    baseUrl: ${simUrl}/anthropic`,
     'arms:',
-    ...arms.flatMap((a) => [
-      `  - id: ${a.id}`,
-      `    provider: ${a.provider}`,
-      `    model: ${a.model}`,
-      `    pricing: { inputPer1M: ${a.pricing?.inputPer1M ?? 1}, outputPer1M: ${a.pricing?.outputPer1M ?? 2} }`,
-      `    contextWindow: ${a.contextWindow ?? 128000}`,
-      '    maxOutputTokens: 4096',
-      `    timeouts: { connectMs: 1000, totalMs: ${a.totalMs ?? 20000} }`,
-      ...(a.policyGroup ? [`    policyGroup: ${a.policyGroup}`] : []),
-      ...(a.classes ? [`    classes: [${a.classes.join(', ')}]`] : []),
-    ]),
+    ...armLines,
     ...(extraYaml ? [extraYaml.trimEnd()] : []),
     // Suites that assert which arm answers use the ordered chain unless they choose a policy.
     ...(/^policy:/m.test(extraYaml) ? [] : ['policy: { selector: static-chain }']),
-  ];
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
+  ]);
 }
