@@ -1,6 +1,5 @@
 import { eventually } from './support/drills';
 import { publishRaw, request } from './support/kafka-io';
-import { startTestRedis, type TestRedis } from './support/redis';
 import type { RouterProcess } from './support/router-process';
 import { Stack } from './support/stack';
 
@@ -42,26 +41,22 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
       '  ops: { cache: { mode: fallback-only, semantic: true } }',
     ].join('\n'),
     extraTopics: (t) => [`${t.tag}.requests-b`, `${t.tag}.feedback`],
+    redis: true,
   });
   const { topics } = stack;
   const requestsB = `${topics.tag}.requests-b`;
   const feedbackTopic = `${topics.tag}.feedback`;
-  let redis: TestRedis;
   let routerA: RouterProcess | undefined;
   let routerB: RouterProcess | undefined;
 
   beforeAll(async () => {
-    redis = await startTestRedis();
     await stack.start();
-    const shared = { TOPIC_FEEDBACK: feedbackTopic, STATE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
+    const shared = { TOPIC_FEEDBACK: feedbackTopic, STATE_BACKEND: 'redis', REDIS_URL: stack.redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
     // Two replicas on separate request topics, so the test decides which one routes each request.
     [routerA, routerB] = await Promise.all([stack.startRouter(shared), stack.startRouter({ ...shared, TOPIC_REQUESTS: requestsB, KAFKA_GROUP_ID: `${topics.tag}-router-b` })]);
   });
 
-  afterAll(async () => {
-    await stack.stop();
-    redis?.teardown();
-  });
+  afterAll(() => stack.stop());
 
   async function ask(topic: string, id: string, question: string, overrides: Parameters<typeof request>[1] = {}): Promise<Response> {
     await publishRaw(stack.producer, topic, [{ key: id, value: JSON.stringify(request(id, { class: 'faq', messages: [{ role: 'user', content: question }], ...overrides })) }]);
@@ -132,15 +127,15 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
   });
 
   it('keeps answering while Redis is down: the cache is skipped, nothing fails', async () => {
-    if (!redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
-    redis.stop();
+    if (!stack.redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
+    stack.redis.stop();
     try {
       const answer = await ask(topics.requests, 'redis-down-1', 'What is the speed of light?');
       expect([answer.status, answer.error?.kind]).toEqual(['ok', undefined]);
       expect(answer.servedBy).toBeDefined();
       expect(answer.servedFrom).toBeUndefined();
     } finally {
-      redis.start();
+      stack.redis.start();
     }
   });
   // Last: the outage opens both arms' breakers, which later requests would meet.

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { simCallsById, sleep } from '../support/drills';
 import { publishRaw, request } from '../support/kafka-io';
-import { startTestRedis, type TestRedis } from '../support/redis';
-import { singleArm, Stack } from '../support/stack';
+import { singleArm, useStack } from '../support/stack';
 
 interface Response {
   status: string;
@@ -17,25 +16,15 @@ interface Response {
  * Every request gets its answer in each phase.
  */
 describe('drill: Redis stop and start with budgets', () => {
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'drill-redis',
     seed: 23,
     ...singleArm({ medianMs: 30, p95Ms: 60 }),
     tableYaml: 'budgets:\n  tenants:\n    capped: { day: 100 }',
     extraTopics: (t) => [`${t.tag}.outcomes`],
+    redis: true,
   });
   const { topics } = stack;
-  let redis: TestRedis;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    await stack.start();
-  });
-
-  afterAll(async () => {
-    await stack.stop();
-    redis?.teardown();
-  });
 
   async function phase(name: string): Promise<Map<string, Response>> {
     const ids = [...Array.from({ length: 20 }, (_, i) => `${name}-capped-${i}`), ...Array.from({ length: 20 }, (_, i) => `${name}-free-${i}`)];
@@ -46,10 +35,10 @@ describe('drill: Redis stop and start with budgets', () => {
   }
 
   it('fails closed for capped tenants while Redis is down, then recovers', async () => {
-    if (!redis.managed) throw new Error('this drill stops and starts Redis: unset REDIS_URL so it can start its own');
+    if (!stack.redis.managed) throw new Error('this drill stops and starts Redis: unset REDIS_URL so it can start its own');
     await stack.startRouter({
       STATE_BACKEND: 'redis',
-      REDIS_URL: redis.url,
+      REDIS_URL: stack.redis.url,
       REDIS_KEY_PREFIX: `{drill-${randomUUID().slice(0, 8)}}:`,
       REDIS_COMMAND_TIMEOUT_MS: '300',
     });
@@ -57,7 +46,7 @@ describe('drill: Redis stop and start with budgets', () => {
     const before = await phase('before');
     for (const [id, r] of before) expect([id, r.status]).toEqual([id, 'ok']);
 
-    redis.stop();
+    stack.redis.stop();
     const during = await phase('during');
     const calls = simCallsById(stack.sim);
     for (const [id, r] of during) {
@@ -71,7 +60,7 @@ describe('drill: Redis stop and start with budgets', () => {
     }
     expect(stack.router.output()).toMatch(/unavailable/);
 
-    redis.start();
+    stack.redis.start();
     await sleep(2_000); // the client reconnects (backoff) and replays deferred settlements
     const after = await phase('after');
     for (const [id, r] of after) expect([id, r.status]).toEqual([id, 'ok']);

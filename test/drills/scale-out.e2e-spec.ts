@@ -3,9 +3,8 @@ import { windowId } from '@switchyard/core';
 import { createRedisClient } from '../../apps/router/src/state/create-state-stores';
 import { RedisBudgetStore } from '../../apps/router/src/state/redis-budget-store';
 import { eventually, simCallsById, sleep, steadyLoad } from '../support/drills';
-import { startTestRedis, type TestRedis } from '../support/redis';
 import type { RouterProcess } from '../support/router-process';
-import { Stack } from '../support/stack';
+import { useStack } from '../support/stack';
 
 /**
  * Drill: three replicas in one consumer group sharing Redis (STATE_BACKEND=redis), steady load,
@@ -17,33 +16,23 @@ import { Stack } from '../support/stack';
 describe('drill: three replicas, kill -9 one under load', () => {
   const PRICE_IN = 1;
   const PRICE_OUT = 2;
-  const stack = new Stack({
+  const stack = useStack({
     prefix: 'drill-scale',
     seed: 21,
     models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 200, p95Ms: 300 } }],
     arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini', pricing: { inputPer1M: PRICE_IN, outputPer1M: PRICE_OUT } }],
     tableYaml: 'budgets:\n  defaultTenant: { day: 1000 }\n  global: { day: 1000 }',
     extraTopics: (t) => [`${t.tag}.outcomes`],
+    redis: true,
   });
   const { topics } = stack;
   const prefix = `{drill-${randomUUID().slice(0, 8)}}:`;
-  let redis: TestRedis;
   const routers: RouterProcess[] = [];
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    await stack.start();
-  });
-
-  afterAll(async () => {
-    await stack.stop();
-    redis?.teardown();
-  });
 
   it('answers every request exactly once in effect and charges no id twice', async () => {
     const env = {
       STATE_BACKEND: 'redis',
-      REDIS_URL: redis.url,
+      REDIS_URL: stack.redis.url,
       REDIS_KEY_PREFIX: prefix,
       // The killed replica's holds stop counting quickly, so the ledger can be checked at the end.
       BUDGET_RESERVATION_TTL_MS: '2000',
@@ -79,7 +68,7 @@ describe('drill: three replicas, kill -9 one under load', () => {
     // The ledger: every answer charged once. Holds of the killed replica lapse after 2 s; the
     // survivors settled everything they answered.
     await sleep(2_500);
-    const client = createRedisClient(redis.url, 1_000);
+    const client = createRedisClient(stack.redis.url, 1_000);
     try {
       if (client.status !== 'ready') await new Promise<void>((resolve) => client.once('ready', () => resolve()));
       const store = new RedisBudgetStore(client, { prefix });

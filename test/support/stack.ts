@@ -1,6 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { startProviderSim, type ModelInput, type ProviderSim, type ProviderSimOptions } from '../../apps/provider-sim/src';
 import { connectProducer, createTopics, testKafka, TopicCollector, uniqueTopics } from './kafka-io';
+import { startTestRedis, type TestRedis } from './redis';
 import { routingTableFor, startRouter, stopRouter, type RouterProcess, type TestArm } from './router-process';
 
 export type SuiteTopics = ReturnType<typeof uniqueTopics>;
@@ -35,6 +36,8 @@ export interface StackOptions {
    * router: the router creates what it consumes and publishes.
    */
   kafkaClients?: boolean;
+  /** A test Redis (STATE_BACKEND=redis suites), started first and torn down last. */
+  redis?: boolean;
   /** Start one router now with this env over the topics and the routing table; absent: the suite starts it. */
   router?: Record<string, string>;
 }
@@ -57,6 +60,8 @@ export class Stack {
   responses!: TopicCollector;
   /** Present with `collectDlq`. */
   dlq!: TopicCollector;
+  /** Present with `redis`. */
+  redis!: TestRedis;
   /** The routing table written for the simulator (empty without `arms`). */
   routingTable = '';
   /** The router process started last (by `router` or `startRouter`). */
@@ -72,6 +77,7 @@ export class Stack {
   /** Topics, simulator, collectors, then the router when `options.router` is given. */
   async start(): Promise<this> {
     const { options, topics, kafka } = this;
+    if (options.redis) this.redis = await startTestRedis();
     const sim = options.sim ?? {};
     this.sim = await startProviderSim({
       ...sim,
@@ -117,6 +123,7 @@ export class Stack {
     await Promise.all([...this.collectors.map((c) => c.stop()), this.producer?.disconnect()]);
     await Promise.all(this.routers.map((r) => stopRouter(r)));
     await this.sim?.close();
+    this.redis?.teardown();
   }
 }
 
