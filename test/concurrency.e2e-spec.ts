@@ -1,4 +1,3 @@
-import { publishRaw, request } from './support/kafka-io';
 import { singleArm, useStack } from './support/stack';
 
 /**
@@ -12,13 +11,12 @@ describe('concurrency and graceful drain', () => {
     seed: 3,
     ...singleArm({ medianMs: 2_000, p95Ms: 2_000 }, 'slow'),
   });
-  const { topics } = stack;
 
   it('keeps at least 200 provider calls in flight from one instance', async () => {
     await stack.startRouter({ ROUTER_MAX_IN_FLIGHT: '256' });
     stack.sim.resetPeak();
     const ids = Array.from({ length: 600 }, (_, i) => `k-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
     await stack.responses.waitFor((c) => c.distinctKeys() >= 600, 90_000, '600 responses');
     expect(stack.sim.stats().peakInFlight).toBeGreaterThanOrEqual(200);
     expect(stack.sim.stats().peakInFlight).toBeLessThanOrEqual(256);
@@ -26,7 +24,7 @@ describe('concurrency and graceful drain', () => {
 
   it('drains in-flight requests on SIGTERM and commits them', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `d-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
     const started = Date.now();
     while (stack.sim.calls().filter((c) => c.requestId?.startsWith('d-')).length < 100 && Date.now() - started < 30_000) {
       await new Promise((r) => setTimeout(r, 50));

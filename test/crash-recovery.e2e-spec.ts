@@ -1,4 +1,3 @@
-import { publishRaw, request } from './support/kafka-io';
 import { singleArm, useStack } from './support/stack';
 
 /**
@@ -11,7 +10,6 @@ describe('crash recovery', () => {
     seed: 11,
     ...singleArm({ medianMs: 300, p95Ms: 600 }),
   });
-  const { topics } = stack;
 
   it('answers every request after kill -9 and never calls a provider again for an answered id', async () => {
     const env = {
@@ -24,7 +22,7 @@ describe('crash recovery', () => {
     };
     await stack.startRouter(env);
     const ids = Array.from({ length: 600 }, (_, i) => `c-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
 
     await stack.responses.waitFor((c) => c.distinctKeys() >= 150, 60_000, '150 responses before the crash');
     stack.router.kill('SIGKILL');

@@ -1,4 +1,3 @@
-import { publishRaw, request } from './support/kafka-io';
 import { singleArm, useStack } from './support/stack';
 
 /**
@@ -13,13 +12,12 @@ describe('partition window', () => {
     ...singleArm({ medianMs: 150, p95Ms: 150 }),
     requestPartitions: 1,
   });
-  const { topics } = stack;
 
   it('keeps exactly the window in flight within one partition and answers everything', async () => {
     await stack.startRouter({ ROUTER_PARTITION_WINDOW: '8' });
     stack.sim.resetPeak();
     const ids = Array.from({ length: 200 }, (_, i) => `w-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
     await stack.responses.waitFor((c) => c.distinctKeys() >= 200, 60_000, '200 responses');
     expect(stack.sim.stats().peakInFlight).toBe(8);
     expect(stack.responses.records).toHaveLength(200);

@@ -1,6 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { eventually } from './support/drills';
-import { publishRaw, request } from './support/kafka-io';
 import { routingTableFor } from './support/router-process';
 import { useStack } from './support/stack';
 
@@ -24,7 +23,6 @@ describe('routing table reload under a running router', () => {
     arms: [{ id: 'old', provider: 'openai', model: 'gpt-4o-mini' }],
     router: { ROUTING_TABLE_WATCH_DEBOUNCE_MS: '100', ROUTER_ADMIN_TOKEN: ADMIN_TOKEN },
   });
-  const { topics } = stack;
 
   const health = async () => (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as {
     routingTable: { version: number; hash: string; lastReload: { trigger: string; result: string; error?: string; changes?: Record<string, string[]> } | null };
@@ -36,7 +34,7 @@ describe('routing table reload under a running router', () => {
     writeFileSync(`${stack.routingTable}.next`, text);
     renameSync(`${stack.routingTable}.next`, stack.routingTable);
   };
-  const publish = (ids: string[]) => publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+  const publish = (ids: string[]) => stack.publish(ids);
   const servedBy = (id: string) => (stack.responses.byKey().get(id)?.[0]?.json as { servedBy?: { arm: string } } | undefined)?.servedBy?.arm;
 
 

@@ -1,4 +1,3 @@
-import { publishRaw, request } from './support/kafka-io';
 import type { RouterProcess } from './support/router-process';
 import { useStack } from './support/stack';
 
@@ -38,7 +37,7 @@ describe('shared learning across replicas', () => {
 
   async function send(prefix: string, n: number): Promise<void> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
     await stack.responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, prefix);
   }
 

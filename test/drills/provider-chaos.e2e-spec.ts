@@ -1,5 +1,4 @@
 import { consumerLagFromMetrics, eventually, groupLag } from '../support/drills';
-import { publishRaw, request } from '../support/kafka-io';
 import { useStack } from '../support/stack';
 
 const KNOWN_KINDS = new Set([
@@ -39,7 +38,7 @@ describe('drill: provider chaos', () => {
   it('answers every request exactly once and drains the lag to 0', async () => {
     await stack.startRouter({ ROUTER_DEFAULT_DEADLINE_MS: '15000' });
     const ids = Array.from({ length: 400 }, (_, i) => `x-${i}`);
-    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await stack.publish(ids);
     await stack.responses.waitFor((c) => c.distinctKeys() >= ids.length, 75_000, 'every request answered under chaos');
 
     // Lag 0 on every partition: nothing stuck behind a hung call or a failed request.

@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { startProviderSim, type ModelInput, type ProviderSim, type ProviderSimOptions } from '../../apps/provider-sim/src';
-import { connectProducer, createTopics, testKafka, TopicCollector, uniqueTopics } from './kafka-io';
+import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './kafka-io';
 import { startTestRedis, type TestRedis } from './redis';
 import { routingTableFor, startRouter, stopRouter, type RouterProcess, type TestArm } from './router-process';
 
@@ -109,6 +109,11 @@ export class Stack {
     this.routers.push(router);
     this.router = router;
     return router;
+  }
+
+  /** Publishes one request per id (`request(id)`, see kafka-io) to the requests topic, keyed by id. */
+  publish(ids: string[]): Promise<void> {
+    return publishRaw(this.producer, this.topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
   }
 
   /** A collector on `topic` (read from the beginning), stopped with the stack. */
