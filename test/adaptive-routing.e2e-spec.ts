@@ -1,7 +1,5 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request } from './support/kafka-io';
+import { useStack } from './support/stack';
 
 interface Attempt {
   arm: string;
@@ -14,53 +12,29 @@ interface Attempt {
  * traffic off a failing arm, and budget caps hold per tenant.
  */
 describe('adaptive routing and budgets', () => {
-  const topics = uniqueTopics('adaptive');
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let router: RouterProcess | undefined;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({
-      seed: 21,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 100, latency: { medianMs: 40, p95Ms: 80 }, faults: { error5xx: 0.5, error5xxStatuses: [503] } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
-          { name: 'gpt-4o', api: 'openai', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
-        ],
-      },
-    });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [
-          { id: 'flaky-cheap', provider: 'openai', model: 'gpt-4o-mini', pricing: { inputPer1M: 0.5, outputPer1M: 1 } },
-          { id: 'steady', provider: 'anthropic', model: 'claude-haiku-4-5', pricing: { inputPer1M: 1, outputPer1M: 4 } },
-          { id: 'pricey', provider: 'openai', model: 'gpt-4o', pricing: { inputPer1M: 5, outputPer1M: 20 } },
-        ],
-        ['policy: { selector: thompson, explorationRate: 0.02 }', 'budgets:', '  tenants:', '    small: { day: 0.002 }', 'resilience:', '  breaker: { consecutiveFailures: 1000, minimumCalls: 1000 }', '  retry: { perKind: { server_error: { maxAttempts: 3, backoff: { baseMs: 50, factor: 2, capMs: 200 } } } }'].join('\n'),
-      ),
-    });
+  const stack = useStack({
+    prefix: 'adaptive',
+    seed: 21,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 100, latency: { medianMs: 40, p95Ms: 80 }, faults: { error5xx: 0.5, error5xxStatuses: [503] } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
+      { name: 'gpt-4o', api: 'openai', outputTokens: 100, latency: { medianMs: 60, p95Ms: 120 } },
+    ],
+    arms: [
+      { id: 'flaky-cheap', provider: 'openai', model: 'gpt-4o-mini', pricing: { inputPer1M: 0.5, outputPer1M: 1 } },
+      { id: 'steady', provider: 'anthropic', model: 'claude-haiku-4-5', pricing: { inputPer1M: 1, outputPer1M: 4 } },
+      { id: 'pricey', provider: 'openai', model: 'gpt-4o', pricing: { inputPer1M: 5, outputPer1M: 20 } },
+    ],
+    tableYaml: ['policy: { selector: thompson, explorationRate: 0.02 }', 'budgets:', '  tenants:', '    small: { day: 0.002 }', 'resilience:', '  breaker: { consecutiveFailures: 1000, minimumCalls: 1000 }', '  retry: { perKind: { server_error: { maxAttempts: 3, backoff: { baseMs: 50, factor: 2, capMs: 200 } } } }'].join('\n'),
+    router: {},
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  const { topics } = stack;
 
   async function wave(prefix: string, n: number, tenant = 'e2e'): Promise<Array<{ status: string; attempts: Attempt[]; usage: { costUsd: number }; error?: { kind: string; message: string } }>> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-    await publishRaw(producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, { tenant, params: { maxTokens: 100 } })) })));
-    await responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `wave ${prefix}`);
-    const byKey = responses.byKey();
+    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, { tenant, params: { maxTokens: 100 } })) })));
+    await stack.responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `wave ${prefix}`);
+    const byKey = stack.responses.byKey();
     return ids.map((id) => byKey.get(id)![0].json as never);
   }
 
@@ -79,7 +53,7 @@ describe('adaptive routing and budgets', () => {
     expect(early.length).toBe(20);
     expect(share(late, 'flaky-cheap')).toBeLessThan(0.25);
     // The health view exposes what the policy learnt.
-    const routing = (await (await fetch(`http://127.0.0.1:${router!.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { successMean: number } | null }> };
+    const routing = (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { successMean: number } | null }> };
     const flaky = routing.arms.find((a) => a.arm === 'flaky-cheap')!;
     const steady = routing.arms.find((a) => a.arm === 'steady')!;
     expect(flaky.policy!.successMean).toBeLessThan(steady.policy!.successMean);
@@ -89,7 +63,7 @@ describe('adaptive routing and budgets', () => {
     const before = firstArms(await wave('pre-outage', 10));
     const favourite = [...new Set(before)].sort((a, b) => share(before, b) - share(before, a))[0];
     expect(favourite).not.toBe('flaky-cheap');
-    sim.patchModel(favourite === 'steady' ? 'claude-haiku-4-5' : 'gpt-4o', { faults: { outage: true } });
+    stack.sim.patchModel(favourite === 'steady' ? 'claude-haiku-4-5' : 'gpt-4o', { faults: { outage: true } });
     const during: string[] = [];
     for (let w = 0; w < 4; w++) {
       const results = await wave(`outage${w}`, 5);

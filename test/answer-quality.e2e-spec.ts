@@ -1,8 +1,6 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
 import { eventually } from './support/drills';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request } from './support/kafka-io';
+import { Stack } from './support/stack';
 
 interface Response {
   id: string;
@@ -18,66 +16,45 @@ interface Response {
  * the feedback topic minutes after the answers, moves traffic off that arm.
  */
 describe('answer quality: checks and feedback', () => {
-  const topics = uniqueTopics('quality');
+  const stack = new Stack({
+    prefix: 'quality',
+    seed: 5,
+    models: [
+      // For extraction: gamma answers JSON requests with prose every time; delta with JSON.
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 }, faults: { invalidJson: 1 } },
+      { name: 'gpt-4o', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+      // For support: alpha and beta, alike in every way the router can measure.
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+      { name: 'gpt-4.1-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
+    ],
+    arms: [
+      // Same price and speed within each pair: only answer quality tells them apart.
+      { id: 'alpha', provider: 'anthropic', model: 'claude-haiku-4-5', classes: ['support'] },
+      { id: 'beta', provider: 'openai', model: 'gpt-4.1-mini', classes: ['support'] },
+      { id: 'gamma', provider: 'openai', model: 'gpt-4o-mini', classes: ['extraction'] },
+      { id: 'delta', provider: 'openai', model: 'gpt-4o', classes: ['extraction'] },
+    ],
+    tableYaml: ['policy: { selector: thompson, explorationRate: 0.02 }', 'classes:', '  support: { valueUsd: 0.05 }', '  extraction: { valueUsd: 0.05, checks: { rejectOnFailure: true } }'].join('\n'),
+    extraTopics: (t) => [`${t.tag}.feedback`],
+    collectDlq: true,
+  });
+  const { topics } = stack;
   const feedbackTopic = `${topics.tag}.feedback`;
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let dlq: TopicCollector;
-  let router: RouterProcess | undefined;
-
   beforeAll(async () => {
-    sim = await startProviderSim({
-      seed: 5,
-      config: {
-        models: [
-          // For extraction: gamma answers JSON requests with prose every time; delta with JSON.
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 }, faults: { invalidJson: 1 } },
-          { name: 'gpt-4o', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-          // For support: alpha and beta, alike in every way the router can measure.
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-          { name: 'gpt-4.1-mini', api: 'openai', outputTokens: 40, latency: { medianMs: 30, p95Ms: 60 } },
-        ],
-      },
-    });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, feedbackTopic]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    dlq = await new TopicCollector(kafka, topics.dlq).start();
-    router = await startRouter({
-      ...topics.env(),
-      TOPIC_FEEDBACK: feedbackTopic,
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [
-          // Same price and speed within each pair: only answer quality tells them apart.
-          { id: 'alpha', provider: 'anthropic', model: 'claude-haiku-4-5', classes: ['support'] },
-          { id: 'beta', provider: 'openai', model: 'gpt-4.1-mini', classes: ['support'] },
-          { id: 'gamma', provider: 'openai', model: 'gpt-4o-mini', classes: ['extraction'] },
-          { id: 'delta', provider: 'openai', model: 'gpt-4o', classes: ['extraction'] },
-        ],
-        ['policy: { selector: thompson, explorationRate: 0.02 }', 'classes:', '  support: { valueUsd: 0.05 }', '  extraction: { valueUsd: 0.05, checks: { rejectOnFailure: true } }'].join('\n'),
-      ),
-    });
+    await stack.start();
+    await stack.startRouter({ TOPIC_FEEDBACK: feedbackTopic });
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), dlq?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   async function wave(prefix: string, n: number, overrides: Parameters<typeof request>[1]): Promise<Response[]> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-    await publishRaw(producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, overrides)) })));
-    await responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `wave ${prefix}`);
-    const byKey = responses.byKey();
+    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, overrides)) })));
+    await stack.responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `wave ${prefix}`);
+    const byKey = stack.responses.byKey();
     return ids.map((id) => byKey.get(id)![0].json as unknown as Response);
   }
 
-  const metrics = async () => (await fetch(`http://127.0.0.1:${router!.port}/metrics`)).text();
+  const metrics = async () => (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
 
   it('rejects a JSON answer that does not parse and falls back to another arm before publishing', async () => {
     const results = await wave('json', 12, { class: 'extraction', params: { maxTokens: 60, responseFormat: { type: 'json_object' } } });
@@ -105,21 +82,21 @@ describe('answer quality: checks and feedback', () => {
     feedback.push(feedback[0]);
     feedback.push({ key: 'nobody', value: JSON.stringify({ schemaVersion: 1, requestId: 'never-answered', score: 1, source: 'user' }) });
     feedback.push({ key: 'fb1-1', value: JSON.stringify({ schemaVersion: 1, requestId: 'fb1-1', score: 7, source: 'user' }) });
-    await publishRaw(producer, feedbackTopic, feedback);
+    await publishRaw(stack.producer, feedbackTopic, feedback);
 
     await eventually(async () => /switchyard_feedback_total\{result="applied"\} 60/.test(await metrics()), 30_000, 'all 60 feedback messages applied');
     const text = await metrics();
     expect(text).toMatch(/switchyard_feedback_total\{result="duplicate"\} 1/);
     expect(text).toMatch(/switchyard_feedback_total\{result="unknown_request"\} 1/);
     expect(text).toMatch(/switchyard_feedback_total\{result="invalid"\} 1/);
-    await dlq.waitFor((c) => c.records.some((r) => r.json.requestId === 'fb1-1'), 30_000, 'the invalid feedback in the DLQ');
-    expect(dlq.records.find((r) => r.json.requestId === 'fb1-1')!.json).toMatchObject({ reason: 'schema', source: { topic: feedbackTopic } });
+    await stack.dlq.waitFor((c) => c.records.some((r) => r.json.requestId === 'fb1-1'), 30_000, 'the invalid feedback in the DLQ');
+    expect(stack.dlq.records.find((r) => r.json.requestId === 'fb1-1')!.json).toMatchObject({ reason: 'schema', source: { topic: feedbackTopic } });
 
     const after = await wave('fb2', 100, { class: 'support', params: { maxTokens: 40 } });
     const onAlpha = after.filter((r) => r.attempts[0].arm === 'alpha').length;
     expect(onAlpha).toBeLessThan(15);
     // /health/routing shows what was learnt, per class.
-    const routing = (await (await fetch(`http://127.0.0.1:${router!.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { classes: Record<string, { qualityMean: number }> } }> };
+    const routing = (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as { arms: Array<{ arm: string; policy: { classes: Record<string, { qualityMean: number }> } }> };
     const quality = (arm: string) => routing.arms.find((a) => a.arm === arm)!.policy.classes.support.qualityMean;
     expect(quality('alpha')).toBeLessThan(0.4);
     expect(quality('beta')).toBeGreaterThan(0.8);

@@ -1,8 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { PRIMARY_SECONDARY, useStack } from './support/stack';
 
 interface Chunk {
   model: string;
@@ -16,31 +14,20 @@ interface Chunk {
  * and a client that keeps sending past the 413.
  */
 describe('front door edges', () => {
-  const topics = uniqueTopics('fd-edges');
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  const url = (path: string) => `http://127.0.0.1:${router.port}${path}`;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 26 });
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, [
-        { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-        { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-      ]),
+  const stack = useStack({
+    prefix: 'fd-edges',
+    sim: { latencyScale: 0.02, seed: 26 },
+    arms: PRIMARY_SECONDARY,
+    kafkaClients: false,
+    router: {
       FRONTDOOR_ALLOW_UNAUTHENTICATED: 'true',
       ROUTER_MAX_MESSAGE_BYTES: '65536',
       // Tracing on, exported nowhere (the discard port): the trace id header needs a trace.
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
-    });
+    },
   });
-
-  afterAll(async () => {
-    await stopRouter(router);
-    await sim?.close();
-  });
+  const url = (path: string) => `http://127.0.0.1:${stack.router.port}${path}`;
 
   async function stream(body: Record<string, unknown>) {
     const res = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stream: true, stream_options: { include_usage: true }, ...body }) });
@@ -64,7 +51,7 @@ describe('front door edges', () => {
   });
 
   it('names the next model in the chunks after a mid-stream switch, while the arm header keeps the first arm', async () => {
-    sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 5, mode: 'fail' } } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 5, mode: 'fail' } } });
     try {
       const { res, chunks } = await stream({ model: 'switchyard/auto', messages: [{ role: 'user', content: 'A long story about switches' }] });
       expect(res.headers.get('x-switchyard-arm')).toBe('primary');
@@ -75,7 +62,7 @@ describe('front door edges', () => {
       expect(models.slice(switchAt).every((m) => m === 'claude-haiku-4-5')).toBe(true);
       expect(chunks.at(-1)!.switchyard?.served_by?.arm).toBe('secondary');
     } finally {
-      sim.patchModel('gpt-4o-mini', { faults: {} });
+      stack.sim.patchModel('gpt-4o-mini', { faults: {} });
     }
   });
 
@@ -119,7 +106,7 @@ describe('front door edges', () => {
 
   it('answers a client that keeps sending past the body limit with 413 and closes the connection before it is done', async () => {
     const outcome = await new Promise<{ head: string; sentBytes: number; closed: boolean }>((resolve) => {
-      const socket = connect(router.port, '127.0.0.1');
+      const socket = connect(stack.router.port, '127.0.0.1');
       let head = '';
       let sentBytes = 0;
       let timer: NodeJS.Timeout | undefined;

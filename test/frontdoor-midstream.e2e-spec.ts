@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { DEFAULT_RESILIENCE } from '@switchyard/core';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
 import { streamPieces } from '../apps/provider-sim/src/wire';
-import { uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { Stack } from './support/stack';
 
 const KEY = 'sk-midstream-e2e';
 const CUT_AFTER = 7;
@@ -19,41 +17,33 @@ const TRIALS = 100;
  * (same model + same conversation → same text), asked for directly.
  */
 describe('front door: a provider failing mid-stream is continued on another arm', () => {
-  const topics = uniqueTopics('midstream');
-  let sim: ProviderSim;
-  let router: RouterProcess;
+  const stack = new Stack({
+    prefix: 'midstream',
+    sim: { latencyScale: 0.02, seed: 5 },
+    arms: [
+      { id: 'flaky', provider: 'openai', model: 'gpt-4o-mini' },
+      { id: 'steady', provider: 'anthropic', model: 'claude-haiku-4-5' },
+    ],
+    // The flaky arm must stay first for every trial: no breaker opens on it here.
+    tableYaml: ['resilience:', '  breaker: { consecutiveFailures: 100000, minimumCalls: 100000, failureRateThreshold: 1 }'].join('\n'),
+    kafkaClients: false,
+  });
   let client: OpenAI;
   let direct: { openai: OpenAI; anthropic: Anthropic };
 
   beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 5 });
-    sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: CUT_AFTER, mode: 'fail' } } });
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [
-          { id: 'flaky', provider: 'openai', model: 'gpt-4o-mini' },
-          { id: 'steady', provider: 'anthropic', model: 'claude-haiku-4-5' },
-        ],
-        // The flaky arm must stay first for every trial: no breaker opens on it here.
-        ['resilience:', '  breaker: { consecutiveFailures: 100000, minimumCalls: 100000, failureRateThreshold: 1 }'].join('\n'),
-      ),
-      FRONTDOOR_API_KEYS: `midstream:${createHash('sha256').update(KEY).digest('hex')}`,
-      ROUTER_STREAM_STALL_MS: '400',
-    });
-    client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${router.port}/v1`, maxRetries: 0 });
+    await stack.start();
+    stack.sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: CUT_AFTER, mode: 'fail' } } });
+    await stack.startRouter({ FRONTDOOR_API_KEYS: `midstream:${createHash('sha256').update(KEY).digest('hex')}`, ROUTER_STREAM_STALL_MS: '400' });
+    client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${stack.router.port}/v1`, maxRetries: 0 });
     direct = {
-      openai: new OpenAI({ apiKey: 'sk-direct', baseURL: sim.openaiBaseURL, maxRetries: 0 }),
+      openai: new OpenAI({ apiKey: 'sk-direct', baseURL: stack.sim.openaiBaseURL, maxRetries: 0 }),
       // x-api-key as Anthropic documents it: the strict simulator refuses the SDK's Bearer-only default.
-      anthropic: new Anthropic({ apiKey: 'sk-direct', baseURL: sim.anthropicBaseURL, maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-direct', authorization: null } }),
+      anthropic: new Anthropic({ apiKey: 'sk-direct', baseURL: stack.sim.anthropicBaseURL, maxRetries: 0, defaultHeaders: { 'x-api-key': 'sk-direct', authorization: null } }),
     };
   });
 
-  afterAll(async () => {
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   /** What a clean switch delivers: the flaky arm's first tokens, then the steady arm's continuation of them. */
   async function expectedAnswer(prompt: string): Promise<string> {
@@ -104,28 +94,28 @@ describe('front door: a provider failing mid-stream is continued on another arm'
   }
 
   it(`recovers ≥ 99 % of ${TRIALS} streams cut after ${CUT_AFTER} tokens with no repeated or lost text`, async () => {
-    const before = sim.calls().length;
+    const before = stack.sim.calls().length;
     const { clean, failures } = await trials(TRIALS, 'cut', 8);
     if (failures.length) process.stderr.write(`mid-stream trials not clean (${failures.length}):\n${failures.slice(0, 5).join('\n')}\n`);
     expect(clean / TRIALS).toBeGreaterThanOrEqual(0.99);
     // Every trial really broke off mid-stream on the flaky arm and was continued on the steady one.
-    const routed = sim.calls(before).filter((c) => c.requestId?.startsWith('http-'));
+    const routed = stack.sim.calls(before).filter((c) => c.requestId?.startsWith('http-'));
     expect(routed.filter((c) => c.fault === 'streamCut:fail')).toHaveLength(TRIALS);
     expect(routed.filter((c) => c.api === 'anthropic' && c.outcome === 'ok')).toHaveLength(TRIALS);
-    const metrics = await (await fetch(`http://127.0.0.1:${router.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_stream_switches_total\{from="flaky",to="steady"\} (\d+)/);
     expect(Number(/switchyard_stream_switches_total\{from="flaky",to="steady"\} (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(TRIALS);
   });
 
   it('recovers streams that stall after some tokens (ROUTER_STREAM_STALL_MS) the same way', async () => {
-    sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: CUT_AFTER, mode: 'stall' } } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: CUT_AFTER, mode: 'stall' } } });
     const { clean, failures } = await trials(10, 'stall', 5);
     expect(failures).toEqual([]);
     expect(clean).toBe(10);
   });
 
   it('falls back before the first token as an ordinary fallback: the answer is the second arm’s whole answer', async () => {
-    sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 0, mode: 'fail' } } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 0, mode: 'fail' } } });
     const prompt = 'no token at all';
     const got = await streamed(prompt);
     const whole = await direct.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 1024, messages: [{ role: 'user', content: prompt }] });

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { PRIMARY_SECONDARY, Stack } from './support/stack';
 
 const ACME_KEY = 'sk-acme-e2e-key';
 const BETA_KEY = 'sk-beta-e2e-key';
@@ -13,34 +11,23 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * SDK, answered by provider-sim through the same Router as the Kafka path.
  */
 describe('front door: the openai SDK against /v1', () => {
-  const topics = uniqueTopics('frontdoor');
-  let sim: ProviderSim;
-  let router: RouterProcess;
+  const stack = new Stack({
+    prefix: 'frontdoor',
+    sim: { latencyScale: 0.02, seed: 11 },
+    arms: PRIMARY_SECONDARY,
+    tableYaml: ['classes:', '  extraction: { valueUsd: 0.05 }'].join('\n'),
+    kafkaClients: false,
+    router: { FRONTDOOR_API_KEYS: `acme:${sha256(ACME_KEY)},beta:${sha256(BETA_KEY)}` },
+  });
   let acme: OpenAI;
 
-  const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `http://127.0.0.1:${router.port}/v1`, maxRetries: 0 });
+  const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `http://127.0.0.1:${stack.router.port}/v1`, maxRetries: 0 });
 
   beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 11 });
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [
-          { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-          { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-        ],
-        ['classes:', '  extraction: { valueUsd: 0.05 }'].join('\n'),
-      ),
-      FRONTDOOR_API_KEYS: `acme:${sha256(ACME_KEY)},beta:${sha256(BETA_KEY)}`,
-    });
+    await stack.start();
     acme = client(ACME_KEY);
   });
-
-  afterAll(async () => {
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   it('answers a chat completion in OpenAI shape, served by an arm of the routing table', async () => {
     const completion = await acme.chat.completions.create({ model: 'switchyard/auto', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 2000 });
@@ -122,7 +109,7 @@ describe('front door: the openai SDK against /v1', () => {
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect((bad as InstanceType<typeof OpenAI.APIError>).param).toBe('temperature');
 
-    const res = await fetch(`http://127.0.0.1:${router.port}/v1/chat/completions`, {
+    const res = await fetch(`http://127.0.0.1:${stack.router.port}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'switchyard/auto', messages: [{ role: 'robot', content: 'hi' }] }),
@@ -153,13 +140,18 @@ describe('front door: the openai SDK against /v1', () => {
     const third = await ask();
     expect(second.choices[0].message.content).toBe(first.choices[0].message.content);
     expect(third).toEqual(expect.objectContaining({ id: first.id, choices: first.choices, usage: first.usage }));
-    expect(sim.calls().filter((c) => c.requestId === key)).toHaveLength(1);
+    expect(stack.sim.calls().filter((c) => c.requestId === key)).toHaveLength(1);
 
     // The same key from another tenant is not that tenant's answer.
     const conflict = await client(BETA_KEY)
       .chat.completions.create({ model: 'switchyard/auto', messages: [{ role: 'user', content: 'Once only' }] }, { headers: { 'Idempotency-Key': key } })
       .catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(OpenAI.ConflictError);
+
+    // The two repeats are the front door's replays, not the Kafka processor's; the conflict is neither.
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
+    expect(metrics).toMatch(/^switchyard_http_replays_total 2$/m);
+    expect(metrics).toMatch(/^switchyard_replays_total 0$/m);
   });
 
   it('streams an answer as chat.completion.chunk events ending with usage', async () => {

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
 import { eventually, groupLag } from './support/drills';
-import { connectProducer, createTopics, publishRaw, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw } from './support/kafka-io';
+import { useStack } from './support/stack';
 
 /** `depth` levels of `open`, the innermost value, `depth` levels of `close`: written as text (JSON.stringify overflows first). */
 const nested = (depth: number, open: string, inner: string, close: string) => open.repeat(depth) + inner + close.repeat(depth);
@@ -44,50 +42,31 @@ const hostile: fc.Arbitrary<Hostile> = fc.oneof(
  * body with 200 or a 4xx in OpenAI's shape, and invented classes and tenants add no metric series.
  */
 describe('hostile input: nothing blocks a partition, every record is answered or dead-lettered', () => {
-  const topics = uniqueTopics('hostile');
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let dlq: TopicCollector;
-  let router: RouterProcess;
-
-  const url = (path: string) => `http://127.0.0.1:${router.port}${path}`;
+  const stack = useStack({
+    prefix: 'hostile',
+    sim: { latencyScale: 0.02, seed: 20 },
+    arms: [{ id: 'primary', provider: 'openai', model: 'gpt-4o-mini' }],
+    tableYaml: ['classes:', '  support: { valueUsd: 0.05 }', 'budgets:', '  tenants:', '    acme: { day: 100 }'].join('\n'),
+    collectDlq: true,
+    router: { FRONTDOOR_ALLOW_UNAUTHENTICATED: 'true' },
+  });
+  const { topics } = stack;
+  const url = (path: string) => `http://127.0.0.1:${stack.router.port}${path}`;
   const metrics = async () => (await fetch(url('/metrics'))).text();
 
-  beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 20 });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'primary', provider: 'openai', model: 'gpt-4o-mini' }], ['classes:', '  support: { valueUsd: 0.05 }', 'budgets:', '  tenants:', '    acme: { day: 100 }'].join('\n')),
-      FRONTDOOR_ALLOW_UNAUTHENTICATED: 'true',
-    });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    dlq = await new TopicCollector(kafka, topics.dlq).start();
-  });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), dlq?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
-
-  const dlqOfKey = (key: string) => dlq.records.find((r) => Buffer.from(String(r.json.source && (r.json.source as { keyBase64: string }).keyBase64), 'base64').toString() === key);
+  const dlqOfKey = (key: string) => stack.dlq.records.find((r) => Buffer.from(String(r.json.source && (r.json.source as { keyBase64: string }).keyBase64), 'base64').toString() === key);
 
   it('dead-letters a record nested 5,000 levels as limits and answers the next record on its partition', async () => {
     // One key: both records land on one partition, in order.
     const deep = requestText('deep-5000', { params: `{"responseFormat":{"type":"json_schema","schema":${nested(5_000, '{"type":"object","properties":{"a":', '{}', '}}')}}}` });
-    await publishRaw(producer, topics.requests, [
+    await publishRaw(stack.producer, topics.requests, [
       { key: 'one-partition', value: deep },
       { key: 'one-partition', value: requestText('after-deep', {}) },
     ]);
-    await responses.waitFor((c) => c.records.some((r) => r.key === 'after-deep'), 20_000, 'the record after the deep one answered');
-    expect(responses.records.find((r) => r.key === 'after-deep')!.json).toMatchObject({ status: 'ok' });
-    expect(responses.records.find((r) => r.key === 'deep-5000')!.json).toMatchObject({ status: 'failed', error: { kind: 'limits', message: expect.stringContaining('ROUTER_MAX_JSON_DEPTH') } });
-    await dlq.waitFor(() => dlqOfKey('one-partition') !== undefined, 10_000, 'the deep record in the DLQ');
+    await stack.responses.waitFor((c) => c.records.some((r) => r.key === 'after-deep'), 20_000, 'the record after the deep one answered');
+    expect(stack.responses.records.find((r) => r.key === 'after-deep')!.json).toMatchObject({ status: 'ok' });
+    expect(stack.responses.records.find((r) => r.key === 'deep-5000')!.json).toMatchObject({ status: 'failed', error: { kind: 'limits', message: expect.stringContaining('ROUTER_MAX_JSON_DEPTH') } });
+    await stack.dlq.waitFor(() => dlqOfKey('one-partition') !== undefined, 10_000, 'the deep record in the DLQ');
     expect(dlqOfKey('one-partition')!.json).toMatchObject({ reason: 'limits', requestId: 'deep-5000' });
   });
 
@@ -97,14 +76,14 @@ describe('hostile input: nothing blocks a partition, every record is answered or
       return { key, kind: h.kind, depth: h.depth, value: typeof h.value === 'string' ? h.value.replace('"ID"', JSON.stringify(key)) : h.value };
     });
     // One send each: a batch of wide records could pass the broker's 1 MiB batch limit.
-    for (const r of records) await publishRaw(producer, topics.requests, [{ key: r.key, value: r.value }]);
-    const settled = (key: string) => responses.records.some((r) => r.key === key) || dlqOfKey(key) !== undefined;
+    for (const r of records) await publishRaw(stack.producer, topics.requests, [{ key: r.key, value: r.value }]);
+    const settled = (key: string) => stack.responses.records.some((r) => r.key === key) || dlqOfKey(key) !== undefined;
     await eventually(() => records.every((r) => settled(r.key)), 40_000, `every hostile record answered or dead-lettered (missing: ${records.filter((r) => !settled(r.key)).map((r) => r.key).join(', ')})`);
     // A nesting past the limit is always refused as limits, whatever field carries it.
     // The request object and its members add a few levels: anything this deep is past the default 64.
     for (const r of records.filter((x) => (x.depth ?? 0) > 64)) expect(dlqOfKey(r.key)?.json).toMatchObject({ reason: 'limits' });
-    await eventually(async () => (await groupLag(kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
-    expect(dlq.records.some((r) => r.json.reason === 'internal')).toBe(false);
+    await eventually(async () => (await groupLag(stack.kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
+    expect(stack.dlq.records.some((r) => r.json.reason === 'internal')).toBe(false);
   });
 
   it('answers every generated hostile body at the front door with 200 or a 4xx in OpenAI error shape', async () => {
@@ -132,16 +111,16 @@ describe('hostile input: nothing blocks a partition, every record is answered or
   });
 
   it('counts invented classes and tenants under one other label: 30 of them add no series to /metrics', async () => {
-    await publishRaw(producer, topics.requests, [{ key: 'known-1', value: requestText('known-1', { cls: 'support', tenant: 'acme' }) }]);
-    await responses.waitFor((c) => c.records.some((r) => r.key === 'known-1'), 20_000, 'the known class answered');
+    await publishRaw(stack.producer, topics.requests, [{ key: 'known-1', value: requestText('known-1', { cls: 'support', tenant: 'acme' }) }]);
+    await stack.responses.waitFor((c) => c.records.some((r) => r.key === 'known-1'), 20_000, 'the known class answered');
     // The series a class or tenant label can multiply (others may appear for unrelated reasons, e.g. a retry).
     const seriesOf = (text: string) => text.split('\n').filter((l) => l.startsWith('switchyard_') && /\b(class|tenant)="/.test(l)).map((l) => l.replace(/ [^ ]+$/, ''));
-    await publishRaw(producer, topics.requests, [{ key: 'inv-0', value: requestText('inv-0', { cls: 'invented-0', tenant: 'tenant-0' }) }]);
-    await responses.waitFor((c) => c.records.some((r) => r.key === 'inv-0'), 20_000, 'the first invented class answered');
+    await publishRaw(stack.producer, topics.requests, [{ key: 'inv-0', value: requestText('inv-0', { cls: 'invented-0', tenant: 'tenant-0' }) }]);
+    await stack.responses.waitFor((c) => c.records.some((r) => r.key === 'inv-0'), 20_000, 'the first invented class answered');
     const before = new Set(seriesOf(await metrics()));
     const invented = Array.from({ length: 30 }, (_, i) => `inv-${i + 1}`);
-    await publishRaw(producer, topics.requests, invented.map((id, i) => ({ key: id, value: requestText(id, { cls: `invented-${i + 1}`, tenant: `tenant-${i + 1}` }) })));
-    await responses.waitFor((c) => invented.every((id) => c.records.some((r) => r.key === id)), 20_000, 'the invented classes answered');
+    await publishRaw(stack.producer, topics.requests, invented.map((id, i) => ({ key: id, value: requestText(id, { cls: `invented-${i + 1}`, tenant: `tenant-${i + 1}` }) })));
+    await stack.responses.waitFor((c) => invented.every((id) => c.records.some((r) => r.key === id)), 20_000, 'the invented classes answered');
     const text = await metrics();
     expect(seriesOf(text).filter((s) => !before.has(s))).toEqual([]);
     expect(Number(/switchyard_requests_total\{status="ok",class="other",error_kind="none"\} (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(31);

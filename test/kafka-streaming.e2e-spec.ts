@@ -1,7 +1,5 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request, TopicCollector } from './support/kafka-io';
+import { PRIMARY_SECONDARY, Stack } from './support/stack';
 
 /**
  * A Kafka request with `stream: true` gets its answer's pieces as stream chunk records on the
@@ -9,41 +7,20 @@ import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './
  * always — also when the first arm breaks off mid-stream and another continues the answer.
  */
 describe('Kafka streaming: chunks on the stream topic, then the answer', () => {
-  const topics = uniqueTopics('kstream');
+  const stack = new Stack({ prefix: 'kstream', sim: { latencyScale: 0.02, seed: 3 }, arms: PRIMARY_SECONDARY, extraTopics: (t) => [t.env().TOPIC_STREAM], router: {} });
+  const { topics } = stack;
   const streamTopic = topics.env().TOPIC_STREAM;
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
   let chunks: TopicCollector;
-
   beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 3 });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, streamTopic]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, [
-        { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-        { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-      ]),
-    });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    chunks = await new TopicCollector(kafka, streamTopic).start();
+    await stack.start();
+    chunks = await stack.collect(streamTopic);
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), chunks?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   async function streamed(id: string): Promise<{ text: string; deltas: string[]; servedBy: unknown }> {
-    await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, { stream: true })) }]);
-    await responses.waitFor((c) => c.byKey().has(id), 30_000, `the response to ${id}`);
-    const response = responses.byKey().get(id)![0].json as { status: string; output: { text: string }; servedBy: unknown };
+    await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, { stream: true })) }]);
+    await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, `the response to ${id}`);
+    const response = stack.responses.byKey().get(id)![0].json as { status: string; output: { text: string }; servedBy: unknown };
     expect(response.status).toBe('ok');
     const mine = chunks.records.filter((r) => r.key === id).map((r) => r.json as { id: string; seq: number; delta: string });
     expect(mine.map((c) => c.seq)).toEqual(mine.map((_, i) => i));
@@ -57,7 +34,7 @@ describe('Kafka streaming: chunks on the stream topic, then the answer', () => {
   });
 
   it('continues on another arm after a mid-stream failure without repeating a piece', async () => {
-    sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 5, mode: 'fail' } } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { streamCut: { afterTokens: 5, mode: 'fail' } } });
     const { text, deltas, servedBy } = await streamed('kstream-2');
     expect(servedBy).toMatchObject({ arm: 'secondary' });
     expect(deltas.join('')).toBe(text);
@@ -66,8 +43,8 @@ describe('Kafka streaming: chunks on the stream topic, then the answer', () => {
   });
 
   it('sends no chunks for a request without stream: true', async () => {
-    await publishRaw(producer, topics.requests, [{ key: 'kstream-3', value: JSON.stringify(request('kstream-3')) }]);
-    await responses.waitFor((c) => c.byKey().has('kstream-3'), 30_000, 'the response');
+    await publishRaw(stack.producer, topics.requests, [{ key: 'kstream-3', value: JSON.stringify(request('kstream-3')) }]);
+    await stack.responses.waitFor((c) => c.byKey().has('kstream-3'), 30_000, 'the response');
     expect(chunks.records.filter((r) => r.key === 'kstream-3')).toEqual([]);
   });
 });

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
+import { CompressionTypes } from 'kafkajs';
 import { eventually, groupLag } from './support/drills';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { createTopics, publishRaw, request, TopicCollector } from './support/kafka-io';
+import { Stack } from './support/stack';
 
 interface DlqJson {
   reason: string;
@@ -32,36 +31,22 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * delivered, and the producer keeps working.
  */
 describe('limits and producer faults: nothing blocks a partition, every caller hears back', () => {
-  const topics = uniqueTopics('limits');
+  const stack = new Stack({
+    prefix: 'limits',
+    sim: { latencyScale: 0.02, seed: 11 },
+    // Largest window 128k tokens: the default content limit is 512,000 characters.
+    arms: [{ id: 'primary', provider: 'openai', model: 'gpt-4o-mini', contextWindow: 128_000 }],
+    collectDlq: true,
+  });
+  const { topics } = stack;
   const tinyReplies = `${topics.tag}.tiny-replies`;
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let dlq: TopicCollector;
-  let router: RouterProcess | undefined;
-
   beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 11 });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
+    await stack.start();
     // A reply topic whose records may be at most 100 bytes: every answer sent there is refused by the broker.
-    await createTopics(kafka, [tinyReplies], 1, [{ name: 'max.message.bytes', value: '100' }]);
-    router = await startRouter({
-      ...topics.env(),
-      // Largest window 128k tokens: the default content limit is 512,000 characters.
-      ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'primary', provider: 'openai', model: 'gpt-4o-mini', contextWindow: 128_000 }]),
-    });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    dlq = await new TopicCollector(kafka, topics.dlq).start();
+    await createTopics(stack.kafka, [tinyReplies], 1, [{ name: 'max.message.bytes', value: '100' }]);
+    await stack.startRouter();
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), dlq?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   it('answers valid traffic around 300 KB, 700 KB, 800 KB, 1 MiB − 1 and gzip 5 MiB requests; the bad ones reach the DLQ (truncated to fit) and their callers', async () => {
     const big = {
@@ -72,17 +57,17 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
       'over-5mib': requestOfSize('over-5mib', 5 * MiB),
     };
     const valid = Array.from({ length: 200 }, (_, i) => `v-${i}`);
-    await publishRaw(producer, topics.requests, valid.slice(0, 100).map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await publishRaw(stack.producer, topics.requests, valid.slice(0, 100).map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
     // Each big one alone; those over the broker's 1 MiB batch limit travel compressed, as `kcat -z gzip` sends them.
     for (const [id, value] of Object.entries(big)) {
-      await producer.send({ topic: topics.requests, compression: value.length > 1_000_000 ? CompressionTypes.GZIP : CompressionTypes.None, messages: [{ key: id, value }] });
+      await stack.producer.send({ topic: topics.requests, compression: value.length > 1_000_000 ? CompressionTypes.GZIP : CompressionTypes.None, messages: [{ key: id, value }] });
     }
-    await publishRaw(producer, topics.requests, valid.slice(100).map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
+    await publishRaw(stack.producer, topics.requests, valid.slice(100).map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
 
-    await responses.waitFor((c) => c.distinctKeys() >= valid.length + 5, 120_000, 'an answer for every request id');
-    await dlq.waitFor((c) => c.records.length >= 4, 60_000, 'four DLQ records');
+    await stack.responses.waitFor((c) => c.distinctKeys() >= valid.length + 5, 120_000, 'an answer for every request id');
+    await stack.dlq.waitFor((c) => c.records.length >= 4, 60_000, 'four DLQ records');
 
-    const answers = responses.byKey();
+    const answers = stack.responses.byKey();
     for (const id of [...valid, 'valid-300k']) {
       expect(answers.get(id)).toHaveLength(1);
       expect(answers.get(id)![0].json).toMatchObject({ id, status: 'ok' });
@@ -92,9 +77,9 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
       expect(answers.get(id)![0].json).toMatchObject({ id, status: 'failed', attempts: [], error: { kind: 'limits', retryable: false } });
     }
     expect(String((answers.get('lim-700k')![0].json.error as { message: string }).message)).toMatch(/512000 \(ROUTER_MAX_CONTENT_CHARS\)/);
-    expect(sim.calls().filter((c) => /^(lim|over)-/.test(c.requestId ?? ''))).toEqual([]);
+    expect(stack.sim.calls().filter((c) => /^(lim|over)-/.test(c.requestId ?? ''))).toEqual([]);
 
-    const records = new Map(dlq.records.map((r) => [String(r.json.requestId), r]));
+    const records = new Map(stack.dlq.records.map((r) => [String(r.json.requestId), r]));
     const expected: Array<[string, string, boolean]> = [
       ['lim-700k', 'limits', false],
       ['lim-800k', 'limits', true],
@@ -113,10 +98,10 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
       expect(record!.value.length).toBeLessThan(MiB);
     }
 
-    await eventually(async () => (await groupLag(kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
-    const health = (await (await fetch(`http://127.0.0.1:${router!.port}/health/routing`)).json()) as { pipeline: { stuckPartitions: number[]; oldestInFlightMs: number } };
+    await eventually(async () => (await groupLag(stack.kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
+    const health = (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as { pipeline: { stuckPartitions: number[]; oldestInFlightMs: number } };
     expect(health.pipeline).toMatchObject({ stuckPartitions: [], oldestInFlightMs: 0 });
-    const metrics = await (await fetch(`http://127.0.0.1:${router!.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_dlq_records_total\{reason="limits"\} 3/);
     expect(metrics).toMatch(/switchyard_dlq_records_total\{reason="oversize"\} 1/);
   });
@@ -125,41 +110,41 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
     const ids = Array.from({ length: 300 }, (_, i) => `mix-${i}`);
     const toTiny = new Set(ids.filter((_, i) => i % 10 === 3));
     await publishRaw(
-      producer,
+      stack.producer,
       topics.requests,
       ids.map((id) => ({ key: id, value: JSON.stringify(request(id, toTiny.has(id) ? { replyTopic: tinyReplies } : {})) })),
     );
     const answered = ids.filter((id) => !toTiny.has(id));
-    await responses.waitFor((c) => answered.every((id) => c.byKey().has(id)), 120_000, 'every answer for the responses topic');
+    await stack.responses.waitFor((c) => answered.every((id) => c.byKey().has(id)), 120_000, 'every answer for the responses topic');
     // Count distinct ids: a record re-sent after a partly applied batch is a duplicate the contract allows.
-    const undeliverableIds = (c: typeof dlq) => new Set(c.records.filter((r) => r.json.reason === 'undeliverable').map((r) => String(r.json.requestId)));
-    await dlq.waitFor((c) => undeliverableIds(c).size >= toTiny.size, 60_000, 'a DLQ record per refused answer');
+    const undeliverableIds = (c: typeof stack.dlq) => new Set(c.records.filter((r) => r.json.reason === 'undeliverable').map((r) => String(r.json.requestId)));
+    await stack.dlq.waitFor((c) => undeliverableIds(c).size >= toTiny.size, 60_000, 'a DLQ record per refused answer');
 
-    for (const id of answered) expect(responses.byKey().get(id)![0].json).toMatchObject({ id, status: 'ok' });
-    const undeliverable = dlq.records.filter((r) => r.json.reason === 'undeliverable').map((r) => r.json as unknown as DlqJson);
+    for (const id of answered) expect(stack.responses.byKey().get(id)![0].json).toMatchObject({ id, status: 'ok' });
+    const undeliverable = stack.dlq.records.filter((r) => r.json.reason === 'undeliverable').map((r) => r.json as unknown as DlqJson);
     expect(new Set(undeliverable.map((r) => r.requestId))).toEqual(toTiny);
     for (const record of undeliverable) {
       expect(JSON.parse(Buffer.from(record.valueBase64, 'base64').toString())).toMatchObject({ id: record.requestId, status: 'ok' });
     }
     // One provider call per id: refusals are not retried through the router.
-    expect(sim.calls().filter((c) => c.requestId?.startsWith('mix-'))).toHaveLength(ids.length);
+    expect(stack.sim.calls().filter((c) => c.requestId?.startsWith('mix-'))).toHaveLength(ids.length);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${router!.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
     expect(Number(/switchyard_producer_renewals_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(Number(/switchyard_publish_refused_total\{reason="record_too_large"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(toTiny.size);
 
     // The producer still works after the faults: fresh requests are answered at once.
-    await publishRaw(producer, topics.requests, [{ key: 'after-1', value: JSON.stringify(request('after-1')) }]);
-    await responses.waitFor((c) => c.byKey().has('after-1'), 30_000, 'an answer after the faults');
-    await eventually(async () => (await groupLag(kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
+    await publishRaw(stack.producer, topics.requests, [{ key: 'after-1', value: JSON.stringify(request('after-1')) }]);
+    await stack.responses.waitFor((c) => c.byKey().has('after-1'), 30_000, 'an answer after the faults');
+    await eventually(async () => (await groupLag(stack.kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
   });
 
   it('creates a reply topic that does not exist yet and answers there', async () => {
     const fresh = `${topics.tag}.created-on-demand`;
-    const collector = new TopicCollector(kafka, fresh);
-    await publishRaw(producer, topics.requests, [{ key: 'reply-new', value: JSON.stringify(request('reply-new', { replyTopic: fresh })) }]);
+    const collector = new TopicCollector(stack.kafka, fresh);
+    await publishRaw(stack.producer, topics.requests, [{ key: 'reply-new', value: JSON.stringify(request('reply-new', { replyTopic: fresh })) }]);
     await eventually(async () => {
-      const admin = kafka.admin();
+      const admin = stack.kafka.admin();
       await admin.connect();
       const exists = (await admin.listTopics()).includes(fresh);
       await admin.disconnect();
@@ -176,13 +161,12 @@ describe('limits and producer faults: nothing blocks a partition, every caller h
 
   it('drains and leaves the group within seconds on SIGTERM (nothing is stuck)', async () => {
     const started = Date.now();
-    router!.kill('SIGTERM');
-    const code = await router!.exited;
+    stack.router.kill('SIGTERM');
+    const code = await stack.router.exited;
     const tookMs = Date.now() - started;
     expect(code).toBe(0);
-    expect(router!.output()).toMatch(/consumer left the group/);
-    expect(router!.output()).not.toMatch(/drain deadline reached/);
+    expect(stack.router.output()).toMatch(/consumer left the group/);
+    expect(stack.router.output()).not.toMatch(/drain deadline reached/);
     expect(tookMs).toBeLessThan(5_000);
-    router = undefined;
   });
 });

@@ -1,7 +1,5 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request } from './support/kafka-io';
+import { PRIMARY_SECONDARY, useStack, type StackOptions } from './support/stack';
 
 /** One Prometheus sample: name, labels, value. */
 interface Sample {
@@ -42,70 +40,50 @@ async function scrape(port: number): Promise<Sample[]> {
  * a table whose only arm is down stops being ready.
  */
 describe('observability: /metrics and routing health', () => {
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 5 });
-    sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
-    kafka = testKafka();
-    producer = await connectProducer(kafka);
-  });
-
-  afterAll(async () => {
-    await producer?.disconnect();
-    await sim?.close();
-  });
+  /** A stack whose simulator has gpt-4o-mini in outage (every call fails) before the router starts. */
+  const outageStack = (prefix: string, options: Pick<StackOptions, 'arms' | 'tableYaml' | 'collectDlq'>, env: Record<string, string> = {}) => {
+    const stack = useStack({ prefix, sim: { latencyScale: 0.02, seed: 5 }, ...options });
+    beforeAll(async () => {
+      stack.sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
+      await stack.startRouter(env);
+    });
+    return stack;
+  };
 
   describe('primary in outage, secondary healthy', () => {
-    const topics = uniqueTopics('observability');
-    let router: RouterProcess;
-    let responses: TopicCollector;
-    let dlq: TopicCollector;
+    const stack = outageStack(
+      'observability',
+      {
+        arms: PRIMARY_SECONDARY,
+        // `chat` is a declared class: metric labels carry only classes the table names.
+        tableYaml: 'resilience:\n  breaker: { consecutiveFailures: 3, openBaseMs: 600000, openMaxMs: 600000 }\nclasses:\n  chat: {}\n',
+        collectDlq: true,
+      },
+      // Tenants the configuration names are labelled by name (any other is `other`): acme and globex have keys.
+      { FRONTDOOR_API_KEYS: `acme:${'a'.repeat(64)},globex:${'b'.repeat(64)}` },
+    );
+    const { topics } = stack;
     const N = 8;
 
     beforeAll(async () => {
-      await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-      router = await startRouter({
-        ...topics.env(),
-        ROUTING_TABLE: routingTableFor(
-          sim.url,
-          [
-            { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-            { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-          ],
-          // `chat` is a declared class: metric labels carry only classes the table names.
-          'resilience:\n  breaker: { consecutiveFailures: 3, openBaseMs: 600000, openMaxMs: 600000 }\nclasses:\n  chat: {}\n',
-        ),
-        // Tenants the configuration names are labelled by name (any other is `other`): acme and globex have keys.
-        FRONTDOOR_API_KEYS: `acme:${'a'.repeat(64)},globex:${'b'.repeat(64)}`,
-      });
-      responses = await new TopicCollector(kafka, topics.responses).start();
-      dlq = await new TopicCollector(kafka, topics.dlq).start();
       // One at a time, so the breaker opens after exactly three failed primary attempts.
       for (let i = 0; i < N; i++) {
         const id = `obs-${i}`;
-        await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, { tenant: i % 2 ? 'acme' : 'globex', class: 'chat' })) }]);
-        await responses.waitFor((c) => c.byKey().has(id), 30_000, `response ${id}`);
+        await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, { tenant: i % 2 ? 'acme' : 'globex', class: 'chat' })) }]);
+        await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, `response ${id}`);
       }
-      await publishRaw(producer, topics.requests, [
+      await publishRaw(stack.producer, topics.requests, [
         { key: 'obs-0', value: JSON.stringify(request('obs-0', { tenant: 'globex', class: 'chat' })) },
         { key: 'broken', value: '{"schemaVersion":1,' },
       ]);
-      await responses.waitFor((c) => (c.byKey().get('obs-0')?.length ?? 0) >= 2, 30_000, 'the replayed answer');
-      await dlq.waitFor((c) => c.records.length >= 1, 30_000, 'the DLQ record');
-    });
-
-    afterAll(async () => {
-      await Promise.all([responses?.stop(), dlq?.stop()]);
-      await stopRouter(router);
+      await stack.responses.waitFor((c) => (c.byKey().get('obs-0')?.length ?? 0) >= 2, 30_000, 'the replayed answer');
+      await stack.dlq.waitFor((c) => c.records.length >= 1, 30_000, 'the DLQ record');
     });
 
     it('exposes request, attempt, fallback, breaker, cost, lag, DLQ and replay series with the values of the traffic', async () => {
-      expect(responses.distinctKeys()).toBe(N);
-      for (const [, [first]] of responses.byKey()) expect(first.json).toMatchObject({ status: 'ok', servedBy: { arm: 'secondary' } });
-      const m = await scrape(router.port);
+      expect(stack.responses.distinctKeys()).toBe(N);
+      for (const [, [first]] of stack.responses.byKey()) expect(first.json).toMatchObject({ status: 'ok', servedBy: { arm: 'secondary' } });
+      const m = await scrape(stack.router.port);
 
       // Every routed request counted once, by status and class; the replay is not routed again.
       expect(sum(pick(m, 'switchyard_requests_total'))).toBe(N);
@@ -148,7 +126,7 @@ describe('observability: /metrics and routing health', () => {
     });
 
     it('reports breaker state, failure rate and selection share per arm on /health/routing, and stays ready', async () => {
-      const res = await fetch(`http://127.0.0.1:${router.port}/health/routing`);
+      const res = await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as {
         at: string;
@@ -172,57 +150,41 @@ describe('observability: /metrics and routing health', () => {
       if (!body.sources.policy) expect(primary.policy).toBeNull();
       if (!body.sources.budget) expect(body.budget).toBeNull();
 
-      const ready = await fetch(`http://127.0.0.1:${router.port}/health/ready`);
+      const ready = await fetch(`http://127.0.0.1:${stack.router.port}/health/ready`);
       expect(ready.status).toBe(200);
       expect(((await ready.json()) as { details: { arms: unknown } }).details.arms).toEqual({ status: 'up', available: 1, open: ['primary'] });
     });
   });
 
   describe('the only arm is down', () => {
-    const topics = uniqueTopics('observability-down');
-    let router: RouterProcess;
-    let responses: TopicCollector;
-
-    beforeAll(async () => {
-      await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-      router = await startRouter({
-        ...topics.env(),
-        ROUTING_TABLE: routingTableFor(
-          sim.url,
-          [{ id: 'lonely', provider: 'openai', model: 'gpt-4o-mini' }],
-          'resilience:\n  retry:\n    perKind:\n      server_error: { maxAttempts: 1 }\n  breaker: { consecutiveFailures: 2, openBaseMs: 600000, openMaxMs: 600000 }\n',
-        ),
-      });
-      responses = await new TopicCollector(kafka, topics.responses).start();
+    const stack = outageStack('observability-down', {
+      arms: [{ id: 'lonely', provider: 'openai', model: 'gpt-4o-mini' }],
+      tableYaml: 'resilience:\n  retry:\n    perKind:\n      server_error: { maxAttempts: 1 }\n  breaker: { consecutiveFailures: 2, openBaseMs: 600000, openMaxMs: 600000 }\n',
     });
-
-    afterAll(async () => {
-      await responses?.stop();
-      await stopRouter(router);
-    });
+    const { topics } = stack;
 
     it('is ready while the arm is closed, then answers 503 once its breaker opens', async () => {
-      const before = await fetch(`http://127.0.0.1:${router.port}/health/ready`);
+      const before = await fetch(`http://127.0.0.1:${stack.router.port}/health/ready`);
       expect(before.status).toBe(200);
 
       for (const id of ['down-1', 'down-2']) {
-        await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id)) }]);
-        await responses.waitFor((c) => c.byKey().has(id), 30_000, `response ${id}`);
-        expect(responses.byKey().get(id)![0].json).toMatchObject({ status: 'failed', error: { kind: 'server_error' } });
+        await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id)) }]);
+        await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, `response ${id}`);
+        expect(stack.responses.byKey().get(id)![0].json).toMatchObject({ status: 'failed', error: { kind: 'server_error' } });
       }
 
-      const ready = await fetch(`http://127.0.0.1:${router.port}/health/ready`);
+      const ready = await fetch(`http://127.0.0.1:${stack.router.port}/health/ready`);
       expect(ready.status).toBe(503);
       const body = (await ready.json()) as { status: string; details: Record<string, { status: string }>; error: Record<string, unknown> };
       expect(body.status).toBe('error');
       expect(body.details.consumer.status).toBe('up');
       expect(body.error.arms).toEqual({ status: 'down', available: 0, open: ['lonely'] });
 
-      const routing = (await (await fetch(`http://127.0.0.1:${router.port}/health/routing`)).json()) as { available: boolean; arms: Array<{ breaker: { state: string } }> };
+      const routing = (await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).json()) as { available: boolean; arms: Array<{ breaker: { state: string } }> };
       expect(routing.available).toBe(false);
       expect(routing.arms[0].breaker.state).toBe('open');
 
-      const m = await scrape(router.port);
+      const m = await scrape(stack.router.port);
       expect(pick(m, 'switchyard_breaker_state', { arm: 'lonely' })[0]?.value).toBe(2);
       expect(sum(pick(m, 'switchyard_requests_total', { status: 'failed', error_kind: 'server_error' }))).toBe(2);
       // A fallback was planned each time, but no arm was left to take it.

@@ -1,43 +1,19 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request } from './support/kafka-io';
+import { PRIMARY_SECONDARY, useStack } from './support/stack';
 
 /**
  * The real pipeline: a Kafka broker, the router as a process, provider-sim over HTTP through the
  * official SDKs. 1,000 valid requests with 50 malformed messages interleaved.
  */
 describe('pipeline: Kafka in, provider call, Kafka out', () => {
-  const topics = uniqueTopics('pipeline');
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let dlq: TopicCollector;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 7 });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, [
-        { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-        { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-      ]),
-      ROUTER_MAX_MESSAGE_BYTES: '65536',
-    });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    dlq = await new TopicCollector(kafka, topics.dlq).start();
+  const stack = useStack({
+    prefix: 'pipeline',
+    sim: { latencyScale: 0.02, seed: 7 },
+    arms: PRIMARY_SECONDARY,
+    collectDlq: true,
+    router: { ROUTER_MAX_MESSAGE_BYTES: '65536' },
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), dlq?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  const { topics } = stack;
 
   const malformed: Array<{ reason: string; value: Buffer | null }> = [
     { reason: 'invalid_json', value: Buffer.from('{"schemaVersion":1,"id":') },
@@ -60,14 +36,14 @@ describe('pipeline: Kafka in, provider call, Kafka out', () => {
       }
     }
     expect(expectedDlq).toHaveLength(50);
-    await publishRaw(producer, topics.requests, messages);
+    await publishRaw(stack.producer, topics.requests, messages);
 
-    await responses.waitFor((c) => c.distinctKeys() >= 1_000, 120_000, '1,000 responses');
-    await dlq.waitFor((c) => c.records.length >= 50, 60_000, '50 DLQ records');
+    await stack.responses.waitFor((c) => c.distinctKeys() >= 1_000, 120_000, '1,000 responses');
+    await stack.dlq.waitFor((c) => c.records.length >= 50, 60_000, '50 DLQ records');
 
     // The oversize request names its caller ('big', tenant e2e): it is told, once per copy sent.
-    await responses.waitFor((c) => (c.byKey().get('big')?.length ?? 0) >= 10, 30_000, 'failure responses for the oversize request');
-    const byKey = responses.byKey();
+    await stack.responses.waitFor((c) => (c.byKey().get('big')?.length ?? 0) >= 10, 30_000, 'failure responses for the oversize request');
+    const byKey = stack.responses.byKey();
     for (const record of byKey.get('big')!) expect(record.json).toMatchObject({ id: 'big', status: 'failed', error: { kind: 'limits' } });
     byKey.delete('big');
     expect(byKey.size).toBe(1_000);
@@ -76,37 +52,37 @@ describe('pipeline: Kafka in, provider call, Kafka out', () => {
       expect(records[0].json).toMatchObject({ schemaVersion: 1, id, tenant: 'e2e', status: 'ok', servedBy: { arm: 'primary' } });
     }
     // Exactly one provider call per request id: no hidden SDK retries, no double processing.
-    const calls = sim.calls().filter((c) => c.requestId?.startsWith('p-'));
+    const calls = stack.sim.calls().filter((c) => c.requestId?.startsWith('p-'));
     expect(calls).toHaveLength(1_000);
     expect(new Set(calls.map((c) => c.requestId)).size).toBe(1_000);
 
-    const reasons = dlq.records.map((r) => r.json.reason).sort();
+    const reasons = stack.dlq.records.map((r) => r.json.reason).sort();
     expect(reasons).toEqual(expectedDlq.map((d) => d.reason).sort());
-    for (const record of dlq.records) {
+    for (const record of stack.dlq.records) {
       const original = expectedDlq.find((d) => d.reason === record.json.reason && Buffer.from(String(record.json.valueBase64), 'base64').equals(d.value ?? Buffer.alloc(0)));
       expect(original).toBeDefined();
       expect(record.json.message).toEqual(expect.any(String));
       expect(record.json.source).toMatchObject({ topic: topics.requests, partition: expect.any(Number), offset: expect.any(String) });
     }
-    const schemaRecord = dlq.records.find((r) => r.json.reason === 'schema');
+    const schemaRecord = stack.dlq.records.find((r) => r.json.reason === 'schema');
     expect(schemaRecord?.json.message).toMatch(/tenant/);
     expect(schemaRecord?.json.requestId).toBe('no-tenant');
   });
 
   it('answers a duplicate id again byte for byte without a new provider call', async () => {
     const id = 'p-7';
-    const before = sim.calls().filter((c) => c.requestId === id).length;
-    await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id)) }]);
-    await responses.waitFor((c) => (c.byKey().get(id)?.length ?? 0) >= 2, 30_000, 'the re-published answer');
-    const [first, second] = responses.byKey().get(id)!;
+    const before = stack.sim.calls().filter((c) => c.requestId === id).length;
+    await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id)) }]);
+    await stack.responses.waitFor((c) => (c.byKey().get(id)?.length ?? 0) >= 2, 30_000, 'the re-published answer');
+    const [first, second] = stack.responses.byKey().get(id)!;
     expect(second.value.equals(first.value)).toBe(true);
-    expect(sim.calls().filter((c) => c.requestId === id)).toHaveLength(before);
+    expect(stack.sim.calls().filter((c) => c.requestId === id)).toHaveLength(before);
   });
 
   it('reports live and ready with the consumer state', async () => {
-    const live = await fetch(`http://127.0.0.1:${router.port}/health/live`);
+    const live = await fetch(`http://127.0.0.1:${stack.router.port}/health/live`);
     expect(live.status).toBe(200);
-    const ready = await fetch(`http://127.0.0.1:${router.port}/health/ready`);
+    const ready = await fetch(`http://127.0.0.1:${stack.router.port}/health/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { details: { consumer: { status: string; assignedPartitions: number[] } } };
     expect(body.details.consumer.status).toBe('up');

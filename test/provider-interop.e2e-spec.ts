@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type CallRecord, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import type { CallRecord } from '../apps/provider-sim/src';
+import { publishRaw, request } from './support/kafka-io';
+import { Stack } from './support/stack';
 
 interface Response {
   id: string;
@@ -24,15 +23,11 @@ const PROXY_TOKEN = 'tok-SECRET-4b8e21d0c6f3';
  * never shows in health or the router's log.
  */
 describe('provider interop with a strict provider', () => {
-  const topics = uniqueTopics('interop');
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let router: RouterProcess | undefined;
+  const stack = new Stack({ prefix: 'interop', sim: { seed: 9, latencyScale: 0.02, apiKeys: [PROXY_KEY] } });
+  const { topics } = stack;
 
   beforeAll(async () => {
-    sim = await startProviderSim({ seed: 9, latencyScale: 0.02, apiKeys: [PROXY_KEY] });
+    await stack.start();
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-interop-'));
     const table = join(dir, 'routing.yaml');
     writeFileSync(
@@ -41,7 +36,7 @@ describe('provider interop with a strict provider', () => {
         'providers:',
         '  claude-proxy:',
         '    kind: anthropic',
-        `    baseUrl: ${sim.url}/anthropic`,
+        `    baseUrl: ${stack.sim.url}/anthropic`,
         '    apiKeyEnv: PROXY_KEY',
         '    auth: x-api-key',
         '    headers: { x-proxy-token: "${PROXY_TOKEN}", x-team: search }',
@@ -50,23 +45,15 @@ describe('provider interop with a strict provider', () => {
         'policy: { selector: static-chain }',
       ].join('\n') + '\n',
     );
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    router = await startRouter({ ...topics.env(), ROUTING_TABLE: table, PROXY_KEY, PROXY_TOKEN, LOG_LEVEL: 'debug' });
+    await stack.startRouter({ ROUTING_TABLE: table, PROXY_KEY, PROXY_TOKEN, LOG_LEVEL: 'debug' });
   });
 
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   async function ask(id: string, overrides: Parameters<typeof request>[1]): Promise<{ response: Response; calls: CallRecord[] }> {
-    await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, overrides)) }]);
-    await responses.waitFor((c) => c.byKey().has(id), 30_000, id);
-    return { response: responses.byKey().get(id)![0].json as unknown as Response, calls: sim.calls().filter((c) => c.requestId === id) };
+    await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, overrides)) }]);
+    await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, id);
+    return { response: stack.responses.byKey().get(id)![0].json as unknown as Response, calls: stack.sim.calls().filter((c) => c.requestId === id) };
   }
 
   it('an Anthropic arm configured for x-api-key answers a server that accepts only x-api-key', async () => {
@@ -100,12 +87,12 @@ describe('provider interop with a strict provider', () => {
   });
 
   it('the secret header and the key appear neither in /health/routing nor in the router log', async () => {
-    const health = await (await fetch(`http://127.0.0.1:${router!.port}/health/routing`)).text();
+    const health = await (await fetch(`http://127.0.0.1:${stack.router.port}/health/routing`)).text();
     const providers = (JSON.parse(health) as { routingTable: { providers: unknown[] } }).routingTable.providers;
-    expect(providers).toEqual([{ name: 'claude-proxy', kind: 'anthropic', baseUrl: `${sim.url}/anthropic`, auth: 'x-api-key', headers: { 'x-proxy-token': '[redacted]', 'x-team': 'search' } }]);
+    expect(providers).toEqual([{ name: 'claude-proxy', kind: 'anthropic', baseUrl: `${stack.sim.url}/anthropic`, auth: 'x-api-key', headers: { 'x-proxy-token': '[redacted]', 'x-team': 'search' } }]);
     for (const secret of [PROXY_KEY, PROXY_TOKEN]) {
       expect(health).not.toContain(secret);
-      expect(router!.output()).not.toContain(secret);
+      expect(stack.router.output()).not.toContain(secret);
     }
   });
 });

@@ -1,8 +1,8 @@
-import type { Kafka, Producer } from 'kafkajs';
 import { escalationRecordSchema, responseV1Schema, type RequestV1Input, type ResponseV1 } from '@switchyard/contracts';
-import { startProviderSim, type CallRecord, type ModelInput, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess, type TestArm } from './support/router-process';
+import type { CallRecord, ModelInput } from '../apps/provider-sim/src';
+import { publishRaw, request, TopicCollector } from './support/kafka-io';
+import type { TestArm } from './support/router-process';
+import { Stack } from './support/stack';
 
 /**
  * Resilience end to end: a Kafka broker, the built router as a process, provider-sim over HTTP
@@ -84,47 +84,35 @@ const RESILIENCE_YAML = `resilience:
 `;
 
 describe('resilience: faults at the provider, answers on Kafka', () => {
-  const topics = uniqueTopics('resilience');
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
+  const stack = new Stack({
+    prefix: 'resilience',
+    sim: { config: { seed: 11, models: simModels }, latencyScale: 1 },
+    arms,
+    tableYaml: RESILIENCE_YAML,
+    extraTopics: (t) => [t.escalations],
+    router: { OTEL_SDK_DISABLED: 'true' },
+  });
+  const { topics } = stack;
   let escalations: TopicCollector;
   let seq = 0;
-
   beforeAll(async () => {
-    sim = await startProviderSim({ config: { seed: 11, models: simModels }, latencyScale: 1 });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, topics.escalations]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, arms, RESILIENCE_YAML),
-      OTEL_SDK_DISABLED: 'true',
-    });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    escalations = await new TopicCollector(kafka, topics.escalations).start();
+    await stack.start();
+    escalations = await stack.collect(topics.escalations);
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), escalations?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
+  afterAll(() => stack.stop());
 
   /** Publishes one request and waits for its response; `wallMs` is publish → response seen. */
   async function ask(prefix: string, overrides: Partial<RequestV1Input>): Promise<{ id: string; response: ResponseV1; wallMs: number }> {
     const id = `${prefix}-${++seq}`;
     const started = Date.now();
-    await publishRaw(producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, overrides)) }]);
-    await responses.waitFor((c) => c.records.some((r) => r.key === id), 30_000, `the response to ${id}`);
-    const record = responses.records.find((r) => r.key === id)!;
+    await publishRaw(stack.producer, topics.requests, [{ key: id, value: JSON.stringify(request(id, overrides)) }]);
+    await stack.responses.waitFor((c) => c.records.some((r) => r.key === id), 30_000, `the response to ${id}`);
+    const record = stack.responses.records.find((r) => r.key === id)!;
     return { id, response: responseV1Schema.parse(record.json), wallMs: Date.now() - started };
   }
 
-  const callsFor = (id: string): CallRecord[] => sim.calls().filter((c) => c.requestId === id);
-  const callsTo = (model: string): CallRecord[] => sim.calls().filter((c) => c.model === model);
+  const callsFor = (id: string): CallRecord[] => stack.sim.calls().filter((c) => c.requestId === id);
+  const callsTo = (model: string): CallRecord[] => stack.sim.calls().filter((c) => c.model === model);
   const attemptsOf = (r: ResponseV1) => r.attempts.map((a) => [a.arm, a.outcome]);
 
   it('falls back to another arm when the primary is down (503), listing both attempts', async () => {
@@ -255,7 +243,7 @@ describe('resilience: faults at the provider, answers on Kafka', () => {
     expect(callsTo('brk-primary')).toHaveLength(primaryCalls);
 
     // The provider recovers; after the open time, half-open probes reach it and close the breaker.
-    sim.patchModel('brk-primary', { faults: { error5xx: 0 } });
+    stack.sim.patchModel('brk-primary', { faults: { error5xx: 0 } });
     await new Promise((r) => setTimeout(r, Math.max(0, openedBy + BREAKER_OPEN_MS + 300 - Date.now())));
     for (let i = 0; i < 3; i++) {
       const { response } = await ask('breaker-closed', { routing: { models } });
@@ -266,7 +254,7 @@ describe('resilience: faults at the provider, answers on Kafka', () => {
 
     // Closed again, not half-open: one new failure is counted, not a failed probe that re-opens it,
     // so the next request still tries the primary first.
-    sim.patchModel('brk-primary', { faults: { error5xx: true } });
+    stack.sim.patchModel('brk-primary', { faults: { error5xx: true } });
     for (let i = 0; i < 2; i++) {
       const { response } = await ask('breaker-reclosed', { routing: { models } });
       expect(attemptsOf(response)).toEqual([
@@ -307,7 +295,7 @@ describe('resilience: faults at the provider, answers on Kafka', () => {
     // Successful requests of other classes, and failures with fewer failed attempts, are not escalated.
     await new Promise((r) => setTimeout(r, 500));
     expect(escalations.records.map((r) => r.key).sort()).toEqual(
-      responses.records
+      stack.responses.records
         .filter((r) => (r.json as ResponseV1).degraded || r.key!.startsWith('review-'))
         .map((r) => r.key)
         .sort(),
@@ -315,11 +303,11 @@ describe('resilience: faults at the provider, answers on Kafka', () => {
   });
 
   it('the simulator saw exactly the attempts each response reports: no hidden SDK retries', () => {
-    expect(responses.records.length).toBe(seq);
+    expect(stack.responses.records.length).toBe(seq);
     const simOutcome = (kind: string): string =>
       ({ ok: 'ok', content_policy: 'ok' /* a 200 with finish_reason content_filter */, cancelled: 'aborted', server_error: '5xx', rate_limited: '429', context_overflow: '400' })[kind] ?? kind;
     const simKind = (c: CallRecord): string => (c.outcome === 'ok' || c.outcome === 'aborted' ? c.outcome : /^5\d\d$/.test(c.outcome) ? '5xx' : c.outcome);
-    for (const record of responses.records) {
+    for (const record of stack.responses.records) {
       const response = responseV1Schema.parse(record.json);
       const calls = callsFor(response.id);
       expect({ id: response.id, calls: calls.length }).toEqual({ id: response.id, calls: response.attempts.length });

@@ -1,9 +1,7 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
 import { eventually } from './support/drills';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { startTestRedis, type TestRedis } from './support/redis';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { publishRaw, request } from './support/kafka-io';
+import type { RouterProcess } from './support/router-process';
+import { Stack } from './support/stack';
 
 interface Response {
   id: string;
@@ -23,68 +21,49 @@ interface Response {
  * simulator's embeddings endpoint called through the official SDK, USearch for the semantic index.
  */
 describe('response cache: exact, semantic, last resort, shared by replicas', () => {
-  const topics = uniqueTopics('cache');
+  const stack = new Stack({
+    prefix: 'cache',
+    seed: 11,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
+    ],
+    arms: [
+      { id: 'mini', provider: 'openai', model: 'gpt-4o-mini' },
+      { id: 'haiku', provider: 'anthropic', model: 'claude-haiku-4-5' },
+    ],
+    tableYaml: [
+      'cache:',
+      '  mode: read-write',
+      '  embeddings: { provider: openai, model: text-embedding-3-small, timeoutMs: 2000 }',
+      'classes:',
+      '  faq: { cache: { semantic: true, similarity: 0.95 } }',
+      '  ops: { cache: { mode: fallback-only, semantic: true } }',
+    ].join('\n'),
+    extraTopics: (t) => [`${t.tag}.requests-b`, `${t.tag}.feedback`],
+    redis: true,
+  });
+  const { topics } = stack;
   const requestsB = `${topics.tag}.requests-b`;
   const feedbackTopic = `${topics.tag}.feedback`;
-  let sim: ProviderSim;
-  let redis: TestRedis;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
   let routerA: RouterProcess | undefined;
   let routerB: RouterProcess | undefined;
 
   beforeAll(async () => {
-    sim = await startProviderSim({
-      seed: 11,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', outputTokens: 30, latency: { medianMs: 20, p95Ms: 40 } },
-        ],
-      },
-    });
-    redis = await startTestRedis();
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, requestsB, topics.responses, topics.dlq, feedbackTopic]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    const table = routingTableFor(
-      sim.url,
-      [
-        { id: 'mini', provider: 'openai', model: 'gpt-4o-mini' },
-        { id: 'haiku', provider: 'anthropic', model: 'claude-haiku-4-5' },
-      ],
-      [
-        'cache:',
-        '  mode: read-write',
-        '  embeddings: { provider: openai, model: text-embedding-3-small, timeoutMs: 2000 }',
-        'classes:',
-        '  faq: { cache: { semantic: true, similarity: 0.95 } }',
-        '  ops: { cache: { mode: fallback-only, semantic: true } }',
-      ].join('\n'),
-    );
-    const shared = { TOPIC_FEEDBACK: feedbackTopic, ROUTING_TABLE: table, STATE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
+    await stack.start();
+    const shared = { TOPIC_FEEDBACK: feedbackTopic, STATE_BACKEND: 'redis', REDIS_URL: stack.redis.url, REDIS_KEY_PREFIX: `{${topics.tag}}:` };
     // Two replicas on separate request topics, so the test decides which one routes each request.
-    [routerA, routerB] = await Promise.all([
-      startRouter({ ...topics.env(), ...shared }),
-      startRouter({ ...topics.env(), ...shared, TOPIC_REQUESTS: requestsB, KAFKA_GROUP_ID: `${topics.tag}-router-b` }),
-    ]);
+    [routerA, routerB] = await Promise.all([stack.startRouter(shared), stack.startRouter({ ...shared, TOPIC_REQUESTS: requestsB, KAFKA_GROUP_ID: `${topics.tag}-router-b` })]);
   });
 
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await Promise.all([stopRouter(routerA), stopRouter(routerB)]);
-    await sim?.close();
-    redis?.teardown();
-  });
+  afterAll(() => stack.stop());
 
   async function ask(topic: string, id: string, question: string, overrides: Parameters<typeof request>[1] = {}): Promise<Response> {
-    await publishRaw(producer, topic, [{ key: id, value: JSON.stringify(request(id, { class: 'faq', messages: [{ role: 'user', content: question }], ...overrides })) }]);
-    await responses.waitFor((c) => c.byKey().has(id), 30_000, `the answer to ${id}`);
-    return responses.byKey().get(id)![0].json as unknown as Response;
+    await publishRaw(stack.producer, topic, [{ key: id, value: JSON.stringify(request(id, { class: 'faq', messages: [{ role: 'user', content: question }], ...overrides })) }]);
+    await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, `the answer to ${id}`);
+    return stack.responses.byKey().get(id)![0].json as unknown as Response;
   }
-  const providerCalls = (id: string) => sim.calls().filter((c) => c.requestId === id).length;
+  const providerCalls = (id: string) => stack.sim.calls().filter((c) => c.requestId === id).length;
   const health = async (router: RouterProcess) => (await (await fetch(`http://127.0.0.1:${router.port}/health/routing`)).json()) as { cache?: { backend: string; semantic: boolean; vectors?: number; vectorsReceived?: number } };
 
   it('answers a repeated question from the exact cache with no provider call, and a paraphrase from the semantic cache', async () => {
@@ -107,14 +86,14 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     const other = await ask(topics.requests, 'q2', 'What is the capital of Spain?');
     expect(other.servedFrom).toBeUndefined();
     expect(providerCalls('q2')).toBe(1);
-    expect(sim.embeddingCalls()).toBeGreaterThanOrEqual(3);
+    expect(stack.sim.embeddingCalls()).toBeGreaterThanOrEqual(3);
   });
 
   it('drops a cached answer that feedback judges bad, so the next asker gets a fresh one', async () => {
     const first = await ask(topics.requests, 'fb-1', 'What is the tallest mountain in Africa?');
     expect(first.servedFrom).toBeUndefined();
     expect((await ask(topics.requests, 'fb-2', 'What is the tallest mountain in Africa?')).servedFrom).toBe('cache');
-    await publishRaw(producer, feedbackTopic, [{ key: 'fb-2', value: JSON.stringify({ schemaVersion: 1, requestId: 'fb-2', label: 'bad', source: 'e2e' }) }]);
+    await publishRaw(stack.producer, feedbackTopic, [{ key: 'fb-2', value: JSON.stringify({ schemaVersion: 1, requestId: 'fb-2', label: 'bad', source: 'e2e' }) }]);
     const dropped = async () => {
       const texts = await Promise.all([routerA!, routerB!].map(async (r) => (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text()));
       return texts.some((t) => /switchyard_cache_evictions_total\{reason="bad_feedback"\} [1-9]/.test(t));
@@ -148,15 +127,15 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
   });
 
   it('keeps answering while Redis is down: the cache is skipped, nothing fails', async () => {
-    if (!redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
-    redis.stop();
+    if (!stack.redis.managed) return; // an external REDIS_URL cannot be stopped by the suite
+    stack.redis.stop();
     try {
       const answer = await ask(topics.requests, 'redis-down-1', 'What is the speed of light?');
       expect([answer.status, answer.error?.kind]).toEqual(['ok', undefined]);
       expect(answer.servedBy).toBeDefined();
       expect(answer.servedFrom).toBeUndefined();
     } finally {
-      redis.start();
+      stack.redis.start();
     }
   });
   // Last: the outage opens both arms' breakers, which later requests would meet.
@@ -177,8 +156,8 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
     // fallback-only: a repeat while the arms are up is routed, not served from the cache.
     expect((await ask(topics.requests, 'ops-0-up', questions[0], { class: 'ops' })).servedFrom).toBeUndefined();
 
-    sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
-    sim.patchModel('claude-haiku-4-5', { faults: { outage: true } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
+    stack.sim.patchModel('claude-haiku-4-5', { faults: { outage: true } });
     try {
       for (const [i, q] of questions.entries()) {
         const down = await ask(topics.requests, `ops-${i}-down`, i === 2 ? 'who is on call this week' : q, { class: 'ops', routing: { deadlineMs: 5_000 } });
@@ -190,8 +169,8 @@ describe('response cache: exact, semantic, last resort, shared by replicas', () 
       expect(unseen.status).toBe('failed');
       expect(unseen.servedFrom).toBeUndefined();
     } finally {
-      sim.patchModel('gpt-4o-mini', { faults: { outage: false } });
-      sim.patchModel('claude-haiku-4-5', { faults: { outage: false } });
+      stack.sim.patchModel('gpt-4o-mini', { faults: { outage: false } });
+      stack.sim.patchModel('claude-haiku-4-5', { faults: { outage: false } });
     }
     const metrics = await (await fetch(`http://127.0.0.1:${routerA!.port}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_cache_lookups_total\{stage="last_resort",result="hit",kind="(exact|semantic)"\} \d+/);

@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
+import { request } from './support/kafka-io';
 import { startJaeger, waitForTrace, type JaegerSpan, type JaegerTrace } from './support/jaeger';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { Stack } from './support/stack';
 
 /**
  * The semantic cache at its shipped defaults (`faq: { cache: { semantic: true } }`) with the
@@ -32,57 +30,47 @@ interface CacheField {
 }
 
 describe('semantic cache guards: near-misses miss, paraphrases hit, hits are auditable', () => {
-  const topics = uniqueTopics('cache-guards');
+  const stack = new Stack({
+    prefix: 'cache-guards',
+    seed: 26,
+    models: [{ name: 'gpt-4o-mini', api: 'openai', outputTokens: 20, latency: { medianMs: 10, p95Ms: 20 } }],
+    arms: [{ id: 'mini', provider: 'openai', model: 'gpt-4o-mini' }],
+    tableYaml: ['cache:', '  mode: read-write', '  embeddings: { provider: openai, model: text-embedding-3-small }', 'classes:', '  faq: { cache: { semantic: true } }'].join('\n'),
+  });
+  const { topics } = stack;
   let jaeger: ReturnType<typeof startJaeger>;
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
 
   beforeAll(async () => {
     jaeger = startJaeger();
-    sim = await startProviderSim({ seed: 26, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', outputTokens: 20, latency: { medianMs: 10, p95Ms: 20 } }] } });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [{ id: 'mini', provider: 'openai', model: 'gpt-4o-mini' }],
-        ['cache:', '  mode: read-write', '  embeddings: { provider: openai, model: text-embedding-3-small }', 'classes:', '  faq: { cache: { semantic: true } }'].join('\n'),
-      ),
+    await stack.start();
+    await stack.startRouter({
       FRONTDOOR_API_KEYS: `acme:${createHash('sha256').update(FRONTDOOR_KEY).digest('hex')}`,
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       SWITCHYARD_TRACE_CONTENT: 'true',
     });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
   }, 900_000); // a clean machine builds Jaeger first
 
   afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
+    await stack.stop();
     jaeger?.stop();
   });
 
   /** Over Kafka (tenant e2e), with a fresh trace id; returns the response and the trace id. */
   async function overKafka(id: string, question: string): Promise<{ servedFrom?: string; cache?: CacheField; traceId: string }> {
     const traceId = randomBytes(16).toString('hex');
-    await producer.send({
+    await stack.producer.send({
       topic: topics.requests,
       messages: [{ key: id, value: JSON.stringify(request(id, { class: 'faq', messages: [{ role: 'user', content: question }] })), headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } }],
     });
-    await responses.waitFor((c) => c.byKey().has(id), 30_000, `the answer to ${id}`);
-    return { ...(responses.byKey().get(id)![0].json as { servedFrom?: string; cache?: CacheField }), traceId };
+    await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, `the answer to ${id}`);
+    return { ...(stack.responses.byKey().get(id)![0].json as { servedFrom?: string; cache?: CacheField }), traceId };
   }
 
   /** Through the front door (tenant acme): Switchyard's account of the answer (`switchyard` field) and the cache header. */
   async function frontDoor(question: string): Promise<{ request_id: string; served_from?: string; cache?: CacheField; header: string | null }> {
-    const res = await fetch(`http://127.0.0.1:${router.port}/v1/chat/completions`, {
+    const res = await fetch(`http://127.0.0.1:${stack.router.port}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${FRONTDOOR_KEY}`, 'content-type': 'application/json', 'x-switchyard-class': 'faq' },
       body: JSON.stringify({ model: 'switchyard/auto', messages: [{ role: 'user', content: question }] }),
@@ -111,7 +99,7 @@ describe('semantic cache guards: near-misses miss, paraphrases hit, hits are aud
       const asked2 = await frontDoor(asked);
       expect([i, asked2.served_from, asked2.header]).toEqual([i, undefined, null]);
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${router.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.router.port}/metrics`)).text();
     for (const guard of new Set(PAIRS.map(([, , g]) => g))) expect(metrics).toMatch(new RegExp(`switchyard_cache_guard_rejections_total\\{guard="${guard}"\\} [1-9]`));
   });
 

@@ -1,7 +1,5 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import type { RouterProcess } from './support/router-process';
+import { useStack } from './support/stack';
 
 interface RoutingView {
   arms: Array<{ arm: string; policy: { observations: number; successMean: number } | null }>;
@@ -12,52 +10,25 @@ interface RoutingView {
  * from the recent window, and a live replica learns from outcomes another one produced.
  */
 describe('shared learning across replicas', () => {
-  const topics = uniqueTopics('learning');
+  const stack = useStack({
+    prefix: 'learning',
+    seed: 8,
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 }, faults: { error5xx: 1, error5xxStatuses: [503] } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
+    ],
+    arms: [
+      { id: 'down', provider: 'openai', model: 'gpt-4o-mini' },
+      { id: 'up', provider: 'anthropic', model: 'claude-haiku-4-5' },
+    ],
+    tableYaml: ['policy: { selector: thompson }', 'resilience:', '  breaker: { consecutiveFailures: 1000, minimumCalls: 1000 }', '  retry: { perKind: { server_error: { maxAttempts: 1 } } }'].join('\n'),
+    extraTopics: (t) => [`${t.tag}.outcomes`],
+  });
+  const { topics } = stack;
   const outcomesTopic = `${topics.tag}.outcomes`;
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
+  const env = { TOPIC_OUTCOMES: outcomesTopic, KAFKA_SESSION_TIMEOUT_MS: '8000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000' };
   let first: RouterProcess | undefined;
   let second: RouterProcess | undefined;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({
-      seed: 8,
-      config: {
-        models: [
-          { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 }, faults: { error5xx: 1, error5xxStatuses: [503] } },
-          { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 30, p95Ms: 60 } },
-        ],
-      },
-    });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, outcomesTopic]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    env = {
-      ...topics.env(),
-      TOPIC_OUTCOMES: outcomesTopic,
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
-      ROUTING_TABLE: routingTableFor(
-        sim.url,
-        [
-          { id: 'down', provider: 'openai', model: 'gpt-4o-mini' },
-          { id: 'up', provider: 'anthropic', model: 'claude-haiku-4-5' },
-        ],
-        ['policy: { selector: thompson }', 'resilience:', '  breaker: { consecutiveFailures: 1000, minimumCalls: 1000 }', '  retry: { perKind: { server_error: { maxAttempts: 1 } } }'].join('\n'),
-      ),
-    };
-  });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(second);
-    await stopRouter(first);
-    await sim?.close();
-  });
 
   async function routing(router: RouterProcess): Promise<Map<string, { observations: number; successMean: number }>> {
     const view = (await (await fetch(`http://127.0.0.1:${router.port}/health/routing`)).json()) as RoutingView;
@@ -66,8 +37,8 @@ describe('shared learning across replicas', () => {
 
   async function send(prefix: string, n: number): Promise<void> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-    await publishRaw(producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id)) })));
-    await responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, prefix);
+    await stack.publish(ids);
+    await stack.responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, prefix);
   }
 
   async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -79,13 +50,13 @@ describe('shared learning across replicas', () => {
   }
 
   it('warms a new replica from the recent outcomes and keeps both learning from all traffic', async () => {
-    first = await startRouter(env);
+    first = await stack.startRouter(env);
     await send('solo', 30);
     const learnt = await routing(first);
     expect(learnt.get('down')!.observations).toBeGreaterThan(0);
 
     // A replica that has served nothing yet already knows what the first one learnt.
-    second = await startRouter(env);
+    second = await stack.startRouter(env);
     await eventually(async () => ((await routing(second!)).get('down')?.observations ?? 0) > 0, 'the second replica to replay outcomes');
     const warmed = await routing(second);
     expect(warmed.get('down')!.successMean).toBeLessThan(warmed.get('up')!.successMean);

@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../apps/provider-sim/src';
-import { createTopics, connectProducer, request, testKafka, TopicCollector, uniqueTopics } from './support/kafka-io';
+import { request } from './support/kafka-io';
 import { parentId, startJaeger, tag, waitForTrace, type JaegerInstance, type JaegerSpan, type JaegerTrace } from './support/jaeger';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './support/router-process';
+import { PRIMARY_SECONDARY, Stack } from './support/stack';
 
 /**
  * One request, one trace, end to end: a producer's traceparent on the Kafka record, the router
@@ -14,39 +12,24 @@ import { routingTableFor, startRouter, stopRouter, type RouterProcess } from './
 const FRONTDOOR_KEY = 'sk-tracing-e2e';
 
 describe('tracing: producer trace → router spans in Jaeger → response traceparent', () => {
-  const topics = uniqueTopics('tracing');
+  const stack = new Stack({ prefix: 'tracing', sim: { latencyScale: 0.02, seed: 11 }, arms: PRIMARY_SECONDARY });
+  const { topics } = stack;
   let jaeger: JaegerInstance;
-  let sim: ProviderSim;
-  let router: RouterProcess;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
 
   beforeAll(async () => {
     jaeger = startJaeger();
-    sim = await startProviderSim({ latencyScale: 0.02, seed: 11 });
-    sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq]);
-    router = await startRouter({
-      ...topics.env(),
-      ROUTING_TABLE: routingTableFor(sim.url, [
-        { id: 'primary', provider: 'openai', model: 'gpt-4o-mini' },
-        { id: 'secondary', provider: 'anthropic', model: 'claude-haiku-4-5' },
-      ]),
+    await stack.start();
+    stack.sim.patchModel('gpt-4o-mini', { faults: { outage: true } });
+    await stack.startRouter({
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       FRONTDOOR_API_KEYS: `traced:${createHash('sha256').update(FRONTDOOR_KEY).digest('hex')}`,
     });
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
   }, 900_000); // a clean machine builds Jaeger first
 
   afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
+    await stack.stop();
     jaeger?.stop();
   });
 
@@ -54,12 +37,12 @@ describe('tracing: producer trace → router spans in Jaeger → response tracep
     const traceId = randomBytes(16).toString('hex');
     const producerSpanId = randomBytes(8).toString('hex');
     const id = `traced-${traceId.slice(0, 8)}`;
-    await producer.send({
+    await stack.producer.send({
       topic: topics.requests,
       messages: [{ key: id, value: JSON.stringify(request(id, { class: 'chat', routing: { objective: 'balanced' } })), headers: { traceparent: `00-${traceId}-${producerSpanId}-01` } }],
     });
-    await responses.waitFor((c) => c.byKey().has(id), 30_000, 'the response');
-    const response = responses.byKey().get(id)![0];
+    await stack.responses.waitFor((c) => c.byKey().has(id), 30_000, 'the response');
+    const response = stack.responses.byKey().get(id)![0];
 
     expect(response.json).toMatchObject({ id, status: 'ok', servedBy: { arm: 'secondary' }, traceId });
     expect(response.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
@@ -129,10 +112,10 @@ describe('tracing: producer trace → router spans in Jaeger → response tracep
 
   it("shows a mid-stream switch of an HTTP stream as a span event in the caller's trace", async () => {
     // The primary streams 4 tokens, then its connection closes; the secondary continues the answer.
-    sim.patchModel('gpt-4o-mini', { faults: { outage: false, streamCut: { afterTokens: 4, mode: 'fail' } } });
+    stack.sim.patchModel('gpt-4o-mini', { faults: { outage: false, streamCut: { afterTokens: 4, mode: 'fail' } } });
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
-    const client = new OpenAI({ apiKey: FRONTDOOR_KEY, baseURL: `http://127.0.0.1:${router.port}/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: FRONTDOOR_KEY, baseURL: `http://127.0.0.1:${stack.router.port}/v1`, maxRetries: 0 });
     const { data: stream, response } = await client.chat.completions
       .create({ model: 'switchyard/auto', messages: [{ role: 'user', content: 'traced stream' }], stream: true }, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } })
       .withResponse();

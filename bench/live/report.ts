@@ -121,3 +121,21 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
     '',
   ].join('\n');
 }
+
+/**
+ * Ends a live run (bench:live, bench:peers): the lost and dead-lettered requests appended to the
+ * report, report.md written and printed, and the exit code set from the verdict. Log paths are
+ * relative to the report in report.md and to the working directory on the terminal.
+ */
+export function finishLiveRun(tool: string, md: string[], results: readonly LiveJobResult[], out: string, logsWhat: string): void {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const inReport = liveVerdict(results, out);
+  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
+  writeFileSync(join(out, 'report.md'), md.join('\n'));
+  log(`${tool}: wrote ${join(out, 'report.md')}; ${logsWhat} in ${join(out, 'logs')}`);
+  process.stdout.write(md.join('\n'));
+  const onTerminal = liveVerdict(results, process.cwd());
+  for (const line of onTerminal.lines) log(`${tool}: ${line}`);
+  // Not process.exit(): log writes still queued would be cut.
+  process.exitCode = onTerminal.exitCode;
+}

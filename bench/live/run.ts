@@ -10,16 +10,17 @@
 // record) fails the run with exit code 1 after the reports are written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
+import { loadScenario, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
 import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from './engine';
 import { parsePolicies, type LivePolicy } from './policies';
-import { liveVerdict, scenarioMd, summariseScenario, writeSummary } from './report';
+import { finishLiveRun, scenarioMd, summariseScenario, writeSummary } from './report';
 import { scaleScenario } from './scale';
 import { SEED_ROWS, seedRow, seedTableMd, type SeedRow } from './seed-table';
+import { runLiveCli } from './run-cli';
 
 const SEED_SCENARIOS = Object.keys(SEED_ROWS).map((n) => join(REPO_ROOT, 'bench', 'scenarios', `${n}.yaml`));
 const USAGE = 'usage: bench:live -- (--scenario <file.yaml>[,<file.yaml>…] | --seed-table) [--policies a,b] [--time-scale 1] [--seed N] [--out dir]';
@@ -109,23 +110,7 @@ async function main(): Promise<void> {
     writeFileSync(join(args.out, 'seed-table.json'), `${JSON.stringify({ timeScale: args.timeScale, rows }, null, 2)}\n`);
     writeFileSync(join(args.out, 'seed-table.md'), `${seedTableMd(rows)}\n`);
   }
-  // Log paths relative to the report in report.md, as typed from here on the terminal.
-  const inReport = liveVerdict(results, args.out);
-  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
-  writeFileSync(join(args.out, 'report.md'), md.join('\n'));
-  log(`live: wrote ${join(args.out, 'report.md')}; process logs in ${join(args.out, 'logs')}`);
-  process.stdout.write(md.join('\n'));
-  const onTerminal = liveVerdict(results, process.cwd());
-  for (const line of onTerminal.lines) log(`live: ${line}`);
-  // Not process.exit(): log writes still queued would be cut.
-  process.exitCode = onTerminal.exitCode;
+  finishLiveRun('live', md, results, args.out, 'process logs');
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ScenarioError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`bench:live failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runLiveCli('live', main);

@@ -8,22 +8,23 @@
 // client; attempts are counted at each simulator. Router and simulator output goes to <out>/logs/,
 // each peer's to <out>/<peer>-logs/<scenario>/; a lost request (no answer) fails the run (exit 1)
 // after the reports are written.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadScenario, ScenarioError, type Scenario } from '../policy/scenario';
+import { loadScenario, type Scenario } from '../policy/scenario';
 import { buildWorld, type World } from '../policy/world';
 import { REPO_ROOT } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
 import { benchKafka } from '../support/kafka-io';
 import { routerTarget, runLiveJobs, type LiveJob, type LiveJobResult } from '../live/engine';
 import { parsePolicies, type LivePolicy } from '../live/policies';
-import { liveVerdict, scenarioMd, summariseScenario, writeSummary } from '../live/report';
+import { finishLiveRun, scenarioMd, summariseScenario, writeSummary } from '../live/report';
 import { scaleScenario } from '../live/scale';
 import { SEED_ROWS } from '../live/seed-table';
 import { ensureLiteLLM, LITELLM_STRONGEST } from './litellm';
 import { liteLLMTarget } from './litellm-target';
 import { ensurePortkey, PORTKEY_STRONGEST } from './portkey';
 import { portkeyTarget } from './portkey-target';
+import { runLiveCli } from '../live/run-cli';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -97,23 +98,7 @@ async function main(): Promise<void> {
     writeSummary(join(out, scenario.name), scenario, file, world, timeScale, summary, results);
     md.push(scenarioMd(scenario, timeScale, summary, 'system'));
   }
-  // Log paths relative to the report in report.md, as typed from here on the terminal.
-  const inReport = liveVerdict(results, out);
-  if (inReport.lines.length) md.push('## Lost and dead-lettered requests', '', ...inReport.lines.map((l) => `- ${l}`), '');
-  writeFileSync(join(out, 'report.md'), md.join('\n'));
-  log(`peers: wrote ${join(out, 'report.md')}; router and simulator logs in ${join(out, 'logs')}`);
-  process.stdout.write(md.join('\n'));
-  const onTerminal = liveVerdict(results, process.cwd());
-  for (const line of onTerminal.lines) log(`peers: ${line}`);
-  // Not process.exit(): log writes still queued would be cut.
-  process.exitCode = onTerminal.exitCode;
+  finishLiveRun('peers', md, results, out, 'router and simulator logs');
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ScenarioError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`bench:peers failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runLiveCli('peers', main);

@@ -18,17 +18,13 @@ import { join } from 'node:path';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { REPO_ROOT, nowMs, sleep } from '../support/env';
 import { ensureBroker, type BrokerHandle } from '../support/kafka-broker';
-import { benchKafka, createTopics, uniqueTopics } from '../support/kafka-io';
+import { benchKafka, consumeFromBeginning, createTopics, uniqueTopics } from '../support/kafka-io';
 import { startRouter, stopRouter, type RouterProcess } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
 import { percentile, round } from '../support/stats';
+import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
-const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+silenceTimeoutNegativeWarning();
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,32 +121,24 @@ class Responses {
   constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly onFirst: (id: string, seen: Seen) => void) {}
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: `soak-collector-${Date.now()}`, maxWaitTimeInMs: 200, maxBytesPerPartition: 4 * 1024 * 1024 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const at = nowMs();
-        for (const m of batch.messages) {
-          const id = m.key?.toString() ?? '';
-          const value = m.value ?? Buffer.alloc(0);
-          const hash = createHash('sha1').update(value).digest('hex');
-          const seen = this.byId.get(id);
-          if (seen) {
-            seen.records++;
-            seen.bodies.add(hash);
-            continue;
-          }
-          const json = JSON.parse(value.toString()) as { status: string; error?: { kind: string }; usage?: { costUsd?: number } };
-          const first: Seen = { firstAt: at, bodies: new Set([hash]), records: 1, status: json.status, errorKind: json.error?.kind, costUsd: json.usage?.costUsd ?? 0 };
-          this.byId.set(id, first);
-          this.onFirst(id, first);
+    this.consumer = await consumeFromBeginning(this.kafka, this.topic, { groupId: `soak-collector-${Date.now()}`, maxWaitTimeInMs: 200 }, async ({ batch }) => {
+      const at = nowMs();
+      for (const m of batch.messages) {
+        const id = m.key?.toString() ?? '';
+        const value = m.value ?? Buffer.alloc(0);
+        const hash = createHash('sha1').update(value).digest('hex');
+        const seen = this.byId.get(id);
+        if (seen) {
+          seen.records++;
+          seen.bodies.add(hash);
+          continue;
         }
-      },
+        const json = JSON.parse(value.toString()) as { status: string; error?: { kind: string }; usage?: { costUsd?: number } };
+        const first: Seen = { firstAt: at, bodies: new Set([hash]), records: 1, status: json.status, errorKind: json.error?.kind, costUsd: json.usage?.costUsd ?? 0 };
+        this.byId.set(id, first);
+        this.onFirst(id, first);
+      }
     });
-    await joined;
   }
 
   async stop(): Promise<void> {

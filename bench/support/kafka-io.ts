@@ -1,7 +1,7 @@
 // Kafka plumbing for benchmarks: unique topics, a fast request producer, and a response collector
 // that records when each response reached the client.
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type EachBatchHandler, type Message, type Producer } from 'kafkajs';
 import type { RequestV1Input } from '@switchyard/contracts';
 import { nowMs } from './env';
 
@@ -154,35 +154,27 @@ export class ResponseCollector {
   }
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: `bench-collector-${randomUUID()}`, maxWaitTimeInMs: 500, maxBytesPerPartition: 4 * 1024 * 1024 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const receivedAt = nowMs();
-        for (const message of batch.messages) {
-          const id = message.key?.toString() ?? '';
-          if (this.received.has(id)) {
-            this.duplicates++;
-            continue;
-          }
-          const json = JSON.parse(message.value!.toString()) as { status: string; latencyMs: number; attempts?: Array<{ latencyMs: number }> };
-          this.received.set(id, {
-            receivedAt,
-            recordTs: Number(message.timestamp),
-            status: json.status,
-            routeMs: json.latencyMs,
-            attemptMs: json.attempts?.[0]?.latencyMs,
-            attempts: json.attempts?.length ?? 0,
-          });
-          this.arrivals.push(receivedAt);
-          this.onResponse?.(id, json, receivedAt);
+    this.consumer = await consumeFromBeginning(this.kafka, this.topic, { groupId: `bench-collector-${randomUUID()}`, maxWaitTimeInMs: 500 }, async ({ batch }) => {
+      const receivedAt = nowMs();
+      for (const message of batch.messages) {
+        const id = message.key?.toString() ?? '';
+        if (this.received.has(id)) {
+          this.duplicates++;
+          continue;
         }
-      },
+        const json = JSON.parse(message.value!.toString()) as { status: string; latencyMs: number; attempts?: Array<{ latencyMs: number }> };
+        this.received.set(id, {
+          receivedAt,
+          recordTs: Number(message.timestamp),
+          status: json.status,
+          routeMs: json.latencyMs,
+          attemptMs: json.attempts?.[0]?.latencyMs,
+          attempts: json.attempts?.length ?? 0,
+        });
+        this.arrivals.push(receivedAt);
+        this.onResponse?.(id, json, receivedAt);
+      }
     });
-    await joined;
     return this;
   }
 
@@ -198,6 +190,20 @@ export class ResponseCollector {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
+}
+
+/**
+ * A consumer reading `topic` from its beginning batch by batch, committing nothing (every reader
+ * has a group of its own); resolves once it has joined its group, so nothing published after is missed.
+ */
+export async function consumeFromBeginning(kafka: Kafka, topic: string, config: { groupId: string; maxWaitTimeInMs: number }, eachBatch: EachBatchHandler): Promise<Consumer> {
+  const consumer = kafka.consumer({ ...config, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({ autoCommit: false, eachBatch });
+  await joined;
+  return consumer;
 }
 
 /**

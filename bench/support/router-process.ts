@@ -1,9 +1,8 @@
 // Spawns the built router (dist/) as its own process, the way an operator runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './env';
+import { armYaml, writeRoutingYaml } from './routing-yaml';
 
 export interface RouterProcess {
   child: ChildProcess;
@@ -12,6 +11,7 @@ export interface RouterProcess {
   output: () => string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export interface StartRouterOptions {
@@ -19,9 +19,11 @@ export interface StartRouterOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** Output kept for `output()`: past this many characters the older half is dropped (a long bench logs a lot). */
+  outputCapChars?: number;
 }
 
-export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 }: StartRouterOptions): Promise<RouterProcess> {
+export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000, outputCapChars = 1_000_000 }: StartRouterOptions): Promise<RouterProcess> {
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(REPO_ROOT, 'dist/apps/router/src/main.js')], {
     cwd: REPO_ROOT,
     env: { ...process.env, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', ...env },
@@ -30,7 +32,7 @@ export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 
   let text = '';
   const append = (d: Buffer) => {
     text += d.toString();
-    if (text.length > 1_000_000) text = text.slice(-500_000);
+    if (text.length > outputCapChars) text = text.slice(-Math.floor(outputCapChars / 2));
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
@@ -51,7 +53,7 @@ export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000 
       reject(new Error(`router exited (${code}) before ready:\n${text}`));
     });
   });
-  return { child, port, output: () => text, exited };
+  return { child, port, output: () => text, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
 /** SIGTERM (graceful drain), SIGKILL after `timeoutMs`. */
@@ -87,24 +89,8 @@ export interface BenchArm {
 
 /** Writes a routing table whose arms all call the simulator's OpenAI API. */
 export function writeRoutingTable(simUrl: string, arms: BenchArm[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  const path = join(dir, 'routing.yaml');
-  const lines = [
-    'providers:',
-    '  sim-openai:',
-    '    kind: openai',
-    `    baseUrl: ${simUrl}/openai/v1`,
-    'arms:',
-    ...arms.flatMap((a) => [
-      `  - id: ${a.id}`,
-      '    provider: sim-openai',
-      `    model: ${a.model}`,
-      '    pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }',
-      '    contextWindow: 128000',
-      '    maxOutputTokens: 4096',
-      `    timeouts: { connectMs: 2000, totalMs: ${a.totalMs ?? 30000} }`,
-    ]),
-  ];
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
+  const armLines = arms.flatMap((a) =>
+    armYaml({ id: a.id, provider: 'sim-openai', model: a.model, pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }, contextWindow: 128000, connectMs: 2000, totalMs: a.totalMs ?? 30000 }),
+  );
+  return writeRoutingYaml('switchyard-bench-', ['providers:', '  sim-openai:', '    kind: openai', `    baseUrl: ${simUrl}/openai/v1`, 'arms:', ...armLines]);
 }

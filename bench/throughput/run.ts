@@ -60,15 +60,9 @@ import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { CONFIG } from './config';
 import { renderMarkdown } from './report';
 import type { Goal, InstantResults, PacedResult, SlowResult, ThroughputResult } from './results';
+import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
-// kafkajs 2.2.4 arms a timer with a negative delay on Node 24 (harmless; the e2e helpers pass
-// --disable-warning=TimeoutNegativeWarning to the router for the same reason). Keep the output clean.
-const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+silenceTimeoutNegativeWarning();
 
 const ARM = { id: 'sim-gpt-4o-mini', model: CONFIG.simModel, totalMs: 30_000 };
 

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../../apps/provider-sim/src';
-import { connectProducer, createTopics, request, testKafka, TopicCollector, uniqueTopics } from '../support/kafka-io';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from '../support/router-process';
+import { request } from '../support/kafka-io';
+import { singleArm, useStack } from '../support/stack';
 
 interface DlqJson {
   reason: string;
@@ -40,37 +38,18 @@ function poison(i: number, maxBytes: number): Bad {
  * `limits` failure response.
  */
 describe('drill: poison flood', () => {
-  const topics = uniqueTopics('drill-poison');
+  const stack = useStack({
+    prefix: 'drill-poison',
+    seed: 25,
+    ...singleArm({ medianMs: 20, p95Ms: 40 }),
+    extraTopics: (t) => [`${t.tag}.outcomes`],
+    collectDlq: true,
+  });
+  const { topics } = stack;
   const MAX_BYTES = 2048;
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let dlq: TopicCollector;
-  let router: RouterProcess | undefined;
-
-  beforeAll(async () => {
-    sim = await startProviderSim({ seed: 25, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 20, p95Ms: 40 } }] } });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, `${topics.tag}.outcomes`]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
-    dlq = await new TopicCollector(kafka, topics.dlq).start();
-  });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), dlq?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-  });
 
   it('dead-letters every bad message with its reason and answers every valid one', async () => {
-    router = await startRouter({
-      ...topics.env(),
-      ROUTER_MAX_MESSAGE_BYTES: String(MAX_BYTES),
-      ROUTER_MAX_MESSAGES: '4',
-      ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }]),
-    });
+    await stack.startRouter({ ROUTER_MAX_MESSAGE_BYTES: String(MAX_BYTES), ROUTER_MAX_MESSAGES: '4' });
     const bad = Array.from({ length: 10_000 }, (_, i) => poison(i, MAX_BYTES));
     const valid = Array.from({ length: 500 }, (_, i) => `ok-${i}`);
     // One valid request after every 20 bad ones.
@@ -80,16 +59,16 @@ describe('drill: poison flood', () => {
       if (i % 20 === 19) messages.push({ key: valid[(i - 19) / 20], value: JSON.stringify(request(valid[(i - 19) / 20])) });
     });
     const started = Date.now();
-    for (let i = 0; i < messages.length; i += 1_000) await producer.send({ topic: topics.requests, messages: messages.slice(i, i + 1_000) });
+    for (let i = 0; i < messages.length; i += 1_000) await stack.producer.send({ topic: topics.requests, messages: messages.slice(i, i + 1_000) });
 
-    await dlq.waitFor((c) => c.distinctKeys() >= bad.length, 60_000, 'every bad message in the DLQ');
+    await stack.dlq.waitFor((c) => c.distinctKeys() >= bad.length, 60_000, 'every bad message in the DLQ');
     // A decodable request over a limit names its caller (id + tenant): the caller hears back too.
     const refused = bad.filter((b) => b.reason === 'oversize' || b.reason === 'limits').map((b) => b.key);
-    await responses.waitFor((c) => c.distinctKeys() >= valid.length + refused.length, 60_000, 'every valid request answered, every refused caller told');
+    await stack.responses.waitFor((c) => c.distinctKeys() >= valid.length + refused.length, 60_000, 'every valid request answered, every refused caller told');
     process.stderr.write(`[drill poison] ${messages.length} messages through in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
     const byKey = new Map<string, DlqJson[]>();
-    for (const r of dlq.records) {
+    for (const r of stack.dlq.records) {
       const record = r.json as unknown as DlqJson;
       const key = record.source.keyBase64 === null ? '' : Buffer.from(record.source.keyBase64, 'base64').toString();
       byKey.set(key, [...(byKey.get(key) ?? []), record]);
@@ -105,10 +84,10 @@ describe('drill: poison flood', () => {
       else if (!record.message) wrong.push(`${b.key}: no message`);
     }
     expect(wrong.slice(0, 20)).toEqual([]);
-    expect(dlq.records).toHaveLength(bad.length);
+    expect(stack.dlq.records).toHaveLength(bad.length);
     // Nothing valid went to the DLQ, and every valid request has its answer.
     expect(valid.filter((id) => byKey.has(id))).toEqual([]);
-    const answers = responses.byKey();
+    const answers = stack.responses.byKey();
     expect(valid.filter((id) => (answers.get(id)?.[0].json as { status?: string } | undefined)?.status !== 'ok')).toEqual([]);
     expect(refused.filter((id) => (answers.get(id)?.[0].json as { error?: { kind?: string } } | undefined)?.error?.kind !== 'limits')).toEqual([]);
     expect(answers.size).toBe(valid.length + refused.length);

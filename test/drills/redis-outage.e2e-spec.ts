@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
-import { startProviderSim, type ProviderSim } from '../../apps/provider-sim/src';
 import { simCallsById, sleep } from '../support/drills';
-import { connectProducer, createTopics, publishRaw, request, testKafka, TopicCollector, uniqueTopics } from '../support/kafka-io';
-import { startTestRedis, type TestRedis } from '../support/redis';
-import { routingTableFor, startRouter, stopRouter, type RouterProcess } from '../support/router-process';
+import { publishRaw, request } from '../support/kafka-io';
+import { singleArm, useStack } from '../support/stack';
 
 interface Response {
   status: string;
@@ -19,55 +16,39 @@ interface Response {
  * Every request gets its answer in each phase.
  */
 describe('drill: Redis stop and start with budgets', () => {
-  const topics = uniqueTopics('drill-redis');
-  let sim: ProviderSim;
-  let kafka: Kafka;
-  let producer: Producer;
-  let responses: TopicCollector;
-  let redis: TestRedis;
-  let router: RouterProcess | undefined;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    sim = await startProviderSim({ seed: 23, config: { models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 30, p95Ms: 60 } }] } });
-    kafka = testKafka();
-    await createTopics(kafka, [topics.requests, topics.responses, topics.dlq, `${topics.tag}.outcomes`]);
-    producer = await connectProducer(kafka);
-    responses = await new TopicCollector(kafka, topics.responses).start();
+  const stack = useStack({
+    prefix: 'drill-redis',
+    seed: 23,
+    ...singleArm({ medianMs: 30, p95Ms: 60 }),
+    tableYaml: 'budgets:\n  tenants:\n    capped: { day: 100 }',
+    extraTopics: (t) => [`${t.tag}.outcomes`],
+    redis: true,
   });
-
-  afterAll(async () => {
-    await Promise.all([responses?.stop(), producer?.disconnect()]);
-    await stopRouter(router);
-    await sim?.close();
-    redis?.teardown();
-  });
+  const { topics } = stack;
 
   async function phase(name: string): Promise<Map<string, Response>> {
     const ids = [...Array.from({ length: 20 }, (_, i) => `${name}-capped-${i}`), ...Array.from({ length: 20 }, (_, i) => `${name}-free-${i}`)];
-    await publishRaw(producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, { tenant: id.includes('capped') ? 'capped' : 'free' })) })));
-    await responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `every ${name} request answered`);
-    const byKey = responses.byKey();
+    await publishRaw(stack.producer, topics.requests, ids.map((id) => ({ key: id, value: JSON.stringify(request(id, { tenant: id.includes('capped') ? 'capped' : 'free' })) })));
+    await stack.responses.waitFor((c) => ids.every((id) => c.byKey().has(id)), 60_000, `every ${name} request answered`);
+    const byKey = stack.responses.byKey();
     return new Map(ids.map((id) => [id, byKey.get(id)![0].json as unknown as Response]));
   }
 
   it('fails closed for capped tenants while Redis is down, then recovers', async () => {
-    if (!redis.managed) throw new Error('this drill stops and starts Redis: unset REDIS_URL so it can start its own');
-    router = await startRouter({
-      ...topics.env(),
+    if (!stack.redis.managed) throw new Error('this drill stops and starts Redis: unset REDIS_URL so it can start its own');
+    await stack.startRouter({
       STATE_BACKEND: 'redis',
-      REDIS_URL: redis.url,
+      REDIS_URL: stack.redis.url,
       REDIS_KEY_PREFIX: `{drill-${randomUUID().slice(0, 8)}}:`,
       REDIS_COMMAND_TIMEOUT_MS: '300',
-      ROUTING_TABLE: routingTableFor(sim.url, [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }], 'budgets:\n  tenants:\n    capped: { day: 100 }'),
     });
 
     const before = await phase('before');
     for (const [id, r] of before) expect([id, r.status]).toEqual([id, 'ok']);
 
-    redis.stop();
+    stack.redis.stop();
     const during = await phase('during');
-    const calls = simCallsById(sim);
+    const calls = simCallsById(stack.sim);
     for (const [id, r] of during) {
       if (id.includes('capped')) {
         expect([id, r.status, r.error?.kind]).toEqual([id, 'failed', 'budget_exceeded']);
@@ -77,12 +58,12 @@ describe('drill: Redis stop and start with budgets', () => {
         expect([id, r.status]).toEqual([id, 'ok']); // no cap applies: budgets need no store
       }
     }
-    expect(router.output()).toMatch(/unavailable/);
+    expect(stack.router.output()).toMatch(/unavailable/);
 
-    redis.start();
+    stack.redis.start();
     await sleep(2_000); // the client reconnects (backoff) and replays deferred settlements
     const after = await phase('after');
     for (const [id, r] of after) expect([id, r.status]).toEqual([id, 'ok']);
-    expect(router.child.exitCode).toBeNull();
+    expect(stack.router.child.exitCode).toBeNull();
   });
 });

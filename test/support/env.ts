@@ -2,9 +2,10 @@
 // globalSetup runs in its own context, so besides setting process.env it writes .infra/test-env.json;
 // these helpers read the environment first and fall back to that file.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../bench/support/env';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** Env file of test-broker slot 0; a concurrent run in the same tree uses another slot's file. */
 export const TEST_ENV_FILE = join(REPO_ROOT, '.infra', 'test-env.json');
 

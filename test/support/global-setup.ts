@@ -10,10 +10,11 @@
 // The result goes to process.env.KAFKA_BROKERS (inherited by the test workers) and to an env file
 // (.infra/test-env.json for slot 0; see test/support/env.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, TEST_ENV_FILE, type TestEnv } from './env';
+import { claimSlot } from './slot-lock';
 
 const SLOTS = 8;
 const log = (line: string) => process.stderr.write(`[e2e setup] ${line}\n`);
@@ -36,41 +37,6 @@ function slot(n: number): Slot {
     lockDir: join(REPO_ROOT, '.infra', `kafka-test${suffix}.lock`),
     envFile: n === 0 ? TEST_ENV_FILE : join(REPO_ROOT, '.infra', `test-env${suffix}.json`),
   };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** mkdir is atomic: whoever creates the lock dir owns the slot until its pid dies. */
-function claim(s: Slot): boolean {
-  mkdirSync(join(REPO_ROOT, '.infra'), { recursive: true });
-  try {
-    mkdirSync(s.lockDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let owner = 0;
-    try {
-      owner = Number(readFileSync(join(s.lockDir, 'owner'), 'utf8'));
-    } catch {
-      // Being claimed right now (no owner file yet) unless the lock dir is old.
-      if (Date.now() - statSync(s.lockDir).mtimeMs < 60_000) return false;
-    }
-    if (owner && pidAlive(owner)) return false;
-    rmSync(s.lockDir, { recursive: true, force: true });
-    try {
-      mkdirSync(s.lockDir);
-    } catch {
-      return false;
-    }
-  }
-  writeFileSync(join(s.lockDir, 'owner'), String(process.pid));
-  return true;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -119,7 +85,7 @@ export default async function globalSetup(): Promise<void> {
 
   for (let n = 0; n < SLOTS; n++) {
     const s = slot(n);
-    if (!claim(s)) {
+    if (!claimSlot(s.lockDir)) {
       log(`test Kafka slot ${n} (port ${s.port}) is used by another test run; trying the next`);
       continue;
     }

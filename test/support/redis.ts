@@ -5,10 +5,11 @@
 //   (wiped; nothing persisted). Slots are claimed like the test Kafka's (a lock dir owned by this
 //   pid), so two runs in one tree never share or stop each other's server.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './env';
+import { claimSlot } from './slot-lock';
 
 const SLOTS = 8;
 
@@ -26,39 +27,6 @@ export interface TestRedis {
 
 function redisSh(command: 'fetch' | 'start' | 'stop', env: NodeJS.ProcessEnv): void {
   execFileSync('bash', [join(REPO_ROOT, 'infra', 'redis.sh'), command], { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function claim(lockDir: string): boolean {
-  mkdirSync(join(REPO_ROOT, '.infra'), { recursive: true });
-  try {
-    mkdirSync(lockDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let owner = 0;
-    try {
-      owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8'));
-    } catch {
-      if (Date.now() - statSync(lockDir).mtimeMs < 60_000) return false;
-    }
-    if (owner && pidAlive(owner)) return false;
-    rmSync(lockDir, { recursive: true, force: true });
-    try {
-      mkdirSync(lockDir);
-    } catch {
-      return false;
-    }
-  }
-  writeFileSync(join(lockDir, 'owner'), String(process.pid));
-  return true;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -83,7 +51,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     const suffix = n === 0 ? '' : `-${n}`;
     const runDir = join(REPO_ROOT, '.infra', `redis-test${suffix}`);
     const lockDir = `${runDir}.lock`;
-    if (!claim(lockDir)) continue;
+    if (!claimSlot(lockDir)) continue;
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PORT: String(port), REDIS_RUN_DIR: runDir, REDIS_PERSIST: 'false' };
     redisSh('stop', env); // a server left over from an interrupted run in this slot
     if (await portOpen(port)) {

@@ -1,56 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO_ROOT, kafkaBrokersString } from './env';
+import { startRouter as startRouterProcess, type RouterProcess } from '../../bench/support/router-process';
+import { armYaml, writeRoutingYaml } from '../../bench/support/routing-yaml';
+import { kafkaBrokersString } from './env';
 
-export interface RouterProcess {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  /** Resolves with the exit code (or signal name) when the process ends. */
-  exited: Promise<number | string>;
-  kill(signal?: NodeJS.Signals): void;
-}
+export { stopRouter, type RouterProcess } from '../../bench/support/router-process';
 
-/** Spawns the built router (`dist/`) as a real process, the way an operator runs it. */
-export async function startRouter(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RouterProcess> {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(REPO_ROOT, 'dist/apps/router/src/main.js')], {
-    cwd: REPO_ROOT,
-    // Tracing is off unless a suite points it at a Jaeger (test/tracing.e2e-spec.ts does).
-    env: { ...process.env, KAFKA_BROKERS: kafkaBrokersString(), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', OTEL_SDK_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`router not ready within ${readyTimeoutMs} ms:\n${text}`)), readyTimeoutMs);
-    const check = () => {
-      const m = /health on :(\d+)/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`router exited (${code}) before ready:\n${text}`));
-    });
-  });
-  return { child, port, output: () => text, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
-}
-
-/** Stops a router gracefully and waits for it to exit. */
-export async function stopRouter(router: RouterProcess | undefined): Promise<void> {
-  if (!router || router.child.exitCode !== null || router.child.signalCode !== null) return;
-  router.kill('SIGTERM');
-  const timeout = new Promise((r) => setTimeout(r, 45_000));
-  await Promise.race([router.exited, timeout]);
-  if (router.child.exitCode === null) router.kill('SIGKILL');
+/**
+ * Spawns the built router (`dist/`) as a real process, the way an operator runs it, on the test
+ * broker. Tracing is off unless a suite points it at a Jaeger (test/tracing.e2e-spec.ts does);
+ * the whole output is kept for assertions.
+ */
+export function startRouter(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RouterProcess> {
+  return startRouterProcess({ env: { KAFKA_BROKERS: kafkaBrokersString(), OTEL_SDK_DISABLED: 'true', ...env }, readyTimeoutMs, outputCapChars: Infinity });
 }
 
 export interface TestArm {
@@ -71,9 +31,16 @@ export interface TestArm {
  * static chain, so a suite can say which arm answers.
  */
 export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
-  const path = join(dir, 'routing.yaml');
-  const lines = [
+  const armLines = arms.flatMap((a) =>
+    armYaml({
+      ...a,
+      pricing: a.pricing ?? { inputPer1M: 1, outputPer1M: 2 },
+      contextWindow: a.contextWindow ?? 128000,
+      connectMs: 1000,
+      totalMs: a.totalMs ?? 20000,
+    }),
+  );
+  return writeRoutingYaml('switchyard-e2e-', [
     'providers:',
     '  openai:',
     '    kind: openai',
@@ -82,21 +49,9 @@ export function routingTableFor(simUrl: string, arms: TestArm[], extraYaml = '')
     '    kind: anthropic',
     `    baseUrl: ${simUrl}/anthropic`,
     'arms:',
-    ...arms.flatMap((a) => [
-      `  - id: ${a.id}`,
-      `    provider: ${a.provider}`,
-      `    model: ${a.model}`,
-      `    pricing: { inputPer1M: ${a.pricing?.inputPer1M ?? 1}, outputPer1M: ${a.pricing?.outputPer1M ?? 2} }`,
-      `    contextWindow: ${a.contextWindow ?? 128000}`,
-      '    maxOutputTokens: 4096',
-      `    timeouts: { connectMs: 1000, totalMs: ${a.totalMs ?? 20000} }`,
-      ...(a.policyGroup ? [`    policyGroup: ${a.policyGroup}`] : []),
-      ...(a.classes ? [`    classes: [${a.classes.join(', ')}]`] : []),
-    ]),
+    ...armLines,
     ...(extraYaml ? [extraYaml.trimEnd()] : []),
     // Suites that assert which arm answers use the ordered chain unless they choose a policy.
     ...(/^policy:/m.test(extraYaml) ? [] : ['policy: { selector: static-chain }']),
-  ];
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
+  ]);
 }

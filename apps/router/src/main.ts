@@ -123,7 +123,8 @@ async function bootstrap(): Promise<void> {
     await telemetry.shutdown();
     step('telemetry');
     const c = runtime.processor.counters;
-    logger.log(`stopped (answered ${c.answered}, failed ${c.failed}, replayed ${c.replayed}, dlq ${c.dlq})`);
+    const h = runtime.frontDoor.counters;
+    logger.log(`stopped (Kafka: answered ${c.answered}, failed ${c.failed}, replayed ${c.replayed}, dlq ${runtime.dlq.counts.written}; HTTP: answered ${h.answered}, failed ${h.failed}, replayed ${h.replayed})`);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

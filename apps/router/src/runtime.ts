@@ -27,6 +27,8 @@ import type { RequestLimits } from '@switchyard/contracts';
 import { windowBounds } from '@switchyard/core';
 import { ConfigError } from './config/env';
 import { AnswerPipeline } from './pipeline/answer-pipeline';
+import { DlqWriter } from './pipeline/dlq-writer';
+import { EscalationSink } from './pipeline/escalation-sink';
 import { ApiKeyConfigError, loadApiKeys } from './frontdoor/api-keys';
 import { FrontDoor } from './frontdoor/front-door';
 import { frontDoorMode } from './frontdoor/front-door-mode';
@@ -62,9 +64,14 @@ export class RouterRuntime {
   readonly answerChecks: AnswerChecks;
   /** File watch, SIGHUP and the admin endpoint reload the routing table through it. */
   readonly reloader: RoutingTableReloader;
+  /** The Kafka edge: one request record in, one response (or DLQ record) out. */
   readonly processor: RequestProcessor;
   /** Stored answer or routing: one pipeline behind both edges (Kafka processor, HTTP front door). */
   readonly pipeline: AnswerPipeline;
+  /** The dead-letter topic, for the Kafka processor and the feedback consumer alike. */
+  readonly dlq: DlqWriter;
+  /** The escalations topic, fed by the pipeline for both edges. */
+  readonly escalations: EscalationSink;
   /** The OpenAI-compatible HTTP edge (/v1/chat/completions, /v1/models). */
   readonly frontDoor: FrontDoor;
   readonly transport: KafkaRequestTransport;
@@ -137,25 +144,23 @@ export class RouterRuntime {
       streamStallMs: env.ROUTER_STREAM_STALL_MS,
     });
     this.events.subscribe(credentialLog(new Logger('Credentials')));
+    this.dlq = new DlqWriter(this.output, env.TOPIC_DLQ);
+    this.escalations = new EscalationSink(this.output, env.TOPIC_ESCALATIONS);
+    const escalations = this.escalations;
+    this.pipeline = new AnswerPipeline(this.router, this.idempotency, {
+      responsesTopic: env.TOPIC_RESPONSES,
+      tracing: this.tracing,
+      replica: this.replica,
+      escalate: (request, response, reason, headers) => escalations.escalate(request, response, reason, headers),
+    });
     this.processor = new RequestProcessor(
-      this.router,
-      this.idempotency,
+      this.pipeline,
       this.output,
-      {
-        requests: env.TOPIC_REQUESTS,
-        responses: env.TOPIC_RESPONSES,
-        dlq: env.TOPIC_DLQ,
-        escalations: env.TOPIC_ESCALATIONS,
-        outcomes: env.TOPIC_OUTCOMES,
-        feedback: env.TOPIC_FEEDBACK,
-        stream: env.TOPIC_STREAM,
-      },
+      this.dlq,
+      { responses: env.TOPIC_RESPONSES, stream: env.TOPIC_STREAM, dlq: env.TOPIC_DLQ },
       requestLimits(env, table),
-      this.tracing,
-      this.replica,
       this.replyTopics,
     );
-    this.pipeline = this.processor.pipeline;
     this.frontDoor = this.createFrontDoor(env, table);
     if (env.OUTCOMES_BROADCAST) {
       this.outcomes = new OutcomeBroadcast(this.kafka, (r) => this.output.publish(r), this.policy.outcomeSinks, this.breakers, {
@@ -176,7 +181,7 @@ export class RouterRuntime {
           learners: this.policy.qualitySinks ?? [],
           broadcast: outcomes ? (o) => outcomes.publishQuality(o) : undefined,
           cache: this.cache,
-          toDlq: (message, reason, detail, requestId) => this.processor.toDlq(message, reason, detail, requestId),
+          toDlq: (message, reason, detail, requestId) => this.dlq.write(message, reason, detail, requestId),
         },
       );
     }

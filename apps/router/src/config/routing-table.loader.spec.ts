@@ -5,9 +5,8 @@ import { resolveResilience } from '@switchyard/core';
 import { ConfigError } from './env';
 import { interpolateEnv, loadRoutingTable } from './routing-table.loader';
 
-const BASE = `providers:
-  sim: { kind: openai, baseUrl: http://127.0.0.1:4010/openai/v1 }
-arms:
+/** One arm `a` on provider `sim`: the table every test here starts from. */
+const ARM_A = `arms:
   - id: a
     provider: sim
     model: m
@@ -15,6 +14,10 @@ arms:
     contextWindow: 8000
     maxOutputTokens: 1000
 `;
+
+const BASE = `providers:
+  sim: { kind: openai, baseUrl: http://127.0.0.1:4010/openai/v1 }
+${ARM_A}`;
 
 function load(resilienceYaml: string) {
   const path = join(mkdtempSync(join(tmpdir(), 'switchyard-table-')), 'routing.yaml');
@@ -80,14 +83,7 @@ describe('routing table: resilience section', () => {
 describe('routing table: environment interpolation', () => {
   const table = (providers: string, extra = '') => `providers:
 ${providers}
-arms:
-  - id: a
-    provider: sim
-    model: m
-    pricing: { inputPer1M: 1, outputPer1M: 2 }
-    contextWindow: 8000
-    maxOutputTokens: 1000
-${extra}`;
+${ARM_A}${extra}`;
   const write = (yaml: string) => {
     const path = join(mkdtempSync(join(tmpdir(), 'switchyard-table-')), 'routing.yaml');
     writeFileSync(path, yaml);

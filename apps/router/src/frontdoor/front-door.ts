@@ -36,6 +36,16 @@ export interface FrontDoorOptions {
   events?: { subscribe(listener: (event: RouterEvent) => void): () => void };
 }
 
+/** What the front door counts (the Kafka processor keeps its own). */
+export interface FrontDoorCounters {
+  /** Chat completions routed to an ok answer (replays not included). */
+  answered: number;
+  /** Chat completions routed to a failure (replays not included). */
+  failed: number;
+  /** Repeats of an Idempotency-Key answered again from the store (no provider call). */
+  replayed: number;
+}
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /**
@@ -47,6 +57,7 @@ export class FrontDoor {
   private readonly logger = new Logger('FrontDoor');
   /** Streams being answered, by request id (concurrent repeats of one Idempotency-Key share an id). */
   private readonly streams = new Map<string, Set<SseAnswer>>();
+  readonly counters: FrontDoorCounters = { answered: 0, failed: 0, replayed: 0 };
 
   constructor(private readonly options: FrontDoorOptions) {
     // One listener for every stream: the attempt about to produce text names its arm and model.
@@ -135,7 +146,7 @@ export class FrontDoor {
     } finally {
       if (stream) this.untrack(id, stream);
     }
-    const { answer, bodyMismatch } = output;
+    const { answer, response, replayed, bodyMismatch } = output;
     if (answer.tenant !== request.tenant) {
       // Same key from another tenant: never hand one tenant another's answer.
       throw new OpenAiError(409, `Idempotency-Key "${id}" was already used by another tenant`, 'invalid_request_error', 'idempotency_key_conflict', 'Idempotency-Key');
@@ -143,7 +154,8 @@ export class FrontDoor {
     if (bodyMismatch) {
       throw new OpenAiError(422, `Idempotency-Key "${id}" was already used with a different request body; use a new key for a new request`, 'invalid_request_error', 'idempotency_key_reused', 'Idempotency-Key');
     }
-    const response = JSON.parse(Buffer.from(answer.value).toString('utf8')) as ResponseV1;
+    if (replayed) this.counters.replayed++;
+    else this.counters[response.status === 'ok' ? 'answered' : 'failed']++;
     const failure = response.status === 'ok' ? undefined : routeFailureToOpenAiError(response, { budgetRetryAfterS: this.options.budgetRetryAfterS?.(request.tenant) });
     if (stream) return stream.finish(response, failure, body.stream_options?.include_usage === true, this.logger);
     if (failure) throw failure;

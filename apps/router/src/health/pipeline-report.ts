@@ -18,7 +18,7 @@ export interface PipelineReport {
   recordLimitsBytes: Record<string, number>;
 }
 
-export function pipelineReport(runtime: Pick<RouterRuntime, 'transport' | 'output' | 'processor' | 'env'>): PipelineReport {
+export function pipelineReport(runtime: Pick<RouterRuntime, 'transport' | 'output' | 'dlq' | 'env'>): PipelineReport {
   const t = runtime.transport.stats();
   const p = runtime.output.stats;
   return {
@@ -28,7 +28,7 @@ export function pipelineReport(runtime: Pick<RouterRuntime, 'transport' | 'outpu
     stuckAfterMs: runtime.env.ROUTER_STUCK_AFTER_MS,
     producerRenewals: p.producerRenewals,
     publishRefused: Object.fromEntries(p.refused),
-    recordsDropped: runtime.processor.counters.dropped,
+    recordsDropped: runtime.dlq.counts.dropped,
     recordLimitsBytes: runtime.output.describeLimits(),
   };
 }

@@ -177,7 +177,8 @@ describe('RouterMetrics', () => {
   });
 
   it('reads transport, processor, DLQ, lag and budget sources on scrape', async () => {
-    const counters = { replayed: 0, escalated: 0, dlq: 0 };
+    const counters = { replayed: 0 };
+    const http = { replayed: 0 };
     const dlq = new Map<string, number>();
     let lagReads = 0;
     const source: LagSource = {
@@ -195,6 +196,7 @@ describe('RouterMetrics', () => {
         arms: ARMS,
         transport: () => ({ state: 'running', inFlight: 4, assignedPartitions: [0, 1], pausedPartitions: [1] }),
         processor: () => counters,
+        frontDoor: () => http,
         dlqByReason: () => dlq,
         breakers: () => [{ arm: 'primary', state: 'open', failureRate: 1 }],
         lag: { probe: new ConsumerLagProbe(source, { maxAgeMs: 60_000 }), topic: 'llm.requests' },
@@ -211,20 +213,26 @@ describe('RouterMetrics', () => {
     scraped.attach(b);
     fallbackRequest('r1', 'acme').forEach((e) => b.emit(e));
     counters.replayed = 2;
+    http.replayed = 1;
     dlq.set('schema', 3);
 
-    const text = await scraped.metrics();
-    expect(text).toContain('switchyard_in_flight_requests 4');
-    expect(text).toContain('switchyard_consumer_running 1');
-    expect(text).toContain('switchyard_consumer_partitions{state="paused"} 1');
-    expect(text).toContain('switchyard_replays_total 2');
-    expect(text).toContain('switchyard_dlq_records_total{reason="schema"} 3');
-    expect(text).toContain('switchyard_breaker_state{arm="primary"} 2');
-    expect(text).toContain('switchyard_breaker_state{arm="secondary"} 0');
-    expect(text).toContain('switchyard_consumer_lag{topic="llm.requests",partition="0"} 3');
-    expect(text).toContain('switchyard_consumer_lag{topic="llm.requests",partition="1"} 0');
-    expect(text).toContain('switchyard_budget_remaining_usd{tenant="acme",window="day"} 6');
-    expect(text).toContain('switchyard_budget_spent_usd{tenant="_global",window="month"} 40');
+    const lines = (await scraped.metrics()).split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'switchyard_in_flight_requests 4',
+        'switchyard_consumer_running 1',
+        'switchyard_consumer_partitions{state="paused"} 1',
+        'switchyard_replays_total 2',
+        'switchyard_http_replays_total 1',
+        'switchyard_dlq_records_total{reason="schema"} 3',
+        'switchyard_breaker_state{arm="primary"} 2',
+        'switchyard_breaker_state{arm="secondary"} 0',
+        'switchyard_consumer_lag{topic="llm.requests",partition="0"} 3',
+        'switchyard_consumer_lag{topic="llm.requests",partition="1"} 0',
+        'switchyard_budget_remaining_usd{tenant="acme",window="day"} 6',
+        'switchyard_budget_spent_usd{tenant="_global",window="month"} 40',
+      ]),
+    );
 
     // Counters mirror the processor's totals without double counting; lag is cached.
     counters.replayed = 3;

@@ -32,13 +32,16 @@ export interface TransportStatsView {
   stuckPartitions?: readonly number[];
 }
 
+/** The Kafka edge's counters. */
 export interface ProcessorCountersView {
   replayed: number;
-  escalated: number;
-  dlq: number;
   refused?: number;
   undeliverable?: number;
-  dropped?: number;
+}
+
+/** The HTTP front door's counters. */
+export interface FrontDoorCountersView {
+  replayed: number;
 }
 
 export interface PublisherStatsView {
@@ -58,8 +61,13 @@ export interface MetricsSources {
   arms: readonly { id: string }[] | (() => readonly { id: string }[]);
   transport?: () => TransportStatsView;
   processor?: () => ProcessorCountersView;
+  frontDoor?: () => FrontDoorCountersView;
   /** DLQ records written so far per reason. */
   dlqByReason?: () => ReadonlyMap<string, number>;
+  /** Records nothing could be written for (the DLQ refused too). */
+  recordsDropped?: () => number;
+  /** Records published to the escalations topic (either edge). */
+  escalated?: () => number;
   publisher?: () => PublisherStatsView;
   /** Feedback messages so far, by result (applied|duplicate|unknown_request|not_served|invalid). */
   feedback?: () => ReadonlyMap<string, number>;
@@ -413,16 +421,20 @@ export class RouterMetrics {
     if (counters) {
       monotonicCounter(`${p}requests_refused_total`, 'Requests refused before routing (a limit or a schema error) whose caller got a failure response.', registers, () => counters().refused ?? 0);
       monotonicCounter(`${p}answers_undeliverable_total`, 'Answers the reply topic refused; replaced by a failure response and a DLQ record.', registers, () => counters().undeliverable ?? 0);
-      monotonicCounter(`${p}records_dropped_total`, 'Records nothing could be written for (the DLQ refused too); logged with the request id.', registers, () => counters().dropped ?? 0);
     }
+    const dropped = this.sources.recordsDropped;
+    if (dropped) monotonicCounter(`${p}records_dropped_total`, 'Records nothing could be written for (the DLQ refused too); logged with the request id.', registers, dropped);
   }
 
   private registerProcessor(p: string, registers: Registry[]): void {
     const counters = this.sources.processor;
     if (counters) {
       monotonicCounter(`${p}replays_total`, 'Duplicate request ids answered again from the idempotency store (no provider call, no charge).', registers, () => counters().replayed);
-      monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, () => counters().escalated);
     }
+    const http = this.sources.frontDoor;
+    if (http) monotonicCounter(`${p}http_replays_total`, 'Repeated Idempotency-Keys on the HTTP front door answered again from the idempotency store (no provider call, no charge).', registers, () => http().replayed);
+    const escalated = this.sources.escalated;
+    if (escalated) monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, escalated);
     const dlq = this.sources.dlqByReason;
     if (dlq) labelledCounter(`${p}dlq_records_total`, 'Records written to the dead-letter topic (acknowledged by the broker), by reason (invalid_json|undecodable|schema|oversize|limits|conflict|undeliverable|internal).', registers, dlq);
   }

@@ -6,12 +6,6 @@ import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
 import { REQUEST_HASH_HEADER, requestHash } from './request-hash';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
-/** What the pipeline counts; the Kafka processor's counters extend it. */
-export interface AnswerCounters {
-  answered: number;
-  failed: number;
-}
-
 export interface AnswerInput {
   request: RequestV1;
   /** Where the trace continues from: a Kafka record's or an HTTP request's `traceparent`. */
@@ -32,7 +26,10 @@ export interface AnswerInput {
 }
 
 export interface AnswerOutput {
+  /** What is stored (and what Kafka publishes): the response's bytes, topic and headers. */
   answer: StoredAnswer;
+  /** The same response as an object, for an edge that writes something else (the HTTP front door). */
+  response: ResponseV1;
   /** Answered from the store or from another caller's routing of the same id: no provider call. */
   replayed: boolean;
   /**
@@ -56,17 +53,16 @@ export interface AnswerPipelineOptions {
  * The part of answering a request every edge shares: the stored answer for its id, or one routing
  * (concurrent duplicates share it; a shared store's claim keeps replicas from routing it twice),
  * traced, turned into response v1 and stored. The Kafka processor publishes what this returns; the
- * HTTP front door writes it (or has streamed it) to the caller.
+ * HTTP front door writes it (or has streamed it) to the caller. Each edge counts its own answers.
  */
 export class AnswerPipeline {
-  private readonly inFlight = new Map<string, Promise<StoredAnswer>>();
+  private readonly inFlight = new Map<string, Promise<Answered>>();
   private readonly tracing: RouterTracing;
   private readonly replica: string;
 
   constructor(
     private readonly router: Router,
     private readonly store: IdempotencyStore,
-    private readonly counters: AnswerCounters,
     private readonly options: AnswerPipelineOptions,
   ) {
     this.tracing = options.tracing ?? new RouterTracing();
@@ -79,20 +75,20 @@ export class AnswerPipeline {
     // Only a remembered id can be reused; a one-off id needs no binding to its body.
     const hash = remember ? requestHash(request) : undefined;
     const running = this.inFlight.get(request.id);
-    if (running) return running.then((answer) => ({ answer, replayed: true, ...mismatch(answer.requestHash, hash) }));
+    if (running) return running.then((done) => ({ ...done, replayed: true, ...mismatch(done.answer.requestHash, hash) }));
     let replayed = false;
-    const work = (async () => {
+    const work = (async (): Promise<Answered> => {
       const stored = remember ? await this.store.get(request.id) : undefined;
       if (stored) {
         replayed = true;
-        return stored;
+        return fromStore(stored);
       }
       let releaseClaim: () => void = () => undefined;
       if (remember && isClaimingStore(this.store)) {
         const theirs = await claimOrAwait(this.store, request.id, this.replica);
         if (theirs) {
           replayed = true;
-          return theirs;
+          return fromStore(theirs);
         }
         releaseClaim = keepClaim(this.store, request.id);
       }
@@ -103,8 +99,6 @@ export class AnswerPipeline {
       try {
         const result = await trace.run(() => this.router.route(routeRequest, undefined, input.stream ? { stream: input.stream } : undefined));
         const response = toResponseV1(request, result, trace.traceId);
-        if (response.status === 'ok') this.counters.answered++;
-        else this.counters.failed++;
         // Before the answer is stored, so a replay from the store never escalates twice.
         if (result.escalate && this.options.escalate) await this.options.escalate(request, response, result.escalate.reason, trace.headers());
         const answer: StoredAnswer = {
@@ -115,22 +109,35 @@ export class AnswerPipeline {
           headers: { 'content-type': 'application/json', ...trace.headers(), ...(hash ? { [REQUEST_HASH_HEADER]: hash } : {}) },
           ...(hash ? { requestHash: hash } : {}),
         };
-        if (!remember) return answer;
+        if (!remember) return { answer, response };
         // Stored before publishing: if the process dies in between, the redelivery is answered
         // from the store (or the response log) instead of calling a provider again.
         // A shared store may already hold another replica's answer for this id (both routed it
         // around a rebalance): publish that one, so duplicates stay byte-identical.
-        if (hasPutFirst(this.store)) return await this.store.putFirst(answer);
+        if (hasPutFirst(this.store)) {
+          const first = await this.store.putFirst(answer);
+          return first === answer ? { answer, response } : fromStore(first);
+        }
         await this.store.put(answer);
-        return answer;
+        return { answer, response };
       } finally {
         releaseClaim();
         trace.end();
       }
     })().finally(() => this.inFlight.delete(request.id));
     this.inFlight.set(request.id, work);
-    return work.then((answer) => ({ answer, replayed, ...mismatch(answer.requestHash, hash) }));
+    return work.then((done) => ({ ...done, replayed, ...mismatch(done.answer.requestHash, hash) }));
   }
+}
+
+interface Answered {
+  answer: StoredAnswer;
+  response: ResponseV1;
+}
+
+/** A stored answer holds the response's bytes only (it may come from another replica or the response log). */
+function fromStore(answer: StoredAnswer): Answered {
+  return { answer, response: JSON.parse(Buffer.from(answer.value).toString('utf8')) as ResponseV1 };
 }
 
 /** A body mismatch when both hashes are known and differ (an answer stored without one is replayed as before). */

@@ -9,6 +9,9 @@ import { RouterTracing } from '@switchyard/telemetry';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 import type { InboundMessage } from '../kafka/inbound-message';
 import { PublishRefusedError } from '../kafka/publish-errors';
+import { AnswerPipeline } from './answer-pipeline';
+import { DlqWriter } from './dlq-writer';
+import type { Publisher } from './kafka-delivery';
 import { RequestProcessor } from './request-processor';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -34,8 +37,15 @@ function setup(refuses?: (r: OutboundRecord) => boolean, limits = DEFAULT_LIMITS
   const router = new Router({ arms: [makeArm('a')], providers: new ScriptedProviders(clock, {}), selector: new OrderedSelector(), clock, events });
   const { publisher, published } = fakePublisher(refuses);
   const store = new InMemoryIdempotencyStore(clock, { ttlMs: 60_000, maxEntries: 100 });
-  const processor = new RequestProcessor(router, store, publisher, { ...DEFAULT_TOPICS }, limits, tracing);
-  return { processor, published, exporter };
+  const { processor, dlq } = kafkaEdge(router, store, publisher, limits, tracing);
+  return { processor, dlq, router, published, exporter };
+}
+
+/** The Kafka edge as the runtime wires it: the pipeline and the DLQ writer handed to the processor. */
+function kafkaEdge(router: Router, store: InMemoryIdempotencyStore, publisher: Publisher, limits = DEFAULT_LIMITS, tracing?: RouterTracing) {
+  const pipeline = new AnswerPipeline(router, store, { responsesTopic: DEFAULT_TOPICS.responses, tracing });
+  const dlq = new DlqWriter(publisher, DEFAULT_TOPICS.dlq);
+  return { processor: new RequestProcessor(pipeline, publisher, dlq, DEFAULT_TOPICS, limits), dlq };
 }
 
 function message(id: string, headers: Record<string, string>, offset = '0', fields: Record<string, unknown> = {}): InboundMessage {
@@ -78,14 +88,15 @@ const body = (r: OutboundRecord) => JSON.parse(r.value.toString()) as Record<str
 
 describe('RequestProcessor: nothing blocks, every caller hears back', () => {
   it('answers a request over a limit with a classified failure on its reply topic, and puts the bytes in the DLQ', async () => {
-    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxContentChars: 10 });
+    const { processor, dlq: dlqWriter, published } = setup(undefined, { ...DEFAULT_LIMITS, maxContentChars: 10 });
     await processor.process(message('big', {}, '0', { messages: [{ role: 'user', content: 'x'.repeat(50) }], replyTopic: 'my.replies' }));
     const reply = published.find((r) => r.topic === 'my.replies')!;
     expect(body(reply)).toMatchObject({ id: 'big', tenant: 't', status: 'failed', attempts: [], error: { kind: 'limits', retryable: false } });
     expect(body(reply).error.message).toMatch(/ROUTER_MAX_CONTENT_CHARS/);
     const dlq = published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!;
     expect(body(dlq)).toMatchObject({ reason: 'limits', requestId: 'big', truncated: false });
-    expect(processor.counters).toMatchObject({ dlq: 1, refused: 1, answered: 0 });
+    expect(processor.counters).toMatchObject({ refused: 1, answered: 0 });
+    expect(dlqWriter.counts.written).toBe(1);
   });
 
   it('refuses a JSON Schema nested past ROUTER_MAX_JSON_DEPTH as limits, answering the caller, without walking it', async () => {
@@ -139,7 +150,7 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
     const dlq = published.filter((r) => r.topic === DEFAULT_TOPICS.dlq).map(body);
     expect(dlq).toEqual([expect.objectContaining({ reason: 'conflict', requestId: 'same', source: expect.objectContaining({ offset: '1' }) })]);
     expect(dlq[0].message).toMatch(/another body/);
-    expect(processor.counters).toMatchObject({ answered: 1, replayed: 1, dlq: 1 });
+    expect(processor.counters).toMatchObject({ answered: 1, replayed: 1 });
   });
 
   it('dead-letters a concurrent duplicate id with another body as conflict, sharing nothing with the first', async () => {
@@ -158,12 +169,11 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
   });
 
   it('truncates a DLQ record to the topic limit, keeping length and SHA-256 of the whole value', async () => {
-    const { processor, published } = setup(undefined, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 });
+    const { router, published } = setup(undefined, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 });
     const huge = message('huge', {}, '0', { messages: [{ role: 'user', content: 'y'.repeat(10_000) }] });
     // recordLimit of the fake publisher is 1,000,000; use a processor whose DLQ limit is small.
     const small = fakePublisher(undefined, 4_096);
-    const router = (processor as unknown as { router: Router }).router;
-    const p2 = new RequestProcessor(router, new InMemoryIdempotencyStore(new ManualClock(0), { ttlMs: 1, maxEntries: 1 }), small.publisher, { ...DEFAULT_TOPICS }, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 });
+    const p2 = kafkaEdge(router, new InMemoryIdempotencyStore(new ManualClock(0), { ttlMs: 1, maxEntries: 1 }), small.publisher, { ...DEFAULT_LIMITS, maxMessageBytes: 2_048 }).processor;
     await p2.process(huge);
     const dlq = body(small.published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
     expect(dlq).toMatchObject({ reason: 'oversize', truncated: true, valueBytes: huge.value!.length, requestId: 'huge' });
@@ -174,22 +184,23 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
   });
 
   it('replaces an answer the reply topic refuses with a small failure response there, and the full answer in the DLQ', async () => {
-    const { processor, published } = setup((r) => r.topic === 'tiny.replies' && r.value.includes('"status":"ok"'));
+    const { processor, dlq: dlqWriter, published } = setup((r) => r.topic === 'tiny.replies' && r.value.includes('"status":"ok"'));
     await processor.process(message('r3', {}, '0', { replyTopic: 'tiny.replies' }));
     const reply = published.find((r) => r.topic === 'tiny.replies')!;
     expect(body(reply)).toMatchObject({ id: 'r3', status: 'failed', error: { kind: 'undeliverable' } });
     const dlq = body(published.find((r) => r.topic === DEFAULT_TOPICS.dlq)!);
     expect(dlq).toMatchObject({ reason: 'undeliverable', requestId: 'r3' });
     expect(JSON.parse(Buffer.from(dlq.valueBase64, 'base64').toString())).toMatchObject({ id: 'r3', status: 'ok' });
-    expect(processor.counters).toMatchObject({ undeliverable: 1, dlq: 1, dropped: 0 });
+    expect(processor.counters).toMatchObject({ undeliverable: 1 });
+    expect(dlqWriter.counts).toEqual({ written: 1, dropped: 0 });
   });
 
   it('moves on when even the DLQ refuses, counting the record as dropped rather than as a DLQ record', async () => {
-    const { processor, published } = setup((r) => r.topic === DEFAULT_TOPICS.dlq);
+    const { processor, dlq, published } = setup((r) => r.topic === DEFAULT_TOPICS.dlq);
     await processor.process({ ...message('x', {}), value: Buffer.from('not json') });
     expect(published).toHaveLength(0);
-    expect(processor.counters).toMatchObject({ dlq: 0, dropped: 1 });
-    expect(processor.dlqByReason.size).toBe(0);
+    expect(dlq.counts).toEqual({ written: 0, dropped: 1 });
+    expect(dlq.byReason.size).toBe(0);
   });
 
   it('publishes the pieces of a stream: true request on the stream topic before its answer, and none for a replay', async () => {
@@ -203,10 +214,10 @@ describe('RequestProcessor: nothing blocks, every caller hears back', () => {
   });
 
   it('does not count a conflicting id from another tenant as a replay', async () => {
-    const { processor } = setup();
+    const { processor, dlq } = setup();
     await processor.process(message('same', {}));
     await processor.process(message('same', {}, '1', { tenant: 'other' }));
-    expect(processor.counters).toMatchObject({ replayed: 0, dlq: 1 });
-    expect(processor.dlqByReason.get('conflict')).toBe(1);
+    expect(processor.counters).toMatchObject({ answered: 1, replayed: 0 });
+    expect(dlq.byReason.get('conflict')).toBe(1);
   });
 });

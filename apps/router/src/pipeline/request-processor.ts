@@ -1,41 +1,28 @@
 import { Logger } from '@nestjs/common';
-import { decodeRequest, type Caller, type DlqReason, type EscalationRecord, type RequestLimits, type RequestV1, type ResponseV1, type TopicNames } from '@switchyard/contracts';
-import type { IdempotencyStore, Router } from '@switchyard/core';
-import { extractTraceContext, RouterTracing } from '@switchyard/telemetry';
+import { decodeRequest, type Caller, type DlqReason, type RequestLimits, type RequestV1, type TopicNames } from '@switchyard/contracts';
+import { extractTraceContext } from '@switchyard/telemetry';
 import type { InboundMessage } from '../kafka/inbound-message';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 import { messagingAttributes } from '../telemetry/messaging-attributes';
-import { isPublishRefused } from '../kafka/publish-errors';
 import type { ReplyTopicCheck, ReplyTopicGate } from '../kafka/reply-topics';
-import { dlqKey, toDlqRecord } from './dlq-record';
-import { AnswerPipeline } from './answer-pipeline';
+import type { AnswerPipeline } from './answer-pipeline';
+import type { DlqWriter } from './dlq-writer';
+import { deliver, type Delivery, type Publisher } from './kafka-delivery';
 import { KafkaStreamSink } from './kafka-stream-sink';
 import { refusalResponse, type RefusalKind } from './response-builder';
 import { REFUSAL_HEADER } from './request-hash';
 
-export interface Publisher {
-  /** Rejects with PublishRefusedError when the broker will never take the record. */
-  publish(record: OutboundRecord): Promise<void>;
-  /** Largest record (bytes) `topic` takes. */
-  recordLimit(topic: string): number;
-}
-
 export interface ProcessorCounters {
+  /** Requests routed to an ok answer (replays not included). */
   answered: number;
+  /** Requests routed to a failure response (replays not included). */
   failed: number;
   replayed: number;
-  /** DLQ records written (acknowledged by the broker). */
-  dlq: number;
-  escalated: number;
   /** Requests refused before routing (limits, schema) whose caller got a failure response. */
   refused: number;
   /** Answers the reply topic refused, replaced by a failure response or a DLQ record. */
   undeliverable: number;
-  /** Records nothing could be written for (the DLQ refused too): logged with the request id. */
-  dropped: number;
 }
-
-type Delivery = 'delivered' | 'refused';
 
 /**
  * One Kafka record in, exactly one record out: a response (new or replayed) or a DLQ record.
@@ -44,31 +31,18 @@ type Delivery = 'delivered' | 'refused';
  */
 export class RequestProcessor {
   private readonly logger = new Logger('RequestProcessor');
-  readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, dlq: 0, escalated: 0, refused: 0, undeliverable: 0, dropped: 0 };
-  /** DLQ records written so far per reason (read by /metrics). */
-  readonly dlqByReason = new Map<string, number>();
-  /** Stored answer or routing, shared with the HTTP front door; its escalations are published here. */
-  readonly pipeline: AnswerPipeline;
+  readonly counters: ProcessorCounters = { answered: 0, failed: 0, replayed: 0, refused: 0, undeliverable: 0 };
 
   constructor(
-    router: Router,
-    store: IdempotencyStore,
+    /** Stored answer or routing (shared with the HTTP front door; the runtime builds it). */
+    private readonly pipeline: AnswerPipeline,
     private readonly publisher: Publisher,
-    private readonly topics: TopicNames,
+    private readonly dlq: DlqWriter,
+    private readonly topics: Pick<TopicNames, 'responses' | 'stream' | 'dlq'>,
     private readonly limits: RequestLimits,
-    tracing: RouterTracing = new RouterTracing(),
-    /** This replica, as the owner of routing claims in a shared store. */
-    replica = 'local',
     /** Checks (or creates) a request's own reply topic before routing; absent: every topic is taken as existing. */
     private readonly replyTopics?: ReplyTopicGate,
-  ) {
-    this.pipeline = new AnswerPipeline(router, store, this.counters, {
-      responsesTopic: topics.responses,
-      tracing,
-      replica,
-      escalate: (request, response, reason, headers) => this.escalate(request, response, reason, headers),
-    });
-  }
+  ) {}
 
   async process(message: InboundMessage): Promise<void> {
     const decoded = decodeRequest(message.value, this.limits);
@@ -85,7 +59,8 @@ export class RequestProcessor {
     }
     // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
     const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
-    const { answer, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
+    const { answer, response, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
+    if (!replayed) this.counters[response.status === 'ok' ? 'answered' : 'failed']++;
     if (stream) {
       // The answer follows the last chunk on the responses topic.
       await stream.flushed();
@@ -155,66 +130,11 @@ export class RequestProcessor {
     const original: InboundMessage = { ...message, value: refused.value };
     await this.toDlq(original, 'undeliverable', delivered === 'delivered' ? why : `${why}, nor a failure response`, request.id);
   }
-  /** Publishes the request and its response to the escalations topic, keyed by request id. */
-  private async escalate(request: RequestV1, response: ResponseV1, reason: string, headers: Record<string, string>): Promise<void> {
-    this.counters.escalated++;
-    const record: EscalationRecord = {
-      schemaVersion: 1,
-      id: request.id,
-      tenant: request.tenant,
-      class: request.class,
-      reason,
-      response,
-      request,
-      escalatedAt: new Date().toISOString(),
-    };
-    this.logger.log(`escalating ${request.id} (${request.tenant}/${request.class}): ${reason}`);
-    await this.deliver({
-      topic: this.topics.escalations,
-      key: request.id,
-      value: Buffer.from(JSON.stringify(record)),
-      headers: { 'content-type': 'application/json', ...headers },
-    });
+  private toDlq(message: InboundMessage, reason: DlqReason, detail: string, requestId: string | undefined): Promise<void> {
+    return this.dlq.write(message, reason, detail, requestId);
   }
 
-  /** Writes a DLQ record for `message` (cut to fit the DLQ topic); used for bad feedback too. */
-  async toDlq(message: InboundMessage, reason: DlqReason, detail: string, requestId: string | undefined): Promise<void> {
-    const record = toDlqRecord(message, reason, detail, requestId, this.publisher.recordLimit(this.topics.dlq));
-    this.logger.warn(`DLQ ${message.topic}/${message.partition}@${message.offset}${requestId ? ` (request ${requestId})` : ''}: ${record.reason}: ${record.message}${record.truncated ? ' [value truncated]' : ''}`);
-    const delivered = await this.deliver({
-      topic: this.topics.dlq,
-      key: dlqKey(record, message),
-      value: Buffer.from(JSON.stringify(record)),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (delivered === 'refused') {
-      // The last resort refused too (e.g. no write access to the DLQ topic): say so loudly.
-      this.counters.dropped++;
-      this.logger.error(`nothing could be written for ${message.topic}/${message.partition}@${message.offset}${requestId ? ` (request ${requestId})` : ''}; moving on`);
-      return;
-    }
-    this.counters.dlq++;
-    this.dlqByReason.set(record.reason, (this.dlqByReason.get(record.reason) ?? 0) + 1);
-  }
-
-  /**
-   * Publishes, retrying what can still succeed (the transport must not commit past an answer that
-   * is not in Kafka). A record the broker refuses for good is not retried: the partition would
-   * stop behind it. It is logged and counted, and the caller decides what goes out instead.
-   */
-  private async deliver(record: OutboundRecord): Promise<Delivery> {
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
-      try {
-        await this.publisher.publish(record);
-        return 'delivered';
-      } catch (err) {
-        if (isPublishRefused(err)) {
-          this.logger.error(`record for ${record.topic} (key ${record.key ?? '-'}) refused by Kafka, not retried: ${err.message}`);
-          return 'refused';
-        }
-        this.logger.warn(`publish to ${record.topic} failed, retrying in ${delay} ms: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+  private deliver(record: OutboundRecord): Promise<Delivery> {
+    return deliver(this.publisher, record, this.logger);
   }
 }
