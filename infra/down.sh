@@ -5,12 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-SERVICES=(
-  kafka
-  jaeger
-  redis
-)
-# Keep infra/up.sh's list in step.
+source infra/services.sh
 
 (($# > 0)) && SERVICES=("$@")
 status=0

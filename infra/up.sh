@@ -8,12 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-SERVICES=(
-  kafka
-  jaeger
-  redis
-)
-# Keep infra/down.sh's list in step.
+source infra/services.sh
 
 (($# > 0)) && SERVICES=("$@")
 for service in "${SERVICES[@]}"; do

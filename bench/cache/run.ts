@@ -28,6 +28,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CACHE_POLICY, OrderedSelector, ResponseCache, Router, SeededRandom, type ArmConfig, type CacheClassSettings, type RouteRequest, type RouteResult } from '@switchyard/core';
+import { makeArm } from '@switchyard/core/testing';
 import { OpenAiEmbedder, SdkProviderRegistry } from '@switchyard/providers';
 import { startProviderSim, type ProviderSim } from '../../apps/provider-sim/src';
 import { embedText } from '../../apps/provider-sim/src/embeddings';
@@ -99,20 +100,7 @@ function workload(seed: number): Asked[] {
   });
 }
 
-const ARMS: ArmConfig[] = [
-  {
-    id: 'mini',
-    provider: 'sim',
-    providerKind: 'openai',
-    model: 'gpt-4o-mini',
-    pricing: { inputPer1M: 0.15, outputPer1M: 0.6 },
-    contextWindow: 128_000,
-    maxOutputTokens: 4_096,
-    classes: [],
-    policyGroup: 'default',
-    timeouts: { connectMs: 1_000, totalMs: 10_000 },
-  },
-];
+const ARMS: ArmConfig[] = [makeArm('mini', { model: 'gpt-4o-mini', pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }, timeouts: { connectMs: 1_000, totalMs: 10_000 } })];
 
 function request(id: string, text: string, deadlineMs?: number): RouteRequest {
   return { id, tenant: 'bench', class: 'faq', messages: [{ role: 'user', content: text }], params: {}, routing: { objective: 'balanced', ...(deadlineMs ? { deadlineMs } : {}) } };

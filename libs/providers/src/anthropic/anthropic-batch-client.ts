@@ -13,7 +13,7 @@ import {
   type ProviderReply,
 } from '@switchyard/core';
 import type { ProviderEndpointConfig } from '../endpoint';
-import { asLiveCall, batchControlCall } from '../shared/batch-control';
+import { asLiveCall, batchControlCall, checkBatchSize } from '../shared/batch-control';
 import { runProviderCall } from '../shared/call-runner';
 import { httpFailureToProviderError, malformedReplyError } from '../shared/errors';
 import type { EndpointTransport } from '../shared/transport';
@@ -49,9 +49,7 @@ export class AnthropicBatchClient extends AnthropicProvider implements BatchPort
   }
 
   async submit(arm: ArmConfig, requests: readonly BatchRequest[], signal?: AbortSignal): Promise<string> {
-    if (requests.length === 0 || requests.length > this.limits.maxRequests) {
-      throw new ProviderError({ kind: 'bad_request', message: `${this.name}: a batch holds 1 to ${this.limits.maxRequests} requests, got ${requests.length}` });
-    }
+    checkBatchSize(this.name, this.limits, requests.length);
     const bad = requests.find((r) => !CUSTOM_ID.test(r.requestId));
     if (bad) throw new ProviderError({ kind: 'bad_request', message: `${this.name}: request id "${bad.requestId}" is not a valid custom_id (${CUSTOM_ID.source})` });
     const batchRequests = requests.map((r) => ({ custom_id: r.requestId, params: this.request(asLiveCall(arm, r, r.requestId)).params }));

@@ -3,7 +3,6 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Batch } from 'openai/resources/batches';
 import {
   isProviderError,
-  ProviderError,
   type ArmConfig,
   type BatchItemResult,
   type BatchLimits,
@@ -13,7 +12,7 @@ import {
   type BatchRequest,
 } from '@switchyard/core';
 import type { ProviderEndpointConfig } from '../endpoint';
-import { asLiveCall, batchControlCall } from '../shared/batch-control';
+import { asLiveCall, batchControlCall, checkBatchSize } from '../shared/batch-control';
 import { runProviderCall } from '../shared/call-runner';
 import { httpFailureToProviderError, malformedReplyError } from '../shared/errors';
 import type { EndpointTransport } from '../shared/transport';
@@ -44,9 +43,7 @@ export class OpenAiBatchClient extends OpenAiProvider implements BatchPort {
   }
 
   async submit(arm: ArmConfig, requests: readonly BatchRequest[], signal?: AbortSignal): Promise<string> {
-    if (requests.length === 0 || requests.length > this.limits.maxRequests) {
-      throw new ProviderError({ kind: 'bad_request', message: `${this.name}: a batch holds 1 to ${this.limits.maxRequests} requests, got ${requests.length}` });
-    }
+    checkBatchSize(this.name, this.limits, requests.length);
     const lines = requests.map((r) => JSON.stringify({ custom_id: r.requestId, method: 'POST', url: ENDPOINT, body: this.body(asLiveCall(arm, r, r.requestId)) }));
     const batch = await this.control(arm, 'batch-submit', signal, async (s) => {
       const file = await this.client.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'switchyard-batch.jsonl'), purpose: 'batch' }, { signal: s });

@@ -1,19 +1,14 @@
 import type { ArmConfig, ProviderCall, ProviderError } from '@switchyard/core';
+import { makeArm } from '@switchyard/core/testing';
 
 export function testArm(overrides: Partial<ArmConfig> = {}): ArmConfig {
-  return {
-    id: 'test-arm',
+  return makeArm(overrides.id ?? 'test-arm', {
     provider: 'test',
-    providerKind: 'openai',
     model: 'gpt-4o',
     pricing: { inputPer1M: 2.5, outputPer1M: 10 },
-    contextWindow: 128_000,
-    maxOutputTokens: 4096,
-    classes: [],
-    policyGroup: 'default',
     timeouts: { connectMs: 1000, totalMs: 3000 },
     ...overrides,
-  };
+  });
 }
 
 export function testCall(arm: ArmConfig, overrides: Partial<ProviderCall> = {}): ProviderCall {
