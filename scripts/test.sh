@@ -14,7 +14,9 @@ status=0
 step "typecheck"; tsc -p tsconfig.json --noEmit
 step "lint"; eslint .; node scripts/check-cycles.mjs
 step "unit tests"
-jest --selectProjects unit --json --outputFile=.infra/jest-unit.json || status=1
+# Two workers even on two cores (jest's default is cores − 1): the oracle-bound specs are minutes of
+# CPU each and would otherwise run one after the other with everything else.
+jest --selectProjects unit --maxWorkers=2 --json --outputFile=.infra/jest-unit.json || status=1
 step "build"; npm run build --silent
 step "end-to-end tests (real Kafka, router process, provider-sim)"
 jest --selectProjects e2e --runInBand --forceExit --json --outputFile=.infra/jest-e2e.json "$@" || status=1
