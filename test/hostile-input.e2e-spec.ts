@@ -81,7 +81,10 @@ describe('hostile input: nothing blocks a partition, every record is answered or
     await eventually(() => records.every((r) => settled(r.key)), 40_000, `every hostile record answered or dead-lettered (missing: ${records.filter((r) => !settled(r.key)).map((r) => r.key).join(', ')})`);
     // A nesting past the limit is always refused as limits, whatever field carries it.
     // The request object and its members add a few levels: anything this deep is past the default 64.
-    for (const r of records.filter((x) => (x.depth ?? 0) > 64)) expect(dlqOfKey(r.key)?.json).toMatchObject({ reason: 'limits' });
+    // The caller's refusal response and the DLQ record are two writes: wait for the DLQ side too.
+    const deep = records.filter((x) => (x.depth ?? 0) > 64);
+    await eventually(() => deep.every((r) => dlqOfKey(r.key) !== undefined), 10_000, 'every deep record in the DLQ');
+    for (const r of deep) expect(dlqOfKey(r.key)?.json).toMatchObject({ reason: 'limits' });
     await eventually(async () => (await groupLag(stack.kafka, `${topics.tag}-router`, topics.requests)).every((lag) => lag === 0), 30_000, 'consumer lag back to 0');
     expect(stack.dlq.records.some((r) => r.json.reason === 'internal')).toBe(false);
   });
