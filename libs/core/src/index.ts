@@ -30,3 +30,6 @@ export * from './routing/arm-changes';
 export * from './routing/arm-drain';
 export * from './routing/arm-reload';
 export * from './batch';
+export * from './reduction/context-reduction';
+export * from './reduction/reduction-settings';
+export * from './quality/fallback-guard';

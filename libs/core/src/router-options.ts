@@ -16,6 +16,9 @@ import type { ArmConfig } from './routing/arm';
 import type { ArmSelector } from './routing/arm-selector';
 import type { EligibilityRule } from './routing/eligibility';
 import type { LatencyEstimator } from './stats/latency-estimator';
+import type { ReductionSettings } from './reduction/reduction-settings';
+import type { FallbackGuardSettings } from './quality/fallback-guard';
+import type { Embedder } from './cache/cache-ports';
 
 /** What a Router is built from: the arms, ports, shared health state and the settings of each stage. */
 export interface RouterOptions {
@@ -73,4 +76,15 @@ export interface RouterOptions {
    * another arm from what was sent. Default 10 s.
    */
   streamStallMs?: number;
+  /**
+   * Context reduction per class (`trim` / `summarize`): a conversation that fits no eligible arm's
+   * window is reduced to fit the largest one, then routed as usual. Absent: never.
+   */
+  reduction?: ReductionSettings;
+  /**
+   * The fallback guard per class: an answer not from the first-choice arm is checked (similarity
+   * to the class's recent accepted answers, or a judge arm) before it is published. Every such
+   * answer is announced as a `fallback.answered` event either way (the review stream).
+   */
+  fallbackGuard?: { settings: FallbackGuardSettings; embedder?: Embedder; embedTimeoutMs?: number };
 }

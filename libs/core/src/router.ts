@@ -5,6 +5,7 @@ import { CredentialHealth } from './resilience/credential-health';
 import { CooldownWait } from './resilience/cooldown-wait';
 import { ConversationStickiness } from './resilience/conversation-stickiness';
 import { FallbackConstraints, FallbackPlanner } from './resilience/fallback-planner';
+import { FallbackGuardSettings } from './quality/fallback-guard';
 import { HangWatch } from './resilience/hang-watch';
 import { RecoveryStage } from './resilience/recovery-stage';
 import { resolveResilience } from './resilience/resilience-config';
@@ -27,6 +28,8 @@ import { RunGuard } from './routing/run-guard';
 import { SelectionStage } from './routing/selection-stage';
 import { estimatePromptTokens } from './routing/token-estimate';
 import { CheckStage } from './quality/check-stage';
+import { FallbackGuardStage } from './quality/guard-stage';
+import { ReductionStage } from './routing/reduction-stage';
 import { ResponseCacheStage } from './cache/cache-stage';
 import type { RouteOptions } from './streaming/stream-sink';
 import { StreamResume } from './streaming/stream-resume';
@@ -63,6 +66,9 @@ export class Router {
   private readonly recovery: RecoveryStage;
   private readonly outcome: FinishStage;
   private readonly cache?: ResponseCacheStage;
+  private readonly reduction?: ReductionStage;
+  /** Checks fallback answers and announces them (review stream); read by tests through `settled()`. */
+  readonly fallbackGuard: FallbackGuardStage;
 
   constructor(private readonly options: RouterOptions) {
     const { clock, budget } = options;
@@ -99,7 +105,10 @@ export class Router {
     });
     this.checks = new CheckStage({ clock, events, guard, selection, answerChecks: options.answerChecks, qualitySinks: options.qualitySinks ?? [] });
     const fallbacks = new FallbackPlanner(config.fallback);
-    this.recovery = new RecoveryStage({ clock, events, table, guard, eligibility, selection, cooldown, fallbacks, retryPolicy, breakers, retryBudget });
+    const calls = { clock, providers: options.providers, budget };
+    if (options.reduction) this.reduction = new ReductionStage({ ...calls, events, table, eligibility, settings: options.reduction });
+    this.fallbackGuard = new FallbackGuardStage({ ...calls, events, table, settings: options.fallbackGuard?.settings ?? new FallbackGuardSettings(), embedder: options.fallbackGuard?.embedder, embedTimeoutMs: options.fallbackGuard?.embedTimeoutMs });
+    this.recovery = new RecoveryStage({ clock, events, table, guard, eligibility, selection, cooldown, fallbacks, retryPolicy, breakers, retryBudget, reduction: this.reduction });
     this.outcome = new FinishStage({ clock, events, stickiness, cooldown, degradation: config.degradation, escalation: config.escalation });
     if (options.cache) this.cache = new ResponseCacheStage({ cache: options.cache, clock, events, providers: options.providers, budget, table, finish: this.outcome });
   }
@@ -146,6 +155,8 @@ export class Router {
 
   private async routeAndAnswer(run: Run): Promise<RouteResult> {
     let next = this.guard.check(run) ?? this.selection.choose(run);
+    // Nothing fits the prompt: the class may allow reducing it to fit, then choose again.
+    if (next.kind === 'stop' && (await this.reduction?.reduce(run))) next = this.guard.check(run) ?? this.selection.choose(run);
     while (next.kind !== 'stop') {
       if (next.kind === 'wait') {
         next = await this.recovery.waitForCooldown(run, next);
@@ -154,7 +165,9 @@ export class Router {
       const exchange = await this.attempts.exchange(run, next);
       if (exchange.winner) {
         const answer = await this.attempts.complete(run, exchange.winner);
-        const rejection = this.checks.check(run, answer);
+        const checked = this.checks.check(run, answer);
+        const guarding = checked ? undefined : this.fallbackGuard.check(run, answer);
+        const rejection = checked ?? (guarding && (await guarding));
         if (!rejection) {
           if (run.cache) await this.cache!.store(run, answer);
           return this.outcome.succeed(run, answer);

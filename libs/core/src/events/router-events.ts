@@ -3,6 +3,8 @@ import type { Decision } from '../routing/arm-selector';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { RouteFailure, RouteResult } from '../routing/route-result';
 import type { BreakerState } from '../resilience/circuit-breaker';
+import type { ReductionMethod } from '../reduction/context-reduction';
+import type { GuardVerdict } from '../quality/fallback-guard';
 
 /**
  * What the core tells the outside world. Telemetry, metrics and health subscribe; the core never
@@ -64,6 +66,47 @@ export type RouterEvent =
   | { type: 'credentials.refused'; at: number; arm: string; status?: number; message?: string; nextProbeAt: number }
   /** The arm's credentials work again (a probe answered ok) or the routing table was reloaded. */
   | { type: 'credentials.restored'; at: number; arm: string; refusedSince: number }
+  /**
+   * Context reduction ran (routing/reduction-stage.ts), from `startedAt` to `at`: the prompt was
+   * reduced from `fromTokens` to `toTokens` to fit `targetArm` (`limitTokens` with the margin), or
+   * could not be (`reduced: false`, `reason`). `summary`: the summariser's call, its cost and error.
+   */
+  | {
+      type: 'context.reduced';
+      requestId: string;
+      requestClass: string;
+      startedAt: number;
+      at: number;
+      method: ReductionMethod;
+      reduced: boolean;
+      fromTokens: number;
+      toTokens: number;
+      droppedTurns: number;
+      targetArm: string;
+      limitTokens: number;
+      summary?: { arm: string; costUsd: number; latencyMs: number; error?: string };
+      reason?: string;
+    }
+  /** The class's fallback guard judged an answer that did not come from the first-choice arm. */
+  | { type: 'fallback.guarded'; requestId: string; at: number; requestClass: string; arm: string; verdict: GuardVerdict }
+  /**
+   * An answer that did not come from the first-choice arm (passed the answer checks; `published`
+   * false when the fallback guard rejected it): what the review stream (llm.fallbacks) copies.
+   */
+  | {
+      type: 'fallback.answered';
+      requestId: string;
+      at: number;
+      tenant: string;
+      requestClass: string;
+      firstChoice: string;
+      arm: string;
+      model: string;
+      attempts: AttemptOutcome[];
+      verdict?: GuardVerdict;
+      published: boolean;
+      text: string;
+    }
   | { type: 'request.finished'; requestId: string; at: number; result: RouteResult };
 
 export interface RouterEvents {

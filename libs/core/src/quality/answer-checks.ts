@@ -17,7 +17,8 @@ export interface ClassChecks {
   rejectOnFailure?: boolean;
 }
 
-export type CheckName = 'empty' | 'cut' | 'refusal' | 'json' | 'schema' | 'regex';
+/** `fallback_guard`: a fallback answer the class's fallback guard refused (quality/guard-stage.ts). */
+export type CheckName = 'empty' | 'cut' | 'refusal' | 'json' | 'schema' | 'regex' | 'fallback_guard';
 
 export interface CheckFailure {
   check: CheckName;

@@ -7,6 +7,7 @@ import type { ArmTable } from '../routing/arm-table';
 import type { EligibilityStage } from '../routing/eligibility-stage';
 import { describeExclusions, finalKind, lastKind, type Next, type Run } from '../routing/route-run';
 import type { RunGuard } from '../routing/run-guard';
+import type { ReductionStage } from '../routing/reduction-stage';
 import type { SelectionStage } from '../routing/selection-stage';
 import type { BreakerRegistry } from './breaker-registry';
 import type { CooldownWait } from './cooldown-wait';
@@ -26,6 +27,8 @@ export interface RecoveryStageOptions {
   retryPolicy: RetryPolicy;
   breakers: BreakerRegistry;
   retryBudget: RetryBudget;
+  /** Context reduction, when a class may use it: the step before giving up on every smaller window. */
+  reduction?: ReductionStage;
 }
 
 /** After a failed attempt: rewrite, fall back, retry the same arm, wait out a 429 cooldown, or stop. */
@@ -48,7 +51,9 @@ export class RecoveryStage {
     }
     let excluded: ExcludedArm[] = [];
     if (plan.action === 'fallback') {
-      const fallback = selection.select(run);
+      let fallback = selection.select(run);
+      // The arms left may all be too small for the prompt: reduce it (if the class allows), then choose again.
+      if (!fallback.decision && (await this.options.reduction?.reduce(run))) fallback = selection.select(run);
       if (fallback.decision) {
         events.emit({ type: 'fallback', requestId: run.request.id, at: clock.now(), from: arm.id, to: fallback.decision.chosen.id, reason: plan.reason });
         selection.emitDecision(run, fallback.decision);

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { ConversationStickiness } from '../resilience/conversation-stickiness';
 import type { CooldownWait } from '../resilience/cooldown-wait';
 import type { DegradationConfig, EscalationConfig } from '../resilience/resilience-config';
+import type { RunReduction } from './reduction-stage';
 import type { RouteFailure, RouteResult } from './route-result';
 import { lastKind, runCost, type Answer, type Run, type Stop } from './route-run';
 
@@ -58,6 +59,7 @@ export class FinishStage {
       attempts: run.attempts,
       usage: result.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: runCost(run) },
       latencyMs: clock.now() - run.startedAt,
+      ...(run.reduction ? { reduced: reducedOf(run.reduction) } : {}),
       ...(escalate ? { escalate } : {}),
     };
     if (escalate) events.emit({ type: 'escalated', requestId: run.request.id, at: clock.now(), reason: escalate.reason });
@@ -74,6 +76,11 @@ export class FinishStage {
     }
     return undefined;
   }
+}
+
+function reducedOf(r: RunReduction): NonNullable<RouteResult['reduced']> {
+  const summary = r.summary ? { summary: { arm: r.summary.arm, costUsd: r.summary.costUsd, ...(r.summary.error ? { error: r.summary.error } : {}) } } : {};
+  return { method: r.method, fromTokens: r.fromTokens, toTokens: r.toTokens, droppedTurns: r.droppedTurns, ...summary };
 }
 
 function describeFailure(kind: ErrorKind, attempts: readonly AttemptOutcome[], detail?: string): RouteFailure {

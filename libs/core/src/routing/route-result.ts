@@ -29,6 +29,11 @@ export interface RouteResult {
   cache?: { kind: 'exact' | 'semantic'; similarity: number; ageMs: number; lastResort: boolean; arm: string; model: string; entryKey: string; firstRequestId: string };
   /** The response cache entry holding this answer (written now, or served from): bad feedback drops it. */
   cacheKey?: string;
+  /**
+   * The conversation fitted no eligible arm and was reduced (`trim` or `summarize`, estimated
+   * tokens before and after); `summary` is the summariser's call, whose cost is in `usage.costUsd`.
+   */
+  reduced?: { method: 'trim' | 'summarize'; fromTokens: number; toTokens: number; droppedTurns: number; summary?: { arm: string; costUsd: number; error?: string } };
   /** Set when the request needs a human; the app publishes it to llm.escalations. */
   escalate?: { reason: string };
 }

@@ -9,6 +9,7 @@ import type { ArmConfig } from './arm';
 import type { Decision, ExcludedArm } from './arm-selector';
 import { ALREADY_ATTEMPTED } from './eligibility';
 import type { RouteRequest } from './route-request';
+import type { RunReduction } from './reduction-stage';
 
 /** One request in flight: what has been tried and learnt so far. Every stage of the router reads and writes it. */
 export interface Run {
@@ -31,6 +32,12 @@ export interface Run {
   cachedAs?: string;
   /** What the class's cache judge cost this request (cache-judge.ts), part of its cost. */
   judgeCostUsd?: number;
+  /** The conversation was reduced to fit a smaller window (reduction-stage.ts); its summary call is part of the cost. */
+  reduction?: RunReduction;
+  /** Reduction is tried at most once per request. */
+  reductionTried?: boolean;
+  /** What the class's fallback guard (a judge arm) cost this request, part of its cost. */
+  guardCostUsd?: number;
   /** A streamed request: where its text goes and all of it sent so far (every attempt's pieces). */
   stream?: { sink: NonNullable<RouteOptions['stream']>; sent: string };
 }
@@ -61,9 +68,9 @@ export function totalCost(attempts: readonly AttemptOutcome[]): number {
   return attempts.reduce((sum, a) => sum + a.costUsd, 0);
 }
 
-/** What the request spent: its attempts and its cache judge. */
+/** What the request spent: its attempts, its cache judge, its summary call and its fallback guard. */
 export function runCost(run: Run): number {
-  return totalCost(run.attempts) + (run.judgeCostUsd ?? 0);
+  return totalCost(run.attempts) + (run.judgeCostUsd ?? 0) + (run.reduction?.costUsd ?? 0) + (run.guardCostUsd ?? 0);
 }
 
 export function lastKind(attempts: readonly AttemptOutcome[]): ErrorKind {

@@ -1,0 +1,126 @@
+import type { RouterEvents } from '../events/router-events';
+import type { ChatMessage } from '../ports/provider';
+import { summaryPrompt, summaryTurn, trimToFit, withSummary, type ReductionMethod, type TrimResult } from '../reduction/context-reduction';
+import type { ReductionSettings } from '../reduction/reduction-settings';
+import type { ArmConfig } from './arm';
+import type { ArmTable } from './arm-table';
+import type { EligibilityStage } from './eligibility-stage';
+import type { Run } from './route-run';
+import { sideCall, type SideCall, type SideCallDeps } from './side-call';
+import { estimatePromptTokens } from './token-estimate';
+
+export interface ReductionStageOptions extends SideCallDeps {
+  events: RouterEvents;
+  table: ArmTable;
+  eligibility: EligibilityStage;
+  settings: ReductionSettings;
+}
+
+/** What a reduced request carries to its response and trace (`reduced` in Response v1). */
+export interface RunReduction {
+  method: ReductionMethod;
+  fromTokens: number;
+  toTokens: number;
+  droppedTurns: number;
+  /** The arm whose window the prompt was reduced to fit. */
+  targetArm: string;
+  /** The summary call (`summarize`): its arm, cost, and why it failed (then the turns were only trimmed). */
+  summary?: { arm: string; costUsd: number; latencyMs: number; error?: string };
+  costUsd: number;
+}
+
+/**
+ * Context reduction as a fallback step: when the arms a request could still use are ruled out only
+ * by their context windows, the conversation is shrunk to fit the largest of those windows (less a
+ * safety margin, since the prompt size is an estimate) and routing goes on as usual. `trim` drops
+ * the oldest turns (the system prompt and the last user turn always stay); `summarize` also asks
+ * the class's summariser arm to condense the dropped turns into one system turn, a call the budget
+ * pays for like an attempt. At most once per request; a class without `reduction` never reduces.
+ */
+export class ReductionStage {
+  constructor(private readonly options: ReductionStageOptions) {}
+
+  /** True when the run's messages were reduced and some arm's window now holds them. */
+  async reduce(run: Run): Promise<boolean> {
+    if (run.reductionTried) return false;
+    run.reductionTried = true;
+    const wanted = this.options.settings.forClass(run.request.class);
+    if (wanted.method === 'off') return false;
+    const target = this.target(run);
+    if (!target) return false;
+    const { clock, events } = this.options;
+    const startedAt = clock.now();
+    const fromTokens = run.promptTokens;
+    const summaryMaxTokens = wanted.method === 'summarize' ? wanted.summaryMaxTokens : 0;
+    // Room for the summary turn itself: its framing text and the summary's tokens.
+    const reserve = wanted.method === 'summarize' ? estimatePromptTokens([summaryTurn('')]) + summaryMaxTokens : 0;
+    const trim = trimToFit(run.messages, target.limit, reserve) ?? (reserve ? trimToFit(run.messages, target.limit) : undefined);
+    const base = { type: 'context.reduced' as const, requestId: run.request.id, requestClass: run.request.class, startedAt, fromTokens, targetArm: target.arm.id, limitTokens: target.limit };
+    if (!trim) {
+      events.emit({ ...base, at: clock.now(), method: wanted.method, reduced: false, toTokens: fromTokens, droppedTurns: 0, reason: `the system prompt and the last user turn alone do not fit the ${target.limit} tokens left on ${target.arm.id}` });
+      return false;
+    }
+    let method: ReductionMethod = 'trim';
+    let messages: ChatMessage[] = trim.kept;
+    let summary: SideCall | undefined;
+    if (wanted.method === 'summarize' && trim.dropped.length > 0) {
+      summary = await this.summarise(run, wanted.summarizeWith, trim, summaryMaxTokens);
+      if (summary.text !== undefined) {
+        const summarised = withSummary(trim, summary.text.trim());
+        // A summary longer than asked (a provider counting tokens differently) must not break the fit.
+        if (estimatePromptTokens(summarised) <= target.limit) {
+          messages = summarised;
+          method = 'summarize';
+        } else {
+          summary.error = `the summary (~${estimatePromptTokens([summaryTurn(summary.text)])} tokens) does not fit beside the kept turns`;
+        }
+      }
+    }
+    const toTokens = estimatePromptTokens(messages);
+    const reduction: RunReduction = {
+      method,
+      fromTokens,
+      toTokens,
+      droppedTurns: trim.dropped.length,
+      targetArm: target.arm.id,
+      costUsd: summary?.costUsd ?? 0,
+      ...(summary ? { summary: { arm: summary.arm, costUsd: summary.costUsd, latencyMs: summary.latencyMs, ...(summary.error ? { error: summary.error } : {}) } } : {}),
+    };
+    run.messages = messages;
+    run.promptTokens = toTokens;
+    run.reduction = reduction;
+    events.emit({ ...base, at: clock.now(), reduced: true, method, toTokens, droppedTurns: reduction.droppedTurns, ...(reduction.summary ? { summary: reduction.summary } : {}) });
+    return true;
+  }
+
+  /**
+   * The arm to reduce for: among the arms the request could use if its prompt were empty, the one
+   * with the most room for the prompt. Undefined when such an arm already fits (something else
+   * rules the others out) or there is none.
+   */
+  private target(run: Run): { arm: ArmConfig; limit: number } | undefined {
+    const { eligibility, table, settings } = this.options;
+    const candidates = eligibility.check({ ...run, promptTokens: 0 }, table.arms, run.tried).eligible;
+    let best: { arm: ArmConfig; room: number } | undefined;
+    for (const arm of candidates) {
+      const room = arm.contextWindow - Math.min(run.request.params.maxTokens ?? 0, arm.maxOutputTokens);
+      if (room >= run.promptTokens) return undefined;
+      if (!best || room > best.room) best = { arm, room };
+    }
+    return best && { arm: best.arm, limit: Math.floor(best.room * (1 - settings.margin)) };
+  }
+
+  /** The summariser's call on the dropped turns, cut to what its own window holds (oldest first out). */
+  private async summarise(run: Run, armId: string, trim: TrimResult, maxTokens: number): Promise<SideCall> {
+    const { clock, table, settings } = this.options;
+    const arm = table.arms.find((a) => a.id === armId);
+    if (!arm) return { arm: armId, costUsd: 0, startedAt: clock.now(), latencyMs: 0, error: `summariser arm ${armId} is not in the routing table` };
+    const room = Math.floor((arm.contextWindow - Math.min(maxTokens, arm.maxOutputTokens)) * (1 - settings.margin));
+    let dropped = trim.dropped;
+    while (dropped.length > 1 && estimatePromptTokens(summaryPrompt(dropped, maxTokens)) > room) dropped = dropped.slice(1);
+    if (estimatePromptTokens(summaryPrompt(dropped, maxTokens)) > room) {
+      return { arm: armId, costUsd: 0, startedAt: clock.now(), latencyMs: 0, error: `the dropped turns do not fit the summariser's ${arm.contextWindow}-token window` };
+    }
+    return sideCall(this.options, run, arm, summaryPrompt(dropped, maxTokens), Math.min(maxTokens, arm.maxOutputTokens));
+  }
+}
