@@ -17,6 +17,7 @@ export function uniqueTopics(prefix: string) {
     responses: `${tag}.responses`,
     dlq: `${tag}.dlq`,
     escalations: `${tag}.escalations`,
+    fallbacks: `${tag}.fallbacks`,
     env(): Record<string, string> {
       return {
         TOPIC_REQUESTS: this.requests,
@@ -26,6 +27,7 @@ export function uniqueTopics(prefix: string) {
         // Outcomes too: a router replays recent outcomes at start, and another suite's arms may share names.
         TOPIC_OUTCOMES: `${this.tag}.outcomes`,
         TOPIC_STREAM: `${this.tag}.stream`,
+        TOPIC_FALLBACKS: this.fallbacks,
         KAFKA_GROUP_ID: `${tag}-router`,
       };
     },

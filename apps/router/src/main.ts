@@ -60,12 +60,12 @@ async function bootstrap(): Promise<void> {
     process.exit(EXIT_UNAVAILABLE);
   });
   if (env.KAFKA_CREATE_TOPICS) {
-    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, env.TOPIC_STREAM, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : [])], env.KAFKA_TOPIC_PARTITIONS), startup);
+    const created = await retryStartup('creating topics', () => ensureTopics(runtime.kafka, [env.TOPIC_REQUESTS, env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, env.TOPIC_STREAM, ...(env.FEEDBACK_ENABLED ? [env.TOPIC_FEEDBACK] : []), ...(env.FALLBACK_REVIEW_ENABLED ? [env.TOPIC_FALLBACKS] : [])], env.KAFKA_TOPIC_PARTITIONS), startup);
     if (created.length) logger.log(`created topics ${created.join(', ')} (${env.KAFKA_TOPIC_PARTITIONS} partitions)`);
   }
   const { limits, warning } = await readRecordLimits(
     runtime.kafka,
-    [env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES],
+    [env.TOPIC_RESPONSES, env.TOPIC_DLQ, env.TOPIC_ESCALATIONS, env.TOPIC_OUTCOMES, ...(env.FALLBACK_REVIEW_ENABLED ? [env.TOPIC_FALLBACKS] : [])],
     env.KAFKA_MAX_RECORD_BYTES,
   );
   if (warning) logger.warn(warning);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { AnswerChecks, BreakerRegistry, reloadArms, Router, RouterEventBus, type AnswerCheckOptions } from '@switchyard/core';
+import { AnswerChecks, BreakerRegistry, FallbackGuardSettings, ReductionSettings, reloadArms, Router, RouterEventBus, type AnswerCheckOptions } from '@switchyard/core';
+import { classFallbackGuards, classReductions, guardEmbedder } from './routing/fallback-settings';
 import { AjvSchemaValidator } from './quality/ajv-schema-validator';
 import { SdkProviderRegistry, endpointSecrets } from '@switchyard/providers';
 import type { RouterTracing } from '@switchyard/telemetry';
@@ -29,6 +30,7 @@ import { ConfigError } from './config/env';
 import { AnswerPipeline } from './pipeline/answer-pipeline';
 import { DlqWriter } from './pipeline/dlq-writer';
 import { EscalationSink } from './pipeline/escalation-sink';
+import { FallbackReviewSink } from './pipeline/fallback-review-sink';
 import { ApiKeyConfigError, loadApiKeys } from './frontdoor/api-keys';
 import { FrontDoor } from './frontdoor/front-door';
 import { frontDoorMode } from './frontdoor/front-door-mode';
@@ -62,6 +64,10 @@ export class RouterRuntime {
   /** Provider clients per endpoint (replaced per endpoint by a reload). */
   readonly providers: SdkProviderRegistry;
   readonly answerChecks: AnswerChecks;
+  /** Context reduction per class (`classes.<name>.reduction`), replaced by a reload. */
+  readonly reduction: ReductionSettings;
+  /** The fallback guard per class (`classes.<name>.fallbackGuard`), replaced by a reload. */
+  readonly fallbackGuards: FallbackGuardSettings;
   /** File watch, SIGHUP and the admin endpoint reload the routing table through it. */
   readonly reloader: RoutingTableReloader;
   /** The Kafka edge: one request record in, one response (or DLQ record) out. */
@@ -72,6 +78,8 @@ export class RouterRuntime {
   readonly dlq: DlqWriter;
   /** The escalations topic, fed by the pipeline for both edges. */
   readonly escalations: EscalationSink;
+  /** The review stream of fallback answers (FALLBACK_REVIEW_ENABLED). */
+  readonly fallbackReview?: FallbackReviewSink;
   /** The OpenAI-compatible HTTP edge (/v1/chat/completions, /v1/models). */
   readonly frontDoor: FrontDoor;
   readonly transport: KafkaRequestTransport;
@@ -122,6 +130,8 @@ export class RouterRuntime {
     });
     this.providers = new SdkProviderRegistry(table.endpoints);
     this.answerChecks = new AnswerChecks({ json: new AjvSchemaValidator(), classes: classChecks(table) });
+    this.reduction = new ReductionSettings(classReductions(table));
+    this.fallbackGuards = new FallbackGuardSettings(classFallbackGuards(table));
     this.router = new Router({
       arms: table.arms,
       providers: this.providers,
@@ -142,10 +152,16 @@ export class RouterRuntime {
       hungAfterP99Multiple: env.ROUTER_HUNG_AFTER_P99,
       cache: this.cache?.cache,
       streamStallMs: env.ROUTER_STREAM_STALL_MS,
+      reduction: this.reduction,
+      fallbackGuard: { settings: this.fallbackGuards, embedder: guardEmbedder(table), embedTimeoutMs: table.cache?.embeddings?.timeoutMs },
     });
     this.events.subscribe(credentialLog(new Logger('Credentials')));
     this.dlq = new DlqWriter(this.output, env.TOPIC_DLQ);
     this.escalations = new EscalationSink(this.output, env.TOPIC_ESCALATIONS);
+    if (env.FALLBACK_REVIEW_ENABLED) {
+      this.fallbackReview = new FallbackReviewSink(this.output, env.TOPIC_FALLBACKS);
+      this.events.subscribe(this.fallbackReview.listener);
+    }
     const escalations = this.escalations;
     this.pipeline = new AnswerPipeline(this.router, this.idempotency, {
       responsesTopic: env.TOPIC_RESPONSES,
@@ -247,6 +263,8 @@ export class RouterRuntime {
     this.policy.updateSettings(next);
     const { changes, drained } = reloadArms(this.router, next.arms, [...this.policy.stateHolders, this.breakers]);
     this.answerChecks.updateClasses(classChecks(next));
+    this.reduction.update(classReductions(next));
+    this.fallbackGuards.update(classFallbackGuards(next));
     // Compared with the table the cache was built from: reloads in between do not move that.
     if (cacheNeedsRestart(this.cache, next, this.cacheBuiltFrom)) restartRequired.push('cache');
     this.cache?.cache.updateSettings(next.cache, classCacheSettings(next));

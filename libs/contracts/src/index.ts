@@ -10,3 +10,4 @@ export * from './escalation.schema';
 export * from './outcome.schema';
 export * from './feedback.schema';
 export * from './stream-chunk.schema';
+export * from './fallback-review.schema';

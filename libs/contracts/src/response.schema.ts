@@ -57,6 +57,21 @@ export const responseV1Schema = z.object({
       firstRequestId: z.string(),
     })
     .optional(),
+  /**
+   * The conversation fitted no eligible arm's context window and the router reduced it (the
+   * class's `reduction`): `trim` dropped the oldest turns, `summarize` replaced them with a summary
+   * by `summary.arm` (its cost is in `usage.costUsd`; `summary.error` when it failed and the turns
+   * were only trimmed). Token counts are the router's conservative estimate (≈ 4 characters a token).
+   */
+  reduced: z
+    .object({
+      method: z.enum(['trim', 'summarize']),
+      fromTokens: z.number(),
+      toTokens: z.number(),
+      droppedTurns: z.number(),
+      summary: z.object({ arm: z.string(), costUsd: z.number(), error: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 
 export type ResponseV1 = z.infer<typeof responseV1Schema>;

@@ -279,8 +279,49 @@ export const cacheSectionSchema = z
   })
   .strict();
 
+const reductionMethod = z.enum(['off', 'trim', 'summarize']);
+
+/**
+ * `classes.<name>.reduction`: what the router may do with a conversation that fits no eligible
+ * arm's window: `off` (default: no_eligible_arm), `trim` (drop the oldest turns), or `summarize`
+ * (the dropped turns condensed by the arm `summarizeWith` in at most `summaryMaxTokens`).
+ */
+export const classReductionSchema = z.union([
+  reductionMethod,
+  z.strictObject({
+    method: reductionMethod,
+    /** The summariser: an arm id (cheap, long window); it need not serve the class. */
+    summarizeWith: z.string().min(1).optional(),
+    /** Most tokens the summary may use (default 512). */
+    summaryMaxTokens: z.int().positive().max(16_384).optional(),
+  }),
+]);
+
+/**
+ * `classes.<name>.fallbackGuard`: a check on answers not from the first-choice arm before they
+ * are published: similar enough to the class's recent accepted answers, or passed by a judge arm.
+ */
+export const fallbackGuardSchema = z.union([
+  z.strictObject({
+    /** Cosine similarity to the nearest of the recent accepted answers the fallback answer needs. */
+    minSimilarity: z.number().gt(0).max(1),
+    /** Accepted answers of the class kept to compare with (default 20). */
+    recent: z.int().min(3).max(1_000).default(20),
+  }),
+  z.strictObject({
+    /** The judging arm's id; it need not serve the class. */
+    judge: z.string().min(1),
+    /** What the judge is asked about the answer; it is told to reply PASS or FAIL. */
+    prompt: z.string().min(1),
+  }),
+]);
+
 export const classSectionSchema = z
   .object({
+    /** Context reduction for conversations no eligible window holds (default off). */
+    reduction: classReductionSchema.optional(),
+    /** A check on fallback answers before they are published (default none). */
+    fallbackGuard: fallbackGuardSchema.optional(),
     /** The response cache for this class, over the table's `cache:`. */
     cache: classCacheSchema.optional(),
     /** What one acceptable answer within the latency SLO is worth, USD. */
@@ -369,6 +410,22 @@ export const routingTableSchema = z
     const judges: Array<[PropertyKey[], string | undefined]> = [[['cache', 'verifyWith'], table.cache?.verifyWith], ...Object.entries(table.classes).map(([name, c]): [PropertyKey[], string | undefined] => [['classes', name, 'cache', 'verifyWith'], c.cache?.verifyWith])];
     for (const [path, arm] of judges) {
       if (arm !== undefined && !armIds.has(arm)) ctx.addIssue({ code: 'custom', path, message: `unknown arm "${arm}" as the cache judge; arms: ${[...armIds].join(', ')}` });
+    }
+    for (const [name, c] of Object.entries(table.classes)) {
+      const reduction = typeof c.reduction === 'string' ? { method: c.reduction } : c.reduction;
+      if (reduction?.method === 'summarize' && !reduction.summarizeWith) {
+        ctx.addIssue({ code: 'custom', path: ['classes', name, 'reduction'], message: 'summarize needs the summariser: write { method: summarize, summarizeWith: <arm id> }' });
+      }
+      const named: Array<[string, string | undefined, string]> = [
+        ['reduction', reduction && 'summarizeWith' in reduction ? reduction.summarizeWith : undefined, 'summariser'],
+        ['fallbackGuard', c.fallbackGuard && 'judge' in c.fallbackGuard ? c.fallbackGuard.judge : undefined, 'fallback judge'],
+      ];
+      for (const [section, arm, role] of named) {
+        if (arm !== undefined && !armIds.has(arm)) ctx.addIssue({ code: 'custom', path: ['classes', name, section], message: `unknown arm "${arm}" as the ${role}; arms: ${[...armIds].join(', ')}` });
+      }
+      if (c.fallbackGuard && 'minSimilarity' in c.fallbackGuard && !embeddings) {
+        ctx.addIssue({ code: 'custom', path: ['classes', name, 'fallbackGuard'], message: 'a similarity fallback guard embeds answers with cache.embeddings, which names no embeddings endpoint' });
+      }
     }
     const seen = new Set<string>();
     table.arms.forEach((arm, i) => {

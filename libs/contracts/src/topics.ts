@@ -8,6 +8,8 @@ export const DEFAULT_TOPICS = {
   feedback: 'llm.feedback',
   /** Stream chunk v1 records of requests with `stream: true`, keyed by request id. */
   stream: 'llm.responses.stream',
+  /** Fallback answers copied for review (FALLBACK_REVIEW_ENABLED), keyed by request id. */
+  fallbacks: 'llm.fallbacks',
 } as const;
 
 export type TopicNames = { -readonly [K in keyof typeof DEFAULT_TOPICS]: string };

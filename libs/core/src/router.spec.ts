@@ -114,6 +114,8 @@ describe('Router (ordered arms)', () => {
       'decision',
       'attempt.started',
       'attempt.finished',
+      // The answer came from a fallback arm: announced for the review stream.
+      'fallback.answered',
       'request.finished',
     ]);
   });

@@ -9,6 +9,8 @@ export const SPAN = {
   decide: 'switchyard.decide',
   /** Client span per provider attempt: `chat <model>`, as gen_ai conventions name it. */
   chat: (model: string) => `chat ${model}`,
+  /** Context reduction (trim or summarize) of a prompt no eligible window held, the summary call included. */
+  reduce: 'switchyard.reduce',
 } as const;
 
 export const EVENT = {
@@ -29,6 +31,8 @@ export const EVENT = {
   budgetReserved: 'switchyard.budget.reserved',
   budgetSettled: 'switchyard.budget.settled',
   budgetRefused: 'switchyard.budget.refused',
+  /** The class's fallback guard judged an answer not from the first-choice arm. */
+  fallbackGuard: 'switchyard.fallback.guard',
 } as const;
 
 export const ATTR = {
@@ -127,6 +131,26 @@ export const ATTR = {
   breakerTo: 'switchyard.breaker.to',
   breakerReason: 'switchyard.breaker.reason',
   eventReason: 'switchyard.reason',
+  /** Context reduction: method, whether it fitted, estimated tokens before and after, turns dropped, the arm reduced for. */
+  reduceMethod: 'switchyard.reduce.method',
+  reduceReduced: 'switchyard.reduce.reduced',
+  reduceFromTokens: 'switchyard.reduce.from_tokens',
+  reduceToTokens: 'switchyard.reduce.to_tokens',
+  reduceDroppedTurns: 'switchyard.reduce.dropped_turns',
+  reduceTargetArm: 'switchyard.reduce.target_arm',
+  reduceLimitTokens: 'switchyard.reduce.limit_tokens',
+  /** The summariser's call: its arm, cost, latency, and why it failed (the turns then only trimmed). */
+  reduceSummaryArm: 'switchyard.reduce.summary.arm',
+  reduceSummaryCostUsd: 'switchyard.reduce.summary.cost_usd',
+  reduceSummaryLatencyMs: 'switchyard.reduce.summary.latency_ms',
+  reduceSummaryError: 'switchyard.reduce.summary.error',
+  /** The fallback guard: method (similarity|judge), result (pass|fail|skipped|error), score, judge arm and cost, why. */
+  guardMethod: 'switchyard.fallback_guard.method',
+  guardResult: 'switchyard.fallback_guard.result',
+  guardScore: 'switchyard.fallback_guard.score',
+  guardArm: 'switchyard.fallback_guard.judge_arm',
+  guardCostUsd: 'switchyard.fallback_guard.cost_usd',
+  guardReason: 'switchyard.fallback_guard.reason',
 
   genAiOperation: 'gen_ai.operation.name',
   genAiProvider: 'gen_ai.provider.name',

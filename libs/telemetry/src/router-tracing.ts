@@ -231,6 +231,21 @@ export class RouterTracing {
           ...(event.reason ? { [ATTR.cacheReason]: event.reason } : {}),
           ...(event.semantic !== undefined ? { [ATTR.cacheKind]: event.semantic ? 'semantic' : 'exact' } : {}),
         });
+      case 'context.reduced':
+        return this.onReduced(event);
+      case 'fallback.guarded':
+        return this.addEvent(event.requestId, EVENT.fallbackGuard, event.at, {
+          [ATTR.arm]: event.arm,
+          [ATTR.guardMethod]: event.verdict.method,
+          [ATTR.guardResult]: event.verdict.result,
+          [ATTR.guardReason]: this.scrub(event.verdict.reason),
+          ...(event.verdict.score !== undefined ? { [ATTR.guardScore]: event.verdict.score } : {}),
+          ...(event.verdict.arm ? { [ATTR.guardArm]: event.verdict.arm } : {}),
+          ...(event.verdict.costUsd !== undefined ? { [ATTR.guardCostUsd]: event.verdict.costUsd } : {}),
+        });
+      // The guard's event above is the trace's; the answer's copy is the review stream's.
+      case 'fallback.answered':
+        return;
       case 'request.finished':
         return this.onFinished(event.requestId, event.result, event.at);
       default:
@@ -308,6 +323,39 @@ export class RouterTracing {
       state.fallbackFrom = { arm: event.from, reason: event.reason };
     }
     state.root.addEvent(EVENT.fallback, attributes, event.at);
+  }
+
+  /** One span for the reduction, under the request, from its start to the reduced prompt (the summary call inside it). */
+  private onReduced(event: Extract<RouterEvent, { type: 'context.reduced' }>): void {
+    const state = this.open.get(event.requestId);
+    if (!state) return;
+    const summary = event.summary;
+    const span = this.tracer.startSpan(
+      SPAN.reduce,
+      {
+        startTime: event.startedAt,
+        attributes: {
+          [ATTR.reduceMethod]: event.method,
+          [ATTR.reduceReduced]: event.reduced,
+          [ATTR.reduceFromTokens]: event.fromTokens,
+          [ATTR.reduceToTokens]: event.toTokens,
+          [ATTR.reduceDroppedTurns]: event.droppedTurns,
+          [ATTR.reduceTargetArm]: event.targetArm,
+          [ATTR.reduceLimitTokens]: event.limitTokens,
+          ...(event.reason ? { [ATTR.eventReason]: event.reason } : {}),
+          ...(summary
+            ? {
+                [ATTR.reduceSummaryArm]: summary.arm,
+                [ATTR.reduceSummaryCostUsd]: summary.costUsd,
+                [ATTR.reduceSummaryLatencyMs]: summary.latencyMs,
+                ...(summary.error ? { [ATTR.reduceSummaryError]: this.scrub(summary.error) } : {}),
+              }
+            : {}),
+        },
+      },
+      trace.setSpan(ROOT_CONTEXT, state.root),
+    );
+    span.end(event.at);
   }
 
   private addEvent(requestId: string, name: string, at: number, attributes: Attributes): void {

@@ -45,6 +45,10 @@ export const envSchema = z.object({
   TOPIC_FEEDBACK: z.string().min(1).default('llm.feedback'),
   /** Stream chunks of requests with `stream: true`. */
   TOPIC_STREAM: z.string().min(1).default('llm.responses.stream'),
+  /** Fallback answers copied for review (with FALLBACK_REVIEW_ENABLED). */
+  TOPIC_FALLBACKS: z.string().min(1).default('llm.fallbacks'),
+  /** Copy every answer not from the first-choice arm to TOPIC_FALLBACKS for a person to review. */
+  FALLBACK_REVIEW_ENABLED: bool(false),
   /** Learn answer quality from feedback on TOPIC_FEEDBACK. */
   FEEDBACK_ENABLED: bool(true),
   KAFKA_MAX_WAIT_MS: int(100, 1),

@@ -51,6 +51,7 @@ export class Observability implements OnModuleDestroy {
       lag: { probe: this.lag, topic: env.TOPIC_REQUESTS },
       introspection: runtime.introspection,
       cache: runtime.cache ? () => runtime.cache!.stats() : undefined,
+      fallbackReviews: runtime.fallbackReview ? () => runtime.fallbackReview!.counts : undefined,
       knownLabels: () => this.labelsOf(runtime.table),
     });
     registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);

@@ -81,6 +81,8 @@ export interface MetricsSources {
   knownLabels?: () => KnownLabels;
   /** Response cache sizes and evictions (absent: no cache configured). */
   cache?: () => { evictions: number; entries?: number; vectors?: number; vectorEvictions?: number; forgotten?: number };
+  /** Fallback review records (FALLBACK_REVIEW_ENABLED): published, and failed (Kafka did not take them). */
+  fallbackReviews?: () => { published: number; failed: number };
 }
 
 export interface RouterMetricsOptions {
@@ -136,6 +138,8 @@ export class RouterMetrics {
   readonly breakerState: Gauge<'arm'>;
   readonly breakerTransitions: Counter<'arm' | 'to'>;
   readonly budgetRefusals: Counter<'tenant' | 'arm'>;
+  readonly reductions: Counter<'class' | 'method' | 'result'>;
+  readonly fallbackGuards: Counter<'class' | 'method' | 'result'>;
 
   constructor(
     private readonly sources: MetricsSources,
@@ -179,6 +183,18 @@ export class RouterMetrics {
       name: `${p}answer_checks_total`,
       help: 'Answers checked, by arm, class and result: pass, or the first failed check (empty|cut|refusal|json|schema|regex), with _rejected when the class rejected the answer.',
       labelNames: ['arm', 'class', 'result'],
+      registers,
+    });
+    this.reductions = new Counter({
+      name: `${p}context_reductions_total`,
+      help: 'Prompts that fitted no eligible window and were reduced, by class, method (trim|summarize) and result: reduced, summary_failed (only trimmed), or too_large (the system prompt and last user turn alone do not fit; the request failed).',
+      labelNames: ['class', 'method', 'result'],
+      registers,
+    });
+    this.fallbackGuards = new Counter({
+      name: `${p}fallback_guard_total`,
+      help: 'Fallback answers judged by their class guard, by class, method (similarity|judge) and result: pass, fail (not published), skipped (too few accepted answers to compare with), error (could not judge: passed).',
+      labelNames: ['class', 'method', 'result'],
       registers,
     });
     this.budgetRefusals = new Counter({ name: `${p}budget_refusals_total`, help: 'Budget reservations refused at call time (no provider call was made), by tenant and arm.', labelNames: ['tenant', 'arm'], registers });
@@ -302,6 +318,19 @@ export class RouterMetrics {
         return;
       case 'cache.stored':
         this.cacheWrites.inc({ result: event.result });
+        return;
+      case 'context.reduced': {
+        const failedSummary = event.summary?.error !== undefined;
+        this.reductions.inc({ class: this.classLabel(event.requestClass), method: failedSummary ? 'summarize' : event.method, result: !event.reduced ? 'too_large' : failedSummary ? 'summary_failed' : 'reduced' });
+        if (event.summary?.costUsd) this.cost.inc({ tenant: this.open.get(event.requestId)?.tenant ?? 'unknown', arm: event.summary.arm }, event.summary.costUsd);
+        return;
+      }
+      case 'fallback.guarded':
+        this.fallbackGuards.inc({ class: this.classLabel(event.requestClass), method: event.verdict.method, result: event.verdict.result });
+        if (event.verdict.arm && event.verdict.costUsd) this.cost.inc({ tenant: this.open.get(event.requestId)?.tenant ?? 'unknown', arm: event.verdict.arm }, event.verdict.costUsd);
+        return;
+      // The review stream counts its own records (fallback_reviews_total).
+      case 'fallback.answered':
         return;
       case 'budget.refused':
         this.budgetRefusals.inc({ tenant: this.open.get(event.requestId)?.tenant ?? 'unknown', arm: event.arm });
@@ -433,6 +462,10 @@ export class RouterMetrics {
     }
     const http = this.sources.frontDoor;
     if (http) monotonicCounter(`${p}http_replays_total`, 'Repeated Idempotency-Keys on the HTTP front door answered again from the idempotency store (no provider call, no charge).', registers, () => http().replayed);
+    const reviews = this.sources.fallbackReviews;
+    if (reviews) {
+      labelledCounter(`${p}fallback_reviews_total`, 'Fallback answers copied to the review topic (FALLBACK_REVIEW_ENABLED), by result (published|failed).', registers, () => new Map(Object.entries(reviews())), 'result');
+    }
     const escalated = this.sources.escalated;
     if (escalated) monotonicCounter(`${p}escalations_total`, 'Requests published to the escalation topic.', registers, escalated);
     const dlq = this.sources.dlqByReason;

@@ -32,8 +32,13 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     // The class's static reply stands in for an answer no arm could give; attempts[] says why.
     ...(result.degraded ? { degraded: true } : {}),
     ...(result.cacheKey ? { cacheKey: result.cacheKey } : {}),
+    ...(result.reduced ? { reduced: reducedV1(result.reduced) } : {}),
     ...(result.cache ? { servedFrom: 'cache' as const, cache: { ...result.cache, similarity: Math.round(result.cache.similarity * 1e4) / 1e4, ageMs: Math.round(result.cache.ageMs) } } : {}),
   };
+}
+
+function reducedV1(r: NonNullable<RouteResult['reduced']>): NonNullable<ResponseV1['reduced']> {
+  return { ...r, ...(r.summary ? { summary: { ...r.summary, costUsd: usd(r.summary.costUsd) } } : {}) };
 }
 
 function usd(value: number): number {
