@@ -22,6 +22,7 @@ function switchyardOf(response: ResponseV1) {
     trace_id: response.traceId,
     ...(response.degraded ? { degraded: true } : {}),
     ...(response.servedFrom === 'cache' ? { served_from: 'cache', cache: response.cache } : {}),
+    ...(response.reduced ? { reduced: response.reduced } : {}),
   };
 }
 
