@@ -103,6 +103,15 @@ describe('fallback guard: similarity to the class recent accepted answers', () =
   });
 });
 
+describe('what counts as a fallback answer', () => {
+  it('a hedge that won the race, though it finished first, is not the first choice', async () => {
+    const { router, clock, events } = setup({}, { a: [{ ok: true, latencyMs: 1_000, text: USUAL }], b: [{ ok: true, latencyMs: 10, text: ODD }] }, { resilience: { hedge: { enabled: true, delayMs: 50, minDelayMs: 0 } } });
+    const result = await settle(clock, router.route(request('h1')));
+    expect(result.servedBy?.arm).toBe('b');
+    expect(ofType(events, 'fallback.answered')).toEqual([expect.objectContaining({ firstChoice: 'a', arm: 'b' })]);
+  });
+});
+
 describe('fallback guard: a judge arm', () => {
   const guard: Record<string, ClassFallbackGuard> = { chat: { kind: 'judge', judge: 'judge', prompt: 'Is this a schedule answer?' } };
 

@@ -7,6 +7,13 @@ import type { CheckFailure } from './answer-checks';
 import { GUARD_JUDGE_MAX_TOKENS, guardJudgeMessages, judgedPass, MIN_ACCEPTED_ANSWERS, type ClassFallbackGuard, type FallbackGuardSettings, type GuardVerdict } from './fallback-guard';
 import { RecentAnswers } from './recent-answers';
 
+/** The arm of the request's first attempt (attempts are listed as they finish: a hedge may finish first). */
+function firstChoiceOf(run: Run): string | undefined {
+  let first = run.attempts[0];
+  for (const a of run.attempts) if (a.attempt < first.attempt) first = a;
+  return first?.arm;
+}
+
 export interface FallbackGuardStageOptions extends SideCallDeps {
   events: RouterEvents;
   table: ArmTable;
@@ -39,7 +46,7 @@ export class FallbackGuardStage {
    */
   check(run: Run, answer: Answer): Promise<CheckFailure[] | undefined> | undefined {
     const guard = this.options.settings.forClass(run.request.class);
-    const firstChoice = run.attempts[0]?.arm;
+    const firstChoice = firstChoiceOf(run);
     if (firstChoice === undefined || answer.arm.id === firstChoice) {
       if (guard?.kind === 'similarity') this.remember(run.request.class, answer.text, guard.recent);
       return undefined;

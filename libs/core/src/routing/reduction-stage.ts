@@ -43,11 +43,11 @@ export class ReductionStage {
   /** True when the run's messages were reduced and some arm's window now holds them. */
   async reduce(run: Run): Promise<boolean> {
     if (run.reductionTried) return false;
-    run.reductionTried = true;
     const wanted = this.options.settings.forClass(run.request.class);
     if (wanted.method === 'off') return false;
     const target = this.target(run);
     if (!target) return false;
+    run.reductionTried = true;
     const { clock, events } = this.options;
     const startedAt = clock.now();
     const fromTokens = run.promptTokens;
