@@ -77,6 +77,15 @@ describe('fallback guard: similarity to the class recent accepted answers', () =
     expect(ofType(events, 'fallback.guarded')[0].verdict).toMatchObject({ result: 'skipped', reason: expect.stringMatching(/only 0 accepted answers/) });
   });
 
+  it('does not judge a tool-call turn (its answer is in the calls), and says so', async () => {
+    const { router, providers, clock, events } = setup(guard, { b: [{ ok: true, text: '', finishReason: 'tool_calls' }] });
+    await warm(router, providers);
+    providers.setScript('a', [{ ok: false, kind: 'server_error' }]);
+    const result = await settle(clock, router.route(request('r1')));
+    expect(result.status).toBe('ok');
+    expect(ofType(events, 'fallback.guarded')[0].verdict).toMatchObject({ result: 'skipped', reason: expect.stringMatching(/tool-call turn/) });
+  });
+
   it('passes, saying why, when the answer cannot be embedded', async () => {
     const { router, providers, clock, events, embedder } = setup(guard, { b: [{ ok: true, text: ODD }] });
     await warm(router, providers);

@@ -47,8 +47,14 @@ export class FallbackGuardStage {
   check(run: Run, answer: Answer): Promise<CheckFailure[] | undefined> | undefined {
     const guard = this.options.settings.forClass(run.request.class);
     const firstChoice = firstChoiceOf(run);
+    // A turn that calls tools has its answer in the calls: no text to compare or judge.
+    const toolTurn = answer.finishReason === 'tool_calls';
     if (firstChoice === undefined || answer.arm.id === firstChoice) {
-      if (guard?.kind === 'similarity') this.remember(run.request.class, answer.text, guard.recent);
+      if (guard?.kind === 'similarity' && !toolTurn) this.remember(run.request.class, answer.text, guard.recent);
+      return undefined;
+    }
+    if (guard && toolTurn) {
+      this.decide(run, answer, firstChoice, guard, { verdict: { method: guard.kind, result: 'skipped', reason: 'a tool-call turn: no answer text to judge' } });
       return undefined;
     }
     if (!guard) {
