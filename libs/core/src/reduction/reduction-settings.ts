@@ -35,12 +35,6 @@ export class ReductionSettings {
   forClass(requestClass: string): ClassReduction {
     return this.classes.get(requestClass) ?? { method: 'off' };
   }
-
-  /** True when some class may be reduced (the router skips the stage otherwise). */
-  get any(): boolean {
-    for (const c of this.classes.values()) if (c.method !== 'off') return true;
-    return false;
-  }
 }
 
 export type { ReductionMethod };
