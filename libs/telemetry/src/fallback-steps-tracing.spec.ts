@@ -58,6 +58,10 @@ describe('tracing the fallback steps', () => {
       [ATTR.reduceSummaryCostUsd]: result.reduced!.summary!.costUsd,
     });
     expect(reduce.attributes[ATTR.reduceToTokens]).toBeLessThan(reduce.attributes[ATTR.reduceFromTokens] as number);
+    // The summary call is a provider span under the reduction, like an attempt's.
+    const call = spans.find((s) => s.parentSpanContext?.spanId === reduce.spanContext().spanId)!;
+    expect(call.name).toBe('chat summariser');
+    expect(call.attributes).toMatchObject({ [ATTR.arm]: 'summariser', [ATTR.attemptRole]: 'summary', [ATTR.outcome]: 'ok', [ATTR.costUsd]: result.reduced!.summary!.costUsd, [ATTR.genAiInputTokens]: 3_000 });
   });
 
   it('the fallback guard verdict is an event on the request span', async () => {

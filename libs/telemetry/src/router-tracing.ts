@@ -355,6 +355,24 @@ export class RouterTracing {
       },
       trace.setSpan(ROOT_CONTEXT, state.root),
     );
+    const call = event.summaryCall;
+    if (call) {
+      // The summariser's provider call, like an attempt's span, under the reduction it served.
+      const chat = this.tracer.startSpan(
+        SPAN.chat(call.model),
+        {
+          kind: SpanKind.CLIENT,
+          startTime: call.outcome.startedAt,
+          attributes: { [ATTR.genAiOperation]: 'chat', [ATTR.genAiProvider]: call.provider, [ATTR.genAiRequestModel]: call.model, [ATTR.arm]: call.outcome.arm, ...outcomeAttributes(call.outcome), [ATTR.attemptRole]: 'summary' },
+        },
+        trace.setSpan(ROOT_CONTEXT, span),
+      );
+      if (call.outcome.kind !== 'ok') {
+        chat.setAttribute(ATTR.errorType, call.outcome.kind);
+        chat.setStatus({ code: SpanStatusCode.ERROR, message: this.scrub(call.outcome.message ?? call.outcome.kind) });
+      }
+      chat.end(call.outcome.startedAt + call.outcome.latencyMs);
+    }
     span.end(event.at);
   }
 

@@ -85,6 +85,8 @@ export type RouterEvent =
       targetArm: string;
       limitTokens: number;
       summary?: { arm: string; costUsd: number; latencyMs: number; error?: string };
+      /** The summariser's provider call as made (absent when none was: a refused reservation), for its span. */
+      summaryCall?: { provider: string; model: string; outcome: AttemptOutcome };
       reason?: string;
     }
   /** The class's fallback guard judged an answer that did not come from the first-choice arm. */

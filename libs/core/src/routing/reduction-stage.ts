@@ -89,7 +89,9 @@ export class ReductionStage {
     run.messages = messages;
     run.promptTokens = toTokens;
     run.reduction = reduction;
-    events.emit({ ...base, at: clock.now(), reduced: true, method, toTokens, droppedTurns: reduction.droppedTurns, ...(reduction.summary ? { summary: reduction.summary } : {}) });
+    const summariser = summary?.outcome && this.options.table.arms.find((a) => a.id === summary.arm);
+    const summaryCall = summariser ? { summaryCall: { provider: summariser.provider, model: summariser.model, outcome: summary!.outcome! } } : {};
+    events.emit({ ...base, at: clock.now(), reduced: true, method, toTokens, droppedTurns: reduction.droppedTurns, ...(reduction.summary ? { summary: reduction.summary } : {}), ...summaryCall });
     return true;
   }
 
