@@ -266,7 +266,10 @@ export class RouterRuntime {
     this.reduction.update(classReductions(next));
     this.fallbackGuards.update(classFallbackGuards(next));
     // Compared with the table the cache was built from: reloads in between do not move that.
-    if (cacheNeedsRestart(this.cache, next, this.cacheBuiltFrom)) restartRequired.push('cache');
+    // The fallback guard embeds with the endpoint it was built with, too.
+    const similarityGuards = Object.values(classFallbackGuards(next)).some((g) => g.kind === 'similarity');
+    const guardNeedsRestart = similarityGuards && JSON.stringify(next.cache?.embeddings) !== JSON.stringify(this.cacheBuiltFrom.cache?.embeddings);
+    if (cacheNeedsRestart(this.cache, next, this.cacheBuiltFrom) || guardNeedsRestart) restartRequired.push('cache');
     this.cache?.cache.updateSettings(next.cache, classCacheSettings(next));
     this.table = { ...next, policy: running.policy, resilience: running.resilience, budgets: running.budgets };
     return { changes, providersChanged, restartRequired: [...restartRequired], drained };
