@@ -110,6 +110,16 @@ describe('context reduction', () => {
     expect(result.reduced).toMatchObject({ method: 'trim', summary: { arm: 'summariser', costUsd: 0, error: expect.stringMatching(/server_error/) } });
   });
 
+  it('summarize: with no room for a summary beside the turns that must stay, only trims and makes no summary call', async () => {
+    const { router, providers } = setup({ chat: { method: 'summarize', summarizeWith: 'summariser', summaryMaxTokens: 150 } });
+    // System + last user turn ≈ 730 tokens of the 810 that fit: not 150 more.
+    const messages = [...LONG.slice(0, -1), { role: 'user' as const, content: 'y'.repeat(2_800) }];
+    const result = await router.route(request('chat', { messages }));
+    expect(result.status).toBe('ok');
+    expect(result.reduced).toMatchObject({ method: 'trim', summary: { arm: 'summariser', costUsd: 0, error: expect.stringMatching(/no room for a 150-token summary/) } });
+    expect(providers.messages.map((m) => m.arm)).toEqual(['small']);
+  });
+
   it('as a fallback step: after the large-window arm fails, the prompt is reduced for the smaller arm left', async () => {
     const large = makeArm('large', { contextWindow: 200_000 });
     const { router, clock } = setup({ chat: { method: 'trim' } }, { large: [{ ok: false, kind: 'server_error', status: 500 }] }, [large, small, summariser]);

@@ -54,7 +54,9 @@ export class ReductionStage {
     const summaryMaxTokens = wanted.method === 'summarize' ? wanted.summaryMaxTokens : 0;
     // Room for the summary turn itself: its framing text and the summary's tokens.
     const reserve = wanted.method === 'summarize' ? estimatePromptTokens([summaryTurn('')]) + summaryMaxTokens : 0;
-    const trim = trimToFit(run.messages, target.limit, reserve) ?? (reserve ? trimToFit(run.messages, target.limit) : undefined);
+    // With no room left for a summary beside the turns that must stay, it is not asked for: only trimmed.
+    const roomy = reserve ? trimToFit(run.messages, target.limit, reserve) : undefined;
+    const trim = roomy ?? trimToFit(run.messages, target.limit);
     const base = { type: 'context.reduced' as const, requestId: run.request.id, requestClass: run.request.class, startedAt, fromTokens, targetArm: target.arm.id, limitTokens: target.limit };
     if (!trim) {
       events.emit({ ...base, at: clock.now(), method: wanted.method, reduced: false, toTokens: fromTokens, droppedTurns: 0, reason: `the system prompt and the last user turn alone do not fit the ${target.limit} tokens left on ${target.arm.id}` });
@@ -63,9 +65,12 @@ export class ReductionStage {
     let method: ReductionMethod = 'trim';
     let messages: ChatMessage[] = trim.kept;
     let summary: SideCall | undefined;
-    if (wanted.method === 'summarize' && trim.dropped.length > 0) {
+    if (wanted.method === 'summarize' && !roomy) {
+      summary = { arm: wanted.summarizeWith, costUsd: 0, startedAt, latencyMs: 0, error: `no room for a ${summaryMaxTokens}-token summary beside the system prompt and the last user turn` };
+    } else if (wanted.method === 'summarize' && trim.dropped.length > 0) {
       summary = await this.summarise(run, wanted.summarizeWith, trim, summaryMaxTokens);
-      if (summary.text !== undefined) {
+      if (summary.text !== undefined && summary.text.trim() === '') summary.error = 'the summariser answered with nothing';
+      if (summary.text !== undefined && !summary.error) {
         const summarised = withSummary(trim, summary.text.trim());
         // A summary longer than asked (a provider counting tokens differently) must not break the fit.
         if (estimatePromptTokens(summarised) <= target.limit) {
