@@ -54,6 +54,11 @@ export class RecoveryStage {
       let fallback = selection.select(run);
       // The arms left may all be too small for the prompt: reduce it (if the class allows), then choose again.
       if (!fallback.decision && (await this.options.reduction?.reduce(run))) fallback = selection.select(run);
+      // Or the provider counted more than the estimate and no larger window is left: reduce for this arm, try it again.
+      if (!fallback.decision && (await this.options.reduction?.reduceAfterOverflow(run, outcome, arm))) {
+        events.emit({ type: 'retry.scheduled', requestId: run.request.id, at: clock.now(), arm: arm.id, attempt: run.started + 1, delayMs: 0, reason: 'context_overflow: prompt reduced to fit' });
+        return { kind: 'attempt', arm, role: 'retry' };
+      }
       if (fallback.decision) {
         events.emit({ type: 'fallback', requestId: run.request.id, at: clock.now(), from: arm.id, to: fallback.decision.chosen.id, reason: plan.reason });
         selection.emitDecision(run, fallback.decision);

@@ -10,6 +10,7 @@ import type { ArmConfig } from './arm';
 import { OrderedSelector } from './ordered-selector';
 import type { RouteRequest } from './route-request';
 import { estimatePromptTokens } from './token-estimate';
+import { ProviderError } from '../errors/provider-error';
 
 const turn = (role: ChatMessage['role'], tag: string, chars = 4_000): ChatMessage => ({ role, content: `${tag} ${'x'.repeat(chars)}` });
 
@@ -160,5 +161,55 @@ describe('context reduction', () => {
     expect(result.status).toBe('ok');
     expect(result.reduced).toMatchObject({ method: 'trim', summary: { error: expect.stringMatching(/^budget:/) } });
     expect(scripted.calls.map((c) => c.arm)).toEqual(['small']);
+  });
+
+  describe('after the provider refused the prompt as too long (its tokenizer counts more than the estimate)', () => {
+    /** A provider whose tokenizer counts 3 × the estimate; `say` says its count in the error, or not. */
+    function denseProvider(window: number, say: boolean): ProviderRegistry & { sizes: number[] } {
+      const sizes: number[] = [];
+      return {
+        sizes,
+        providerFor: (arm) => ({
+          call: async (call) => {
+            const counted = 3 * estimatePromptTokens(call.messages);
+            sizes.push(counted);
+            if (counted > window) throw new ProviderError({ kind: 'context_overflow', status: 400, message: say ? `prompt is too long: ${counted} tokens > ${window} maximum` : 'prompt is too long' });
+            return { text: `answer from ${arm.id}`, finishReason: 'stop', usage: { inputTokens: counted, outputTokens: 5 }, model: arm.model };
+          },
+        }),
+      };
+    }
+
+    const only = makeArm('only', { contextWindow: 8_000 });
+    // ~4,200 estimated tokens: fits 8,000 by the estimate, not by this provider's count (~12,700).
+    const messages = [turn('system', 'S', 400), turn('user', 'U1', 2_000), turn('assistant', 'A1', 2_000), turn('user', 'U2', 6_000), turn('assistant', 'A2', 6_000), turn('user', 'U3', 400)];
+    const routerFor = (say: boolean, method: ClassReduction['method'] = 'trim') => {
+      const clock = new ManualClock(1_000);
+      const providers = denseProvider(8_000, say);
+      const router = new Router({ arms: [only], providers, selector: new OrderedSelector(), clock, reduction: new ReductionSettings({ chat: method === 'trim' ? { method } : { method: 'off' } }) });
+      return { route: () => settle(clock, router.route(request('chat', { messages, params: {} }))), providers };
+    };
+
+    it('reduces for the same arm by the count the provider gave, and tries it again', async () => {
+      const { route, providers } = routerFor(true);
+      const result = await route();
+      expect(result.status).toBe('ok');
+      expect(result.attempts.map((a) => [a.arm, a.kind, a.role])).toEqual([
+        ['only', 'context_overflow', 'first'],
+        ['only', 'ok', 'retry'],
+      ]);
+      expect(result.reduced?.method).toBe('trim');
+      expect(providers.sizes[1]).toBeLessThanOrEqual(8_000);
+    });
+
+    it('without a count takes the prompt as twice the estimate, reduces once only; a class that forbids reduction keeps the first failure', async () => {
+      const blind = await routerFor(false).route();
+      // Twice was not enough for a 3× tokenizer: the second overflow stands.
+      expect(blind.attempts.map((a) => a.kind)).toEqual(['context_overflow', 'context_overflow']);
+      expect(blind.error?.kind).toBe('context_overflow');
+      expect(blind.reduced?.toTokens).toBeLessThanOrEqual(Math.floor(estimatePromptTokens(messages) * 0.9));
+      const refused = await routerFor(true, 'off').route();
+      expect(refused.attempts.map((a) => a.kind)).toEqual(['context_overflow']);
+    });
   });
 });

@@ -1,13 +1,18 @@
 import type { RouterEvents } from '../events/router-events';
 import type { ChatMessage } from '../ports/provider';
 import { summaryPrompt, summaryTurn, trimToFit, withSummary, type ReductionMethod, type TrimResult } from '../reduction/context-reduction';
-import type { ReductionSettings } from '../reduction/reduction-settings';
+import { overflowTokenCount } from '../reduction/overflow-count';
+import type { ClassReduction, ReductionSettings } from '../reduction/reduction-settings';
+import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { ArmConfig } from './arm';
 import type { ArmTable } from './arm-table';
 import type { EligibilityStage } from './eligibility-stage';
 import type { Run } from './route-run';
 import { sideCall, type SideCall, type SideCallDeps } from './side-call';
 import { estimatePromptTokens } from './token-estimate';
+
+/** How much a provider's count exceeds the estimate when its overflow message gives no number. */
+const UNKNOWN_UNDERCOUNT = 2;
 
 export interface ReductionStageOptions extends SideCallDeps {
   events: RouterEvents;
@@ -46,7 +51,29 @@ export class ReductionStage {
     const wanted = this.options.settings.forClass(run.request.class);
     if (wanted.method === 'off') return false;
     const target = this.target(run);
-    if (!target) return false;
+    return target ? this.apply(run, wanted, target) : false;
+  }
+
+  /**
+   * The provider refused the prompt as too long for `arm` although the estimate said it fitted (its
+   * tokenizer counts more than ≈ 4 characters a token: code, other scripts), and no larger window is
+   * left: reduce for `arm` itself, scaling the estimate by what the provider counted (its error
+   * message), or taking the prompt to be twice the estimate when the message gives no count. True
+   * when reduced: the caller tries `arm` again.
+   */
+  async reduceAfterOverflow(run: Run, outcome: AttemptOutcome, arm: ArmConfig): Promise<boolean> {
+    if (run.reductionTried || outcome.kind !== 'context_overflow') return false;
+    const wanted = this.options.settings.forClass(run.request.class);
+    if (wanted.method === 'off') return false;
+    const counted = overflowTokenCount(outcome.message);
+    const undercount = counted !== undefined && counted > run.promptTokens ? counted / run.promptTokens : UNKNOWN_UNDERCOUNT;
+    const room = arm.contextWindow - Math.min(run.request.params.maxTokens ?? 0, arm.maxOutputTokens);
+    const margin = 1 - this.options.settings.margin;
+    // Whatever the count says, the prompt the provider refused must shrink.
+    return this.apply(run, wanted, { arm, limit: Math.floor(Math.min((room * margin) / undercount, run.promptTokens * margin)) });
+  }
+
+  private async apply(run: Run, wanted: Exclude<ClassReduction, { method: 'off' }>, target: { arm: ArmConfig; limit: number }): Promise<boolean> {
     run.reductionTried = true;
     const { clock, events } = this.options;
     const startedAt = clock.now();
