@@ -33,6 +33,8 @@ describe('fallback steps: context reduction and the fallback guard', () => {
     arms: [
       { id: 'big', provider: 'openai', model: 'gpt-4o', classes: ['notes'] },
       { id: 'small', provider: 'anthropic', model: 'claude-haiku-4-5', contextWindow: 8_000, classes: ['notes', 'clipped', 'strict'] },
+      // The same model, its window overstated in the table: only the provider's 400 tells.
+      { id: 'optimist', provider: 'anthropic', model: 'claude-haiku-4-5', contextWindow: 16_000, classes: ['dense'] },
       // Serves no class: only summarises.
       { id: 'summariser', provider: 'openai', model: 'gpt-4o-mini', classes: ['summaries'], pricing: { inputPer1M: 0.15, outputPer1M: 0.6 } },
       { id: 'first', provider: 'openai', model: 'gpt-4.1-mini', classes: ['guarded'] },
@@ -45,6 +47,7 @@ describe('fallback steps: context reduction and the fallback guard', () => {
       '  clipped: { reduction: trim }',
       '  notes: { reduction: { method: summarize, summarizeWith: summariser, summaryMaxTokens: 80 } }',
       '  strict: { reduction: off }',
+      '  dense: { reduction: trim }',
       // Simulated answers are random words: only a near-copy of an accepted answer would pass 0.99.
       '  guarded: { fallbackGuard: { minSimilarity: 0.99, recent: 10 } }',
     ].join('\n'),
@@ -98,6 +101,16 @@ describe('fallback steps: context reduction and the fallback guard', () => {
     expect(r).toMatchObject({ status: 'failed', error: { kind: 'no_eligible_arm' } });
     expect(r.reduced).toBeUndefined();
     expect(stack.sim.calls().filter((c) => c.requestId === 'strict-1')).toEqual([]);
+  });
+
+  it('after the provider refuses a prompt the estimate said fitted (context_overflow), reduces it and tries the arm once more', async () => {
+    const [r] = await ask(['dense-1'], { class: 'dense', messages: LONG_CONVERSATION });
+    expect(r).toMatchObject({ status: 'ok', servedBy: { arm: 'optimist' }, reduced: { method: 'trim' } });
+    expect(r.attempts.map((a) => [a.arm, a.outcome, a.role])).toEqual([
+      ['optimist', 'context_overflow', 'first'],
+      ['optimist', 'ok', 'retry'],
+    ]);
+    expect(stack.sim.calls().filter((c) => c.requestId === 'dense-1').map((c) => c.status)).toEqual([400, 200]);
   });
 
   it('a fallback answer that fails the guard is not published; the review topic has it with the failing verdict', async () => {
