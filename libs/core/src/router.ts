@@ -156,7 +156,7 @@ export class Router {
   private async routeAndAnswer(run: Run): Promise<RouteResult> {
     let next = this.guard.check(run) ?? this.selection.choose(run);
     // Nothing fits the prompt: the class may allow reducing it to fit, then choose again.
-    if (next.kind === 'stop' && (await this.reduction?.reduce(run))) next = this.guard.check(run) ?? this.selection.choose(run);
+    if (next.kind === 'stop' && next.failure === 'no_eligible_arm' && (await this.reduction?.reduce(run))) next = this.guard.check(run) ?? this.selection.choose(run);
     while (next.kind !== 'stop') {
       if (next.kind === 'wait') {
         next = await this.recovery.waitForCooldown(run, next);
