@@ -56,12 +56,30 @@ export interface PacedResult {
   saturated: boolean;
 }
 
+/** The bare SDK call loop's figures (sdk-loop-process.ts). */
+export interface SdkLoopResult {
+  calls: number;
+  failed: number;
+  concurrency: number;
+  seconds: number;
+  callsPerS: number;
+  /** CPU of the loop's process per call (ms): the provider call's share of a request. */
+  cpuMsPerCall: number;
+}
+
+/** The physical-limit reference measured in the same run: the bare Kafka echo and the bare SDK loop. */
+export interface ReferenceResults {
+  echo: { paced: PacedResult[]; steady: ThroughputResult };
+  sdk: SdkLoopResult;
+}
+
 export interface InstantResults {
   drain: ThroughputResult;
   steady: ThroughputResult;
   paced: PacedResult[];
   routerStartupS: number;
   profile?: ProfileSummary;
+  reference?: ReferenceResults;
 }
 
 export interface SlowResult {

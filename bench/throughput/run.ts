@@ -32,7 +32,7 @@
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
 //                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +58,9 @@ import { round, summarize } from '../support/stats';
 import { cpuSeconds, measureCpu, type CpuShare } from '../support/proc-cpu';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { CONFIG } from './config';
+import { referenceBreakdown } from './reference';
 import { renderMarkdown } from './report';
-import type { Goal, InstantResults, PacedResult, SlowResult, ThroughputResult } from './results';
+import type { Goal, InstantResults, PacedResult, SdkLoopResult, SlowResult, ThroughputResult } from './results';
 import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
 silenceTimeoutNegativeWarning();
@@ -86,7 +87,23 @@ function simConfig(latencyMs: number) {
 /** pid of the broker (when known) for CPU accounting. */
 let brokerPid: number | undefined;
 
-function cpuOf(router: RouterProcess, sim: SimProcess): () => CpuShare {
+/** The process measured in a phase: the router, or the bare Kafka echo of the reference phases. */
+interface Target {
+  child: ChildProcess;
+  /** Requests it had in flight at most (the router's transport stats; null for the echo). */
+  peakInFlight(): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+function routerTarget(router: RouterProcess): Target {
+  return {
+    child: router.child,
+    peakInFlight: async () => ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
+    stop: () => stopRouter(router, 15_000),
+  };
+}
+
+function cpuOf(router: Pick<Target, 'child'>, sim: SimProcess): () => CpuShare {
   return measureCpu({ router: router.child.pid, broker: brokerPid, providerSim: sim.child.pid, loadGenerator: process.pid });
 }
 
@@ -202,8 +219,8 @@ function routerEnv(brokers: string[], topics: BenchTopics, routingTable: string,
   return { KAFKA_BROKERS: brokers.join(','), ROUTING_TABLE: routingTable, KAFKA_TOPIC_PARTITIONS: String(CONFIG.partitions), ...topics.routerEnv, ...extra };
 }
 
-async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topics: BenchTopics, collector: ResponseCollector, rate: number): Promise<PacedResult> {
-  const label = `paced ${rate}/s`;
+async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child'>, topics: BenchTopics, collector: ResponseCollector, rate: number, name = 'router'): Promise<PacedResult> {
+  const label = `${name} paced ${rate}/s`;
   const sent = new Map<string, SentInfo>();
   const prefix = `p${rate}`;
   const { lastSeq: simSeqBefore } = await sim.calls(Number.MAX_SAFE_INTEGER);
@@ -371,12 +388,15 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
   });
 }
 
-/** (a3) paced loads on an idle router, then (a2) produce as fast as possible while it consumes. */
-async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimProcess, table: string): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
-  return withTopics(kafka, 'steady', async (topics, collector, ctx) => {
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) });
+/**
+ * (a3) paced loads on an idle target, then (a2) produce as fast as possible while it consumes. The
+ * target is the router, or (the physical-limit reference) the bare Kafka echo.
+ */
+async function pacedAndSteadyPhases(kafka: Kafka, name: string, sim: SimProcess, start: (topics: BenchTopics) => Promise<Target>): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
+  return withTopics(kafka, name === 'router' ? 'steady' : name, async (topics, collector, ctx) => {
+    const router = await start(topics);
     try {
-      log(`router ready (pid ${router.child.pid}) on ${topics.requests}`);
+      log(`${name} ready (pid ${router.child.pid}) on ${topics.requests}`);
       if (CONFIG.routerWarmup > 0) {
         // A router that has served for a while runs JIT-compiled code; a fresh one spends its first
         // few thousand requests compiling (the first paced phase measured ~1.8× the CPU per request
@@ -385,12 +405,12 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
         const before = collector.count;
         await produceAll(ctx.producer, topics.requests, warmIds, new Map(), { n: 0 });
         const warmed = await collector.waitFor(before + warmIds.length, 60_000);
-        log(`router warmed up with ${warmIds.length} requests${warmed ? '' : ' (not all answered within 60 s)'}`);
+        log(`${name} warmed up with ${warmIds.length} requests${warmed ? '' : ' (not all answered within 60 s)'}`);
       }
       const paced: PacedResult[] = [];
       for (const rate of CONFIG.pacedRates) {
         await sleep(500);
-        paced.push(await pacedPhase(ctx, sim, router, topics, collector, rate));
+        paced.push(await pacedPhase(ctx, sim, router, topics, collector, rate, name));
       }
       await sleep(500);
       await sim.resetPeak();
@@ -398,17 +418,18 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
       const steadyIds = ids('s', CONFIG.requests);
       const steadySent = { n: 0 };
       const before = collector.count;
-      const stop = progress('steady', () => steadySent.n, () => collector.count - before);
+      const label = `${name} steady`;
+      const stop = progress(label, () => steadySent.n, () => collector.count - before);
       const steadyStart = nowMs();
       const cpu = cpuOf(router, sim);
       const routerCpu0 = cpuSeconds(router.child.pid);
       const produce = await produceAll(ctx.producer, topics.requests, steadyIds, sent, steadySent);
-      log(`[steady] ${CONFIG.requests} requests produced in ${produce.seconds}s (${produce.rate} req/s) while the router consumes (cap ${CONFIG.phaseCapS}s)`);
+      log(`[${label}] ${CONFIG.requests} requests produced in ${produce.seconds}s (${produce.rate} req/s) while the ${name} consumes (cap ${CONFIG.phaseCapS}s)`);
       const done = await collector.waitFor(before + steadyIds.length, CONFIG.phaseCapS * 1000 - (nowMs() - steadyStart));
       const cpuCores = cpu();
       const perResponse = cpuPerResponse(routerCpu0, router.child.pid, collector.count - before);
       stop();
-      if (!done) log(`[steady] NOT DRAINED: ${collector.count - before}/${steadyIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
+      if (!done) log(`[${label}] NOT DRAINED: ${collector.count - before}/${steadyIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
       const simStats = await sim.stats();
       const steady: ThroughputResult = {
         ...throughputOf(steadyIds, collector, steadyStart),
@@ -418,14 +439,64 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
         ...perResponse,
         produce,
         simPeakInFlight: simStats.peakInFlight,
-        routerPeakInFlight: ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
+        routerPeakInFlight: await router.peakInFlight(),
       };
-      log(`[steady] ${steady.received} responses, ${steady.responsesPerS} resp/s first→last (${steady.firstToLastS}s), best 2s window ${steady.peak2sPerS}/s`);
+      log(`[${label}] ${steady.received} responses, ${steady.responsesPerS} resp/s first→last (${steady.firstToLastS}s), best 2s window ${steady.peak2sPerS}/s, CPU ${steady.routerCpuMsPerResponse} ms per response`);
       return { paced, steady };
     } finally {
-      await stopRouter(router, 15_000);
+      await router.stop();
     }
   });
+}
+
+/** The bare Kafka echo (echo-process.ts) on these topics, with the router's environment. */
+async function startEcho(brokers: string[], topics: BenchTopics, table: string): Promise<Target> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/bench/throughput/echo-process.js')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...routerEnv(brokers, topics, table, routerExtraEnv()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`echo not ready within 60 s:\n${text}`)), 60_000);
+    child.stdout.on('data', () => {
+      if (text.includes('echo ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`echo exited before ready:\n${text}`));
+    });
+  });
+  return {
+    child,
+    peakInFlight: async () => null,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The bare SDK call loop (sdk-loop-process.ts) against the same simulator. */
+function sdkLoop(sim: SimProcess): SdkLoopResult {
+  const calls = CONFIG.quick ? 5_000 : 15_000;
+  const concurrency = 32;
+  const out = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/bench/throughput/sdk-loop-process.js'), sim.url, String(calls), String(concurrency), '2000'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_SIM_MODEL: CONFIG.simModel },
+    timeout: 120_000,
+  });
+  if (out.status !== 0) throw new Error(`sdk loop failed (${out.status}): ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!) as SdkLoopResult;
 }
 
 async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantResults> {
@@ -434,8 +505,15 @@ async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantRe
   const table = writeRoutingTable(sim.url, [ARM]);
   try {
     const { drain, routerStartupS, profile } = await drainPhase(kafka, brokers, sim, table);
-    const { paced, steady } = await pacedAndSteadyPhases(kafka, brokers, sim, table);
-    return { drain, steady, paced, routerStartupS, profile };
+    const { paced, steady } = await pacedAndSteadyPhases(kafka, 'router', sim, async (topics) =>
+      routerTarget(await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) })),
+    );
+    // The physical-limit reference, same run, broker and simulator: the bare Kafka echo through the
+    // same phases, then the bare SDK call loop.
+    const echo = await pacedAndSteadyPhases(kafka, 'echo', sim, (topics) => startEcho(brokers, topics, table));
+    const sdk = sdkLoop(sim);
+    log(`[sdk loop] ${sdk.calls} calls at concurrency ${sdk.concurrency}: ${sdk.callsPerS} calls/s, ${sdk.cpuMsPerCall} ms CPU per call, ${sdk.failed} failed`);
+    return { drain, steady, paced, routerStartupS, profile, reference: { echo, sdk } };
   } finally {
     await sim.close();
   }
@@ -535,6 +613,16 @@ function goalsOf(instant: InstantResults, slow: SlowResult[]): Goal[] {
       met: !!at1000 && at1000.addedMs.p50 < 3 && at1000.addedMs.p99 < 20,
     },
   ];
+  const ref = referenceBreakdown(instant);
+  if (ref) {
+    const own = ref.cpuMsPerRequest.ownShare;
+    goals.push({
+      goal: "router's own CPU per request beyond the bare Kafka echo and the bare SDK call (issue 22)",
+      target: '≤ 0.1 ms',
+      measured: own === null ? 'n/a' : `${own} ms (router ${ref.cpuMsPerRequest.router} = echo ${ref.cpuMsPerRequest.echo} + SDK call ${ref.cpuMsPerRequest.providerCall} + own ${own})`,
+      met: own !== null && own <= 0.1,
+    });
+  }
   if (s512) {
     goals.push({
       goal: 'throughput, 2 s provider latency (ROUTER_MAX_IN_FLIGHT=512)',
@@ -622,6 +710,12 @@ async function main(): Promise<void> {
       writeFileSync(join(CONFIG.outDir, `${base}.md`), renderMarkdown(results));
       log(`wrote ${join(CONFIG.outDir, base)}.json and .md (${results.durationS}s)`);
       for (const g of goals) log(`goal ${g.met ? 'MET    ' : 'NOT MET'} ${g.goal}: ${g.target}; measured ${g.measured}`);
+      const ref = referenceBreakdown(instant);
+      if (ref) {
+        log(`against the bare Kafka echo: throughput ${ref.throughput.router}/${ref.throughput.echo} = ${ref.throughput.ratio}×; ${ref.addedLatency.map((a) => `added at ${a.rate}/s p50 ${a.router.p50}/${a.echo.p50} ms = ${a.ratio.p50}×, p99 ${a.router.p99}/${a.echo.p99} ms = ${a.ratio.p99}×`).join('; ')}`);
+        const c = ref.cpuMsPerRequest;
+        log(`router CPU per request ${c.router} ms = echo ${c.echo} + SDK call ${c.providerCall} + own share ${c.ownShare}`);
+      }
       const cpuMs = instant.steady.routerCpuMsPerResponse;
       log(`router CPU per request: drain ${instant.drain.routerCpuMsPerResponse} ms, steady state ${cpuMs} ms, paced ${instant.paced.map((p) => `${p.targetRate}/s ${p.routerCpuMsPerResponse} ms`).join(', ')}`);
       if (CONFIG.quick && CONFIG.maxCpuMs !== undefined && (cpuMs === null || cpuMs > CONFIG.maxCpuMs)) {
