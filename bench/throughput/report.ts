@@ -108,6 +108,20 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${p.targetRate} req/s | ${b.inbound} / ${t.inbound} | ${b.provider} / ${t.provider} | ${b.routerAfterProvider} / ${t.routerAfterProvider} | ${b.outbound} / ${t.outbound} |`);
   }
   L.push('');
+  const loops = instant.paced.filter((p) => p.routerLoop);
+  if (loops.length) {
+    L.push("The router's own waits during each paced phase (`bench/support/loop-stats-preload.ts`: how late a 1 ms timer fired, and garbage-collection pauses):");
+    L.push('');
+    L.push('| load | event-loop delay p50 / p99 / max (ms) | minor GC: count, total, longest (ms) | major + incremental GC: count, total, longest (ms) |');
+    L.push('|---|---|---|---|');
+    for (const p of loops) {
+      const l = p.routerLoop!;
+      const g = (k: string) => l.gc[k] ?? { count: 0, totalMs: 0, maxMs: 0 };
+      const major = { count: g('major').count + g('incremental').count, totalMs: g('major').totalMs + g('incremental').totalMs, maxMs: Math.max(g('major').maxMs, g('incremental').maxMs) };
+      L.push(`| ${p.targetRate} req/s | ${l.eventLoopDelayMs.p50} / ${l.eventLoopDelayMs.p99} / ${l.eventLoopDelayMs.max} | ${g('minor').count}, ${g('minor').totalMs}, ${g('minor').maxMs} | ${major.count}, ${Math.round(major.totalMs * 100) / 100}, ${major.maxMs} |`);
+    }
+    L.push('');
+  }
   L.push('CPU used per process during each phase (cores = CPU seconds / wall seconds, from /proc; 2.0 = both cores):');
   L.push('');
   L.push('| phase | router | Kafka broker | provider-sim | load generator + collector | **other processes on the machine** | machine total | router CPU per response |');

@@ -30,6 +30,12 @@ export interface ThroughputResult {
   projectedPerCorePerS: number | null;
 }
 
+/** The router's event-loop delay and GC pauses during a phase (bench/support/loop-stats-preload.ts). */
+export interface LoopStats {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+}
+
 export interface PacedResult {
   targetRate: number;
   seconds: number;
@@ -54,6 +60,8 @@ export interface PacedResult {
   backlogAtSendEnd: number;
   /** True when the router fell behind the offered load (backlog > 100 ms of load when sending ended): latencies are then queueing. */
   saturated: boolean;
+  /** The router's event-loop delay and GC pauses during the phase (the echo has none). */
+  routerLoop?: LoopStats;
 }
 
 /** The bare SDK call loop's figures (sdk-loop-process.ts). */

@@ -29,6 +29,8 @@
 //   BENCH_BROKER_WARMUP_S [20]    when the bench starts its own broker: seconds of produce/consume on a
 //                                 scratch topic first, so the broker's JIT is warm when measuring starts
 //   BENCH_ROUTER_NODE_OPTIONS     NODE_OPTIONS for the routers only (e.g. --max-semi-space-size=32)
+//   BENCH_ROUTER_CPUS             pin the routers to these CPUs (taskset -c, e.g. 1): the router's own
+//                                 latency without it queueing behind the broker and load generator
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
 //                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
@@ -60,7 +62,7 @@ import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { CONFIG } from './config';
 import { referenceBreakdown } from './reference';
 import { renderMarkdown } from './report';
-import type { Goal, InstantResults, PacedResult, SdkLoopResult, SlowResult, ThroughputResult } from './results';
+import type { Goal, InstantResults, LoopStats, PacedResult, SdkLoopResult, SlowResult, ThroughputResult } from './results';
 import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
 silenceTimeoutNegativeWarning();
@@ -90,6 +92,8 @@ let brokerPid: number | undefined;
 /** The process measured in a phase: the router, or the bare Kafka echo of the reference phases. */
 interface Target {
   child: ChildProcess;
+  /** Ends a window of the router's loop-stats preload and returns its figures (the echo has none). */
+  loopStats?(): Promise<LoopStats | undefined>;
   /** Requests it had in flight at most (the router's transport stats; null for the echo). */
   peakInFlight(): Promise<number | null>;
   stop(): Promise<void>;
@@ -98,6 +102,12 @@ interface Target {
 function routerTarget(router: RouterProcess): Target {
   return {
     child: router.child,
+    loopStats: async () => {
+      router.child.kill('SIGUSR2');
+      await sleep(200);
+      const line = router.output().split('\n').filter((l) => l.startsWith('[loop-stats] ')).pop();
+      return line ? (JSON.parse(line.slice('[loop-stats] '.length)) as LoopStats) : undefined;
+    },
     peakInFlight: async () => ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
     stop: () => stopRouter(router, 15_000),
   };
@@ -219,7 +229,7 @@ function routerEnv(brokers: string[], topics: BenchTopics, routingTable: string,
   return { KAFKA_BROKERS: brokers.join(','), ROUTING_TABLE: routingTable, KAFKA_TOPIC_PARTITIONS: String(CONFIG.partitions), ...topics.routerEnv, ...extra };
 }
 
-async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child'>, topics: BenchTopics, collector: ResponseCollector, rate: number, name = 'router'): Promise<PacedResult> {
+async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child' | 'loopStats'>, topics: BenchTopics, collector: ResponseCollector, rate: number, name = 'router'): Promise<PacedResult> {
   const label = `${name} paced ${rate}/s`;
   const sent = new Map<string, SentInfo>();
   const prefix = `p${rate}`;
@@ -228,6 +238,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
   let n = 0;
   let sendErrors = 0;
   const stop = progress(label, () => n, () => [...sent.keys()].reduce((c, k) => c + (collector.received.has(k) ? 1 : 0), 0));
+  await router.loopStats?.();
   const cpu = cpuOf(router, sim);
   const routerCpu0 = cpuSeconds(router.child.pid);
   const started = performance.now();
@@ -250,6 +261,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
   while (keys.some((k) => !collector.received.has(k)) && Date.now() < deadline) await sleep(50);
   const cpuCores = cpu();
   const perResponse = cpuPerResponse(routerCpu0, router.child.pid, keys.filter((k) => collector.received.has(k)).length);
+  const loop = await router.loopStats?.();
   stop();
   await sleep(200);
   const { calls } = await sim.calls(simSeqBefore);
@@ -310,6 +322,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
     routerCpuMsPerResponse: perResponse.routerCpuMsPerResponse,
     backlogAtSendEnd,
     saturated: backlogAtSendEnd > rate * 0.1,
+    ...(loop ? { routerLoop: loop } : {}),
   };
   log(
     `[${label}] done${result.saturated ? ' (SATURATED: the router fell behind this load)' : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
@@ -319,7 +332,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
 }
 
 function routerNodeArgs(profileName?: string): string[] {
-  const args: string[] = [];
+  const args: string[] = ['-r', join(REPO_ROOT, 'dist/bench/support/loop-stats-preload.js')];
   if (CONFIG.kafkajsMaxWaitMs !== undefined) args.push('-r', join(REPO_ROOT, 'dist/bench/support/kafkajs-max-wait-preload.js'));
   if (profileName) {
     mkdirSync(join(CONFIG.outDir, 'profiles'), { recursive: true });
@@ -349,7 +362,7 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
     await sim.resetPeak();
     const bootAt = nowMs();
     const profileName = 'router-drain.cpuprofile';
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profile ? profileName : undefined) });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs(CONFIG.profile ? profileName : undefined) });
     try {
       const readyAt = nowMs();
       const routerStartupS = round((readyAt - bootAt) / 1000, 2);
@@ -506,7 +519,7 @@ async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantRe
   try {
     const { drain, routerStartupS, profile } = await drainPhase(kafka, brokers, sim, table);
     const { paced, steady } = await pacedAndSteadyPhases(kafka, 'router', sim, async (topics) =>
-      routerTarget(await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) })),
+      routerTarget(await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) })),
     );
     // The physical-limit reference, same run, broker and simulator: the bare Kafka echo through the
     // same phases, then the bare SDK call loop.
@@ -529,7 +542,7 @@ async function slowPhase(kafka: Kafka, brokers: string[], sim: SimProcess, table
     await produceAll(ctx.producer, topics.requests, keys, sent, produced);
     await sim.resetPeak();
     log(`[${label}] backlog of ${backlog} produced; starting the router with ROUTER_MAX_IN_FLIGHT=${maxInFlight}`);
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv({ ROUTER_MAX_IN_FLIGHT: String(maxInFlight) })), nodeArgs: routerNodeArgs() });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv({ ROUTER_MAX_IN_FLIGHT: String(maxInFlight) })), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs() });
     try {
       const stop = progress(label, () => produced.n, () => collector.count);
       await collector.waitFor(1, 30_000);
@@ -673,6 +686,7 @@ async function main(): Promise<void> {
             : `WHAT-IF: router with kafkajs consumer maxWaitTimeInMs=${CONFIG.kafkajsMaxWaitMs} injected by bench/support/kafkajs-max-wait-preload (apps/ unchanged)`,
           CONFIG.otel ? 'OpenTelemetry SDK on' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true)',
           ...(CONFIG.profile ? ['router under node --cpu-prof (rates perturbed)'] : []),
+          ...(CONFIG.routerCpus ? [`router pinned to CPU(s) ${CONFIG.routerCpus} (taskset -c)`] : []),
         ].join('; '),
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
@@ -704,6 +718,7 @@ async function main(): Promise<void> {
         CONFIG.kafkajsMaxWaitMs === undefined ? '' : `-whatif-kafkajs-maxwait-${CONFIG.kafkajsMaxWaitMs}ms`,
         CONFIG.profile ? '-profiled' : '',
         CONFIG.otel ? '-otel' : '',
+        CONFIG.routerCpus ? `-pinned-${CONFIG.routerCpus.replace(/[^0-9]+/g, '_')}` : '',
         CONFIG.quick ? '-quick' : '',
       ].join('');
       writeFileSync(join(CONFIG.outDir, `${base}.json`), JSON.stringify(results, null, 2) + '\n');
