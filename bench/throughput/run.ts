@@ -29,6 +29,8 @@
 //   BENCH_BROKER_WARMUP_S [20]    when the bench starts its own broker: seconds of produce/consume on a
 //                                 scratch topic first, so the broker's JIT is warm when measuring starts
 //   BENCH_ROUTER_NODE_OPTIONS     NODE_OPTIONS for the routers only (e.g. --max-semi-space-size=32)
+//   BENCH_ROUTER_NODE_ARGS        node flags for the routers' command line (flags NODE_OPTIONS refuses,
+//                                 e.g. --single-threaded-gc)
 //   BENCH_ROUTER_CPUS             pin the routers to these CPUs (taskset -c, e.g. 1): the router's own
 //                                 latency without it queueing behind the broker and load generator
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
@@ -332,7 +334,9 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
 }
 
 function routerNodeArgs(profileName?: string): string[] {
-  const args: string[] = ['-r', join(REPO_ROOT, 'dist/bench/support/loop-stats-preload.js')];
+  // Node/V8 flags NODE_OPTIONS refuses (e.g. --single-threaded-gc) go on the command line.
+  const extra = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args: string[] = ['-r', join(REPO_ROOT, 'dist/bench/support/loop-stats-preload.js'), ...extra];
   if (CONFIG.kafkajsMaxWaitMs !== undefined) args.push('-r', join(REPO_ROOT, 'dist/bench/support/kafkajs-max-wait-preload.js'));
   if (profileName) {
     mkdirSync(join(CONFIG.outDir, 'profiles'), { recursive: true });
@@ -687,6 +691,7 @@ async function main(): Promise<void> {
           CONFIG.otel ? 'OpenTelemetry SDK on' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true)',
           ...(CONFIG.profile ? ['router under node --cpu-prof (rates perturbed)'] : []),
           ...(CONFIG.routerCpus ? [`router pinned to CPU(s) ${CONFIG.routerCpus} (taskset -c)`] : []),
+          ...(process.env.BENCH_ROUTER_NODE_ARGS ? [`router node flags: ${process.env.BENCH_ROUTER_NODE_ARGS}`] : []),
         ].join('; '),
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
