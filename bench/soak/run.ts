@@ -5,6 +5,10 @@
 //   npm run bench:soak -- --minutes 10 [--rate 100] [--chaos-every 60] [--interval 10]
 //                         [--session-timeout-ms 3000] [--heartbeat-ms 1000]
 //
+// A session below 6 s needs a broker whose group.min.session.timeout.ms allows it: the broker this
+// script starts does (infra/kafka.sh sets 1 s); with KAFKA_BROKERS naming a stock broker, pass
+// --session-timeout-ms 6000 or more.
+//
 // It starts its own Kafka (infra/kafka.sh on 39192/39193 or KAFKA_PORT/KAFKA_CONTROLLER_PORT, run dir
 // .infra/kafka-soak) unless KAFKA_BROKERS is set, its own Redis (infra/redis.sh on 36390 or
 // REDIS_PORT, .infra/redis-soak), the provider
