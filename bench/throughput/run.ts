@@ -2,7 +2,7 @@
 // and reports, it does not fail on a missed goal.
 //
 //   npm run bench:throughput            # build, then node dist/bench/throughput/run.js
-//   npm run bench:throughput -- --quick # regression guard (~1 min): drain + one paced load + steady
+//   npm run bench:throughput -- --quick # regression guard (~1.5 min): drain + one paced load + steady
 //                                       # state with 10,000 requests, no 2-second phases; prints the
 //                                       # router CPU per request and writes throughput-quick.json/.md
 //
