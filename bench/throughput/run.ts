@@ -1,5 +1,7 @@
 // Throughput and added-latency benchmark of one router instance (issue 2). Not a test: it measures
-// and reports, it does not fail on a missed goal.
+// and reports, it does not fail on a missed goal. Every run also puts a bare Kafka echo
+// (echo-process.ts) through the same paced and steady phases and runs a bare SDK call loop
+// (sdk-loop-process.ts), the machine's own limit the router's figures are reported against (issue 22).
 //
 //   npm run bench:throughput            # build, then node dist/bench/throughput/run.js
 //   npm run bench:throughput -- --quick # regression guard (~1.5 min): drain + one paced load + steady
