@@ -111,7 +111,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('');
   const loops = instant.paced.filter((p) => p.routerLoop);
   if (loops.length) {
-    L.push("The router's own waits during each paced phase (`bench/support/loop-stats-preload.ts`: how late a 1 ms timer fired, and garbage-collection pauses):");
+    L.push("The router's own waits during each paced phase (`bench/support/loop-stats-preload.ts`: how late a 10 ms timer fired, and garbage-collection pauses):");
     L.push('');
     L.push('| load | event-loop delay p50 / p99 / max (ms) | minor GC: count, total, longest (ms) | major + incremental GC: count, total, longest (ms) |');
     L.push('|---|---|---|---|');
