@@ -329,7 +329,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child
     ...(loop ? { routerLoop: loop } : {}),
   };
   log(
-    `[${label}] done${result.saturated ? ' (SATURATED: the router fell behind this load)' : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
+    `[${label}] done${result.saturated ? ` (SATURATED: the ${name} fell behind this load)` : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
       `(e2e p50=${result.e2eMs.p50}, sim p50=${result.simHandlingMs.p50}, kafka-ts in-router p50=${result.kafkaTsInRouterMs.p50})`,
   );
   return result;
