@@ -122,6 +122,8 @@ transaction.state.log.num.partitions=6
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# Lets a consumer ask for a session shorter than the stock 6 s (the soak's kill -9 fail-over).
+group.min.session.timeout.ms=1000
 num.network.threads=3
 num.io.threads=4
 log.retention.hours=24

@@ -3,9 +3,15 @@
 // requests. Not a unit test: it measures and reports.
 //
 //   npm run bench:soak -- --minutes 10 [--rate 100] [--chaos-every 60] [--interval 10]
+//                         [--session-timeout-ms 3000] [--heartbeat-ms 1000]
 //
-// It starts its own Kafka (infra/kafka.sh on 39192/39193, run dir .infra/kafka-soak) unless
-// KAFKA_BROKERS is set, its own Redis (infra/redis.sh on 36390, .infra/redis-soak), the provider
+// A session below 6 s needs a broker whose group.min.session.timeout.ms allows it: the broker this
+// script starts does (infra/kafka.sh sets 1 s); with KAFKA_BROKERS naming a stock broker, pass
+// --session-timeout-ms 6000 or more.
+//
+// It starts its own Kafka (infra/kafka.sh on 39192/39193 or KAFKA_PORT/KAFKA_CONTROLLER_PORT, run dir
+// .infra/kafka-soak) unless KAFKA_BROKERS is set, its own Redis (infra/redis.sh on 36390 or
+// REDIS_PORT, .infra/redis-soak), the provider
 // simulator (own process) and 3 routers; it stops everything it started, also on Ctrl-C.
 // Chaos, every --chaos-every seconds, in turn: kill -9 a replica (restarted 5 s later), a 20 s
 // outage of the primary model, a 20 s latency spike (×8) on every model, a 20 s 429 storm on the
@@ -44,10 +50,12 @@ const CONFIG = {
   drainS: 40,
   chaosWindowS: 20,
   restartAfterS: 5,
-  sessionTimeoutMs: 10_000,
-  redisPort: 36390,
-  kafkaPort: 39192,
-  kafkaControllerPort: 39193,
+  /** The routers' KAFKA_SESSION_TIMEOUT_MS / KAFKA_HEARTBEAT_INTERVAL_MS: how soon a killed replica's partitions move. */
+  sessionTimeoutMs: arg('session-timeout-ms', 3_000),
+  heartbeatIntervalMs: arg('heartbeat-ms', 1_000),
+  redisPort: Number(process.env.REDIS_PORT ?? 36390),
+  kafkaPort: Number(process.env.KAFKA_PORT ?? 39192),
+  kafkaControllerPort: Number(process.env.KAFKA_CONTROLLER_PORT ?? Number(process.env.KAFKA_PORT ?? 39192) + 1),
   tenant: 'soak',
   tenantBudgetPerHourUsd: 50,
   primary: 'sim-mini',
@@ -161,6 +169,43 @@ async function groupLag(admin: Admin, groupId: string, topic: string): Promise<n
   }
 }
 
+// ---------------------------------------------------------------- kill -9 gap
+
+/** Requests sent this long after a kill -9 are the ones its gap can delay (session timeout + rebalance). */
+const KILL_WINDOW_S = 15;
+
+interface KillGap {
+  /** Seconds after the load started. */
+  t: number;
+  sent: number;
+  /** The longest any of them waited for its answer: the gap the kill opened. */
+  maxMs: number | null;
+  p95Ms: number | null;
+  over1s: number;
+  unanswered: number;
+}
+
+/** What a kill -9 at `at` cost the requests sent in the KILL_WINDOW_S after it. */
+function killGap(at: number, loadStart: number, sentAt: Map<string, number>, answered: Map<string, Seen>): KillGap {
+  const waits: number[] = [];
+  let unanswered = 0;
+  for (const [id, t0] of sentAt) {
+    if (t0 < at || t0 >= at + KILL_WINDOW_S * 1000) continue;
+    const seen = answered.get(id);
+    if (seen) waits.push(seen.firstAt - t0);
+    else unanswered++;
+  }
+  waits.sort((a, b) => a - b);
+  return {
+    t: Math.round((at - loadStart) / 1000),
+    sent: waits.length + unanswered,
+    maxMs: waits.length ? round(waits[waits.length - 1], 0) : null,
+    p95Ms: waits.length ? round(percentile(waits, 95), 0) : null,
+    over1s: waits.filter((w) => w > 1_000).length,
+    unanswered,
+  };
+}
+
 // ---------------------------------------------------------------- main
 
 interface IntervalRow {
@@ -214,7 +259,7 @@ async function main(): Promise<void> {
       KAFKA_BROKERS: broker.brokers.join(','),
       KAFKA_CREATE_TOPICS: 'false',
       KAFKA_SESSION_TIMEOUT_MS: String(CONFIG.sessionTimeoutMs),
-      KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: String(CONFIG.heartbeatIntervalMs),
       ROUTING_TABLE: table,
       STATE_BACKEND: 'redis',
       REDIS_URL: redisUrl,
@@ -297,6 +342,7 @@ async function main(): Promise<void> {
       log(`${clock()} chaos: ${event}`);
     };
     let kills = 0;
+    const killedAt: number[] = [];
     const chaosKinds = ['kill-replica', 'outage', 'latency-spike', '429-storm'] as const;
     const chaos = (async () => {
       for (let n = 0; ; n++) {
@@ -308,6 +354,7 @@ async function main(): Promise<void> {
         if (kind === 'kill-replica') {
           const i = kills++ % CONFIG.replicas;
           const victim = routers[i]!;
+          killedAt.push(Date.now());
           victim.child.kill('SIGKILL');
           await victim.exited;
           routers[i] = undefined;
@@ -404,9 +451,11 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const finalLag = await groupLag(admin, topics.routerEnv.KAFKA_GROUP_ID, topics.requests);
     const simStats = await sim.stats().catch(() => undefined);
+    const kills_ = killedAt.map((at) => killGap(at, loadStart, sentAt, responses.byId));
+    for (const k of kills_) log(`soak: kill -9 at ${k.t} s: requests sent in the ${KILL_WINDOW_S} s after it waited up to ${k.maxMs} ms (P95 ${k.p95Ms} ms, ${k.over1s} over 1 s, ${k.unanswered} unanswered)`);
     const result = {
       date: new Date().toISOString(),
-      command: `npm run bench:soak -- --minutes ${CONFIG.minutes}`,
+      command: `npm run bench:soak -- --minutes ${CONFIG.minutes} --rate ${CONFIG.rate} --chaos-every ${CONFIG.chaosEveryS} --session-timeout-ms ${CONFIG.sessionTimeoutMs} --heartbeat-ms ${CONFIG.heartbeatIntervalMs}`,
       machine: { cpus: cpus().length, node: process.version, kafka: broker.kafkaVersion },
       config: CONFIG,
       totals: {
@@ -428,6 +477,7 @@ async function main(): Promise<void> {
         providerCalls: simStats?.total ?? null,
       },
       chaos: chaosLog,
+      kills: kills_,
       intervals: rows,
     };
     mkdirSync(OUT, { recursive: true });
@@ -452,6 +502,7 @@ function renderMarkdown(r: {
   config: typeof CONFIG;
   totals: Record<string, unknown>;
   chaos: Array<{ t: number; event: string }>;
+  kills: KillGap[];
   intervals: IntervalRow[];
 }): string {
   const t = r.totals;
@@ -467,6 +518,12 @@ function renderMarkdown(r: {
     `| ${String(t.sent)} | ${String(t.answered)} | ${String(t.ok)} | ${String(t.failed)} | ${String(t.lost)} | ${String(t.duplicatedDistinctBodies)} | ${String(t.byteIdenticalRepublishes)} | ${String(t.p50Ms)} / ${String(t.p95Ms)} / ${String(t.p99Ms)} | ${String(t.spendUsd)} | ${String(t.finalLag)} |`,
     '',
     `Failed by kind: ${Object.entries(t.errorsByKind as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}. Send retries: ${String(t.sendRetries)}. Provider calls: ${String(t.providerCalls)}.`,
+    '',
+    `kill -9 gaps (KAFKA_SESSION_TIMEOUT_MS=${r.config.sessionTimeoutMs}, KAFKA_HEARTBEAT_INTERVAL_MS=${r.config.heartbeatIntervalMs}): requests sent in the ${KILL_WINDOW_S} s after each kill, and how long they waited.`,
+    '',
+    '| kill at (s) | requests | longest wait ms (the gap) | P95 ms | waited > 1 s | unanswered |',
+    '|---|---|---|---|---|---|',
+    ...r.kills.map((k) => `| ${k.t} | ${k.sent} | ${k.maxMs ?? '-'} | ${k.p95Ms ?? '-'} | ${k.over1s} | ${k.unanswered} |`),
     '',
     '| t (s) | sent/s | answered/s | P95 ms | lag | errors | spend USD | replicas up | chaos |',
     '|---|---|---|---|---|---|---|---|---|',

@@ -21,10 +21,15 @@ export interface StartRouterOptions {
   readyTimeoutMs?: number;
   /** Output kept for `output()`: past this many characters the older half is dropped (a long bench logs a lot). */
   outputCapChars?: number;
+  /** Pin the router to these CPUs (`taskset -c`, e.g. "1"): separates its own cost from contention for cores. */
+  cpus?: string;
 }
 
-export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000, outputCapChars = 1_000_000 }: StartRouterOptions): Promise<RouterProcess> {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(REPO_ROOT, 'dist/apps/router/src/main.js')], {
+export async function startRouter({ env, nodeArgs = [], readyTimeoutMs = 60_000, outputCapChars = 1_000_000, cpus }: StartRouterOptions): Promise<RouterProcess> {
+  const argv = [process.execPath, '--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(REPO_ROOT, 'dist/apps/router/src/main.js')];
+  // taskset execs node in place: the child's pid stays the router's (CPU accounting reads it).
+  const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...argv] : argv;
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,6 +36,8 @@ export const CONFIG = {
   brokerWarmupS: Number(process.env.BENCH_BROKER_WARMUP_S ?? 20),
   /** --quick only: fail (exit 3) above this router CPU per request in the steady state. */
   maxCpuMs: process.env.BENCH_MAX_CPU_MS ? Number(process.env.BENCH_MAX_CPU_MS) : undefined,
+  /** BENCH_ROUTER_CPUS: pin every router to these CPUs (taskset -c), e.g. "1"; the rest of the bench keeps all of them. */
+  routerCpus: process.env.BENCH_ROUTER_CPUS || undefined,
   progressEveryMs: 2_000,
   outDir: process.env.BENCH_OUT ?? join(REPO_ROOT, 'bench', 'results'),
 };

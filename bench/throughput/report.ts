@@ -1,4 +1,5 @@
 // Renders bench/results/throughput.md from the machine-readable results.
+import { referenceBreakdown } from './reference';
 import type { BenchResults } from './results';
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toLocaleString('en-US'));
@@ -39,6 +40,38 @@ export function renderMarkdown(r: BenchResults): string {
   for (const g of r.goals) L.push(`| ${g.goal} | ${g.target} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`);
   L.push('');
 
+  const ref = referenceBreakdown(instant);
+  if (ref && instant.reference) {
+    const c = ref.cpuMsPerRequest;
+    const sdk = instant.reference.sdk;
+    L.push('## Against the physical limit of this machine (same run, same broker, same simulator)');
+    L.push('');
+    L.push(
+      'A bare Kafka echo (`bench/throughput/echo-process.ts`: consume → produce with the router\'s Kafka client, consumer and producer settings; no decoding, routing or provider call) goes through the same warm-up, paced and steady-state phases as the router, and a bare SDK call loop (`sdk-loop-process.ts`: the OpenAI SDK over the router\'s undici transport, nothing around it) calls the same instant simulator. ' +
+        'Ratios to the echo carry over between machines better than absolute figures.',
+    );
+    L.push('');
+    L.push('| | router | bare Kafka echo | router ÷ echo |');
+    L.push('|---|---|---|---|');
+    L.push(`| steady-state throughput (responses/s) | ${fmt(ref.throughput.router)} | ${fmt(ref.throughput.echo)} (requests produced at ${fmt(instant.reference.echo.steady.produce.rate)}/s) | **${fmt(ref.throughput.ratio)}** |`);
+    for (const a of ref.addedLatency) {
+      L.push(`| added latency at ${fmt(a.rate)} req/s, p50 / p99 (ms)${a.saturated ? ' (saturated)' : ''} | ${a.router.p50} / ${a.router.p99} | ${a.echo.p50} / ${a.echo.p99} | **${fmt(a.ratio.p50)} / ${fmt(a.ratio.p99)}** |`);
+    }
+    L.push('');
+    L.push('Router CPU per request (steady state), split:');
+    L.push('');
+    L.push('| router | = Kafka round trip (echo) | + provider call (SDK loop) | + the router\'s own share |');
+    L.push('|---|---|---|---|');
+    L.push(`| ${fmt(c.router)} ms | ${fmt(c.echo)} ms | ${fmt(c.providerCall)} ms | **${fmt(c.ownShare)} ms** |`);
+    L.push('');
+    L.push(
+      `SDK loop: ${fmt(sdk.calls)} calls, ${sdk.concurrency} at a time, ${fmt(sdk.callsPerS)} calls/s, ${sdk.failed} failed (after 2,000 warm-up calls). ` +
+        'The own share is what decoding, validation, the idempotency store, routing, learning, response building and the publisher cost beyond the echo and the SDK call. ' +
+        'The echo builds its response without parsing the request and has no idempotency store or offset tracker, so it is a floor no router reaches, not a peer; ' +
+        'its steady state usually keeps up with the load generator, so its throughput is bounded by the produce rate shown, and the ratio is then an upper bound of the router\'s share of the machine\'s limit.',
+    );
+    L.push('');
+  }
   L.push('## (a) Instant provider (provider-sim latencyScale 0)');
   L.push('');
   L.push('| phase | requests answered | **responses/s** (first→last response) | best 2 s window | end-to-end rate | produce rate | sim peak in-flight | router peak in-flight | router CPU per response | ⇒ one dedicated core could do | failed |');
@@ -76,6 +109,20 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${p.targetRate} req/s | ${b.inbound} / ${t.inbound} | ${b.provider} / ${t.provider} | ${b.routerAfterProvider} / ${t.routerAfterProvider} | ${b.outbound} / ${t.outbound} |`);
   }
   L.push('');
+  const loops = instant.paced.filter((p) => p.routerLoop);
+  if (loops.length) {
+    L.push("The router's own waits during each paced phase (`bench/support/loop-stats-preload.ts`: how late a 10 ms timer fired, and garbage-collection pauses):");
+    L.push('');
+    L.push('| load | event-loop delay p50 / p99 / max (ms) | minor GC: count, total, longest (ms) | major + incremental GC: count, total, longest (ms) |');
+    L.push('|---|---|---|---|');
+    for (const p of loops) {
+      const l = p.routerLoop!;
+      const g = (k: string) => l.gc[k] ?? { count: 0, totalMs: 0, maxMs: 0 };
+      const major = { count: g('major').count + g('incremental').count, totalMs: g('major').totalMs + g('incremental').totalMs, maxMs: Math.max(g('major').maxMs, g('incremental').maxMs) };
+      L.push(`| ${p.targetRate} req/s | ${l.eventLoopDelayMs.p50} / ${l.eventLoopDelayMs.p99} / ${l.eventLoopDelayMs.max} | ${g('minor').count}, ${g('minor').totalMs}, ${g('minor').maxMs} | ${major.count}, ${Math.round(major.totalMs * 100) / 100}, ${major.maxMs} |`);
+    }
+    L.push('');
+  }
   L.push('CPU used per process during each phase (cores = CPU seconds / wall seconds, from /proc; 2.0 = both cores):');
   L.push('');
   L.push('| phase | router | Kafka broker | provider-sim | load generator + collector | **other processes on the machine** | machine total | router CPU per response |');

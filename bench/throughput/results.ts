@@ -30,6 +30,12 @@ export interface ThroughputResult {
   projectedPerCorePerS: number | null;
 }
 
+/** The router's event-loop delay and GC pauses during a phase (bench/support/loop-stats-preload.ts). */
+export interface LoopStats {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+}
+
 export interface PacedResult {
   targetRate: number;
   seconds: number;
@@ -54,6 +60,25 @@ export interface PacedResult {
   backlogAtSendEnd: number;
   /** True when the router fell behind the offered load (backlog > 100 ms of load when sending ended): latencies are then queueing. */
   saturated: boolean;
+  /** The router's event-loop delay and GC pauses during the phase (the echo has none). */
+  routerLoop?: LoopStats;
+}
+
+/** The bare SDK call loop's figures (sdk-loop-process.ts). */
+export interface SdkLoopResult {
+  calls: number;
+  failed: number;
+  concurrency: number;
+  seconds: number;
+  callsPerS: number;
+  /** CPU of the loop's process per call (ms): the provider call's share of a request. */
+  cpuMsPerCall: number;
+}
+
+/** The physical-limit reference measured in the same run: the bare Kafka echo and the bare SDK loop. */
+export interface ReferenceResults {
+  echo: { paced: PacedResult[]; steady: ThroughputResult };
+  sdk: SdkLoopResult;
 }
 
 export interface InstantResults {
@@ -62,6 +87,7 @@ export interface InstantResults {
   paced: PacedResult[];
   routerStartupS: number;
   profile?: ProfileSummary;
+  reference?: ReferenceResults;
 }
 
 export interface SlowResult {

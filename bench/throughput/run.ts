@@ -1,8 +1,10 @@
 // Throughput and added-latency benchmark of one router instance (issue 2). Not a test: it measures
-// and reports, it does not fail on a missed goal.
+// and reports, it does not fail on a missed goal. Every run also puts a bare Kafka echo
+// (echo-process.ts) through the same paced and steady phases and runs a bare SDK call loop
+// (sdk-loop-process.ts), the machine's own limit the router's figures are reported against (issue 22).
 //
 //   npm run bench:throughput            # build, then node dist/bench/throughput/run.js
-//   npm run bench:throughput -- --quick # regression guard (~1 min): drain + one paced load + steady
+//   npm run bench:throughput -- --quick # regression guard (~1.5 min): drain + one paced load + steady
 //                                       # state with 10,000 requests, no 2-second phases; prints the
 //                                       # router CPU per request and writes throughput-quick.json/.md
 //
@@ -29,10 +31,14 @@
 //   BENCH_BROKER_WARMUP_S [20]    when the bench starts its own broker: seconds of produce/consume on a
 //                                 scratch topic first, so the broker's JIT is warm when measuring starts
 //   BENCH_ROUTER_NODE_OPTIONS     NODE_OPTIONS for the routers only (e.g. --max-semi-space-size=32)
+//   BENCH_ROUTER_NODE_ARGS        node flags for the routers' command line (flags NODE_OPTIONS refuses,
+//                                 e.g. --single-threaded-gc)
+//   BENCH_ROUTER_CPUS             pin the routers to these CPUs (taskset -c, e.g. 1): the router's own
+//                                 latency without it queueing behind the broker and load generator
 //   BENCH_MAX_CPU_MS [unset]      with --quick: exit 3 when the router CPU per request of the steady
 //                                 state is above this (ms)
 //   BENCH_OUT [bench/results]     where throughput.json / throughput.md go
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +64,9 @@ import { round, summarize } from '../support/stats';
 import { cpuSeconds, measureCpu, type CpuShare } from '../support/proc-cpu';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { CONFIG } from './config';
+import { referenceBreakdown } from './reference';
 import { renderMarkdown } from './report';
-import type { Goal, InstantResults, PacedResult, SlowResult, ThroughputResult } from './results';
+import type { Goal, InstantResults, LoopStats, PacedResult, SdkLoopResult, SlowResult, ThroughputResult } from './results';
 import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 
 silenceTimeoutNegativeWarning();
@@ -86,7 +93,31 @@ function simConfig(latencyMs: number) {
 /** pid of the broker (when known) for CPU accounting. */
 let brokerPid: number | undefined;
 
-function cpuOf(router: RouterProcess, sim: SimProcess): () => CpuShare {
+/** The process measured in a phase: the router, or the bare Kafka echo of the reference phases. */
+interface Target {
+  child: ChildProcess;
+  /** Ends a window of the router's loop-stats preload and returns its figures (the echo has none). */
+  loopStats?(): Promise<LoopStats | undefined>;
+  /** Requests it had in flight at most (the router's transport stats; null for the echo). */
+  peakInFlight(): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+function routerTarget(router: RouterProcess): Target {
+  return {
+    child: router.child,
+    loopStats: async () => {
+      router.child.kill('SIGUSR2');
+      await sleep(200);
+      const line = router.output().split('\n').filter((l) => l.startsWith('[loop-stats] ')).pop();
+      return line ? (JSON.parse(line.slice('[loop-stats] '.length)) as LoopStats) : undefined;
+    },
+    peakInFlight: async () => ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
+    stop: () => stopRouter(router, 15_000),
+  };
+}
+
+function cpuOf(router: Pick<Target, 'child'>, sim: SimProcess): () => CpuShare {
   return measureCpu({ router: router.child.pid, broker: brokerPid, providerSim: sim.child.pid, loadGenerator: process.pid });
 }
 
@@ -202,8 +233,8 @@ function routerEnv(brokers: string[], topics: BenchTopics, routingTable: string,
   return { KAFKA_BROKERS: brokers.join(','), ROUTING_TABLE: routingTable, KAFKA_TOPIC_PARTITIONS: String(CONFIG.partitions), ...topics.routerEnv, ...extra };
 }
 
-async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topics: BenchTopics, collector: ResponseCollector, rate: number): Promise<PacedResult> {
-  const label = `paced ${rate}/s`;
+async function pacedPhase(ctx: Ctx, sim: SimProcess, router: Pick<Target, 'child' | 'loopStats'>, topics: BenchTopics, collector: ResponseCollector, rate: number, name = 'router'): Promise<PacedResult> {
+  const label = `${name} paced ${rate}/s`;
   const sent = new Map<string, SentInfo>();
   const prefix = `p${rate}`;
   const { lastSeq: simSeqBefore } = await sim.calls(Number.MAX_SAFE_INTEGER);
@@ -211,6 +242,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
   let n = 0;
   let sendErrors = 0;
   const stop = progress(label, () => n, () => [...sent.keys()].reduce((c, k) => c + (collector.received.has(k) ? 1 : 0), 0));
+  await router.loopStats?.();
   const cpu = cpuOf(router, sim);
   const routerCpu0 = cpuSeconds(router.child.pid);
   const started = performance.now();
@@ -233,6 +265,7 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
   while (keys.some((k) => !collector.received.has(k)) && Date.now() < deadline) await sleep(50);
   const cpuCores = cpu();
   const perResponse = cpuPerResponse(routerCpu0, router.child.pid, keys.filter((k) => collector.received.has(k)).length);
+  const loop = await router.loopStats?.();
   stop();
   await sleep(200);
   const { calls } = await sim.calls(simSeqBefore);
@@ -293,16 +326,19 @@ async function pacedPhase(ctx: Ctx, sim: SimProcess, router: RouterProcess, topi
     routerCpuMsPerResponse: perResponse.routerCpuMsPerResponse,
     backlogAtSendEnd,
     saturated: backlogAtSendEnd > rate * 0.1,
+    ...(loop ? { routerLoop: loop } : {}),
   };
   log(
-    `[${label}] done${result.saturated ? ' (SATURATED: the router fell behind this load)' : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
+    `[${label}] done${result.saturated ? ` (SATURATED: the ${name} fell behind this load)` : ''}: sent=${result.sent} received=${received} added p50=${result.addedMs.p50} ms p99=${result.addedMs.p99} ms ` +
       `(e2e p50=${result.e2eMs.p50}, sim p50=${result.simHandlingMs.p50}, kafka-ts in-router p50=${result.kafkaTsInRouterMs.p50})`,
   );
   return result;
 }
 
 function routerNodeArgs(profileName?: string): string[] {
-  const args: string[] = [];
+  // Node/V8 flags NODE_OPTIONS refuses (e.g. --single-threaded-gc) go on the command line.
+  const extra = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args: string[] = ['-r', join(REPO_ROOT, 'dist/bench/support/loop-stats-preload.js'), ...extra];
   if (CONFIG.kafkajsMaxWaitMs !== undefined) args.push('-r', join(REPO_ROOT, 'dist/bench/support/kafkajs-max-wait-preload.js'));
   if (profileName) {
     mkdirSync(join(CONFIG.outDir, 'profiles'), { recursive: true });
@@ -332,7 +368,7 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
     await sim.resetPeak();
     const bootAt = nowMs();
     const profileName = 'router-drain.cpuprofile';
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profile ? profileName : undefined) });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs(CONFIG.profile ? profileName : undefined) });
     try {
       const readyAt = nowMs();
       const routerStartupS = round((readyAt - bootAt) / 1000, 2);
@@ -371,12 +407,15 @@ async function drainPhase(kafka: Kafka, brokers: string[], sim: SimProcess, tabl
   });
 }
 
-/** (a3) paced loads on an idle router, then (a2) produce as fast as possible while it consumes. */
-async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimProcess, table: string): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
-  return withTopics(kafka, 'steady', async (topics, collector, ctx) => {
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) });
+/**
+ * (a3) paced loads on an idle target, then (a2) produce as fast as possible while it consumes. The
+ * target is the router, or (the physical-limit reference) the bare Kafka echo.
+ */
+async function pacedAndSteadyPhases(kafka: Kafka, name: string, sim: SimProcess, start: (topics: BenchTopics) => Promise<Target>): Promise<{ paced: PacedResult[]; steady: ThroughputResult }> {
+  return withTopics(kafka, name === 'router' ? 'steady' : name, async (topics, collector, ctx) => {
+    const router = await start(topics);
     try {
-      log(`router ready (pid ${router.child.pid}) on ${topics.requests}`);
+      log(`${name} ready (pid ${router.child.pid}) on ${topics.requests}`);
       if (CONFIG.routerWarmup > 0) {
         // A router that has served for a while runs JIT-compiled code; a fresh one spends its first
         // few thousand requests compiling (the first paced phase measured ~1.8× the CPU per request
@@ -385,12 +424,12 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
         const before = collector.count;
         await produceAll(ctx.producer, topics.requests, warmIds, new Map(), { n: 0 });
         const warmed = await collector.waitFor(before + warmIds.length, 60_000);
-        log(`router warmed up with ${warmIds.length} requests${warmed ? '' : ' (not all answered within 60 s)'}`);
+        log(`${name} warmed up with ${warmIds.length} requests${warmed ? '' : ' (not all answered within 60 s)'}`);
       }
       const paced: PacedResult[] = [];
       for (const rate of CONFIG.pacedRates) {
         await sleep(500);
-        paced.push(await pacedPhase(ctx, sim, router, topics, collector, rate));
+        paced.push(await pacedPhase(ctx, sim, router, topics, collector, rate, name));
       }
       await sleep(500);
       await sim.resetPeak();
@@ -398,17 +437,18 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
       const steadyIds = ids('s', CONFIG.requests);
       const steadySent = { n: 0 };
       const before = collector.count;
-      const stop = progress('steady', () => steadySent.n, () => collector.count - before);
+      const label = `${name} steady`;
+      const stop = progress(label, () => steadySent.n, () => collector.count - before);
       const steadyStart = nowMs();
       const cpu = cpuOf(router, sim);
       const routerCpu0 = cpuSeconds(router.child.pid);
       const produce = await produceAll(ctx.producer, topics.requests, steadyIds, sent, steadySent);
-      log(`[steady] ${CONFIG.requests} requests produced in ${produce.seconds}s (${produce.rate} req/s) while the router consumes (cap ${CONFIG.phaseCapS}s)`);
+      log(`[${label}] ${CONFIG.requests} requests produced in ${produce.seconds}s (${produce.rate} req/s) while the ${name} consumes (cap ${CONFIG.phaseCapS}s)`);
       const done = await collector.waitFor(before + steadyIds.length, CONFIG.phaseCapS * 1000 - (nowMs() - steadyStart));
       const cpuCores = cpu();
       const perResponse = cpuPerResponse(routerCpu0, router.child.pid, collector.count - before);
       stop();
-      if (!done) log(`[steady] NOT DRAINED: ${collector.count - before}/${steadyIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
+      if (!done) log(`[${label}] NOT DRAINED: ${collector.count - before}/${steadyIds.length} responses within the ${CONFIG.phaseCapS}s cap`);
       const simStats = await sim.stats();
       const steady: ThroughputResult = {
         ...throughputOf(steadyIds, collector, steadyStart),
@@ -418,14 +458,64 @@ async function pacedAndSteadyPhases(kafka: Kafka, brokers: string[], sim: SimPro
         ...perResponse,
         produce,
         simPeakInFlight: simStats.peakInFlight,
-        routerPeakInFlight: ((await routerTransportStats(router))?.peakInFlight as number | undefined) ?? null,
+        routerPeakInFlight: await router.peakInFlight(),
       };
-      log(`[steady] ${steady.received} responses, ${steady.responsesPerS} resp/s first→last (${steady.firstToLastS}s), best 2s window ${steady.peak2sPerS}/s`);
+      log(`[${label}] ${steady.received} responses, ${steady.responsesPerS} resp/s first→last (${steady.firstToLastS}s), best 2s window ${steady.peak2sPerS}/s, CPU ${steady.routerCpuMsPerResponse} ms per response`);
       return { paced, steady };
     } finally {
-      await stopRouter(router, 15_000);
+      await router.stop();
     }
   });
+}
+
+/** The bare Kafka echo (echo-process.ts) on these topics, with the router's environment. */
+async function startEcho(brokers: string[], topics: BenchTopics, table: string): Promise<Target> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/bench/throughput/echo-process.js')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...routerEnv(brokers, topics, table, routerExtraEnv()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`echo not ready within 60 s:\n${text}`)), 60_000);
+    child.stdout.on('data', () => {
+      if (text.includes('echo ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`echo exited before ready:\n${text}`));
+    });
+  });
+  return {
+    child,
+    peakInFlight: async () => null,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The bare SDK call loop (sdk-loop-process.ts) against the same simulator. */
+function sdkLoop(sim: SimProcess): SdkLoopResult {
+  const calls = CONFIG.quick ? 5_000 : 15_000;
+  const concurrency = 32;
+  const out = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/bench/throughput/sdk-loop-process.js'), sim.url, String(calls), String(concurrency), '2000'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_SIM_MODEL: CONFIG.simModel },
+    timeout: 120_000,
+  });
+  if (out.status !== 0) throw new Error(`sdk loop failed (${out.status}): ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!) as SdkLoopResult;
 }
 
 async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantResults> {
@@ -434,8 +524,15 @@ async function instantPhases(kafka: Kafka, brokers: string[]): Promise<InstantRe
   const table = writeRoutingTable(sim.url, [ARM]);
   try {
     const { drain, routerStartupS, profile } = await drainPhase(kafka, brokers, sim, table);
-    const { paced, steady } = await pacedAndSteadyPhases(kafka, brokers, sim, table);
-    return { drain, steady, paced, routerStartupS, profile };
+    const { paced, steady } = await pacedAndSteadyPhases(kafka, 'router', sim, async (topics) =>
+      routerTarget(await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv()), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs(CONFIG.profileSteady ? 'router-steady.cpuprofile' : undefined) })),
+    );
+    // The physical-limit reference, same run, broker and simulator: the bare Kafka echo through the
+    // same phases, then the bare SDK call loop.
+    const echo = await pacedAndSteadyPhases(kafka, 'echo', sim, (topics) => startEcho(brokers, topics, table));
+    const sdk = sdkLoop(sim);
+    log(`[sdk loop] ${sdk.calls} calls at concurrency ${sdk.concurrency}: ${sdk.callsPerS} calls/s, ${sdk.cpuMsPerCall} ms CPU per call, ${sdk.failed} failed`);
+    return { drain, steady, paced, routerStartupS, profile, reference: { echo, sdk } };
   } finally {
     await sim.close();
   }
@@ -451,7 +548,7 @@ async function slowPhase(kafka: Kafka, brokers: string[], sim: SimProcess, table
     await produceAll(ctx.producer, topics.requests, keys, sent, produced);
     await sim.resetPeak();
     log(`[${label}] backlog of ${backlog} produced; starting the router with ROUTER_MAX_IN_FLIGHT=${maxInFlight}`);
-    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv({ ROUTER_MAX_IN_FLIGHT: String(maxInFlight) })), nodeArgs: routerNodeArgs() });
+    const router = await startRouter({ env: routerEnv(brokers, topics, table, routerExtraEnv({ ROUTER_MAX_IN_FLIGHT: String(maxInFlight) })), cpus: CONFIG.routerCpus, nodeArgs: routerNodeArgs() });
     try {
       const stop = progress(label, () => produced.n, () => collector.count);
       await collector.waitFor(1, 30_000);
@@ -535,6 +632,16 @@ function goalsOf(instant: InstantResults, slow: SlowResult[]): Goal[] {
       met: !!at1000 && at1000.addedMs.p50 < 3 && at1000.addedMs.p99 < 20,
     },
   ];
+  const ref = referenceBreakdown(instant);
+  if (ref) {
+    const own = ref.cpuMsPerRequest.ownShare;
+    goals.push({
+      goal: "router's own CPU per request beyond the bare Kafka echo and the bare SDK call (issue 22)",
+      target: '≤ 0.1 ms',
+      measured: own === null ? 'n/a' : `${own} ms (router ${ref.cpuMsPerRequest.router} = echo ${ref.cpuMsPerRequest.echo} + SDK call ${ref.cpuMsPerRequest.providerCall} + own ${own})`,
+      met: own !== null && own <= 0.1,
+    });
+  }
   if (s512) {
     goals.push({
       goal: 'throughput, 2 s provider latency (ROUTER_MAX_IN_FLIGHT=512)',
@@ -585,6 +692,8 @@ async function main(): Promise<void> {
             : `WHAT-IF: router with kafkajs consumer maxWaitTimeInMs=${CONFIG.kafkajsMaxWaitMs} injected by bench/support/kafkajs-max-wait-preload (apps/ unchanged)`,
           CONFIG.otel ? 'OpenTelemetry SDK on' : 'OpenTelemetry SDK off (OTEL_SDK_DISABLED=true)',
           ...(CONFIG.profile ? ['router under node --cpu-prof (rates perturbed)'] : []),
+          ...(CONFIG.routerCpus ? [`router pinned to CPU(s) ${CONFIG.routerCpus} (taskset -c)`] : []),
+          ...(process.env.BENCH_ROUTER_NODE_ARGS ? [`router node flags: ${process.env.BENCH_ROUTER_NODE_ARGS}`] : []),
         ].join('; '),
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
@@ -616,12 +725,19 @@ async function main(): Promise<void> {
         CONFIG.kafkajsMaxWaitMs === undefined ? '' : `-whatif-kafkajs-maxwait-${CONFIG.kafkajsMaxWaitMs}ms`,
         CONFIG.profile ? '-profiled' : '',
         CONFIG.otel ? '-otel' : '',
+        CONFIG.routerCpus ? `-pinned-${CONFIG.routerCpus.replace(/[^0-9]+/g, '_')}` : '',
         CONFIG.quick ? '-quick' : '',
       ].join('');
       writeFileSync(join(CONFIG.outDir, `${base}.json`), JSON.stringify(results, null, 2) + '\n');
       writeFileSync(join(CONFIG.outDir, `${base}.md`), renderMarkdown(results));
       log(`wrote ${join(CONFIG.outDir, base)}.json and .md (${results.durationS}s)`);
       for (const g of goals) log(`goal ${g.met ? 'MET    ' : 'NOT MET'} ${g.goal}: ${g.target}; measured ${g.measured}`);
+      const ref = referenceBreakdown(instant);
+      if (ref) {
+        log(`against the bare Kafka echo: throughput ${ref.throughput.router}/${ref.throughput.echo} = ${ref.throughput.ratio}×; ${ref.addedLatency.map((a) => `added at ${a.rate}/s p50 ${a.router.p50}/${a.echo.p50} ms = ${a.ratio.p50}×, p99 ${a.router.p99}/${a.echo.p99} ms = ${a.ratio.p99}×`).join('; ')}`);
+        const c = ref.cpuMsPerRequest;
+        log(`router CPU per request ${c.router} ms = echo ${c.echo} + SDK call ${c.providerCall} + own share ${c.ownShare}`);
+      }
       const cpuMs = instant.steady.routerCpuMsPerResponse;
       log(`router CPU per request: drain ${instant.drain.routerCpuMsPerResponse} ms, steady state ${cpuMs} ms, paced ${instant.paced.map((p) => `${p.targetRate}/s ${p.routerCpuMsPerResponse} ms`).join(', ')}`);
       if (CONFIG.quick && CONFIG.maxCpuMs !== undefined && (cpuMs === null || cpuMs > CONFIG.maxCpuMs)) {

@@ -145,3 +145,20 @@ describe('router env: SWITCHYARD_TRACE_CONTENT', () => {
     expect(parseEnv({ SWITCHYARD_TRACE_CONTENT: 'false' }).SWITCHYARD_TRACE_CONTENT).toBe(false);
   });
 });
+
+describe('router env: consumer group liveness (how soon a dead replica loses its partitions)', () => {
+  it('defaults to a 10 s session with a heartbeat every second', () => {
+    const env = parseEnv({});
+    expect(env.KAFKA_SESSION_TIMEOUT_MS).toBe(10_000);
+    expect(env.KAFKA_HEARTBEAT_INTERVAL_MS).toBe(1_000);
+  });
+
+  it('takes a session down to 1 s (for a broker whose group.min.session.timeout.ms allows it)', () => {
+    expect(parseEnv({ KAFKA_SESSION_TIMEOUT_MS: '3000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000' }).KAFKA_SESSION_TIMEOUT_MS).toBe(3_000);
+    expect(refused({ KAFKA_SESSION_TIMEOUT_MS: '999', KAFKA_HEARTBEAT_INTERVAL_MS: '100' }).message).toContain('KAFKA_SESSION_TIMEOUT_MS');
+  });
+
+  it('refuses a heartbeat longer than a third of the session', () => {
+    expect(refused({ KAFKA_SESSION_TIMEOUT_MS: '3000', KAFKA_HEARTBEAT_INTERVAL_MS: '1001' }).message).toContain('KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third');
+  });
+});

@@ -24,8 +24,13 @@ export const envSchema = z.object({
     .refine((v) => v.split(',').every((b) => BROKER.test(b.trim())), 'must be a comma-separated list of host:port (port 1-65535), e.g. 127.0.0.1:9092,kafka-2:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('switchyard-router'),
   KAFKA_GROUP_ID: z.string().min(1).default('switchyard-router'),
-  KAFKA_SESSION_TIMEOUT_MS: int(30_000, 6_000),
-  KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
+  /**
+   * How long the group waits for a silent member before its partitions move: the gap a kill -9 (or
+   * OOM) opens on that replica's partitions. Below the broker's group.min.session.timeout.ms (6 s by
+   * default) the broker refuses the join.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: int(10_000, 1_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int(1_000, 100),
   KAFKA_SASL_MECHANISM: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),

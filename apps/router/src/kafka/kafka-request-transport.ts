@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { headersToStrings, REQUEST_PATTERN, type InboundMessage } from './inbound-message';
 import { runWithTries, type HandlerTriesOptions } from './handler-tries';
@@ -42,6 +42,22 @@ export interface RequestTransportOptions {
 export type TransportState = 'idle' | 'connecting' | 'running' | 'draining' | 'stopped' | 'crashed';
 
 const RESUME_FRACTION = 0.75;
+
+/** The request consumer's kafkajs settings (the throughput bench's bare Kafka echo uses them too). */
+export function requestConsumerConfig(
+  o: Pick<RequestTransportOptions, 'groupId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs' | 'minBytes' | 'maxBytesPerPartition'>,
+): ConsumerConfig {
+  return {
+    groupId: o.groupId,
+    sessionTimeout: o.sessionTimeoutMs,
+    heartbeatInterval: o.heartbeatIntervalMs,
+    allowAutoTopicCreation: true,
+    maxWaitTimeInMs: o.maxWaitTimeMs,
+    minBytes: o.minBytes ?? 1,
+    maxBytesPerPartition: o.maxBytesPerPartition,
+    retry: { retries: 10 },
+  };
+}
 
 /**
  * A NestJS transport strategy on kafkajs that keeps many requests in flight. The stock ServerKafka
@@ -140,16 +156,7 @@ export class KafkaRequestTransport extends Server implements CustomTransportStra
     this.handle = (m) => this.invoke(handler, m);
     this.stateValue = 'connecting';
     const o = this.options;
-    const consumer = this.kafka.consumer({
-      groupId: o.groupId,
-      sessionTimeout: o.sessionTimeoutMs,
-      heartbeatInterval: o.heartbeatIntervalMs,
-      allowAutoTopicCreation: true,
-      maxWaitTimeInMs: o.maxWaitTimeMs,
-      minBytes: o.minBytes ?? 1,
-      maxBytesPerPartition: o.maxBytesPerPartition,
-      retry: { retries: 10 },
-    });
+    const consumer = this.kafka.consumer(requestConsumerConfig(o));
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = new Set<number>(payload.memberAssignment[o.topic] ?? []);

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import { BatchingPublisher, type OutboundRecord, type PublisherStats } from '../kafka/batching-publisher';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordLimits } from '../kafka/record-limits';
 import { RepeatFilter } from '../kafka/repeat-filter';
@@ -7,7 +7,6 @@ import { brokerList, type RouterEnv } from '../config/env';
 
 const log = new Logger('Kafka');
 
-/**
 /**
  * Errors a broker answers while partition leaders are being elected (a fresh topic, a broker that
  * just started or moved leadership). kafkajs retries them itself; they are not failures, and a
@@ -47,6 +46,19 @@ export function createKafka(env: Pick<RouterEnv, 'KAFKA_CLIENT_ID' | 'KAFKA_BROK
   });
 }
 
+/** The output producer's kafkajs settings (the throughput bench's bare Kafka echo uses them too). */
+export function outputProducerConfig(): ProducerConfig {
+  return {
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // The idempotent producer keeps its sequence numbers only while it retries without limit;
+    // a broker outage therefore holds publishes (and offset commits) until the broker is back.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  };
+}
+
 /**
  * The idempotent producer and the publisher on top of it. `publish` resolves once the record is
  * acknowledged by all in-sync replicas; it rejects with PublishRefusedError when the broker will
@@ -59,16 +71,7 @@ export class KafkaOutput {
 
   constructor(kafka: Kafka, initialLimits: RecordLimits = RecordLimits.fixed(KAFKA_DEFAULT_MAX_MESSAGE_BYTES), lingerMs = 0) {
     this.limits = initialLimits;
-    const createProducer = () =>
-      kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: true,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        // The idempotent producer keeps its sequence numbers only while it retries without limit;
-        // a broker outage therefore holds publishes (and offset commits) until the broker is back.
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-      });
+    const createProducer = () => kafka.producer(outputProducerConfig());
     const limits = { recordLimit: (topic: string) => this.limits.recordLimit(topic), smallestLimit: () => this.limits.smallestLimit() };
     this.batching = new BatchingPublisher(createProducer, limits, log, { maxBatch: 500, soloAttempts: 5, lingerMs });
   }

@@ -77,6 +77,7 @@ export class AnthropicProvider implements Provider {
     const { json } = request;
     const params = { ...request.params, stream: true as const };
     return runProviderCall<ProviderReply>({
+      streamed: true,
       endpoint: this.name,
       transport: this.transport,
       call,

@@ -83,6 +83,7 @@ export class OpenAiChatProvider implements Provider {
   async stream(call: ProviderCall, onText: TextListener): Promise<ProviderReply> {
     const body = { ...this.body(call), stream: true as const, stream_options: { include_usage: true } };
     return runProviderCall<ProviderReply>({
+      streamed: true,
       endpoint: this.name,
       transport: this.transport,
       call,

@@ -29,6 +29,8 @@ export interface RunCallOptions<T> {
   invoke: (signal: AbortSignal) => Promise<T>;
   /** The reply is read whole, not streamed: the transport may buffer it (see CallTransportState.buffered). */
   buffered?: boolean;
+  /** The reply is read as a stream of events: the transport may hand the SDK undici's body stream (see CallTransportState.streamed). */
+  streamed?: boolean;
   /** Provider-specific reading of an SDK error (`openai-errors.ts`, `anthropic-errors.ts`). */
   normalize: (error: unknown, state: CallTransportState) => NormalizedSdkError;
 }
@@ -44,7 +46,7 @@ export async function runProviderCall<T>(options: RunCallOptions<T>): Promise<T>
   const { connectMs, totalMs } = call.arm.timeouts;
   if (call.signal.aborted) throw callerAbortToProviderError(endpoint, call.signal.reason);
 
-  const state = newCallTransportState(transport.dispatcherFor(connectMs), options.buffered ?? false);
+  const state = newCallTransportState(transport.dispatcherFor(connectMs), options.buffered ?? false, options.streamed ?? false);
   const own = new AbortController();
   let ownAbort: OwnAbort;
   const totalTimer = setTimeout(() => {

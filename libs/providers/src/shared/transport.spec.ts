@@ -59,6 +59,74 @@ describe('EndpointTransport', () => {
     });
   });
 
+  describe('streamed calls (undici request(), the body stream handed to the SDK)', () => {
+    const sse = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
+    const piece = (content: string) => sse({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    const done = sse({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+
+    function countingRuntime() {
+      const runtime = resolveUndiciRuntime()!;
+      if (!runtime.request) throw new Error('npm undici (a dependency) is expected to provide request()');
+      const counts = { requests: 0, fetches: 0 };
+      const counted = {
+        ...runtime,
+        request: ((...args: Parameters<NonNullable<typeof runtime.request>>) => (counts.requests++, runtime.request!(...args))) as typeof runtime.request,
+        fetch: ((...args: Parameters<typeof runtime.fetch>) => (counts.fetches++, runtime.fetch(...args))) as typeof runtime.fetch,
+      };
+      return { counts, runtime: counted };
+    }
+
+    it('go through request(), not fetch, and each piece reaches the caller', async () => {
+      const { counts, runtime } = countingRuntime();
+      const server = await startFakeServer(() => ({ sse: [piece('Hel'), piece('lo'), done, 'data: [DONE]\n\n'] }));
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' }, { transport: new EndpointTransport({ runtime }) });
+      try {
+        const pieces: string[] = [];
+        const reply = await provider.stream(testCall(testArm()), (t) => pieces.push(t));
+        expect(pieces).toEqual(['Hel', 'lo']);
+        expect(reply.text).toBe('Hello');
+        expect(counts).toEqual({ requests: 1, fetches: 0 });
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+
+    it('a caller abort mid-stream ends the call as the caller aborted it, after the pieces that came', async () => {
+      const server = await startFakeServer(() => ({ sse: [piece('Hel')], hold: true }));
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' });
+      const caller = new AbortController();
+      try {
+        const pieces: string[] = [];
+        const error = await caught(() =>
+          provider.stream(testCall(testArm(), { signal: caller.signal }), (t) => {
+            pieces.push(t);
+            caller.abort(new Error('client went away'));
+          }),
+        );
+        expect(pieces).toEqual(['Hel']);
+        expect(error.kind).toBe('deadline_exceeded');
+        expect(error.message).toContain('aborted by caller (Error: client went away)');
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+
+    it('an error status is read whole and classified, as for a whole-reply call', async () => {
+      const server = await startFakeServer(() => ({ status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'slow down', type: 'rate_limit_error' } } }));
+      const provider = new OpenAiProvider({ name: 'openai', kind: 'openai', baseUrl: `${server.url}/v1`, apiKey: 'sk-x-1234567' });
+      try {
+        const error = await caught(() => provider.stream(testCall(testArm()), () => undefined));
+        expect(error.kind).toBe('rate_limited');
+        expect(error.message).toContain('slow down');
+      } finally {
+        await provider.close();
+        await server.close();
+      }
+    });
+  });
+
   describe('without an undici Agent (global fetch + connect watchdog)', () => {
     it('still works and counts one request per call', async () => {
       const server = await startFakeServer(() => ({ status: 503, body: { error: { message: 'busy', type: 'server_error' } } }));

@@ -42,16 +42,22 @@ export interface UndiciAgentOptions {
 
 export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** The part of undici's `request()` API (not WHATWG fetch) the buffered path uses. */
+/** The part of undici's body (a Node `Readable`) the buffered and streamed paths use. */
+export interface RequestBody extends AsyncIterable<Uint8Array> {
+  arrayBuffer(): Promise<ArrayBuffer>;
+  destroy(error?: Error): unknown;
+}
+
+/** The part of undici's `request()` API (not WHATWG fetch) the buffered and streamed paths use. */
 export type RequestFn = (
   url: URL,
   options: { method: string; headers?: unknown; body?: string | Uint8Array | null; signal?: AbortSignal | null; dispatcher: DispatcherLike },
-) => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: { arrayBuffer(): Promise<ArrayBuffer> } }>;
+) => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: RequestBody }>;
 
 export interface UndiciRuntime {
   Agent: new (options: UndiciAgentOptions) => DispatcherLike;
   fetch: FetchFn;
-  /** npm undici only: the buffered path for calls that read the whole reply at once. */
+  /** npm undici only: the buffered and streamed paths (calls that are not uploads). */
   request?: RequestFn;
   source: 'undici' | 'node-bundled';
 }
@@ -148,12 +154,19 @@ export interface CallTransportState {
    * provider call's CPU on a fast provider.
    */
   buffered?: boolean;
+  /**
+   * The caller reads the reply as a stream of server-sent events: the transport may send it with
+   * undici's `request()` and hand the SDK the body as a Node stream (both SDKs iterate any async
+   * iterable body) instead of a WHATWG `Response` over a web stream. The same HTTP exchange without
+   * the fetch machinery between each piece the provider sends and the SDK's event parser.
+   */
+  streamed?: boolean;
 }
 
 const callStorage = new AsyncLocalStorage<CallTransportState>();
 
-export function newCallTransportState(dispatcher?: DispatcherLike, buffered = false): CallTransportState {
-  return { dispatcher, requests: 0, created: false, connected: false, buffered };
+export function newCallTransportState(dispatcher?: DispatcherLike, buffered = false, streamed = false): CallTransportState {
+  return { dispatcher, requests: 0, created: false, connected: false, buffered, streamed };
 }
 
 export function runWithCallState<T>(state: CallTransportState, fn: () => Promise<T>): Promise<T> {
@@ -282,6 +295,57 @@ class BufferedResponse {
   }
 }
 
+/**
+ * What the SDKs read of a successful streamed reply: status, headers and the body as undici's Node
+ * stream, which both SDKs' event parsers iterate directly (they take any async iterable), so each
+ * piece from the provider reaches the parser without a web stream in between. Aborting the call's
+ * signal destroys the body (undici does that), which ends the SDK's iteration.
+ */
+class StreamedResponse {
+  readonly ok = true;
+  readonly redirected = false;
+  readonly type = 'basic';
+  readonly statusText = '';
+  readonly headers: ReadonlyHeaders;
+  private used = false;
+
+  constructor(
+    readonly status: number,
+    headers: Record<string, string | string[] | undefined>,
+    private readonly stream: RequestBody,
+    readonly url: string,
+  ) {
+    this.headers = new ReadonlyHeaders(headers);
+  }
+
+  get bodyUsed(): boolean {
+    return this.used;
+  }
+
+  get body(): RequestBody {
+    this.used = true;
+    return this.stream;
+  }
+
+  private take(): RequestBody {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+    return this.stream;
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.take().arrayBuffer();
+  }
+
+  async text(): Promise<string> {
+    return Buffer.from(await this.arrayBuffer()).toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+}
+
 /** The read side of `Headers` over undici's lower-cased header record. */
 class ReadonlyHeaders {
   constructor(readonly raw: Record<string, string | string[] | undefined>) {}
@@ -394,7 +458,7 @@ export class EndpointTransport {
     if (state) state.requests += 1;
     const dispatcher = state?.dispatcher;
     const request = this.runtime?.request;
-    if (state?.buffered && dispatcher && request && isPlainRequest(input, init)) return this.bufferedFetch(request, input, init, dispatcher, state);
+    if ((state?.buffered || state?.streamed) && dispatcher && request && isPlainRequest(input, init)) return this.requestFetch(request, input, init, dispatcher, state);
     const requestInit = dispatcher ? ({ ...init, dispatcher } as RequestInit) : init;
     let response: Response;
     try {
@@ -415,15 +479,17 @@ export class EndpointTransport {
   };
 
   /**
-   * One request through undici's `request()` on the call's pool, the body read whole, returned as a
-   * `Response` the SDK reads as it would read fetch's. Failures look like fetch's, so the SDKs and
-   * our classification see the same thing: an abort rejects with the signal's reason (undici does
-   * that itself), anything else with `TypeError('fetch failed', { cause })`.
+   * One request through undici's `request()` on the call's pool, returned as a `Response` the SDK
+   * reads as it would read fetch's: the body read whole (`state.buffered`), or handed over as the
+   * Node stream it is (`state.streamed`). Failures look like fetch's, so the SDKs and our
+   * classification see the same thing: an abort rejects with the signal's reason (undici does that
+   * itself), anything else with `TypeError('fetch failed', { cause })`.
    */
-  private async bufferedFetch(request: RequestFn, input: string | URL, init: RequestInit | undefined, dispatcher: DispatcherLike, state: CallTransportState): Promise<Response> {
+  private async requestFetch(request: RequestFn, input: string | URL, init: RequestInit | undefined, dispatcher: DispatcherLike, state: CallTransportState): Promise<Response> {
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
-    let body: ArrayBuffer;
+    let body: ArrayBuffer | undefined;
+    let stream: RequestBody | undefined;
     const signal = init?.signal ?? undefined;
     let onAbort: (() => void) | undefined;
     try {
@@ -436,6 +502,9 @@ export class EndpointTransport {
           signal,
           dispatcher,
         });
+        const ok = res.statusCode >= 200 && res.statusCode <= 299;
+        // A streamed success is read by the SDK as it arrives; everything else is read whole here.
+        if (ok && state.streamed && !state.buffered) return { res, stream: res.body };
         return { res, bytes: await res.body.arrayBuffer() };
       })();
       // undici's request() honours an abort only once it has a socket; fetch rejects at once, even
@@ -448,10 +517,11 @@ export class EndpointTransport {
           })
         : undefined;
       if (aborted) exchange.catch(() => undefined);
-      const { res, bytes } = aborted ? await Promise.race([exchange, aborted]) : await exchange;
-      status = res.statusCode;
-      headers = res.headers;
-      body = bytes;
+      const result = aborted ? await Promise.race([exchange, aborted]) : await exchange;
+      status = result.res.statusCode;
+      headers = result.res.headers;
+      body = result.bytes;
+      stream = result.stream;
     } catch (error) {
       const failure = signal?.aborted && error === signal.reason ? error : new TypeError('fetch failed', { cause: error });
       state.transportError = failure;
@@ -459,14 +529,17 @@ export class EndpointTransport {
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
+    const url = typeof input === 'string' ? input : input.href;
+    if (stream) return new StreamedResponse(status, headers, stream, url) as unknown as Response;
+    const bytes = body ?? new ArrayBuffer(0);
     if (status < 200 || status > 299) {
       state.errorStatus = status;
-      state.errorBody = Buffer.from(body).toString('utf8', 0, Math.min(body.byteLength, MAX_ERROR_BODY_CHARS * 4)).slice(0, MAX_ERROR_BODY_CHARS);
+      state.errorBody = Buffer.from(bytes).toString('utf8', 0, Math.min(bytes.byteLength, MAX_ERROR_BODY_CHARS * 4)).slice(0, MAX_ERROR_BODY_CHARS);
+      // An error answer is rare and goes through the SDKs' error paths (cancel the body stream, read
+      // it for the message): a full `Response`. A success is read once, as text or JSON: the light one.
+      return new Response(NULL_BODY_STATUS.has(status) ? null : bytes, { status, headers: responseHeaders(headers) });
     }
-    // An error answer is rare and goes through the SDKs' error paths (cancel the body stream, read it
-    // for the message): a full `Response`. A success is read once, as text or JSON: the light one.
-    if (status < 200 || status > 299) return new Response(NULL_BODY_STATUS.has(status) ? null : body, { status, headers: responseHeaders(headers) });
-    return new BufferedResponse(status, headers, body, typeof input === 'string' ? input : input.href) as unknown as Response;
+    return new BufferedResponse(status, headers, bytes, url) as unknown as Response;
   }
 
   async close(): Promise<void> {

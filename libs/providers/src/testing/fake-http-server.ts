@@ -22,8 +22,11 @@ export type ScriptedReply =
   | { hangBody: true; status?: number }
   /** Destroy the socket without answering. */
   | { destroy: true }
-  /** Server-sent events (each string one event's text); `cut`: close the connection after them, unfinished. */
-  | { sse: string[]; cut?: boolean };
+  /**
+   * Server-sent events (each string one event's text); `cut`: close the connection after them,
+   * unfinished; `hold`: keep the response open after them (a stream that goes silent).
+   */
+  | { sse: string[]; cut?: boolean; hold?: boolean };
 
 export interface FakeServer {
   url: string;
@@ -61,7 +64,7 @@ export async function startFakeServer(
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const event of reply.sse) res.write(event);
       if (reply.cut) req.socket.end();
-      else res.end();
+      else if (!reply.hold) res.end();
       return;
     }
     if ('hangBody' in reply) {
