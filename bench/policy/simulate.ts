@@ -361,7 +361,7 @@ function pricedOut(oracle: OracleSelector, price: OraclePrice, clock: EventClock
 }
 
 /** What-if knobs for the switchyard policy (ThompsonSelector options); defaults are the core's. */
-export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'discount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
+export type ThompsonOverrides = Partial<Pick<ThompsonOptions, 'explorationRate' | 'explorationHorizonMs' | 'discount' | 'qualityDiscount' | 'stalenessDecayPerMinute' | 'stalenessGraceMs' | 'classWarmStartCap' | 'maxClassesPerArm'>>;
 
 export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec, thompsonOverrides: ThompsonOverrides = {}, options: RunOptions = {}): Promise<RunResult> {
   const wallStart = performance.now();

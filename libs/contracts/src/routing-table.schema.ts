@@ -365,6 +365,8 @@ export const policySectionSchema = z
     explorationRate: z.number().min(0).max(0.5).optional(),
     /** Evidence kept per idle minute, so an arm not tried for a while is re-tried. */
     stalenessDecayPerMinute: z.number().gt(0).max(1).optional(),
+    /** Priced exploration's horizon (minutes); 0 = plain Thompson sampling. Default: staleness's time constant. */
+    explorationHorizonMinutes: z.number().min(0).max(10_080).optional(),
     /** Pseudo-observations a new request class inherits from the arm's global posterior. */
     classWarmStartCap: z.number().min(0).optional(),
   })

@@ -60,6 +60,7 @@ export function createRoutingPolicy(table: LoadedRoutingTable, clock: Clock, ran
         discount: policy.discount,
         explorationRate: policy.explorationRate,
         stalenessDecayPerMinute: policy.stalenessDecayPerMinute,
+        explorationHorizonMs: policy.explorationHorizonMinutes === undefined ? undefined : policy.explorationHorizonMinutes * 60_000,
         classWarmStartCap: policy.classWarmStartCap,
         classValues: table.classes,
         minQuality: minQualityOf(table),

@@ -63,6 +63,9 @@ export class ArmLearner implements OutcomeSink, QualitySink, LatencyEstimator {
   /** Arms a reload removed: outcomes still arriving for them (other replicas) are not learnt. */
   private readonly retired = new Set<string>();
   private readonly seen: RecentIds;
+  /** Answers and feedback scores seen, for feedbackRate (halved together now and then: a recent rate). */
+  private answers = 0;
+  private feedbackScores = 0;
 
   constructor(private readonly options: ArmLearnerOptions) {
     this.seen = new RecentIds(options.dedupeCapacity);
@@ -76,6 +79,7 @@ export class ArmLearner implements OutcomeSink, QualitySink, LatencyEstimator {
     if (!(observation.score >= 0 && observation.score <= 1)) return;
     this.observable[observation.kind === 'check' ? 'checks' : 'feedback'] = true;
     if (observation.id !== undefined && !this.seen.add(`q:${observation.id}`)) return;
+    if (observation.kind === 'feedback') this.feedbackScores++;
     const now = this.options.clock.now();
     const state = this.states.get(observation.arm);
     if (!state) return;
@@ -113,10 +117,19 @@ export class ArmLearner implements OutcomeSink, QualitySink, LatencyEstimator {
     // The latencies that score the arm describe the old regime too: start them again with the new one.
     if (shift?.latency) state.tailSketch.clear();
     if (outcome.kind === 'ok') {
+      if (++this.answers > 20_000) {
+        this.answers /= 2;
+        this.feedbackScores /= 2;
+      }
       state.sketch.add(outcome.latencyMs, now);
       state.tailSketch.add(outcome.latencyMs, now);
       if (classPosterior) this.classSketch(state, requestClass).add(outcome.latencyMs, now);
     }
+  }
+
+  /** Feedback scores per answer, recently (0 until feedback comes; at most 1). */
+  feedbackRate(): number {
+    return this.answers > 0 ? Math.min(1, this.feedbackScores / this.answers) : 0;
   }
 
   /**

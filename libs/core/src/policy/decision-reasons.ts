@@ -19,6 +19,19 @@ export function explainChoice(objective: Objective, value: ValueParams, best: Ca
 }
 
 /**
+ * A draw favoured `drawn`, but the posterior means favour the chosen arm and what further calls
+ * to `drawn` could teach is not worth their price (exploration-value.ts).
+ */
+export function pricedReason(drawn: string, chosen: CandidateScore, gap: number, horizon: number, objective: Objective, value: ValueParams, costWeight: number): string {
+  let text =
+    `best by the posterior means; a draw favoured ${drawn}, believed ${formatUsd(gap)} per request worse, ` +
+    `and what more calls to it could teach over ≈ ${Math.round(horizon)} requests of this class is not worth that ` +
+    `(${objective} value ${formatUsd(value.valueUsd)} per good answer; expected cost ${formatUsd(chosen.expectedCostUsd as number)})`;
+  if (costWeight > 1) text += ` cost weight ×${costWeight.toFixed(2)} from budget pacing`;
+  return text;
+}
+
+/**
  * Names the probed arm, why it is probed, and the best-scoring arm by name (the probe may be it),
  * plus the exploration draw a probe displaced, so the reason reads without the code.
  */

@@ -29,7 +29,7 @@ export class NormalGamma {
   private xBar = 0;
   private m2 = 0;
   /** pointEstimate() changes only when evidence does; decisions read it for every arm. */
-  private point: { medianMs: number; p95Ms: number } | undefined;
+  private point: { medianMs: number; p95Ms: number; mu: number; sigma: number } | undefined;
   /** pointMeanMs(cap) for the last cap asked, kept with the point estimate (NaN: not computed since it changed). */
   private pointMeanCap = NaN;
   private pointMean = 0;
@@ -87,9 +87,29 @@ export class NormalGamma {
 
   /** Plug-in estimates: median latency exp(μn) and P95 with σ² = βn/αn. */
   pointEstimate(): { medianMs: number; p95Ms: number } {
+    return this.pointParts();
+  }
+
+  /**
+   * P(latency ≤ exp(lnSlo)) by the point estimate: the log-normal with median exp(μn) and σ from
+   * the P95/median ratio (at least 1e-3), as pointMeanMs reads it.
+   */
+  pointWithin(lnSlo: number): number {
+    const point = this.pointParts();
+    return normalCdf((lnSlo - point.mu) / point.sigma);
+  }
+
+  /** σ of ln latency by the point estimate (as pointWithin reads it). */
+  pointSigma(): number {
+    return this.pointParts().sigma;
+  }
+
+  private pointParts(): { medianMs: number; p95Ms: number; mu: number; sigma: number } {
     if (!this.point) {
       const p = this.posterior();
-      this.point = { medianMs: Math.exp(p.mean), p95Ms: Math.exp(p.mean + Z95 * Math.sqrt(p.rate / p.shape)) };
+      const medianMs = Math.exp(p.mean);
+      const p95Ms = Math.exp(p.mean + Z95 * Math.sqrt(p.rate / p.shape));
+      this.point = { medianMs, p95Ms, mu: Math.log(medianMs), sigma: Math.max(1e-3, Math.log(p95Ms / medianMs) / Z95) };
     }
     return this.point;
   }

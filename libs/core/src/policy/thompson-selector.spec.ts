@@ -42,6 +42,47 @@ describe('ThompsonSelector', () => {
     expect(chosenB / 5_000).toBeLessThan(0.02);
   });
 
+  it('prices exploration: a draw favouring an arm known to be worse is not followed, an arm nobody knows is tried', async () => {
+    // a: 95 % ok, b: 88 % ok, learnt as traffic comes: Thompson draws overlap often enough to send b traffic forever.
+    const shareOfB = async (horizonMs: number) => {
+      const { selector, ctx, clock } = setup({ explorationRate: 0, shiftDetection: false, explorationHorizonMs: horizonMs });
+      const served = { a: 0, b: 0 };
+      const serve = (arm: 'a' | 'b') => selector.record(outcome(arm, served[arm]++ % (arm === 'a' ? 20 : 8) === 7 ? 'server_error' : 'ok'), 'chat');
+      for (let i = 0; i < 60; i++) {
+        serve('a');
+        serve('b');
+      }
+      let chosen = 0;
+      let priced = 0;
+      for (let i = 0; i < 2_000; i++) {
+        await clock.advance(1_000);
+        const d = selector.select(ctx(), [a, b]);
+        serve(d.chosen.id as 'a' | 'b');
+        if (d.chosen.id === 'b') chosen++;
+        if (/^best by the posterior means; a draw favoured b/.test(d.reason)) priced++;
+      }
+      return { share: chosen / 2_000, priced };
+    };
+    const plain = await shareOfB(0);
+    const pricedRun = await shareOfB(20 * 60_000);
+    expect(plain.share).toBeGreaterThan(0.03);
+    expect(plain.priced).toBe(0);
+    expect(pricedRun.share).toBeLessThan(plain.share / 3);
+    expect(pricedRun.priced).toBeGreaterThan(0);
+
+    // A new arm added by a reload (it starts from the population prior) is tried within a few hundred requests.
+    const c = makeArm('c');
+    const { selector, ctx, clock } = setup({ explorationRate: 0, arms: [a] });
+    for (let i = 0; i < 300; i++) selector.record(outcome('a', 'ok'), 'chat');
+    selector.updateArms([a, c]);
+    let triedC = 0;
+    for (let i = 0; i < 300; i++) {
+      await clock.advance(1_000);
+      if (selector.select(ctx(), [a, c]).chosen.id === 'c') triedC++;
+    }
+    expect(triedC).toBeGreaterThan(3);
+  });
+
   it('widens the posterior of an arm nobody tried for a while, so it gets re-tried', async () => {
     const { selector, ctx, clock } = setup({ explorationRate: 0, shiftDetection: false });
     for (let i = 0; i < 300; i++) selector.record(outcome('b', i % 3 === 0 ? 'server_error' : 'ok'), 'chat');

@@ -13,7 +13,8 @@ import { RollingCount } from '../stats/rolling-count';
 import { Sampler } from '../stats/sampler';
 import { expectedNetValue, resolveValue, type ValueParams } from '../value/net-value';
 import { ArmLearner } from './arm-learner';
-import { explainChoice, explorationReason, probeReason } from './decision-reasons';
+import { explainChoice, explorationReason, pricedReason, probeReason } from './decision-reasons';
+import { ClassTraffic, explorationWorth } from './exploration-value';
 import { maxCostRule, qualityFloorRule } from './eligibility-rules';
 import { formatUsd } from './format';
 import { policySnapshot, type ArmPolicySnapshot } from './health-snapshot';
@@ -38,6 +39,14 @@ export interface ThompsonOptions {
    * or stale (e.g. just reset by a shift alarm), rarely to a well-known dear one.
    */
   explorationRate?: number;
+  /**
+   * Priced exploration (exploration-value.ts): a draw that favours an arm the posterior means do
+   * not is followed only while what further calls to it could teach, over the requests of its class
+   * expected within this horizon, is worth more than they cost now. Default: the time constant of
+   * staleness (1/−ln `stalenessDecayPerMinute` minutes, ≈ 19.5 min at 0.95), as long as a lesson
+   * stays trusted; 0 turns the rule off (plain Thompson sampling).
+   */
+  explorationHorizonMs?: number;
   /** Default 1 (weight ∝ 1/cost); 0 makes the cost irrelevant. */
   explorationCostExponent?: number;
   /** Default 0.25; with a large value the uncertainty term stops mattering. */
@@ -116,6 +125,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
   private readonly selections: RollingCount;
   /** Half-open probes sent outside an exploration draw, each to be repaid by skipping one. */
   private probeCredit = 0;
+  /** Requests per class over the exploration horizon (undefined: priced exploration off). */
+  private readonly traffic: ClassTraffic | undefined;
 
   constructor(private options: ThompsonOptions) {
     this.clock = options.clock;
@@ -135,6 +146,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
     this.explorationRate = options.explorationRate ?? 0.02;
     this.costFloorUsd = options.costFloorUsd ?? 1e-6;
     this.selections = new RollingCount(options.clock, 60_000);
+    const horizon = options.explorationHorizonMs ?? -60_000 / Math.log(settings.stalenessDecayPerMinute);
+    this.traffic = horizon > 0 ? new ClassTraffic(horizon) : undefined;
     this.learner = new ArmLearner({
       clock: options.clock,
       settings,
@@ -211,6 +224,32 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       }
     }
 
+    const horizon = this.traffic?.add(request.class, now) ?? 0;
+    // Priced exploration: the draws' favourite against the means' favourite.
+    const draw = best;
+    let priced: { believed: number; gap: number; worth: number } | undefined;
+    if (this.traffic && best >= 0 && affordable[best]) {
+      const { meanGood } = scratch;
+      let believed = -1;
+      let believedValue = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (!affordable[i]) continue;
+        const u = expectedNetValue({ pGood: meanGood[i], expectedCostUsd: cost[i], expectedLatencyMs: latencyMs[i] }, value, costWeight);
+        if (u > believedValue) {
+          believedValue = u;
+          believed = i;
+        }
+      }
+      if (believed !== best) {
+        const gap = believedValue - expectedNetValue({ pGood: meanGood[best], expectedCostUsd: cost[best], expectedLatencyMs: latencyMs[best] }, value, costWeight);
+        const worth = explorationWorth(this.scorer.lessons(eligible[best], request.class, now, lnSlo, latencyMs[best], value), gap, horizon);
+        if (!(worth > 0)) {
+          priced = { believed, gap, worth };
+          best = believed;
+        }
+      }
+    }
+
     // One uniform draw per decision whatever happens, so a seed replays the same decisions.
     let explore = this.random.next() < this.explorationRate && affordableCount > 1;
     const probe = affordableCount > 0 ? this.probeFor(eligible, affordable) : -1;
@@ -243,6 +282,8 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
         if (pick < 0) break;
       }
       reason = explorationReason(this.explorationRate, affordableCount, uncertainty[chosen] / total);
+    } else if (priced) {
+      reason = pricedReason(eligible[draw].id, candidates[best], priced.gap, horizon, objective, value, costWeight);
     } else {
       reason = explainChoice(objective, value, candidates[best], second >= 0 ? candidates[second] : undefined, costWeight);
     }

@@ -4,6 +4,8 @@ import { estimatePromptTokens } from '../routing/token-estimate';
 import { normalCdf, type Sampler } from '../stats/sampler';
 import type { ArmPosterior } from './arm-posterior';
 import type { ArmLearner, ArmState, EmpiricalTail } from './arm-learner';
+import type { ValueParams } from '../value/net-value';
+import type { Lesson } from './exploration-value';
 import { p95FromSample, type LatencyDraw } from './normal-gamma';
 
 /** The empirical latency distribution is used from this many recent ok calls on... */
@@ -21,6 +23,8 @@ export interface Scratch {
   affordable: Uint8Array;
   /** Exploration weight before the cost factor (base + uncertainty). */
   uncertainty: Float64Array;
+  /** P(ok ∧ in SLO ∧ acceptable) by the posterior means, no draw: what the arm is believed to give. */
+  meanGood: Float64Array;
   draw: LatencyDraw;
 }
 
@@ -37,6 +41,8 @@ export interface ValueScorerOptions {
  */
 export class ValueScorer {
   private scratch: Scratch = newScratch(16);
+  private readonly lessonPool: Lesson[] = Array.from({ length: 5 }, () => ({ variance: 0, evidence: 0, perCall: 0 }));
+  private readonly lessonScratch: Lesson[] = [];
 
   constructor(
     private readonly learner: ArmLearner,
@@ -82,6 +88,50 @@ export class ValueScorer {
     // The thinner of the success and latency evidence (either may just have been reset by a shift alarm).
     const evidence = Math.min(posterior.success.evidence, posterior.latency.weight) * fade;
     scratch.uncertainty[i] = this.options.explorationBaseWeight + 1 / (1 + evidence / this.options.explorationEvidenceScale);
+    let within = lnSlo === undefined ? 1 : posterior.latency.pointWithin(lnSlo);
+    if (empirical) within = empirical.weight * empirical.atMost + (1 - empirical.weight) * within;
+    scratch.meanGood[i] = posterior.success.mean * within * posterior.quality.mean;
+  }
+
+  /**
+   * What further calls to `arm` would teach about its net value for this class (exploration-value.ts),
+   * one entry per signal: success, P(latency ≤ SLO), the latency cost, answer checks and feedback.
+   * Each signal's variance is the Beta's m(1 − m)/(n + 1) (the latency cost's: that of the mean of
+   * ln latency), scaled by how much the net value moves with it (delta method). Evidence counts as
+   * faded as it is sampled, so a stale arm is as open to learning as a little-known one.
+   */
+  lessons(arm: ArmConfig, requestClass: string, now: number, lnSlo: number | undefined, latencyMs: number, value: ValueParams): readonly Lesson[] {
+    const state = this.learner.stateFor(arm.id, arm);
+    const posterior = this.learner.posteriorFor(state, requestClass);
+    const fade = posterior.fadeAt(now);
+    const { success, latency, quality } = posterior;
+    const s = success.mean;
+    const c = quality.checks.mean;
+    const f = quality.feedback.mean;
+    const latencyEvidence = latency.prior.kappa + latency.weight * fade;
+    const within = lnSlo === undefined ? 1 : latency.pointWithin(lnSlo);
+    const v = value.valueUsd;
+    // Written into reused objects: decisions where a draw and the means disagree are common.
+    const lessons = this.lessonScratch;
+    lessons.length = 0;
+    lessons.push(betaLesson(this.lessonAt(0), v * within * c * f, s, success.priorAlpha + success.priorBeta + success.evidence * fade, 1));
+    const cost = this.lessonAt(1);
+    cost.variance = (((value.latencyUsdPerSecond * latencyMs) / 1000) * latency.pointSigma()) ** 2 / latencyEvidence;
+    cost.evidence = latencyEvidence;
+    cost.perCall = s;
+    lessons.push(cost);
+    if (lnSlo !== undefined) lessons.push(betaLesson(this.lessonAt(2), v * s * c * f, within, latencyEvidence, s));
+    const observable = this.learner.observable;
+    if (observable.checks) lessons.push(betaLesson(this.lessonAt(3), v * s * within * f, c, quality.checks.priorAlpha + quality.checks.priorBeta + quality.checks.evidence, s));
+    if (observable.feedback) {
+      const feedbackEvidence = quality.feedback.priorAlpha + quality.feedback.priorBeta + quality.feedback.evidence * posterior.qualityFadeAt(now);
+      lessons.push(betaLesson(this.lessonAt(4), v * s * within * c, f, feedbackEvidence, s * this.learner.feedbackRate()));
+    }
+    return lessons;
+  }
+
+  private lessonAt(i: number): Lesson {
+    return this.lessonPool[i];
   }
 
   /**
@@ -118,6 +168,14 @@ export class ValueScorer {
   }
 }
 
+/** A Beta-distributed factor m (n pseudo-observations) of net value, entering it with weight `scale`. */
+function betaLesson(into: Lesson, scale: number, m: number, n: number, perCall: number): Lesson {
+  into.variance = (scale * scale * m * (1 - m)) / (n + 1);
+  into.evidence = n;
+  into.perCall = perCall;
+  return into;
+}
+
 function newScratch(n: number): Scratch {
   return {
     success: new Float64Array(n),
@@ -127,6 +185,7 @@ function newScratch(n: number): Scratch {
     cost: new Float64Array(n),
     affordable: new Uint8Array(n),
     uncertainty: new Float64Array(n),
+    meanGood: new Float64Array(n),
     draw: { mu: 0, tau: 0 },
   };
 }
