@@ -13,7 +13,7 @@ export function deadlineOf(routing: Pick<RequestV1['routing'], 'deadlineAt' | 'd
  * `deadlineAt` as the live router takes it: the ms left, at least 1 (a deadline already passed
  * fails as deadline_exceeded at once) and at most one live run's limit.
  */
-export function liveRouting<R extends Pick<RequestV1['routing'], 'deadlineAt' | 'deadlineMs'>>(routing: R, now: number): R {
+export function liveRouting<R extends Pick<RequestV1['routing'], 'deadlineAt' | 'deadlineMs'>>(routing: R, now: number): R & { deadlineMs?: number } {
   if (routing.deadlineAt === undefined) return routing;
   const left = Date.parse(routing.deadlineAt) - now;
   return { ...routing, deadlineMs: Math.min(Math.max(Math.round(left), 1), MAX_LIVE_DEADLINE_MS) };
