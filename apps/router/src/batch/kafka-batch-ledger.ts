@@ -27,7 +27,7 @@ export class KafkaBatchLedger implements BatchLedger {
 
   private constructor(
     private readonly producer: Producer,
-    private readonly consumer: Consumer,
+    private consumer: Consumer | undefined,
     private readonly topic: string,
   ) {}
 
@@ -35,11 +35,8 @@ export class KafkaBatchLedger implements BatchLedger {
   static async open(kafka: Kafka, options: KafkaBatchLedgerOptions): Promise<KafkaBatchLedger> {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    let ledger: KafkaBatchLedger | undefined;
-    const early: Array<[string | undefined, Buffer | null]> = [];
-    const consumer = await followCompactedTopic(kafka, options.topic, `switchyard-batch-ledger-${options.replica}`, (key, value) => (ledger ? ledger.apply(key, value) : early.push([key, value])));
-    ledger = new KafkaBatchLedger(producer, consumer, options.topic);
-    for (const [key, value] of early) ledger.apply(key, value);
+    const ledger = new KafkaBatchLedger(producer, undefined, options.topic);
+    ledger.consumer = await followCompactedTopic(kafka, options.topic, `switchyard-batch-ledger-${options.replica}`, (key, value) => ledger.apply(key, value));
     return ledger;
   }
 
@@ -76,7 +73,7 @@ export class KafkaBatchLedger implements BatchLedger {
   }
 
   async close(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
     await this.producer.disconnect();
   }
 
