@@ -155,7 +155,10 @@ export class BatchRouting {
     if (known) {
       // A redelivery of a request already in a batch: its answer comes from there (or its rescue).
       const batch = await this.state.ledger.get(known);
-      if (batch && batch.settled[request.id] === undefined) return true;
+      if (batch && batch.settled[request.id] === undefined) {
+        logger.log(`request ${request.id} is already in batch ${known}: its answer comes from there`);
+        return true;
+      }
     }
     if (await this.options.store.get(request.id)) return false;
     const now = this.options.clock.now();
