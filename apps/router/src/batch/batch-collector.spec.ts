@@ -35,9 +35,9 @@ describe('BatchCollector', () => {
   });
 
   it('tells each request what its submission made of it, and rejects them all when it fails', async () => {
-    const { c } = collector(2, 60_000, jest.fn(async () => ['batched', 'live'] as Collected[]));
+    const { c } = collector(2, 60_000, jest.fn(async (_k: string, _e: string[]) => ['batched', 'live'] as Collected[]));
     await expect(Promise.all([c.add('k', 10, 'r1'), c.add('k', 10, 'r2')])).resolves.toEqual(['batched', 'live']);
-    const failing = collector(2, 60_000, jest.fn(async () => Promise.reject(new Error('upload refused')))).c;
+    const failing = collector(2, 60_000, jest.fn(async (_k: string, _e: string[]): Promise<Collected[]> => Promise.reject(new Error('upload refused')))).c;
     const both = [failing.add('k', 10, 'r1'), failing.add('k', 10, 'r2')];
     await expect(both[0]).rejects.toThrow('upload refused');
     await expect(both[1]).rejects.toThrow('upload refused');

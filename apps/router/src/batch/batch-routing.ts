@@ -143,6 +143,10 @@ export class BatchRouting {
     return request.routing.batch ?? this.options.classOf(request.class)?.batch ?? 'never';
   }
 
+  wants(request: RequestV1): boolean {
+    return this.state !== undefined && this.modeOf(request) !== 'never';
+  }
+
   /**
    * Takes the request for a batch when its mode and the decision say so; resolves true once it is
    * in a submitted batch recorded in the ledger (its answer comes later), false when the live path
@@ -306,6 +310,10 @@ export class BatchRouting {
     const polled = await port.poll(arm, batch.batchId, { requestOf: (id) => { const p = parked.get(id); return p && toBatchRequest(p.request); } });
     if (polled.state !== 'ended') {
       this.rescue(batch, waiting.filter((id) => now >= batch.rescueAt[id]), 'deadline');
+      // Every request answered live: what the batch would still do is paid for and thrown away.
+      if (polled.state === 'in_progress' && batch.requestIds.every((id) => batch.settled[id] !== undefined || this.rescuing.has(id))) {
+        await port.cancel(arm, batch.batchId).catch((err: unknown) => logger.warn(`batch ${batch.batchId}: cancel failed: ${(err as Error).message}`));
+      }
       return;
     }
     const firstSeenEnded = batch.end === undefined;

@@ -14,6 +14,8 @@ import { REFUSAL_HEADER } from './request-hash';
 
 /** What the processor needs of the batch path (BatchRouting). */
 export interface BatchOffer {
+  /** Synchronous, so a request that may not be batched pays nothing for the batch path. */
+  wants(request: RequestV1): boolean;
   offer(request: RequestV1, headers: Record<string, string>): Promise<boolean>;
 }
 
@@ -65,7 +67,7 @@ export class RequestProcessor {
       if (!check.ok) return this.refuse({ id: request.id, tenant: request.tenant }, 'bad_request', check.reason);
     }
     // Resolves once the request is in a batch recorded in the ledger, so its offset may be committed.
-    if (this.batch && (await this.batch.offer(request, message.headers))) return;
+    if (this.batch?.wants(request) && (await this.batch.offer(request, message.headers))) return;
     // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
     const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
     const { answer, response, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });
