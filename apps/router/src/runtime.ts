@@ -168,6 +168,7 @@ export class RouterRuntime {
       publisher: this.output,
       clock: this.clock,
       budget: this.policy.budget,
+      answerChecks: this.answerChecks,
     });
     this.processor = new RequestProcessor(
       this.pipeline,

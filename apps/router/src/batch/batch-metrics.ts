@@ -43,7 +43,7 @@ export function registerBatchMetrics(prefix: string, registers: Registry[], sour
   });
   new Counter({
     name: `${prefix}batch_rescues_total`,
-    help: 'Batched requests answered live instead, by reason (deadline, batch_failed, batch_expired, errored, expired, canceled, missing, submit_failed, budget).',
+    help: 'Batched requests answered live instead, by reason (deadline, batch_failed, batch_expired, errored, expired, canceled, missing, check_failed, submit_failed, budget).',
     labelNames: ['reason'],
     registers,
     collect() {

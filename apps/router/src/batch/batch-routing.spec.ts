@@ -1,5 +1,6 @@
 import type { RequestV1 } from '@switchyard/contracts';
 import {
+  AnswerChecks,
   CompletionTimeLearner,
   InMemoryBatchLedger,
   InMemoryIdempotencyStore,
@@ -56,7 +57,7 @@ function req(id: string, deadlineMs = 60 * MIN): RequestV1 {
   return { schemaVersion: 1, id, tenant: 't', class: 'default', messages: [{ role: 'user', content: 'q' }], params: {}, routing: { objective: 'balanced', batch: 'prefer', deadlineMs } };
 }
 
-function setup() {
+function setup(extra: Partial<ConstructorParameters<typeof BatchRouting>[0]> = {}) {
   const clock = new ManualClock(1_000_000);
   const port = new FakeBatchPort();
   const ledger = new InMemoryBatchLedger();
@@ -82,6 +83,7 @@ function setup() {
     classOf: () => undefined,
     port: () => port,
     open: async () => ({ ledger, parked: new InMemoryParkedRequests(), close: async () => undefined }),
+    ...extra,
   });
   const responses = (id: string) => published.filter((r) => r.key === id).map((r) => JSON.parse(r.value.toString()) as Record<string, unknown>);
   return { clock, port, ledger, store, published, rescued, routing, responses };
@@ -165,6 +167,20 @@ describe('BatchRouting', () => {
     expect(rescued.sort()).toEqual(['e-2', 'e-3', 'e-4']);
     expect(routing.stats.rescued.get('expired')).toBe(1);
     expect(routing.stats.rescued.get('batch_expired')).toBe(1);
+    await routing.close();
+  });
+
+  it('answers live a batch answer the class checks reject, as the live path would not publish it', async () => {
+    const checks = new AnswerChecks({ classes: { default: { regex: '^\\{', rejectOnFailure: true } } });
+    const { routing, port, responses, rescued } = setup({ answerChecks: checks });
+    await routing.start();
+    await Promise.all([routing.offer(req('c-1'), {}), routing.offer(req('c-2'), {})]);
+    port.end('batch_1', [reply('c-1'), reply('c-2')]);
+    await routing.poll();
+    await settled();
+    expect(rescued.sort()).toEqual(['c-1', 'c-2']);
+    expect(responses('c-1')).toEqual([{ id: 'c-1', servedVia: 'live' }]);
+    expect(routing.stats.rescued.get('check_failed')).toBe(2);
     await routing.close();
   });
 

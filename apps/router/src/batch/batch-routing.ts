@@ -10,6 +10,7 @@ import {
   type BatchLedger,
   type BatchPort,
   type BatchRecord,
+  type AnswerChecks,
   type BudgetGuard,
   type BudgetReservation,
   type Clock,
@@ -67,6 +68,8 @@ export interface BatchRoutingOptions {
   open: () => Promise<BatchState>;
   budget?: BudgetGuard;
   tracer?: Tracer;
+  /** The classes' answer checks: a batch answer a rejecting class's checks fail is answered live instead. */
+  answerChecks?: Pick<AnswerChecks, 'rejects' | 'run'>;
 }
 
 /** An open batch as /health/routing lists it. */
@@ -336,13 +339,23 @@ export class BatchRouting {
     }
     for (const id of waiting) {
       const r = results.get(id);
-      if (r?.outcome === 'succeeded' && now < batch.rescueAt[id]) await this.publishResult(batch, arm, id, r.reply);
-      else if (r?.outcome === 'succeeded') {
+      if (r?.outcome === 'succeeded' && now < batch.rescueAt[id]) {
+        if (this.failsChecks(id, r.reply)) this.rescue(batch, [id], 'check_failed');
+        else await this.publishResult(batch, arm, id, r.reply);
+      } else if (r?.outcome === 'succeeded') {
         this.stats.lateDiscarded++;
         late.push(id);
       } else this.rescue(batch, [id], r ? r.outcome : polled.end === 'completed' ? 'missing' : `batch_${polled.end}`);
     }
     this.rescue(batch, late, 'deadline');
+  }
+
+  /** As the live path does for a class that rejects failed answers: the answer is not published. */
+  private failsChecks(requestId: string, reply: Parameters<typeof batchResponse>[0]['reply']): boolean {
+    const checks = this.options.answerChecks;
+    const parked = this.state!.parked.get(requestId);
+    if (!checks || !parked || !checks.rejects(parked.request.class)) return false;
+    return checks.run(toRouteRequest(parked.request), reply.text, reply.finishReason).length > 0;
   }
 
   /** Stores the batch's answer (first one wins), publishes what is stored, then settles it in the ledger. */

@@ -4,7 +4,7 @@ export class BatchStats {
   batched = 0;
   /** Requests whose answer came from a batch. */
   answeredByBatch = 0;
-  /** Requests answered live instead, by why: `deadline` (rescue time reached), `batch_failed`, `batch_expired`, `batch_cancelled`, `errored`, `expired`, `canceled`, `missing`, `submit_failed`, `budget`. */
+  /** Requests answered live instead, by why: `deadline` (rescue time reached), `batch_failed`, `batch_expired`, `batch_cancelled`, `errored`, `expired`, `canceled`, `missing`, `check_failed`, `submit_failed`, `budget`. */
   readonly rescued = new Map<string, number>();
   /** Batch results that came after their request had been answered live (or after its rescue time): discarded. */
   lateDiscarded = 0;

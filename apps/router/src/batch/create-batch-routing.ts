@@ -1,4 +1,4 @@
-import { CompletionTimeLearner, logNormalCompletion, type BudgetGuard, type Clock, type IdempotencyStore, type Router } from '@switchyard/core';
+import { CompletionTimeLearner, logNormalCompletion, type AnswerChecks, type BudgetGuard, type Clock, type IdempotencyStore, type Router } from '@switchyard/core';
 import type { Kafka } from 'kafkajs';
 import type { LoadedRoutingTable } from '../config/routing-table.loader';
 import type { AnswerPipeline } from '../pipeline/answer-pipeline';
@@ -21,6 +21,7 @@ export interface BatchRoutingDeps {
   publisher: Publisher;
   clock: Clock;
   budget?: BudgetGuard;
+  answerChecks?: AnswerChecks;
 }
 
 /** The batch path over Kafka (ledger and parked requests on compacted topics), or undefined when BATCH_ENABLED is off. */
@@ -46,6 +47,7 @@ export function createBatchRouting(deps: BatchRoutingDeps): BatchRouting | undef
     publisher: deps.publisher,
     clock: deps.clock,
     budget: deps.budget,
+    answerChecks: deps.answerChecks,
     learner: new CompletionTimeLearner({ windowMs, prior }),
     arm: (id) => deps.table().arms.find((a) => a.id === id),
     classOf: (name) => deps.table().classes[name],
