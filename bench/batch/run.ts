@@ -1,0 +1,153 @@
+// bench:batch — issue 24's mixed scenario through real Kafka, the router process and provider-sim:
+// interactive requests mixed with deadline-tolerant ones (deadlines 5 min to 24 h), batch
+// completion times heavy-tailed (log-normal, median 10 min, P95 1 h, as the simulator's default),
+// a share of batches that expire, and the router killed -9 mid-run and restarted. The same request
+// stream runs twice: live-only (BATCH_ENABLED=false) and batch-aware; time is compressed by
+// --time-scale (simulated latencies, batch times and deadlines alike).
+//   npm run bench:batch -- [--requests 400] [--interactive 0.3] [--time-scale 0.001] [--expire-rate 0.1] [--seed 7] [--out dir]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, sleep } from '../support/env';
+import { ensureBroker } from '../support/kafka-broker';
+import { benchKafka, createTopics, deleteTopics, ResponseCollector, uniqueTopics } from '../support/kafka-io';
+import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
+import { startRouter, stopRouter, type RouterProcess } from '../support/router-process';
+import { armYaml, writeRoutingYaml } from '../support/routing-yaml';
+import { startSimProcess } from '../support/sim-process';
+import { accountMix, planMix, type MixOutcome, type PlannedRequest, type Seen } from './mix';
+
+interface Args {
+  requests: number;
+  interactive: number;
+  timeScale: number;
+  expireRate: number;
+  seed: number;
+  ratePerS: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : fallback;
+  };
+  return {
+    requests: Number(get('requests', '400')),
+    interactive: Number(get('interactive', '0.3')),
+    timeScale: Number(get('time-scale', '0.001')),
+    expireRate: Number(get('expire-rate', '0.1')),
+    seed: Number(get('seed', '7')),
+    ratePerS: Number(get('rate', '40')),
+    out: get('out', join(REPO_ROOT, 'bench', 'results', 'batch')),
+  };
+}
+
+async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[], args: Args, brokers: string[]): Promise<MixOutcome & { arm: string; killedAfter: number; wallS: number }> {
+  const kafka = benchKafka(brokers);
+  const topics = uniqueTopics(`batch-${name}`);
+  await createTopics(kafka, topics.all, 6);
+  // The batch APIs' default completion times (median 10 min, P95 1 h, 24 h window), scaled with the rest.
+  process.env.SIM_BATCH = JSON.stringify({ expireRate: args.expireRate });
+  const sim = await startSimProcess({ seed: args.seed, models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 800, p95Ms: 2_500 } }] }, args.timeScale);
+  const table = writeRoutingYaml('switchyard-bench-batch-', [
+    'providers:',
+    '  sim-openai:',
+    '    kind: openai',
+    `    baseUrl: ${sim.url}/openai/v1`,
+    'arms:',
+    ...armYaml({ id: 'gpt-4o-mini', provider: 'sim-openai', model: 'gpt-4o-mini', pricing: { inputPer1M: 0.15, outputPer1M: 0.6 }, contextWindow: 128000, connectMs: 2000, totalMs: 30000 }),
+    'classes:',
+    // A deadline-tolerant class: waiting costs it nothing, so the batch price wins when it is in time.
+    '  tolerant: { batch: allow, latencyUsdPerSecond: 0 }',
+  ]);
+  const s = args.timeScale;
+  const env = {
+    ...topics.routerEnv,
+    ROUTING_TABLE: table,
+    KAFKA_BROKERS: brokers.join(','),
+    OTEL_SDK_DISABLED: 'true',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+    BATCH_ENABLED: name === 'batch-aware' ? 'true' : 'false',
+    TOPIC_BATCH_LEDGER: `${topics.tag}.batches`,
+    TOPIC_BATCH_REQUESTS: `${topics.tag}.batch-requests`,
+    // In compressed time: a collector of ≈ 3 simulated minutes, the default 30 s poll and 2 min live budget.
+    BATCH_MAX_AGE_MS: '200',
+    BATCH_POLL_INTERVAL_MS: String(Math.max(100, Math.round(30_000 * s))),
+    BATCH_LIVE_BUDGET_MS: String(Math.max(250, Math.round(120_000 * s))),
+    // The simulator's documented-shape prior, scaled (the learner takes over after 5 batches).
+    BATCH_COMPLETION_MEDIAN_MS: String(Math.round(600_000 * s)),
+    BATCH_COMPLETION_P95_MS: String(Math.round(3_600_000 * s)),
+  };
+  const seen = new Map<string, Seen>();
+  const sentAt = new Map<string, number>();
+  const collector = await new ResponseCollector(kafka, topics.responses, (id, body, receivedAt) => {
+    const r = body as { status: string; usage?: { costUsd: number }; servedVia?: string };
+    seen.set(id, { afterMs: receivedAt - (sentAt.get(id) ?? receivedAt), status: r.status, costUsd: r.usage?.costUsd ?? 0, servedVia: r.servedVia, records: 1 });
+  }).start();
+  let router: RouterProcess = await startRouter({ env });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const started = Date.now();
+  const killAt = Math.floor(plan.length / 2);
+  try {
+    for (let i = 0; i < plan.length; i++) {
+      if (i === killAt) {
+        // kill -9 with batches open and offsets uncommitted; a new replica takes over.
+        router.kill('SIGKILL');
+        await router.exited;
+        router = await startRouter({ env });
+      }
+      const p = plan[i];
+      sentAt.set(p.id, Date.now());
+      await producer.send({ topic: topics.requests, messages: [{ key: p.id, value: JSON.stringify(p.request) }] });
+      await sleep(1_000 / args.ratePerS);
+    }
+    const lastDeadline = Math.max(...plan.map((p) => (sentAt.get(p.id) ?? 0) + p.deadlineMs));
+    while (collector.count < plan.length && Date.now() < lastDeadline + 10_000) await sleep(200);
+    await sleep(2_000);
+  } finally {
+    await producer.disconnect();
+    await stopRouter(router);
+    await collector.stop();
+    await sim.close();
+    await deleteTopics(kafka, [...topics.all, `${topics.tag}.batches`, `${topics.tag}.batch-requests`]).catch(() => undefined);
+  }
+  const outcome = accountMix(plan, seen);
+  return { arm: name, ...outcome, duplicates: collector.duplicates, killedAfter: killAt, wallS: Math.round((Date.now() - started) / 1000) };
+}
+
+async function main(): Promise<void> {
+  silenceTimeoutNegativeWarning();
+  const args = parseArgs(process.argv.slice(2));
+  const plan = planMix({ requests: args.requests, interactiveShare: args.interactive, timeScale: args.timeScale, seed: args.seed });
+  const broker = ensureBroker();
+  try {
+    const live = await runArm('live-only', plan, args, broker.brokers);
+    const batch = await runArm('batch-aware', plan, args, broker.brokers);
+    const summary = { args, requests: plan.length, tolerant: plan.filter((p) => p.kind === 'tolerant').length, arms: [live, batch], costPerGoodRatio: batch.costPerGoodUsd / live.costPerGoodUsd };
+    mkdirSync(args.out, { recursive: true });
+    writeFileSync(join(args.out, 'summary.json'), JSON.stringify(summary, null, 2));
+    const row = (o: typeof live) =>
+      `| ${o.arm} | ${o.answered}/${o.requests} | ${o.lost} | ${o.duplicates} | ${o.deadlineMisses} | ${o.good} | ${o.costUsd.toFixed(6)} | ${o.costPerGoodUsd.toExponential(3)} | ${o.batched} | ${o.interactiveP50Ms.toFixed(0)} / ${o.interactiveP95Ms.toFixed(0)} |`;
+    const md = [
+      `# bench:batch (seed ${args.seed}, ${plan.length} requests, ${summary.tolerant} deadline-tolerant, time scale ${args.timeScale}, expire rate ${args.expireRate}, kill -9 at request ${live.killedAfter})`,
+      '',
+      '| arm | answered | lost | duplicate records | deadline misses | good | cost USD | cost per good answer | tolerant answered by batch | interactive P50 / P95 ms |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      row(live),
+      row(batch),
+      '',
+      `cost per good answer, batch-aware / live-only: ${summary.costPerGoodRatio.toFixed(3)}`,
+    ].join('\n');
+    writeFileSync(join(args.out, 'report.md'), `${md}\n`);
+    process.stdout.write(`${md}\n`);
+  } finally {
+    broker.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:batch failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
