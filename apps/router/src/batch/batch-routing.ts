@@ -288,14 +288,17 @@ export class BatchRouting {
   private async pollOnce(): Promise<void> {
     const { ledger } = this.state!;
     const open = await ledger.open();
-    for (const batch of open) {
-      this.index(batch);
-      try {
-        await this.pollBatch(batch);
-      } catch (err) {
-        logger.warn(`batch ${batch.batchId}: poll failed: ${(err as Error).message}`);
-      }
-    }
+    // Side by side: one slow batch must not hold back another's rescue times.
+    await Promise.all(
+      open.map(async (batch) => {
+        this.index(batch);
+        try {
+          await this.pollBatch(batch);
+        } catch (err) {
+          logger.warn(`batch ${batch.batchId}: poll failed: ${(err as Error).message}`);
+        }
+      }),
+    );
     await this.refreshView();
   }
 
@@ -337,17 +340,23 @@ export class BatchRouting {
         if (r?.outcome === 'succeeded' && (batch.settled[id] === 'live' || this.rescuing.has(id))) this.stats.lateDiscarded++;
       }
     }
+    const answers: Array<Promise<string | undefined>> = [];
     for (const id of waiting) {
       const r = results.get(id);
       if (r?.outcome === 'succeeded' && now < batch.rescueAt[id]) {
         if (this.failsChecks(id, r.reply)) this.rescue(batch, [id], 'check_failed');
-        else await this.publishResult(batch, arm, id, r.reply);
+        else answers.push(this.publishAnswer(batch, arm, id, r.reply));
       } else if (r?.outcome === 'succeeded') {
         this.stats.lateDiscarded++;
         late.push(id);
       } else this.rescue(batch, [id], r ? r.outcome : polled.end === 'completed' ? 'missing' : `batch_${polled.end}`);
     }
     this.rescue(batch, late, 'deadline');
+    // Settled after publishing (a crash in between re-publishes the stored bytes), in one ledger write.
+    const published = (await Promise.all(answers)).filter((id): id is string => id !== undefined);
+    if (published.length === 0) return;
+    await this.state!.ledger.settle(batch.batchId, published, 'batch');
+    await this.state!.parked.forget(published);
   }
 
   /** As the live path does for a class that rejects failed answers: the answer is not published. */
@@ -358,12 +367,12 @@ export class BatchRouting {
     return checks.run(toRouteRequest(parked.request), reply.text, reply.finishReason).length > 0;
   }
 
-  /** Stores the batch's answer (first one wins), publishes what is stored, then settles it in the ledger. */
-  private async publishResult(batch: BatchRecord, arm: ArmConfig, requestId: string, reply: Parameters<typeof batchResponse>[0]['reply']): Promise<void> {
+  /** Stores the batch's answer (first one wins) and publishes what is stored; resolves to the id once published. */
+  private async publishAnswer(batch: BatchRecord, arm: ArmConfig, requestId: string, reply: Parameters<typeof batchResponse>[0]['reply']): Promise<string | undefined> {
     const parked = this.state!.parked.get(requestId);
     if (!parked) {
       this.rescue(batch, [requestId], 'missing');
-      return;
+      return undefined;
     }
     const { request } = parked;
     const now = this.options.clock.now();
@@ -382,11 +391,10 @@ export class BatchRouting {
     try {
       const stored = await storeFirst(this.options.store, answer);
       await deliver(this.options.publisher, { topic: stored.topic, key: requestId, value: Buffer.from(stored.value), headers: stored.headers }, logger);
-      await this.state!.ledger.settle(batch.batchId, [requestId], 'batch');
-      await this.state!.parked.forget([requestId]);
       this.stats.answeredByBatch++;
       this.stats.savingsUsd += costUsd(arm, reply.usage) * (1 - this.options.settings.priceFactor);
       await this.releaseBudget(requestId, response.usage.costUsd);
+      return requestId;
     } finally {
       span.end();
     }
