@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, sleep } from '../support/env';
 import { ensureBroker } from '../support/kafka-broker';
-import { benchKafka, createTopics, deleteTopics, ResponseCollector, uniqueTopics } from '../support/kafka-io';
+import { benchKafka, consumeFromBeginning, createTopics, deleteTopics, ResponseCollector, uniqueTopics } from '../support/kafka-io';
+import { randomUUID } from 'node:crypto';
 import { silenceTimeoutNegativeWarning } from '../support/quiet-warnings';
 import { startRouter, stopRouter, type RouterProcess } from '../support/router-process';
 import { armYaml, writeRoutingYaml } from '../support/routing-yaml';
@@ -42,7 +43,7 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[], args: Args, brokers: string[]): Promise<MixOutcome & { arm: string; killedAfter: number; wallS: number; discardedBatchResults: number }> {
+async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[], args: Args, brokers: string[]): Promise<MixOutcome & { arm: string; killedAfter: number; wallS: number; discardedBatchResults: number; duplicatedIds: number; duplicatesNotByteIdentical: number; duplicatedBatchAnswers: number }> {
   const kafka = benchKafka(brokers);
   const topics = uniqueTopics(`batch-${name}`);
   await createTopics(kafka, topics.all, 6);
@@ -86,6 +87,14 @@ async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[],
     const r = body as { status: string; usage?: { costUsd: number }; servedVia?: string };
     seen.set(id, { afterMs: receivedAt - (sentAt.get(id) ?? receivedAt), status: r.status, costUsd: r.usage?.costUsd ?? 0, servedVia: r.servedVia, records: 1 });
   }).start();
+  // Records per request id and whether a duplicate is a byte-identical re-publish.
+  const records = new Map<string, Buffer[]>();
+  const counter = await consumeFromBeginning(kafka, topics.responses, { groupId: `bench-batch-count-${randomUUID()}`, maxWaitTimeInMs: 500 }, async ({ batch }) => {
+    for (const m of batch.messages) {
+      const id = m.key?.toString() ?? '';
+      records.set(id, [...(records.get(id) ?? []), m.value ?? Buffer.alloc(0)]);
+    }
+  });
   let router: RouterProcess = await startRouter({ env });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -98,6 +107,7 @@ async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[],
         // kill -9 with batches open and offsets uncommitted; a new replica takes over.
         router.kill('SIGKILL');
         await router.exited;
+        writeFileSync(join(args.out, `${name}-router-1.log`), router.output());
         router = await startRouter({ env });
       }
       const p = plan[i];
@@ -115,11 +125,17 @@ async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[],
   } finally {
     await producer.disconnect();
     await stopRouter(router);
+    writeFileSync(join(args.out, `${name}-router-2.log`), router.output());
     await collector.stop();
+    await counter.disconnect();
     await sim.close();
     await deleteTopics(kafka, [...topics.all, `${topics.tag}.batches`, `${topics.tag}.batch-requests`]).catch(() => undefined);
   }
+  for (const [id, v] of seen) seen.set(id, { ...v, records: records.get(id)?.length ?? 1 });
   const outcome = accountMix(plan, seen);
+  const duplicated = [...records].filter(([, values]) => values.length > 1);
+  const differing = duplicated.filter(([, values]) => values.some((v) => !v.equals(values[0]))).length;
+  const duplicatedBatchAnswers = duplicated.filter(([id]) => seen.get(id)?.servedVia === 'batch').length;
   // Charged at the mean batch answer's cost (the rescue paid both, as decideBatch assumes).
   const batchAnswers = [...seen.values()].filter((v) => v.servedVia === 'batch');
   const meanBatchCost = batchAnswers.length ? batchAnswers.reduce((c, v) => c + v.costUsd, 0) / batchAnswers.length : 0;
@@ -133,7 +149,9 @@ async function runArm(name: 'live-only' | 'batch-aware', plan: PlannedRequest[],
     costUsd,
     costPerGoodUsd: outcome.good ? costUsd / outcome.good : Infinity,
     discardedBatchResults,
-    duplicates: collector.duplicates,
+    duplicatedIds: duplicated.length,
+    duplicatesNotByteIdentical: differing,
+    duplicatedBatchAnswers,
     killedAfter: killAt,
     wallS: Math.round((Date.now() - started) / 1000),
   };
@@ -151,7 +169,7 @@ async function main(): Promise<void> {
     const summary = { args, requests: plan.length, tolerant: plan.filter((p) => p.kind === 'tolerant').length, arms: [live, batch], costPerGoodRatio: batch.costPerGoodUsd / live.costPerGoodUsd };
     writeFileSync(join(args.out, 'summary.json'), JSON.stringify(summary, null, 2));
     const row = (o: typeof live) =>
-      `| ${o.arm} | ${o.answered}/${o.requests} | ${o.lost} | ${o.duplicates} | ${o.deadlineMisses} | ${o.good} | ${o.costUsd.toFixed(6)} | ${o.costPerGoodUsd.toExponential(3)} | ${o.batched} | ${o.discardedBatchResults} | ${o.interactiveP50Ms.toFixed(0)} / ${o.interactiveP95Ms.toFixed(0)} |`;
+      `| ${o.arm} | ${o.answered}/${o.requests} | ${o.lost} | ${o.duplicates} (${o.duplicatesNotByteIdentical} not byte-identical, ${o.duplicatedBatchAnswers} batch answers) | ${o.deadlineMisses} | ${o.good} | ${o.costUsd.toFixed(6)} | ${o.costPerGoodUsd.toExponential(3)} | ${o.batched} | ${o.discardedBatchResults} | ${o.interactiveP50Ms.toFixed(0)} / ${o.interactiveP95Ms.toFixed(0)} |`;
     const md = [
       `# bench:batch (seed ${args.seed}, ${plan.length} requests, ${summary.tolerant} deadline-tolerant, time scale ${args.timeScale}, expire rate ${args.expireRate}, kill -9 at request ${live.killedAfter})`,
       '',

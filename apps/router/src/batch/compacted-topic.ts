@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 
 /**
  * Reads a compacted topic from its beginning with a group of its own that commits nothing (every
@@ -36,6 +36,19 @@ export async function followCompactedTopic(kafka: Kafka, topic: string, groupPre
   });
   await rebuilt;
   return consumer;
+}
+
+/**
+ * The writer of a compacted topic: idempotent, and retrying without limit (an idempotent producer
+ * keeps its sequence numbers only so), so a broker outage holds a write instead of losing it.
+ */
+export function durableProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
 }
 
 async function ensureCompactedTopic(admin: Admin, topic: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { isClosed, type BatchEnd, type BatchLedger, type BatchRecord } from '@switchyard/core';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { followCompactedTopic } from './compacted-topic';
+import { durableProducer, followCompactedTopic } from './compacted-topic';
 import { mergeBatchRecord } from './batch-record-merge';
 
 export interface KafkaBatchLedgerOptions {
@@ -33,7 +33,7 @@ export class KafkaBatchLedger implements BatchLedger {
 
   /** Connects, creates the topic if needed, and resolves once everything already in it has been read. */
   static async open(kafka: Kafka, options: KafkaBatchLedgerOptions): Promise<KafkaBatchLedger> {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = durableProducer(kafka);
     await producer.connect();
     const ledger = new KafkaBatchLedger(producer, undefined, options.topic);
     ledger.consumer = await followCompactedTopic(kafka, options.topic, `switchyard-batch-ledger-${options.replica}`, (key, value) => ledger.apply(key, value));

@@ -1,6 +1,6 @@
 import type { RequestV1 } from '@switchyard/contracts';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { followCompactedTopic } from './compacted-topic';
+import { durableProducer, followCompactedTopic } from './compacted-topic';
 
 /** A request handed to a provider batch: what a replica needs to answer it later, from the batch or live. */
 export interface ParkedRequest {
@@ -51,7 +51,7 @@ export class KafkaParkedRequests implements ParkedRequests {
 
   /** Connects and resolves once the requests already in the topic have been read. */
   static async open(kafka: Kafka, options: { topic: string; replica: string }): Promise<KafkaParkedRequests> {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = durableProducer(kafka);
     await producer.connect();
     const store = new KafkaParkedRequests(producer, undefined, options.topic);
     store.consumer = await followCompactedTopic(kafka, options.topic, `switchyard-batch-requests-${options.replica}`, (key, value) => store.apply(key, value));
