@@ -149,6 +149,18 @@ describe('BatchRouting', () => {
     await routing.close();
   });
 
+  it('starts a rescue at its rescue time, without waiting for the next poll', async () => {
+    const { routing, clock, rescued } = setup();
+    await routing.start();
+    // Rescue time: deadline − 2 min live budget = 50 ms from now.
+    await Promise.all([routing.offer(req('t-1', 2 * MIN + 50), {}), routing.offer(req('t-2', 60 * MIN), {})]);
+    await clock.advance(50);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(rescued).toEqual(['t-1']);
+    expect(routing.stats.rescued.get('deadline')).toBe(1);
+    await routing.close();
+  });
+
   it('answers live the requests of an expired batch and those the batch answered with an error', async () => {
     const { routing, port, responses, rescued } = setup();
     await routing.start();

@@ -106,6 +106,10 @@ export class BatchRouting {
   private readonly batchOf = new Map<string, string>();
   /** Requests being answered live right now: a result arriving meanwhile is discarded. */
   private readonly rescuing = new Set<string>();
+  /** Requests whose batch answer is being stored and published right now: no rescue starts for them. */
+  private readonly answering = new Set<string>();
+  /** Per open batch, a timer at its next rescue time: rescues start on time, not at the next poll. */
+  private readonly rescueTimers = new Map<string, NodeJS.Timeout>();
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly reservations = new Map<string, BudgetReservation>();
   /** One span per batch, open while this process polls it. */
@@ -132,6 +136,8 @@ export class BatchRouting {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    for (const t of this.rescueTimers.values()) clearTimeout(t);
+    this.rescueTimers.clear();
     await this.collector.flushAll();
     await this.polling;
     await Promise.allSettled([...this.tasks]);
@@ -355,7 +361,11 @@ export class BatchRouting {
     // Settled after publishing (a crash in between re-publishes the stored bytes), in one ledger write.
     const published = (await Promise.all(answers)).filter((id): id is string => id !== undefined);
     if (published.length === 0) return;
-    await this.state!.ledger.settle(batch.batchId, published, 'batch');
+    try {
+      await this.state!.ledger.settle(batch.batchId, published, 'batch');
+    } finally {
+      for (const id of published) this.answering.delete(id);
+    }
     await this.state!.parked.forget(published);
   }
 
@@ -369,11 +379,14 @@ export class BatchRouting {
 
   /** Stores the batch's answer (first one wins) and publishes what is stored; resolves to the id once published. */
   private async publishAnswer(batch: BatchRecord, arm: ArmConfig, requestId: string, reply: Parameters<typeof batchResponse>[0]['reply']): Promise<string | undefined> {
+    if (this.rescuing.has(requestId)) return undefined;
     const parked = this.state!.parked.get(requestId);
     if (!parked) {
       this.rescue(batch, [requestId], 'missing');
       return undefined;
     }
+    this.answering.add(requestId);
+    let published = false;
     const { request } = parked;
     const now = this.options.clock.now();
     const span = this.tracer.startSpan('switchyard.batch.answer', { links: this.linkTo(batch.batchId), attributes: { 'switchyard.request.id': requestId, 'switchyard.batch.id': batch.batchId } }, extractTraceContext(parked.trace));
@@ -394,8 +407,11 @@ export class BatchRouting {
       this.stats.answeredByBatch++;
       this.stats.savingsUsd += costUsd(arm, reply.usage) * (1 - this.options.settings.priceFactor);
       await this.releaseBudget(requestId, response.usage.costUsd);
+      published = true;
       return requestId;
     } finally {
+      // Once published, it stays `answering` until settled (pollBatch), so no rescue slips in between.
+      if (!published) this.answering.delete(requestId);
       span.end();
     }
   }
@@ -403,7 +419,7 @@ export class BatchRouting {
   /** Answers `ids` live through the usual pipeline, each once, in the background; settles each as live once published. */
   private rescue(batch: BatchRecord, ids: readonly string[], reason: string): void {
     for (const id of ids) {
-      if (this.rescuing.has(id)) continue;
+      if (this.rescuing.has(id) || this.answering.has(id)) continue;
       const parked = this.state!.parked.get(id);
       if (!parked) {
         logger.error(`batch ${batch.batchId}: request ${id} is not among the parked requests; it cannot be answered`);
@@ -430,6 +446,26 @@ export class BatchRouting {
   private index(batch: BatchRecord): void {
     if (isClosed(batch)) return;
     for (const id of batch.requestIds) this.batchOf.set(id, batch.batchId);
+    this.armRescueTimer(batch);
+  }
+
+  /** Arms the batch's timer at the earliest rescue time of a request not yet answered. */
+  private armRescueTimer(batch: BatchRecord): void {
+    if (this.rescueTimers.has(batch.batchId) || !this.state) return;
+    const next = Math.min(...batch.requestIds.filter((id) => batch.settled[id] === undefined && !this.rescuing.has(id)).map((id) => batch.rescueAt[id]));
+    if (!Number.isFinite(next)) return;
+    const timer = setTimeout(() => void this.rescueDue(batch.batchId), Math.max(0, next - this.options.clock.now()));
+    timer.unref();
+    this.rescueTimers.set(batch.batchId, timer);
+  }
+
+  private async rescueDue(batchId: string): Promise<void> {
+    this.rescueTimers.delete(batchId);
+    const batch = await this.state?.ledger.get(batchId);
+    if (!batch || isClosed(batch)) return;
+    const now = this.options.clock.now();
+    this.rescue(batch, batch.requestIds.filter((id) => batch.settled[id] === undefined && !this.answering.has(id) && now >= batch.rescueAt[id]), 'deadline');
+    this.armRescueTimer(batch);
   }
 
   private openSpan(batchId: string, arm: ArmConfig, parked: readonly ParkedRequest[], resumed = false): Span {
