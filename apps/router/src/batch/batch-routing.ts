@@ -485,6 +485,15 @@ export class BatchRouting {
 
   private async refreshView(): Promise<void> {
     const open = await this.state!.ledger.open();
+    // Only open batches' requests are remembered: a closed batch's redelivered request is replayed from the store.
+    const still = new Set(open.map((b) => b.batchId));
+    const gone = new Set<string>();
+    for (const batchId of new Set(this.batchOf.values())) {
+      if (still.has(batchId)) continue;
+      const record = await this.state!.ledger.get(batchId);
+      if (record && isClosed(record)) gone.add(batchId);
+    }
+    for (const [id, batchId] of this.batchOf) if (gone.has(batchId)) this.batchOf.delete(id);
     this.openView = open.map((b) => ({ id: b.batchId, arm: b.armId, requests: b.requestIds.length, unsettled: b.requestIds.filter((id) => b.settled[id] === undefined).length, submittedAt: b.submittedAt, ...(b.end ? { end: b.end } : {}) }));
   }
 }
