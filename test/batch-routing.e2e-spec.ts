@@ -12,9 +12,16 @@ describe('batch routing', () => {
   const stack = useStack({
     prefix: 'batch',
     seed: 24,
-    models: [{ name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 50, p95Ms: 100 } }],
+    models: [
+      { name: 'gpt-4o-mini', api: 'openai', latency: { medianMs: 50, p95Ms: 100 } },
+      { name: 'claude-haiku-4-5', api: 'anthropic', latency: { medianMs: 50, p95Ms: 100 } },
+    ],
     sim: { batch: { completion: { medianMs: 1_500, p95Ms: 2_500 } } },
-    arms: [{ id: 'only', provider: 'openai', model: 'gpt-4o-mini' }],
+    // Without a policy the table is a static chain: `only` first, `claude` for requests that name it.
+    arms: [
+      { id: 'only', provider: 'openai', model: 'gpt-4o-mini' },
+      { id: 'claude', provider: 'anthropic', model: 'claude-haiku-4-5' },
+    ],
     // A deadline-tolerant class: waiting costs it nothing, so half the price wins under `allow`.
     tableYaml: ['classes:', '  nightly:', '    batch: allow', '    latencyUsdPerSecond: 0'].join('\n'),
   });
@@ -48,8 +55,11 @@ describe('batch routing', () => {
       ...preferred.map((id) => ({ id, routing: { batch: 'prefer', deadlineMs: 120_000 } })),
       ...allowed.map((id) => ({ id, class: 'nightly', routing: { deadlineAt: new Date(Date.now() + 120_000).toISOString() } })),
       { id: 'live-1' },
+      { id: 'anthropic-1', routing: { batch: 'prefer', deadlineMs: 120_000, models: ['claude'] } },
     ]);
-    await stack.responses.waitFor(has([...preferred, ...allowed, 'live-1']), 60_000, 'every answer');
+    await stack.responses.waitFor(has([...preferred, ...allowed, 'live-1', 'anthropic-1']), 60_000, 'every answer');
+    // Anthropic's Message Batches too.
+    expect(json('anthropic-1')).toMatchObject({ status: 'ok', servedVia: 'batch', servedBy: { arm: 'claude' }, batch: { id: expect.stringMatching(/^msgbatch_/) } });
     for (const id of [...preferred, ...allowed]) {
       const r = json(id)!;
       expect(r).toMatchObject({ status: 'ok', servedVia: 'batch', servedBy: { arm: 'only' } });
@@ -59,7 +69,7 @@ describe('batch routing', () => {
     expect(json('live-1')).toMatchObject({ status: 'ok', servedVia: 'live' });
     // The batched requests never reached the live endpoint; the interactive one did.
     const live = new Set(stack.sim.calls().map((c) => c.requestId));
-    expect([...preferred, ...allowed].filter((id) => live.has(id))).toEqual([]);
+    expect([...preferred, ...allowed, 'anthropic-1'].filter((id) => live.has(id))).toEqual([]);
     expect(live.has('live-1')).toBe(true);
     // Billed at the batch price: half the live price of the same usage ($1 in / $2 out per 1M).
     const r = json('p-1')!;
