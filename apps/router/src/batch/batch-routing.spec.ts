@@ -13,6 +13,9 @@ import {
   type Decision,
 } from '@switchyard/core';
 import { makeArm, ManualClock } from '@switchyard/core/testing';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { OutboundRecord } from '../kafka/batching-publisher';
 import type { AnswerInput } from '../pipeline/answer-pipeline';
 import { BatchRouting } from './batch-routing';
@@ -203,5 +206,37 @@ describe('BatchRouting', () => {
     await expect(routing.offer(req('f-1'), {})).resolves.toBe(false);
     expect(routing.stats.rescued.get('submit_failed')).toBe(1);
     await routing.close();
+  });
+
+  it('traces the decision per request (both options and why), one span per batch linked to them, and each answer in its request trace', async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    try {
+      const exporter = new InMemorySpanExporter();
+      const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+      const { routing, port, responses } = setup({ tracer });
+      await routing.start();
+      const producer = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+      await Promise.all([routing.offer(req('s-1'), producer), routing.offer(req('s-2'), {})]);
+      port.end('batch_1', [reply('s-1'), reply('s-2')]);
+      await routing.poll();
+      await routing.close();
+      const spans = exporter.getFinishedSpans();
+      const decisions = spans.filter((x) => x.name === 'switchyard.batch.decision');
+      expect(decisions.map((d) => d.attributes['switchyard.request.id']).sort()).toEqual(['s-1', 's-2']);
+      const first = decisions.find((d) => d.attributes['switchyard.request.id'] === 's-1')!;
+      expect(first.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(first.attributes).toMatchObject({ 'switchyard.batch.via': 'batch', 'switchyard.batch.why': 'preferred', 'switchyard.batch.live.arm': 'gpt', 'switchyard.batch.batch.arm': 'gpt' });
+      expect(typeof first.attributes['switchyard.batch.live.value_usd']).toBe('number');
+      expect(typeof first.attributes['switchyard.batch.p_in_time']).toBe('number');
+      const batch = spans.find((x) => x.name === 'switchyard.batch')!;
+      expect(batch.attributes).toMatchObject({ 'switchyard.batch.id': 'batch_1', 'switchyard.batch.size': 2, 'switchyard.batch.end': 'completed' });
+      expect(batch.links.map((l) => l.context.spanId).sort()).toEqual(decisions.map((d) => d.spanContext().spanId).sort());
+      const answer = spans.find((x) => x.name === 'switchyard.batch.answer' && x.attributes['switchyard.request.id'] === 's-1')!;
+      expect(answer.parentSpanContext?.spanId).toBe(first.spanContext().spanId);
+      expect(answer.links.map((l) => l.context.spanId)).toEqual([batch.spanContext().spanId]);
+      expect(responses('s-1')[0].traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    } finally {
+      propagation.disable();
+    }
   });
 });

@@ -329,6 +329,8 @@ export class BatchRouting {
       return;
     }
     const firstSeenEnded = batch.end === undefined;
+    // Taken before the batch span ends: each answer's span links to it.
+    const links = this.linkTo(batch.batchId);
     if (firstSeenEnded) {
       await this.state!.ledger.end(batch.batchId, polled.end);
       this.options.learner.observe(arm.id, now - batch.submittedAt, polled.end === 'expired');
@@ -351,7 +353,7 @@ export class BatchRouting {
       const r = results.get(id);
       if (r?.outcome === 'succeeded' && now < batch.rescueAt[id]) {
         if (this.failsChecks(id, r.reply)) this.rescue(batch, [id], 'check_failed');
-        else answers.push(this.publishAnswer(batch, arm, id, r.reply));
+        else answers.push(this.publishAnswer(batch, arm, id, r.reply, links));
       } else if (r?.outcome === 'succeeded') {
         this.stats.lateDiscarded++;
         late.push(id);
@@ -378,7 +380,7 @@ export class BatchRouting {
   }
 
   /** Stores the batch's answer (first one wins) and publishes what is stored; resolves to the id once published. */
-  private async publishAnswer(batch: BatchRecord, arm: ArmConfig, requestId: string, reply: Parameters<typeof batchResponse>[0]['reply']): Promise<string | undefined> {
+  private async publishAnswer(batch: BatchRecord, arm: ArmConfig, requestId: string, reply: Parameters<typeof batchResponse>[0]['reply'], links: Link[]): Promise<string | undefined> {
     if (this.rescuing.has(requestId)) return undefined;
     const parked = this.state!.parked.get(requestId);
     if (!parked) {
@@ -389,7 +391,7 @@ export class BatchRouting {
     let published = false;
     const { request } = parked;
     const now = this.options.clock.now();
-    const span = this.tracer.startSpan('switchyard.batch.answer', { links: this.linkTo(batch.batchId), attributes: { 'switchyard.request.id': requestId, 'switchyard.batch.id': batch.batchId } }, extractTraceContext(parked.trace));
+    const span = this.tracer.startSpan('switchyard.batch.answer', { links, attributes: { 'switchyard.request.id': requestId, 'switchyard.batch.id': batch.batchId } }, extractTraceContext(parked.trace));
     const headers = traceHeaders(trace.setSpan(otelContext.active(), span));
     const response = batchResponse({ request, arm, reply, batchId: batch.batchId, waitMs: now - parked.receivedAt, priceFactor: this.options.settings.priceFactor, traceId: span.spanContext().traceId });
     const hash = requestHash(request);
