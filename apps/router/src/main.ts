@@ -81,6 +81,8 @@ async function bootstrap(): Promise<void> {
   runtime.cache?.start();
   await retryStartup('starting the outcome broadcast', async () => runtime.outcomes?.start(), startup);
   await retryStartup('starting the feedback consumer', async () => runtime.feedback?.start(), startup);
+  // Before the consumer: the ledger is read to its end, so a redelivered batched request is known as such.
+  await retryStartup('opening the batch ledger', async () => runtime.batch?.start(), startup);
   app.connectMicroservice({ strategy: runtime.transport });
   await app.startAllMicroservices();
   startup.finish();
@@ -109,6 +111,7 @@ async function bootstrap(): Promise<void> {
     const step = (name: string) => logger.debug(`stop: ${name} after ${Date.now() - t} ms`);
     await runtime.transport.close();
     step('transport');
+    await runtime.batch?.close();
     await Promise.all([runtime.outcomes?.close(), runtime.feedback?.close(), runtime.cache?.close()]);
     step('outcomes and feedback');
     await runtime.output.close();

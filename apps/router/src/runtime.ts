@@ -35,6 +35,8 @@ import { ApiKeyConfigError, loadApiKeys } from './frontdoor/api-keys';
 import { FrontDoor } from './frontdoor/front-door';
 import { frontDoorMode } from './frontdoor/front-door-mode';
 import { randomUUID } from 'node:crypto';
+import { createBatchRouting } from './batch/create-batch-routing';
+import type { BatchRouting } from './batch/batch-routing';
 
 /**
  * The composition root: every long-lived object of the router, built once from validated config.
@@ -83,6 +85,8 @@ export class RouterRuntime {
   /** The OpenAI-compatible HTTP edge (/v1/chat/completions, /v1/models). */
   readonly frontDoor: FrontDoor;
   readonly transport: KafkaRequestTransport;
+  /** The batch path (BATCH_ENABLED, docs/batch.md); absent: every request is answered live. */
+  readonly batch?: BatchRouting;
   /** Shared learning across replicas (OUTCOMES_BROADCAST). */
   readonly outcomes?: OutcomeBroadcast;
   /** The response cache (routing table `cache:` / `classes.<name>.cache`); absent when no class uses it. */
@@ -169,6 +173,19 @@ export class RouterRuntime {
       replica: this.replica,
       escalate: (request, response, reason, headers) => escalations.escalate(request, response, reason, headers),
     });
+    this.batch = createBatchRouting({
+      env,
+      kafka: this.kafka,
+      replica: this.replica,
+      table: () => this.table,
+      router: this.router,
+      pipeline: this.pipeline,
+      store: this.idempotency,
+      publisher: this.output,
+      clock: this.clock,
+      budget: this.policy.budget,
+      answerChecks: this.answerChecks,
+    });
     this.processor = new RequestProcessor(
       this.pipeline,
       this.output,
@@ -176,6 +193,7 @@ export class RouterRuntime {
       { responses: env.TOPIC_RESPONSES, stream: env.TOPIC_STREAM, dlq: env.TOPIC_DLQ },
       requestLimits(env, table),
       this.replyTopics,
+      this.batch,
     );
     this.frontDoor = this.createFrontDoor(env, table);
     if (env.OUTCOMES_BROADCAST) {

@@ -2,6 +2,10 @@ import { z } from 'zod';
 
 export const OBJECTIVES = ['balanced', 'cheapest', 'fastest', 'quality'] as const;
 
+/** `routing.batch`: `never` (live only), `allow` (batch when its expected net value beats live), `prefer` (batch whenever the deadline leaves room). */
+export const BATCH_MODES = ['never', 'allow', 'prefer'] as const;
+export type BatchMode = (typeof BATCH_MODES)[number];
+
 export const toolCallSchema = z.strictObject({ id: z.string().min(1).max(256), name: z.string().min(1).max(128), arguments: z.string().max(1_000_000) });
 
 export const chatMessageSchema = z
@@ -72,8 +76,16 @@ export const routingOptionsSchema = z
     /** What each second of waiting costs the caller, USD (overrides the class's). */
     latencyUsdPerSecond: z.number().nonnegative().max(1_000_000).optional(),
     cache: requestCacheSchema.optional(),
+    /**
+     * The answer's deadline as an absolute time (RFC 3339 with an offset, e.g. `2026-12-08T06:00:00Z`),
+     * instead of `deadlineMs`: a batch-tolerant request may wait hours (docs/batch.md).
+     */
+    deadlineAt: z.iso.datetime({ offset: true }).optional(),
+    /** May the provider's batch API answer (about half the price, minutes to hours)? Default: the class's, else never. */
+    batch: z.enum(BATCH_MODES).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.deadlineMs === undefined || r.deadlineAt === undefined, { message: 'give deadlineMs or deadlineAt, not both', path: ['deadlineAt'] });
 
 /** Request v1 (docs/architecture.md "Contracts and topics"). Unknown top-level fields are refused so typos don't pass silently. */
 export const requestV1Schema = z

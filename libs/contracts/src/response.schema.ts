@@ -37,6 +37,10 @@ export const responseV1Schema = z.object({
   error: z.object({ kind: z.string(), message: z.string(), retryable: z.boolean(), retryAfterMs: z.number().optional() }).optional(),
   /** Opaque id of the response cache entry holding this answer; bad feedback on the answer drops the entry. */
   cacheKey: z.string().optional(),
+  /** `live`: an arm answered now (or the cache did, see `servedFrom`); `batch`: the provider's batch API answered (see `batch`). */
+  servedVia: z.enum(['live', 'batch']).optional(),
+  /** The provider batch that answered (`servedVia: batch`) and how long the request waited from receipt to answer, ms. */
+  batch: z.object({ id: z.string(), waitMs: z.number() }).optional(),
   /** `cache`: the output is a cached answer (see `cache`); absent: an arm answered now. */
   servedFrom: z.literal('cache').optional(),
   /**

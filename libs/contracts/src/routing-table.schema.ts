@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorKind } from '@switchyard/core';
+import { BATCH_MODES } from './request.schema';
 
 const providerKind = z.enum(['openai', 'anthropic', 'openai-compatible']);
 
@@ -322,6 +323,8 @@ export const classSectionSchema = z
     reduction: classReductionSchema.optional(),
     /** A check on fallback answers before they are published (default none). */
     fallbackGuard: fallbackGuardSchema.optional(),
+    /** Default `routing.batch` of the class's requests: never (default) | allow | prefer (docs/batch.md). */
+    batch: z.enum(BATCH_MODES).optional(),
     /** The response cache for this class, over the table's `cache:`. */
     cache: classCacheSchema.optional(),
     /** What one acceptable answer within the latency SLO is worth, USD. */

@@ -28,6 +28,15 @@ function setup(scripts: Record<string, ScriptedStep[]>, arms = [makeArm('a'), ma
 }
 
 describe('Router (ordered arms)', () => {
+  it('quotes the arm it would choose without calling it or emitting anything', () => {
+    const { router, providers, events } = setup({});
+    expect(router.quote(request())?.chosen.id).toBe('a');
+    expect(router.quote(request({ routing: { objective: 'balanced', models: ['c'] } }))?.chosen.id).toBe('c');
+    expect(router.quote(request({ routing: { objective: 'balanced', models: ['nope'] } }))).toBeUndefined();
+    expect(providers.calls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
   it('answers from the first arm and reports one attempt with its cost', async () => {
     const { router } = setup({});
     const result = await router.route(request());

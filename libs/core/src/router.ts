@@ -14,6 +14,7 @@ import { ArmRateLimiter } from './resilience/rate-limiter';
 import { RetryPolicy } from './resilience/retry-policy';
 import type { ArmConfig } from './routing/arm';
 import type { ArmChanges } from './routing/arm-changes';
+import type { Decision } from './routing/arm-selector';
 import { ArmDrain } from './routing/arm-drain';
 import { ArmTable } from './routing/arm-table';
 import { AttemptAccounting } from './routing/attempt-accounting';
@@ -185,9 +186,22 @@ export class Router {
     return this.outcome.fail(run, next);
   }
 
+  /**
+   * What the selector would choose for `request` now, without calling any arm or emitting events:
+   * the batch path weighs this live option against a batch one. Undefined when no arm is eligible.
+   */
+  quote(request: RouteRequest): Decision | undefined {
+    return this.selection.select(this.newRun(request)).decision;
+  }
+
   private start(request: RouteRequest, signal?: AbortSignal): Run {
+    const run = this.newRun(request, signal);
+    this.events.emit({ type: 'request.started', requestId: request.id, tenant: request.tenant, requestClass: request.class, at: run.startedAt });
+    return run;
+  }
+
+  private newRun(request: RouteRequest, signal?: AbortSignal): Run {
     const startedAt = this.options.clock.now();
-    this.events.emit({ type: 'request.started', requestId: request.id, tenant: request.tenant, requestClass: request.class, at: startedAt });
     return {
       request,
       signal,

@@ -1,6 +1,6 @@
 import { isClosed, type BatchEnd, type BatchLedger, type BatchRecord } from '@switchyard/core';
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { durableProducer, followCompactedTopic } from './compacted-topic';
 import { mergeBatchRecord } from './batch-record-merge';
 
 export interface KafkaBatchLedgerOptions {
@@ -27,43 +27,16 @@ export class KafkaBatchLedger implements BatchLedger {
 
   private constructor(
     private readonly producer: Producer,
-    private readonly consumer: Consumer,
+    private consumer: Consumer | undefined,
     private readonly topic: string,
   ) {}
 
   /** Connects, creates the topic if needed, and resolves once everything already in it has been read. */
   static async open(kafka: Kafka, options: KafkaBatchLedgerOptions): Promise<KafkaBatchLedger> {
-    const admin = kafka.admin();
-    await admin.connect();
-    let ends: Map<number, bigint>;
-    try {
-      await ensureCompactedTopic(admin, options.topic);
-      ends = new Map((await admin.fetchTopicOffsets(options.topic)).map((p) => [p.partition, BigInt(p.high)]));
-    } finally {
-      await admin.disconnect();
-    }
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = durableProducer(kafka);
     await producer.connect();
-    // A group of its own that commits nothing: every start reads the whole topic again.
-    const consumer = kafka.consumer({ groupId: `switchyard-batch-ledger-${options.replica}-${randomUUID()}`, allowAutoTopicCreation: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    const ledger = new KafkaBatchLedger(producer, consumer, options.topic);
-    const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
-    let caughtUp!: () => void;
-    const rebuilt = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (pending.size === 0) caughtUp();
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        ledger.apply(message.key?.toString(), message.value);
-        if (pending.has(partition) && BigInt(message.offset) + 1n >= ends.get(partition)!) {
-          pending.delete(partition);
-          if (pending.size === 0) caughtUp();
-        }
-      },
-    });
-    await rebuilt;
+    const ledger = new KafkaBatchLedger(producer, undefined, options.topic);
+    ledger.consumer = await followCompactedTopic(kafka, options.topic, `switchyard-batch-ledger-${options.replica}`, (key, value) => ledger.apply(key, value));
     return ledger;
   }
 
@@ -100,7 +73,7 @@ export class KafkaBatchLedger implements BatchLedger {
   }
 
   async close(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
     await this.producer.disconnect();
   }
 
@@ -136,12 +109,4 @@ export class KafkaBatchLedger implements BatchLedger {
     if (!batch) throw new Error(`no batch ${batchId} in the ledger`);
     return batch;
   }
-}
-
-async function ensureCompactedTopic(admin: Admin, topic: string): Promise<void> {
-  if ((await admin.listTopics()).includes(topic)) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-  });
 }

@@ -13,6 +13,9 @@ const USAGE = `Publish request v1 messages to Switchyard and print the responses
   --class NAME        request class [default]
   --models A,B        restrict routing to these arm ids or models
   --max-tokens N      params.maxTokens
+  --deadline-ms N     routing.deadlineMs
+  --deadline-at TIME  routing.deadlineAt (RFC 3339, e.g. 2026-12-08T06:00:00Z)
+  --batch MODE        routing.batch: never | allow | prefer (docs/batch.md)
   --brokers LIST      Kafka brokers [KAFKA_BROKERS or 127.0.0.1:9092]
   --topic NAME        request topic [TOPIC_REQUESTS or llm.requests]
   --responses NAME    response topic [TOPIC_RESPONSES or llm.responses]
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
         const response = JSON.parse(message.value.toString()) as ResponseV1;
         const line =
           response.status === 'ok'
-            ? `${id} ok via ${response.servedBy?.arm} in ${response.latencyMs} ms ($${response.usage.costUsd}): ${response.output?.text}`
+            ? `${id} ok via ${response.servedBy?.arm}${response.servedVia === 'batch' ? ` (batch ${response.batch?.id})` : ''} in ${response.latencyMs} ms ($${response.usage.costUsd}): ${response.output?.text}`
             : `${id} FAILED ${response.error?.kind}: ${response.error?.message}`;
         process.stdout.write(`${line}\n`);
       },
@@ -69,7 +72,12 @@ async function main(): Promise<void> {
         class: strArg(args, 'class', 'default'),
         messages: [{ role: 'user', content: args.text as string }],
         params: maxTokens ? { maxTokens } : {},
-        routing: models ? { models } : {},
+        routing: {
+          ...(models ? { models } : {}),
+          ...(args['deadline-ms'] !== undefined ? { deadlineMs: intArg(args, 'deadline-ms', 0) } : {}),
+          ...(typeof args['deadline-at'] === 'string' ? { deadlineAt: args['deadline-at'] } : {}),
+          ...(typeof args.batch === 'string' ? { batch: args.batch as 'never' | 'allow' | 'prefer' } : {}),
+        },
       };
       return { key: id, value: JSON.stringify(request), headers: { 'content-type': 'application/json' } };
     }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '@switchyard/contracts';
 import { stateEnvShape } from './state-env';
+import { batchEnvShape } from '../batch/batch-env';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 /** host:port with a port in 1-65535; the host is a name, an IPv4 address or a bracketed IPv6 address. */
@@ -98,6 +99,7 @@ export const envSchema = z.object({
   /** Bearer token of the admin endpoints (POST /admin/routing-table/reload); unset: they answer 404. */
   ROUTER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (a long random string, e.g. openssl rand -hex 24)').optional(),
   ...stateEnvShape,
+  ...batchEnvShape,
   IDEMPOTENCY_WARM_FROM_RESPONSES: bool(true),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535, 'must be a TCP port, 0-65535 (0 picks a free port)').default(8080),

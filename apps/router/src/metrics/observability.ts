@@ -8,6 +8,8 @@ import { registerRoutingTableMetrics } from './routing-table-metrics';
 import { registerCredentialMetrics } from './routing-credential-metrics';
 import { routingTableReport, type RoutingTableReport } from '../health/routing-table-report';
 import { pipelineReport, type PipelineReport } from '../health/pipeline-report';
+import { registerBatchMetrics } from '../batch/batch-metrics';
+import type { OpenBatchView } from '../batch/batch-routing';
 
 /**
  * Metrics and routing health for one runtime: subscribes to its RouterEventBus at construction
@@ -56,6 +58,10 @@ export class Observability implements OnModuleDestroy {
     });
     registerRoutingTableMetrics(runtime.reloader, METRIC_PREFIX, [this.metrics.registry]);
     registerCredentialMetrics({ arms: () => runtime.table.arms, credentials: runtime.router.credentials }, METRIC_PREFIX, [this.metrics.registry]);
+    const batch = runtime.batch;
+    if (batch) {
+      registerBatchMetrics(METRIC_PREFIX, [this.metrics.registry], { stats: batch.stats, liveAnswers: () => processor.counters.answered + processor.counters.failed, openBatches: () => batch.openBatches().length, waiting: () => batch.waiting });
+    }
     this.detach = this.metrics.attach(runtime.events);
   }
 
@@ -64,10 +70,10 @@ export class Observability implements OnModuleDestroy {
     return this.labels.known;
   }
 
-  routingReport(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport; cache?: CacheReport } {
+  routingReport(): RoutingReport & { pipeline: PipelineReport; routingTable: RoutingTableReport; cache?: CacheReport; batches?: { open: OpenBatchView[]; waiting: number } } {
     const { runtime } = this;
     const cache = runtime.cache ? { backend: runtime.cache.backend, semantic: runtime.cache.semantic, ...runtime.cache.stats() } : undefined;
-    return { ...this.baseReport(), pipeline: pipelineReport(runtime), routingTable: routingTableReport(runtime.reloader, runtime.table.endpoints), ...(cache ? { cache } : {}) };
+    return { ...this.baseReport(), pipeline: pipelineReport(runtime), routingTable: routingTableReport(runtime.reloader, runtime.table.endpoints), ...(cache ? { cache } : {}), ...(runtime.batch ? { batches: { open: runtime.batch.openBatches(), waiting: runtime.batch.waiting } } : {}) };
   }
 
   private baseReport(): RoutingReport {

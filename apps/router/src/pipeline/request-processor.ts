@@ -12,6 +12,13 @@ import { KafkaStreamSink } from './kafka-stream-sink';
 import { refusalResponse, type RefusalKind } from './response-builder';
 import { REFUSAL_HEADER } from './request-hash';
 
+/** What the processor needs of the batch path (BatchRouting). */
+export interface BatchOffer {
+  /** Synchronous, so a request that may not be batched pays nothing for the batch path. */
+  wants(request: RequestV1): boolean;
+  offer(request: RequestV1, headers: Record<string, string>): Promise<boolean>;
+}
+
 export interface ProcessorCounters {
   /** Requests routed to an ok answer (replays not included). */
   answered: number;
@@ -42,6 +49,8 @@ export class RequestProcessor {
     private readonly limits: RequestLimits,
     /** Checks (or creates) a request's own reply topic before routing; absent: every topic is taken as existing. */
     private readonly replyTopics?: ReplyTopicGate,
+    /** The batch path (BATCH_ENABLED): takes a request whose batch mode and deadline make a batch worth it; its answer comes later. */
+    private readonly batch?: BatchOffer,
   ) {}
 
   async process(message: InboundMessage): Promise<void> {
@@ -57,6 +66,8 @@ export class RequestProcessor {
       const check = await this.checkReplyTopic(request.replyTopic);
       if (!check.ok) return this.refuse({ id: request.id, tenant: request.tenant }, 'bad_request', check.reason);
     }
+    // Resolves once the request is in a batch recorded in the ledger, so its offset may be committed.
+    if (this.batch?.wants(request) && (await this.batch.offer(request, message.headers))) return;
     // `stream: true`: the pieces go to the stream topic as they come; a replayed answer has none.
     const stream = request.stream ? new KafkaStreamSink(request.id, this.topics.stream, (r) => this.publisher.publish(r)) : undefined;
     const { answer, response, replayed, bodyMismatch } = await this.pipeline.answer({ request, parent: extractTraceContext(message.headers), attributes: messagingAttributes(message), stream });

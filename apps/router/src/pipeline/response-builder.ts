@@ -1,5 +1,6 @@
 import type { Caller, RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { RouteRequest, RouteResult } from '@switchyard/core';
+import { liveRouting } from '../batch/deadline';
 
 export function toRouteRequest(request: RequestV1): RouteRequest {
   return {
@@ -8,7 +9,7 @@ export function toRouteRequest(request: RequestV1): RouteRequest {
     class: request.class,
     messages: request.messages,
     params: request.params,
-    routing: request.routing,
+    routing: liveRouting(request.routing, Date.now()),
   };
 }
 
@@ -29,6 +30,7 @@ export function toResponseV1(request: RequestV1, result: RouteResult, traceId?: 
     latencyMs: Math.round(result.latencyMs),
     traceId,
     error: result.error,
+    servedVia: 'live',
     // The class's static reply stands in for an answer no arm could give; attempts[] says why.
     ...(result.degraded ? { degraded: true } : {}),
     ...(result.cacheKey ? { cacheKey: result.cacheKey } : {}),

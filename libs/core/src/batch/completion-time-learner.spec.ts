@@ -1,4 +1,5 @@
 import { CompletionTimeLearner } from './completion-time-learner';
+import { logNormalCompletion } from './completion-time';
 
 const HOUR = 3_600_000;
 
@@ -28,5 +29,12 @@ describe('CompletionTimeLearner', () => {
     learner.observe('a', 60_000);
     expect(learner.sampleCount('a')).toBe(2);
     expect(learner.model('a').cdf(HOUR)).toBe(1);
+  });
+
+  it('starts from a configured prior instead of the documented bound', () => {
+    const learner = new CompletionTimeLearner({ windowMs: 24 * HOUR, minSamples: 1, prior: logNormalCompletion(60_000, 120_000) });
+    expect(learner.model('a').cdf(60_000)).toBeCloseTo(0.5, 9);
+    learner.observe('a', 10 * HOUR);
+    expect(learner.model('a').cdf(HOUR)).toBe(0);
   });
 });

@@ -7,6 +7,8 @@ export interface CompletionTimeLearnerOptions {
   minSamples?: number;
   /** The most recent completions kept per arm (providers' batch queues change over the day). */
   maxSamples?: number;
+  /** What is assumed before `minSamples` completions (default: the documented bound, uniform over the window). */
+  prior?: CompletionTimeModel;
 }
 
 /**
@@ -21,7 +23,7 @@ export class CompletionTimeLearner {
   private readonly maxSamples: number;
 
   constructor(private readonly options: CompletionTimeLearnerOptions) {
-    this.prior = documentedBound(options.windowMs);
+    this.prior = options.prior ?? documentedBound(options.windowMs);
     this.minSamples = options.minSamples ?? 5;
     this.maxSamples = options.maxSamples ?? 200;
   }
