@@ -531,7 +531,8 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
     const fb = scenario.feedback;
     if (!passedChecks || req.uFeedback >= fb.share) return;
     const score = req.uNoise < fb.noise ? !acceptable : acceptable;
-    clock.schedule(clock.now() + fb.delay, () => learner.recordQuality({ arm, requestClass, score: score ? 1 : 0, kind: 'feedback', source: 'sim', id: `${req.index}:feedback` }));
+    const answeredAt = clock.now();
+    clock.schedule(clock.now() + fb.delay, () => learner.recordQuality({ arm, requestClass, score: score ? 1 : 0, kind: 'feedback', source: 'sim', id: `${req.index}:feedback`, answeredAt }));
   }
   await clock.run();
   const missing = records.length - records.filter(Boolean).length;

@@ -44,6 +44,8 @@ export const qualityRecordSchema = z.object({
     kind: z.enum(['check', 'feedback']),
     source: z.string(),
     id: z.string(),
+    /** When the judged answer was given (epoch ms), for feedback that knows it. */
+    answeredAt: z.number().optional(),
   }),
 });
 

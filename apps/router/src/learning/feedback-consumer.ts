@@ -3,6 +3,7 @@ import { decodeFeedback, feedbackScore, responseV1Schema, type DlqReason } from 
 import type { IdempotencyStore, QualityObservation, QualitySink } from '@switchyard/core';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { InboundMessage } from '../kafka/inbound-message';
+import { ANSWERED_AT_HEADER } from '../pipeline/request-hash';
 
 /** What happened to one feedback message (a metric label). */
 export type FeedbackResult = 'applied' | 'duplicate' | 'unknown_request' | 'not_served' | 'invalid';
@@ -88,7 +89,8 @@ export class FeedbackConsumer {
       this.logger.log(`feedback ${feedback.requestId}: bad, its cached answer was dropped`);
     }
     if (!response.success || !response.data.servedBy || response.data.status !== 'ok') return 'not_served';
-    const observation = { arm: response.data.servedBy.arm, requestClass: response.data.class ?? 'default', score: feedbackScore(feedback), kind: 'feedback' as const, source: feedback.source, id };
+    const answeredAt = Number(stored.headers[ANSWERED_AT_HEADER]);
+    const observation = { arm: response.data.servedBy.arm, requestClass: response.data.class ?? 'default', score: feedbackScore(feedback), kind: 'feedback' as const, source: feedback.source, id, ...(answeredAt > 0 ? { answeredAt } : {}) };
     this.remember(id);
     for (const learner of this.deps.learners) learner.recordQuality(observation);
     this.deps.broadcast?.(observation);

@@ -3,7 +3,7 @@ import type { RequestV1, ResponseV1 } from '@switchyard/contracts';
 import type { IdempotencyStore, Router, StoredAnswer, StreamSink } from '@switchyard/core';
 import { RouterTracing } from '@switchyard/telemetry';
 import { claimOrAwait, isClaimingStore, keepClaim } from './routing-claim';
-import { REQUEST_HASH_HEADER, requestHash } from './request-hash';
+import { ANSWERED_AT_HEADER, REQUEST_HASH_HEADER, requestHash } from './request-hash';
 import { toResponseV1, toRouteRequest } from './response-builder';
 
 export interface AnswerInput {
@@ -106,7 +106,7 @@ export class AnswerPipeline {
           tenant: request.tenant,
           topic: request.replyTopic ?? this.options.responsesTopic,
           value: Buffer.from(JSON.stringify(response)),
-          headers: { 'content-type': 'application/json', ...trace.headers(), ...(hash ? { [REQUEST_HASH_HEADER]: hash } : {}) },
+          headers: { 'content-type': 'application/json', ...trace.headers(), ...(hash ? { [REQUEST_HASH_HEADER]: hash } : {}), [ANSWERED_AT_HEADER]: String(Date.now()) },
           ...(hash ? { requestHash: hash } : {}),
         };
         if (!remember) return { answer, response };

@@ -9,6 +9,12 @@ import { canonicalJson } from '@switchyard/core';
 export const REQUEST_HASH_HEADER = 'x-switchyard-request-sha256';
 
 /**
+ * The header of a stored answer that says when it was given (epoch ms): feedback that comes later
+ * is learnt as of that time (QualityObservation.answeredAt).
+ */
+export const ANSWERED_AT_HEADER = 'x-switchyard-answered-at';
+
+/**
  * Marks a response to a request refused before routing (limits, schema): it is not the id's answer,
  * so the response-log warm-up at start must not load it (a corrected resend is routed).
  */

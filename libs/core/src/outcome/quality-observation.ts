@@ -14,6 +14,11 @@ export interface QualityObservation {
   source: string;
   /** De-duplication key (e.g. request id + source): the same feedback counts once. */
   id?: string;
+  /**
+   * When the judged answer was given (epoch ms). Feedback may come hours late: it tells how the arm
+   * was then, so it refreshes the arm's quality evidence only to that time (staleness counts from it).
+   */
+  answeredAt?: number;
 }
 
 /** Learns from quality observations (the adaptive policy). */

@@ -111,4 +111,19 @@ describe('ArmLearner', () => {
     selector.recordQuality({ ...fb, id: 'r2:user', score: 7 });
     expect(selector.snapshot().find((s) => s.arm === 'a')!.classes.chat.qualityEvidence).toBeCloseTo(1, 6);
   });
+
+  it('learns late feedback as of the answer it judges: scores of hour-old answers leave the evidence as stale as those answers', async () => {
+    const { selector, clock } = setup();
+    await clock.advance(120 * 60_000);
+    const fb = (id: string, answeredAt?: number) => selector.recordQuality({ arm: 'a', requestClass: 'chat', score: 1, kind: 'feedback', source: 'user', id, ...(answeredAt === undefined ? {} : { answeredAt }) });
+    const fade = (arm: string) => {
+      const state = selector.learner.stateFor(arm);
+      return selector.learner.posteriorFor(state, 'chat').qualityFadeAt(clock.now());
+    };
+    for (let i = 0; i < 10; i++) fb(`old${i}`, clock.now() - 60 * 60_000);
+    expect(fade('a')).toBeLessThan(0.1);
+    // Feedback of a fresh answer refreshes it; an answer time in the future counts as now.
+    fb('new', clock.now() + 60_000);
+    expect(fade('a')).toBe(1);
+  });
 });

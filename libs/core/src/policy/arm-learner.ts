@@ -83,8 +83,9 @@ export class ArmLearner implements OutcomeSink, QualitySink, LatencyEstimator {
     const now = this.options.clock.now();
     const state = this.states.get(observation.arm);
     if (!state) return;
-    this.classPosterior(state, observation.requestClass)?.observeQuality(observation.score, observation.kind, now);
-    const shift = state.global.observeQuality(observation.score, observation.kind, now);
+    const at = observation.answeredAt !== undefined && observation.answeredAt < now ? observation.answeredAt : now;
+    this.classPosterior(state, observation.requestClass)?.observeQuality(observation.score, observation.kind, now, at);
+    const shift = state.global.observeQuality(observation.score, observation.kind, now, at);
     // As for outcomes: a drop the arm's global quality shows holds for its classes too.
     if (shift) for (const posterior of state.classes.values()) posterior.adoptShift(state.global, shift, this.options.warmStartCap, now);
   }

@@ -172,11 +172,13 @@ export class ArmPosterior {
 
   /**
    * Learns one quality score in [0, 1] for an answer this arm gave (an answer check, or feedback
-   * that may arrive hours later). Returns a shift when a change point replaced the evidence.
+   * that may arrive hours later). `answeredAt` (default `now`) is when that answer was given: the
+   * feedback evidence is as fresh as the newest answer it judged, not as the last score's arrival.
+   * Returns a shift when a change point replaced the evidence.
    */
-  observeQuality(score: number, source: QualitySource, now: number): PosteriorShift | undefined {
+  observeQuality(score: number, source: QualitySource, now: number, answeredAt = now): PosteriorShift | undefined {
     const changed = this.quality.observe(score, source, { check: this.settings.discount, feedback: this.settings.qualityDiscount ?? DEFAULT_QUALITY_DISCOUNT });
-    if (source === 'feedback') this.lastQualityAt = now;
+    if (source === 'feedback') this.lastQualityAt = Math.max(this.lastQualityAt ?? answeredAt, answeredAt);
     return changed ? { success: false, latency: false, quality: true } : undefined;
   }
 
