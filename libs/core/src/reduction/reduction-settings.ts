@@ -37,4 +37,17 @@ export class ReductionSettings {
   }
 }
 
+/** What a reduced request carries to its response and trace (`reduced` in Response v1). */
+export interface RunReduction {
+  method: ReductionMethod;
+  fromTokens: number;
+  toTokens: number;
+  droppedTurns: number;
+  /** The arm whose window the prompt was reduced to fit. */
+  targetArm: string;
+  /** The summary call (`summarize`): its arm, cost, and why it failed (then the turns were only trimmed). */
+  summary?: { arm: string; costUsd: number; latencyMs: number; error?: string };
+  costUsd: number;
+}
+
 export type { ReductionMethod };

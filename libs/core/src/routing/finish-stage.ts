@@ -5,7 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { ConversationStickiness } from '../resilience/conversation-stickiness';
 import type { CooldownWait } from '../resilience/cooldown-wait';
 import type { DegradationConfig, EscalationConfig } from '../resilience/resilience-config';
-import type { RunReduction } from './reduction-stage';
+import type { RunReduction } from '../reduction/reduction-settings';
 import type { RouteFailure, RouteResult } from './route-result';
 import { lastKind, runCost, type Answer, type Run, type Stop } from './route-run';
 

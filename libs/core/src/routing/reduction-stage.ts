@@ -2,11 +2,12 @@ import type { RouterEvents } from '../events/router-events';
 import type { ChatMessage } from '../ports/provider';
 import { summaryPrompt, summaryTurn, trimToFit, withSummary, type ReductionMethod, type TrimResult } from '../reduction/context-reduction';
 import { overflowTokenCount } from '../reduction/overflow-count';
-import type { ClassReduction, ReductionSettings } from '../reduction/reduction-settings';
+import type { ClassReduction, ReductionSettings, RunReduction } from '../reduction/reduction-settings';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { ArmConfig } from './arm';
 import type { ArmTable } from './arm-table';
 import type { EligibilityStage } from './eligibility-stage';
+
 import type { Run } from './route-run';
 import { sideCall, type SideCall, type SideCallDeps } from './side-call';
 import { estimatePromptTokens } from './token-estimate';
@@ -19,19 +20,6 @@ export interface ReductionStageOptions extends SideCallDeps {
   table: ArmTable;
   eligibility: EligibilityStage;
   settings: ReductionSettings;
-}
-
-/** What a reduced request carries to its response and trace (`reduced` in Response v1). */
-export interface RunReduction {
-  method: ReductionMethod;
-  fromTokens: number;
-  toTokens: number;
-  droppedTurns: number;
-  /** The arm whose window the prompt was reduced to fit. */
-  targetArm: string;
-  /** The summary call (`summarize`): its arm, cost, and why it failed (then the turns were only trimmed). */
-  summary?: { arm: string; costUsd: number; latencyMs: number; error?: string };
-  costUsd: number;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ArmConfig } from './arm';
 import type { Decision, ExcludedArm } from './arm-selector';
 import { ALREADY_ATTEMPTED } from './eligibility';
 import type { RouteRequest } from './route-request';
-import type { RunReduction } from './reduction-stage';
+import type { RunReduction } from '../reduction/reduction-settings';
 
 /** One request in flight: what has been tried and learnt so far. Every stage of the router reads and writes it. */
 export interface Run {
