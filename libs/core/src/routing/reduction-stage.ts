@@ -7,7 +7,6 @@ import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { ArmConfig } from './arm';
 import type { ArmTable } from './arm-table';
 import type { EligibilityStage } from './eligibility-stage';
-
 import type { Run } from './route-run';
 import { sideCall, type SideCall, type SideCallDeps } from './side-call';
 import { estimatePromptTokens } from './token-estimate';
