@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Router } from '../router';
 import { RouterEventBus, type RouterEvent } from '../events/router-events';
+import type { ArmSelector } from '../routing/arm-selector';
 import { OrderedSelector } from '../routing/ordered-selector';
 import type { RouteRequest } from '../routing/route-request';
 import { ManualClock, ScriptedProviders, makeArm } from '../testing';
@@ -81,6 +82,97 @@ describe('Router with budget caps', () => {
     );
   });
 });
+
+describe('Router with budget caps: a cheaper arm before a refusal', () => {
+  it('serves from a cheaper arm when the chosen arm\'s reservation no longer fits (another request took the headroom)', async () => {
+    // Room for one pricey reservation (≈ $0.031) and then only cheap ones: both requests are decided
+    // before either reservation is known locally, so both choose pricey.
+    const { router, providers, events } = setup({ tenants: { acme: { hour: 0.04 } } });
+    const [a, b] = await Promise.all([router.route(request('r1')), router.route(request('r2'))]);
+    expect([a.servedBy?.arm, b.servedBy?.arm]).toEqual(['pricey', 'cheap']);
+    expect(b.status).toBe('ok');
+    expect(events.filter((e) => e.type === 'budget.refused').map((e) => e.type === 'budget.refused' && e.arm)).toEqual(['pricey']);
+    // The refused reservation made no call.
+    expect(providers.calls.map((c) => c.arm)).toEqual(['pricey', 'cheap']);
+  });
+
+  it('refuses only when even the cheapest arm\'s reservation does not fit', async () => {
+    // Room for one pricey reservation and nothing after it.
+    const { router, providers } = setup({ tenants: { acme: { hour: 0.032 } } });
+    const [a, b] = await Promise.all([router.route(request('r1')), router.route(request('r2'))]);
+    expect(a.status).toBe('ok');
+    expect(b.error?.kind).toBe('budget_exceeded');
+    expect(providers.calls).toHaveLength(1);
+  });
+});
+
+/** Scores arms as a net-value selector does: value − (price of a dollar)·maximum cost, best first. */
+function pricedSelector(budget: BudgetGuard, valueUsd: number): ArmSelector {
+  return {
+    name: 'priced',
+    select(ctx, eligible) {
+      const weight = budget.costWeight(ctx.request.tenant);
+      const candidates = eligible.map((arm) => ({ arm: arm.id, utility: valueUsd - weight * budget.maxCostUsd(arm, ctx.request) }));
+      const best = candidates.reduce((b, c, i) => (c.utility > candidates[b].utility ? i : b), 0);
+      return { chosen: eligible[best], candidates, reason: 'highest utility', exploration: false };
+    },
+  };
+}
+
+describe('Router with budget caps: priced out', () => {
+  function priced(valueUsd: number) {
+    const clock = new ManualClock(START);
+    const budget = new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: { tenants: { acme: { hour: 0.5 } } } });
+    const ok = { ok: true as const, latencyMs: 0, usage: { inputTokens: 10, outputTokens: 100 } };
+    const providers = new ScriptedProviders(clock, { pricey: [ok], cheap: [ok] });
+    const router = new Router({ arms: [pricey, cheap], providers, selector: pricedSelector(budget, valueUsd), clock, budget });
+    return { clock, budget, router, providers };
+  }
+
+  /** A minute of spend at ≈ 14× the even pace of the hour's cap: the price of a dollar climbs far above 1. */
+  async function overspend(s: ReturnType<typeof priced>) {
+    expect(s.budget.costWeight('acme')).toBe(1);
+    for (let t = 0; t < 60; t++) {
+      const r = await s.budget.reserve(request(`x${t}`), cheap);
+      if (!r.ok) throw new Error(r.reason);
+      await s.budget.settle(r, r.amountUsd);
+      await s.clock.advance(1_000);
+      s.budget.costWeight('acme');
+    }
+    return s.budget.costWeight('acme');
+  }
+
+  it('refuses a request no arm is worth at the price of a dollar, without calling a provider', async () => {
+    const s = priced(0.01);
+    const weight = await overspend(s);
+    expect(weight).toBeGreaterThan(0.01 / budgetCheapMax());
+    const result = await s.router.route(request('r1'));
+    expect(result.error?.kind).toBe('budget_exceeded');
+    expect(result.error?.message).toMatch(/priced out/);
+    expect(s.providers.calls).toHaveLength(0);
+  });
+
+  it('serves a request worth its cost at that price, from the arm best at that price', async () => {
+    const s = priced(1);
+    const weight = await overspend(s);
+    // Both arms are worth $1 to the stub, so at any price above 1 the cheaper one is best.
+    expect(weight).toBeGreaterThan(1);
+    const result = await s.router.route(request('r1'));
+    expect(result.status).toBe('ok');
+    expect(result.servedBy?.arm).toBe('cheap');
+  });
+
+  it('never prices out at a price of 1 (no cap running ahead), whatever the value', async () => {
+    const s = priced(0);
+    expect(s.budget.costWeight('acme')).toBe(1);
+    expect((await s.router.route(request('r1'))).status).toBe('ok');
+  });
+});
+
+/** The cheap arm's maximum cost for `request` (≈ $0.002). */
+function budgetCheapMax(): number {
+  return new BudgetGuard({ store: new InMemoryBudgetStore(), clock: new ManualClock(START), caps: {} }).maxCostUsd(cheap, request('z'));
+}
 
 describe('failure kind when the request itself narrows the arms', () => {
   it('reports budget_exceeded, not no_eligible_arm, when the one allowed arm no longer fits the cap', async () => {
