@@ -65,6 +65,9 @@ export class BudgetGuard {
   /** Lines per tenant for the current minute: window ids change at most once a minute. */
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
   private readonly pacer?: WindowPacer;
+  /** What this guard's calls in flight have reserved, per line (window instance), and per reservation. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly reservations = new Map<string, { amountUsd: number; keys: string[] }>();
 
   constructor(private readonly options: BudgetGuardOptions) {
     if (options.windowPacing !== false) this.pacer = new WindowPacer(options.clock, options.windowPacing);
@@ -85,18 +88,27 @@ export class BudgetGuard {
     // last known view instead of marking every cap as spent.
     if (!result.ok && result.unavailable) return { ok: false, reason: `${BUDGET_EXCLUSION_PREFIX} ${result.reason ?? 'budget store unavailable'}` };
     this.remember(result.lines);
-    if (result.ok) return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
+    if (result.ok) {
+      this.holdInFlight(result.reservationId, amountUsd, lines);
+      return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
+    }
     const line = lines[result.blockedBy];
     const left = Math.max(0, line.capUsd - result.lines[result.blockedBy].usedUsd);
     return { ok: false, reason: `${describe(line, left)}; this call may cost up to ${formatUsd(amountUsd)}` };
   }
 
   async settle(reservation: BudgetReservation, actualUsd: number): Promise<void> {
-    if (reservation.reservationId) this.remember(await this.options.store.settle(reservation.reservationId, actualUsd));
+    if (!reservation.reservationId) return;
+    const lines = await this.options.store.settle(reservation.reservationId, actualUsd);
+    this.landInFlight(reservation.reservationId);
+    this.remember(lines);
   }
 
   async release(reservation: BudgetReservation): Promise<void> {
-    if (reservation.reservationId) this.remember(await this.options.store.release(reservation.reservationId));
+    if (!reservation.reservationId) return;
+    const lines = await this.options.store.release(reservation.reservationId);
+    this.landInFlight(reservation.reservationId);
+    this.remember(lines);
   }
 
   /** Tenants this guard has checked recently (for periodic `refresh` when replicas share a store). */
@@ -147,7 +159,7 @@ export class BudgetGuard {
     let weight = 1;
     for (const line of lines) {
       const used = this.usedOf(line);
-      if (this.pacer) weight += this.pacer.lambda(line.capKey, line.window, used, line.capUsd);
+      if (this.pacer) weight += this.pacer.lambda(line.capKey, line.window, used, line.capUsd, this.inFlight.get(line.cacheKey) ?? 0);
       else weight = Math.max(weight, pacingWeight(used, line.capUsd, this.options.pacing));
     }
     return weight;
@@ -212,6 +224,28 @@ export class BudgetGuard {
 
   private usedOf(line: ScopedLine): number {
     return this.used.get(line.cacheKey) ?? 0;
+  }
+
+  private holdInFlight(id: string, amountUsd: number, lines: readonly ScopedLine[]): void {
+    // Bounded like the other maps: a reservation never settled (a crash mid-call) stops counting here.
+    if (this.reservations.size >= 100_000) {
+      this.reservations.clear();
+      this.inFlight.clear();
+    }
+    const keys = lines.map((line) => line.cacheKey);
+    this.reservations.set(id, { amountUsd, keys });
+    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + amountUsd);
+  }
+
+  private landInFlight(id: string): void {
+    const held = this.reservations.get(id);
+    if (!held) return;
+    this.reservations.delete(id);
+    for (const key of held.keys) {
+      const left = (this.inFlight.get(key) ?? 0) - held.amountUsd;
+      if (left > 1e-12) this.inFlight.set(key, left);
+      else this.inFlight.delete(key);
+    }
   }
 
   private remember(lines: readonly LineUsage[]): void {

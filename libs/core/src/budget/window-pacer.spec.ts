@@ -88,6 +88,31 @@ describe('WindowPacer: the price of a dollar of one cap', () => {
     expect(mean).toBeGreaterThan(0);
   });
 
+  it('keeps what calls in flight have reserved for the end of the window: the price holds there, and rises only when the cap is spent', async () => {
+    const clock = new ManualClock(HOUR);
+    const pacer = new WindowPacer(clock);
+    const key = 'global\u0000hour';
+    pacer.lambda(key, 'hour', 0, 20, 2);
+    // On plan for half an hour, then a jump into the reserve ($2 held by calls in flight): the price rises…
+    for (let m = 1; m <= 30; m++) {
+      await clock.advance(60_000);
+      pacer.lambda(key, 'hour', m * 0.3, 20, 2);
+    }
+    await clock.advance(60_000);
+    pacer.lambda(key, 'hour', 18.2, 20, 2);
+    const held = pacer.current(key);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(1_000);
+    // …then, with only the reserve left, it holds while those calls settle and new ones reserve…
+    for (let s = 0; s < 30; s++) {
+      await clock.advance(1_000);
+      expect(pacer.lambda(key, 'hour', 18 + (s % 3) * 0.5, 20, 2)).toBeCloseTo(held, 12);
+    }
+    // …and climbs once the cap is spent.
+    await clock.advance(1_000);
+    expect(pacer.lambda(key, 'hour', 20, 20, 0)).toBeGreaterThan(held);
+  });
+
   it('keeps one price per cap, rising while the cap is spent, and never above maxLambda', async () => {
     const clock = new ManualClock(HOUR);
     const pacer = new WindowPacer(clock, { maxLambda: 3 });

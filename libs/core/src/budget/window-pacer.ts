@@ -15,6 +15,13 @@ export interface WindowPacerOptions {
    * nearly spent plan does not set the price on its own.
    */
   maxStep?: number;
+  /**
+   * Share of the cap the plan keeps for the end of the window (default 0.01), or what calls in
+   * flight have reserved if more: reaching the cap exactly at the end would leave the last requests
+   * less than a call's maximum cost, held by reservations of calls that will cost less, and refuse
+   * them. Once only the reserve is left the price holds where it is.
+   */
+  reserveShare?: number;
 }
 
 interface LineState {
@@ -32,8 +39,8 @@ interface LineState {
 /**
  * The price of a dollar of one cap (a knapsack's Lagrange multiplier λ, learned online by dual
  * descent as in ParetoBandit and Balseiro–Lu–Mirrokni's dual mirror descent): the selector weighs
- * cost by 1 + λ. The plan is to spend what is left of the cap evenly over what is left of its
- * window, re-planned at every update, so a cap set mid-window, a burst or an early overspend only
+ * cost by 1 + λ. The plan is to spend what is left of the cap (less a small reserve for the last
+ * requests) evenly over what is left of its window, re-planned at every update, so a cap set mid-window, a burst or an early overspend only
  * changes the rate of the rest of the window and the cap is reached at its end, not early. λ rises
  * while spend runs ahead of that rate and falls while it runs behind (and keeps rising while the cap
  * is spent). A new window instance of the same cap starts from the mean price of the last one
@@ -45,6 +52,7 @@ export class WindowPacer {
   private readonly responseShare: number;
   private readonly maxMu: number;
   private readonly maxStep: number;
+  private readonly reserveShare: number;
 
   constructor(
     private readonly clock: Clock,
@@ -53,6 +61,7 @@ export class WindowPacer {
     this.responseShare = options.responseShare ?? 0.05;
     this.maxMu = Math.log1p(Math.max(0, options.maxLambda ?? 1_000));
     this.maxStep = options.maxStep ?? 0.5;
+    this.reserveShare = options.reserveShare ?? 0.01;
   }
 
   /** The current λ of a cap (0 when it has not been paced yet), without updating it. */
@@ -63,9 +72,9 @@ export class WindowPacer {
   /**
    * Updates and returns λ of one cap. `cap` names the cap across its window instances (scope and
    * window kind, not the window id); `usedUsd` is what the current instance has used (reserved and
-   * settled), `capUsd` its cap.
+   * settled), `capUsd` its cap, `inFlightUsd` what calls in flight have reserved of it.
    */
-  lambda(cap: string, window: BudgetWindow, usedUsd: number, capUsd: number): number {
+  lambda(cap: string, window: BudgetWindow, usedUsd: number, capUsd: number, inFlightUsd = 0): number {
     const now = this.clock.now();
     const { start, end } = windowBounds(window, now);
     let state = this.states.get(cap);
@@ -86,14 +95,14 @@ export class WindowPacer {
       state.muTime = 0;
       state.span = 0;
     }
-    const left = capUsd - state.usedUsd;
+    const left = capUsd - Math.max(capUsd * this.reserveShare, inFlightUsd) - state.usedUsd;
     const dtS = Math.max(0, now - state.at) / 1000;
-    // The rate that spends what was left at the last update exactly by the window's end.
+    // The rate that spends what was left at the last update (less the reserve) by the window's end.
     const planRate = left / Math.max(1e-3, (end - state.at) / 1000);
     const responseS = (this.responseShare * (end - start)) / 1000;
-    // Nothing left: the price rises as fast as it may (not at once to the top: a settlement below
-    // the reservation may give headroom back a moment later).
-    const step = left > 0 ? (usedUsd - state.usedUsd - planRate * dtS) / (planRate * responseS) : this.maxStep;
+    // Into the reserve, the price holds; with the cap spent it rises as fast as it may (not at once
+    // to the top: a settlement below the reservation may give headroom back a moment later).
+    const step = left > 0 ? (usedUsd - state.usedUsd - planRate * dtS) / (planRate * responseS) : usedUsd >= capUsd ? this.maxStep : 0;
     this.integrate(state, now);
     state.mu = Math.min(this.maxMu, Math.max(0, state.mu + Math.min(this.maxStep, Math.max(-this.maxStep, step))));
     state.at = now;
