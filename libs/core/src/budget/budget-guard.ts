@@ -10,6 +10,7 @@ import { formatUsd } from '../policy/format';
 import type { BudgetLine, BudgetStore, LineUsage } from './budget-store';
 import { BUDGET_WINDOWS, windowId, type BudgetWindow } from './budget-window';
 import { pacingWeight, type PacingOptions } from './pacer';
+import { CheapestDemand } from './cheapest-demand';
 import { WindowPacer, type WindowPacerOptions } from './window-pacer';
 
 export type CapsPerWindow = Partial<Record<BudgetWindow, number>>;
@@ -65,12 +66,14 @@ export class BudgetGuard {
   /** Lines per tenant for the current minute: window ids change at most once a minute. */
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
   private readonly pacer?: WindowPacer;
+  private readonly demand: CheapestDemand;
   /** What this guard's calls in flight have reserved, per line (window instance), and per reservation. */
   private readonly inFlight = new Map<string, number>();
   private readonly reservations = new Map<string, { amountUsd: number; keys: string[] }>();
 
   constructor(private readonly options: BudgetGuardOptions) {
     if (options.windowPacing !== false) this.pacer = new WindowPacer(options.clock, options.windowPacing);
+    this.demand = new CheapestDemand(options.clock, options.windowPacing === false ? undefined : options.windowPacing?.responseShare);
   }
 
   /** The most `request` can cost on `arm`: the prompt estimate plus every output token it may produce. */
@@ -166,12 +169,20 @@ export class BudgetGuard {
   }
 
   /**
-   * Why a request is refused for budget although arms fit its caps: the price of a dollar is above 1
-   * and no scored candidate has a positive expected net value at that price (every `utility` ≤ 0).
-   * Spending the budget on it would take it from requests worth more per dollar. Undefined when
-   * the price is 1 or some candidate is worth its cost, or when the selector scores no utility.
+   * Why a first decision is refused for budget although arms fit its caps, or undefined. Refused
+   * ("priced out") only when all three hold: the price of a dollar is above 1; no scored candidate
+   * has a positive expected net value at that price (every `utility` ≤ 0); and some cap that
+   * applies cannot carry the rest of its window's traffic even on the cheapest arms
+   * (CheapestDemand), so some requests must go unserved and these are worth least per dollar. A cap
+   * the cheapest arms can carry refuses nothing: traffic moves to cheaper arms instead. Called
+   * once per first decision: it also counts the request's cheapest expected cost for that estimate.
    */
   pricedOut(tenant: string, candidates: readonly CandidateScore[]): string | undefined {
+    const lines = this.linesFor(tenant);
+    if (lines.length === 0) return undefined;
+    let cheapest = Infinity;
+    for (const c of candidates) if (c.expectedCostUsd !== undefined && c.expectedCostUsd < cheapest) cheapest = c.expectedCostUsd;
+    if (Number.isFinite(cheapest)) for (const line of lines) this.demand.add(line.capKey, line.window, cheapest);
     const weight = this.currentWeight(tenant);
     if (weight <= 1) return undefined;
     let scored = false;
@@ -180,7 +191,10 @@ export class BudgetGuard {
       if (c.utility > 0) return undefined;
       scored = true;
     }
-    return scored ? `${BUDGET_EXCLUSION_PREFIX} priced out: no arm's expected net value is positive at ${weight.toFixed(2)}× cost (tenant ${tenant}'s budget pacing)` : undefined;
+    if (!scored) return undefined;
+    const short = lines.find((line) => this.demand.exceeds(line.capKey, line.window, line.capUsd - this.usedOf(line)));
+    if (!short) return undefined;
+    return `${BUDGET_EXCLUSION_PREFIX} priced out: no arm's expected net value is positive at ${weight.toFixed(2)}× cost, and ${formatUsd(Math.max(0, short.capUsd - this.usedOf(short)))} left of ${formatUsd(short.capUsd)} (${short.scope}, ${short.window}) cannot serve the rest of the window even on the cheapest arms`;
   }
 
   /** The price of a dollar as last updated by costWeight (no update). */

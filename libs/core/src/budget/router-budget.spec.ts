@@ -106,13 +106,20 @@ describe('Router with budget caps: a cheaper arm before a refusal', () => {
   });
 });
 
-/** Scores arms as a net-value selector does: value − (price of a dollar)·maximum cost, best first. */
-function pricedSelector(budget: BudgetGuard, valueUsd: number): ArmSelector {
+/**
+ * Scores arms as a net-value selector does: value·(1 for pricey, ½ for cheap) − (price of a
+ * dollar)·maximum cost, best first; the value is the request's `routing.valueUsd`.
+ */
+function pricedSelector(budget: BudgetGuard): ArmSelector {
   return {
     name: 'priced',
     select(ctx, eligible) {
       const weight = budget.costWeight(ctx.request.tenant);
-      const candidates = eligible.map((arm) => ({ arm: arm.id, utility: valueUsd - weight * budget.maxCostUsd(arm, ctx.request) }));
+      const value = ctx.request.routing.valueUsd ?? 0;
+      const candidates = eligible.map((arm) => {
+        const expectedCostUsd = budget.maxCostUsd(arm, ctx.request);
+        return { arm: arm.id, expectedCostUsd, utility: value * (arm.id === 'pricey' ? 1 : 0.5) - weight * expectedCostUsd };
+      });
       const best = candidates.reduce((b, c, i) => (c.utility > candidates[b].utility ? i : b), 0);
       return { chosen: eligible[best], candidates, reason: 'highest utility', exploration: false };
     },
@@ -120,56 +127,74 @@ function pricedSelector(budget: BudgetGuard, valueUsd: number): ArmSelector {
 }
 
 describe('Router with budget caps: priced out', () => {
-  function priced(valueUsd: number) {
+  // Each call costs about what it reserves (1,000 output tokens): pricey ≈ $0.031, cheap ≈ $0.002.
+  function priced() {
     const clock = new ManualClock(START);
     const budget = new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: { tenants: { acme: { hour: 0.5 } } } });
-    const ok = { ok: true as const, latencyMs: 0, usage: { inputTokens: 10, outputTokens: 100 } };
+    const ok = { ok: true as const, latencyMs: 0, usage: { inputTokens: 10, outputTokens: 1_000 } };
     const providers = new ScriptedProviders(clock, { pricey: [ok], cheap: [ok] });
-    const router = new Router({ arms: [pricey, cheap], providers, selector: pricedSelector(budget, valueUsd), clock, budget });
-    return { clock, budget, router, providers };
+    const router = new Router({ arms: [pricey, cheap], providers, selector: pricedSelector(budget), clock, budget });
+    const route = (id: string, valueUsd: number) => router.route({ ...request(id), routing: { objective: 'balanced', valueUsd } });
+    return { clock, budget, router, providers, route };
   }
 
-  /** A minute of spend at ≈ 14× the even pace of the hour's cap: the price of a dollar climbs far above 1. */
-  async function overspend(s: ReturnType<typeof priced>) {
-    expect(s.budget.costWeight('acme')).toBe(1);
-    for (let t = 0; t < 60; t++) {
-      const r = await s.budget.reserve(request(`x${t}`), cheap);
-      if (!r.ok) throw new Error(r.reason);
-      await s.budget.settle(r, r.amountUsd);
+  it('refuses requests no arm is worth at the price of a dollar when even the cheapest arms cannot carry the cap\'s traffic', async () => {
+    const s = priced();
+    // A request a second: $0.002/s on the cheapest arm, $7.2 an hour against a $0.50 cap.
+    const results = [];
+    for (let i = 0; i < 120; i++) {
+      results.push(await s.route(`r${i}`, 0.01));
       await s.clock.advance(1_000);
-      s.budget.costWeight('acme');
     }
-    return s.budget.costWeight('acme');
-  }
-
-  it('refuses a request no arm is worth at the price of a dollar, without calling a provider', async () => {
-    const s = priced(0.01);
-    const weight = await overspend(s);
-    expect(weight).toBeGreaterThan(0.01 / budgetCheapMax());
-    const result = await s.router.route(request('r1'));
-    expect(result.error?.kind).toBe('budget_exceeded');
-    expect(result.error?.message).toMatch(/priced out/);
-    expect(s.providers.calls).toHaveLength(0);
+    const refused = results.filter((r) => r.status === 'failed');
+    expect(refused.length).toBeGreaterThan(60);
+    for (const r of refused) expect(r.error).toEqual(expect.objectContaining({ kind: 'budget_exceeded', message: expect.stringMatching(/priced out.*cannot serve the rest of the window even on the cheapest arms/) }));
+    // Spread over the window instead of spending the cap in its first minutes: most of it is left.
+    expect(s.budget.headroom('acme')[0].remainingUsd).toBeGreaterThan(0.3);
+    expect(s.providers.calls.length).toBe(results.length - refused.length);
   });
 
   it('serves a request worth its cost at that price, from the arm best at that price', async () => {
-    const s = priced(1);
-    const weight = await overspend(s);
-    // Both arms are worth $1 to the stub, so at any price above 1 the cheaper one is best.
-    expect(weight).toBeGreaterThan(1);
-    const result = await s.router.route(request('r1'));
-    expect(result.status).toBe('ok');
-    expect(result.servedBy?.arm).toBe('cheap');
+    const s = priced();
+    // A request every 30 s: the cheapest arm would spend $0.24 an hour, pricey $3.7, against $0.50.
+    const results = [];
+    for (let i = 0; i < 60; i++) {
+      results.push(await s.route(`r${i}`, 1));
+      await s.clock.advance(30_000);
+    }
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    // Pricey while the price is low, cheap once the price of a dollar makes pricey's extra value not worth its cost.
+    expect(results[0].servedBy?.arm).toBe('pricey');
+    expect(results.at(-1)?.servedBy?.arm).toBe('cheap');
+  });
+
+  it('refuses nothing while the cheapest arms can carry the cap\'s traffic, even when no arm is worth the price', async () => {
+    const s = priced();
+    // A valuable request and a cheap one a minute: the valuable one on pricey runs far ahead of the
+    // plan and raises the price; the cheapest arms alone would spend ≈ $0.24 an hour of $0.50.
+    const low = [];
+    for (let m = 0; m < 6; m++) {
+      await s.route(`v${m}`, 1);
+      low.push(await s.route(`l${m}`, 0.01));
+      await s.clock.advance(60_000);
+    }
+    // At this price the cheap request is worth less than its cheapest arm costs…
+    expect(0.005 - s.budget.costWeight('acme') * budgetCheapMax()).toBeLessThan(0);
+    // …and it is served there all the same.
+    const last = await s.route('l-last', 0.01);
+    expect(last.status).toBe('ok');
+    expect(last.servedBy?.arm).toBe('cheap');
+    expect(low.every((r) => r.status === 'ok')).toBe(true);
   });
 
   it('never prices out at a price of 1 (no cap running ahead), whatever the value', async () => {
-    const s = priced(0);
+    const s = priced();
     expect(s.budget.costWeight('acme')).toBe(1);
-    expect((await s.router.route(request('r1'))).status).toBe('ok');
+    expect((await s.route('r1', 0)).status).toBe('ok');
   });
 });
 
-/** The cheap arm's maximum cost for `request` (≈ $0.002). */
+/** The cheap arm's maximum cost for a request (≈ $0.002). */
 function budgetCheapMax(): number {
   return new BudgetGuard({ store: new InMemoryBudgetStore(), clock: new ManualClock(START), caps: {} }).maxCostUsd(cheap, request('z'));
 }
