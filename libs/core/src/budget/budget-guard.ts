@@ -11,6 +11,7 @@ import type { BudgetLine, BudgetStore, LineUsage } from './budget-store';
 import { BUDGET_WINDOWS, windowId, type BudgetWindow } from './budget-window';
 import { pacingWeight, type PacingOptions } from './pacer';
 import { CheapestDemand } from './cheapest-demand';
+import { InFlightReservations } from './in-flight-reservations';
 import { WindowPacer, type WindowPacerOptions } from './window-pacer';
 
 export type CapsPerWindow = Partial<Record<BudgetWindow, number>>;
@@ -67,9 +68,7 @@ export class BudgetGuard {
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
   private readonly pacer?: WindowPacer;
   private readonly demand: CheapestDemand;
-  /** What this guard's calls in flight have reserved, per line (window instance), and per reservation. */
-  private readonly inFlight = new Map<string, number>();
-  private readonly reservations = new Map<string, { amountUsd: number; keys: string[] }>();
+  private readonly inFlight = new InFlightReservations();
 
   constructor(private readonly options: BudgetGuardOptions) {
     if (options.windowPacing !== false) this.pacer = new WindowPacer(options.clock, options.windowPacing);
@@ -92,7 +91,7 @@ export class BudgetGuard {
     if (!result.ok && result.unavailable) return { ok: false, reason: `${BUDGET_EXCLUSION_PREFIX} ${result.reason ?? 'budget store unavailable'}` };
     this.remember(result.lines);
     if (result.ok) {
-      this.holdInFlight(result.reservationId, amountUsd, lines);
+      this.inFlight.hold(result.reservationId, amountUsd, lines.map((line) => line.cacheKey));
       return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
     }
     const line = lines[result.blockedBy];
@@ -103,14 +102,14 @@ export class BudgetGuard {
   async settle(reservation: BudgetReservation, actualUsd: number): Promise<void> {
     if (!reservation.reservationId) return;
     const lines = await this.options.store.settle(reservation.reservationId, actualUsd);
-    this.landInFlight(reservation.reservationId);
+    this.inFlight.land(reservation.reservationId);
     this.remember(lines);
   }
 
   async release(reservation: BudgetReservation): Promise<void> {
     if (!reservation.reservationId) return;
     const lines = await this.options.store.release(reservation.reservationId);
-    this.landInFlight(reservation.reservationId);
+    this.inFlight.land(reservation.reservationId);
     this.remember(lines);
   }
 
@@ -162,7 +161,7 @@ export class BudgetGuard {
     let weight = 1;
     for (const line of lines) {
       const used = this.usedOf(line);
-      if (this.pacer) weight += this.pacer.lambda(line.capKey, line.window, used, line.capUsd, this.inFlight.get(line.cacheKey) ?? 0);
+      if (this.pacer) weight += this.pacer.lambda(line.capKey, line.window, used, line.capUsd, this.inFlight.of(line.cacheKey));
       else weight = Math.max(weight, pacingWeight(used, line.capUsd, this.options.pacing));
     }
     return weight;
@@ -238,28 +237,6 @@ export class BudgetGuard {
 
   private usedOf(line: ScopedLine): number {
     return this.used.get(line.cacheKey) ?? 0;
-  }
-
-  private holdInFlight(id: string, amountUsd: number, lines: readonly ScopedLine[]): void {
-    // Bounded like the other maps: a reservation never settled (a crash mid-call) stops counting here.
-    if (this.reservations.size >= 100_000) {
-      this.reservations.clear();
-      this.inFlight.clear();
-    }
-    const keys = lines.map((line) => line.cacheKey);
-    this.reservations.set(id, { amountUsd, keys });
-    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + amountUsd);
-  }
-
-  private landInFlight(id: string): void {
-    const held = this.reservations.get(id);
-    if (!held) return;
-    this.reservations.delete(id);
-    for (const key of held.keys) {
-      const left = (this.inFlight.get(key) ?? 0) - held.amountUsd;
-      if (left > 1e-12) this.inFlight.set(key, left);
-      else this.inFlight.delete(key);
-    }
   }
 
   private remember(lines: readonly LineUsage[]): void {
