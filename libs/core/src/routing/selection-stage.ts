@@ -29,9 +29,10 @@ export class SelectionStage {
   constructor(private readonly options: SelectionStageOptions) {}
 
   /**
-   * The first decision of a request. Under a binding budget it is refused (`budget_exceeded`) when
-   * no arm is worth its cost at the price of a dollar, so the money goes to requests worth more per
-   * dollar; later decisions (fallbacks, hedges) serve a request already judged worth serving.
+   * The first decision of a request. Under a cap the cheapest arms cannot carry, it is refused
+   * (`budget_exceeded`) when no arm is worth its cost at the price of a dollar
+   * (BudgetGuard.pricedOut), so the money goes to requests worth more per dollar; later decisions
+   * (fallbacks, hedges) serve a request already admitted.
    */
   choose(run: Run): Next {
     const selection = this.select(run);
