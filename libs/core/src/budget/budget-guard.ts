@@ -171,9 +171,9 @@ export class BudgetGuard {
    * Why a first decision is refused for budget although arms fit its caps, or undefined. Refused
    * ("priced out") only when all three hold: the price of a dollar is above 1; no scored candidate
    * has a positive expected net value at that price (every `utility` ≤ 0); and some cap that
-   * applies cannot carry the rest of its window's traffic even on the cheapest arms
-   * (CheapestDemand), so some requests must go unserved and these are worth least per dollar. A cap
-   * the cheapest arms can carry refuses nothing: traffic moves to cheaper arms instead. Called
+   * applies would be spent within the next 5% of its window (the pacer's response time) even with every request on its
+   * cheapest arm (CheapestDemand), so some requests must go unserved and these are worth least per
+   * dollar. Otherwise nothing is priced out: traffic moves to cheaper arms instead. Called
    * once per first decision: it also counts the request's cheapest expected cost for that estimate.
    */
   pricedOut(tenant: string, candidates: readonly CandidateScore[]): string | undefined {
@@ -193,7 +193,7 @@ export class BudgetGuard {
     if (!scored) return undefined;
     const short = lines.find((line) => this.demand.exceeds(line.capKey, line.window, line.capUsd - this.usedOf(line)));
     if (!short) return undefined;
-    return `${BUDGET_EXCLUSION_PREFIX} priced out: no arm's expected net value is positive at ${weight.toFixed(2)}× cost, and ${formatUsd(Math.max(0, short.capUsd - this.usedOf(short)))} left of ${formatUsd(short.capUsd)} (${short.scope}, ${short.window}) cannot serve the rest of the window even on the cheapest arms`;
+    return `${BUDGET_EXCLUSION_PREFIX} priced out: no arm's expected net value is positive at ${weight.toFixed(2)}× cost, and ${formatUsd(Math.max(0, short.capUsd - this.usedOf(short)))} left of ${formatUsd(short.capUsd)} (${short.scope}, ${short.window}) would be spent within minutes even with every request on its cheapest arm`;
   }
 
   /** The price of a dollar as last updated by costWeight (no update). */

@@ -14,9 +14,9 @@ describe('CheapestDemand', () => {
     }
     expect(demand.rate('acme', 'hour')).toBeCloseTo(0.002, 4);
     expect(demand.rate('other', 'hour')).toBe(0);
-    // 40 minutes left at $0.002/s: $4.80 needed.
-    expect(demand.exceeds('acme', 'hour', 4.5)).toBe(true);
-    expect(demand.exceeds('acme', 'hour', 5)).toBe(false);
+    // Forecast over its own memory (3 minutes), not the 40 minutes left: $0.36 at $0.002/s.
+    expect(demand.exceeds('acme', 'hour', 0.3)).toBe(true);
+    expect(demand.exceeds('acme', 'hour', 0.4)).toBe(false);
   });
 
   it('forgets a stream that stopped', async () => {

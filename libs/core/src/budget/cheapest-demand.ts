@@ -5,8 +5,8 @@ import { windowBounds, type BudgetWindow } from './budget-window';
  * What a cap's traffic would spend per second if every request went to its cheapest eligible arm
  * (an exponentially weighted rate over a share of the cap's window, from the expected cost of the
  * cheapest candidate of each first decision). A cap that can carry the rest of its window's traffic
- * on the cheapest arms needs no refusal: traffic moves down instead. Only a cap that cannot is
- * allowed to refuse requests for their value per dollar (BudgetGuard.pricedOut).
+ * on the cheapest arms needs no refusal: traffic moves down instead. Only a cap about to be spent
+ * even so is allowed to refuse requests for their value per dollar (BudgetGuard.pricedOut).
  */
 export class CheapestDemand {
   private readonly rates = new Map<string, { rate: number; at: number }>();
@@ -28,10 +28,16 @@ export class CheapestDemand {
     return this.rates.has(cap) ? this.decayed(cap, window).rate : 0;
   }
 
-  /** True when what is left of the cap cannot carry the rest of its window on the cheapest arms. */
+  /**
+   * True when the cap would be spent within the rate's time constant (or by the window's end if
+   * that comes first) even if every request went to its cheapest arm: the rate is forecast only as
+   * far ahead as its own memory reaches, since a burst, a busy hour or traffic that stops may not
+   * last the rest of the window.
+   */
   exceeds(cap: string, window: BudgetWindow, leftUsd: number): boolean {
     const { end } = windowBounds(window, this.clock.now());
-    return this.rate(cap, window) * ((end - this.clock.now()) / 1000) > leftUsd;
+    const horizonS = Math.min((end - this.clock.now()) / 1000, this.tauS(window));
+    return this.rate(cap, window) * horizonS > leftUsd;
   }
 
   private decayed(cap: string, window: BudgetWindow): { rate: number; at: number } {

@@ -29,7 +29,7 @@ export class SelectionStage {
   constructor(private readonly options: SelectionStageOptions) {}
 
   /**
-   * The first decision of a request. Under a cap the cheapest arms cannot carry, it is refused
+   * The first decision of a request. Under a cap about to be spent even on the cheapest arms, it is refused
    * (`budget_exceeded`) when no arm is worth its cost at the price of a dollar
    * (BudgetGuard.pricedOut), so the money goes to requests worth more per dollar; later decisions
    * (fallbacks, hedges) serve a request already admitted.
