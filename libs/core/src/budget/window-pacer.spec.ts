@@ -76,6 +76,15 @@ describe('WindowPacer: the price of a dollar of one cap', () => {
     expect(used).toBeGreaterThan(19.4);
   });
 
+  it('prices a cap it has just met within seconds when traffic runs far ahead of the plan, not minutes', async () => {
+    const clock = new ManualClock(HOUR);
+    const pacer = new WindowPacer(clock);
+    // Ten times the plan's rate ($20 an hour): a price found only after minutes would cost a fifth of the cap.
+    const { trace } = await drive(clock, pacer, 20, () => 0.0556, { to: HOUR + 30_000 });
+    expect(1 + trace.at(-1)!.lambda).toBeGreaterThan(20);
+    expect(trace.at(-1)!.used).toBeLessThan(20 * 0.1);
+  });
+
   it('starts the next window instance from the mean price of the last one', async () => {
     const clock = new ManualClock(HOUR);
     const pacer = new WindowPacer(clock);

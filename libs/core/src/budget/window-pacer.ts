@@ -31,6 +31,8 @@ interface LineState {
   mu: number;
   at: number;
   usedUsd: number;
+  /** When the pacer first saw this cap: a new cap responds faster while it has no history. */
+  since: number;
   /** ∫ mu dt over the window instance so far and the time it covers (ms): the next instance's starting price. */
   muTime: number;
   span: number;
@@ -81,7 +83,7 @@ export class WindowPacer {
     if (!state) {
       // First seen now, maybe mid-window (a restart, a new cap): the plan starts from here.
       if (this.states.size >= 10_000) this.states.clear();
-      state = { start, mu: 0, at: now, usedUsd, muTime: 0, span: 0 };
+      state = { start, mu: 0, at: now, usedUsd, muTime: 0, span: 0, since: now };
       this.states.set(cap, state);
       return 0;
     }
@@ -99,7 +101,11 @@ export class WindowPacer {
     const dtS = Math.max(0, now - state.at) / 1000;
     // The rate that spends what was left at the last update (less the reserve) by the window's end.
     const planRate = left / Math.max(1e-3, (end - state.at) / 1000);
-    const responseS = (this.responseShare * (end - start)) / 1000;
+    // A cap seen for the first time has no price yet and its traffic may run far ahead of the plan
+    // at a price of 1: it responds within the time it has been seen (a 1/t step, as in stochastic
+    // approximation; at least a twentieth of the full response time) until it has that much history.
+    const fullS = (this.responseShare * (end - start)) / 1000;
+    const responseS = Math.max(fullS / 20, Math.min(fullS, (now - state.since) / 1000));
     // Into the reserve, the price holds; with the cap spent it rises as fast as it may (not at once
     // to the top: a settlement below the reservation may give headroom back a moment later).
     const step = left > 0 ? (usedUsd - state.usedUsd - planRate * dtS) / (planRate * responseS) : usedUsd >= capUsd ? this.maxStep : 0;
