@@ -390,7 +390,9 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   const spendSink: OutcomeSink = {
     record: (o: AttemptOutcome, requestClass: string) => {
       if (o.costUsd <= 0) return;
-      for (const line of capLines(scenario, tenantOf.get(requestClass) ?? 'default', clock.now())) {
+      // Charged to the window the attempt started in, where the router reserved it (its ledger): an
+      // attempt that straddles a window's end spends the window it was admitted under.
+      for (const line of capLines(scenario, tenantOf.get(requestClass) ?? 'default', o.startedAt)) {
         spendByWindow.set(line.key, (spendByWindow.get(line.key) ?? 0) + o.costUsd);
         capOf.set(line.key, line.capUsd);
       }

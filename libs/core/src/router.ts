@@ -88,7 +88,7 @@ export class Router {
     const rules = options.eligibilityRules ?? DEFAULT_RULES;
     const eligibility = new EligibilityStage({ clock, table, rules, credentials, breakers, rateLimits, budgetRule: budget?.eligibilityRule() });
     const cooldown = new CooldownWait({ clock, table, eligibility, breakers, retryBudget, capMs: config.retry.retryAfterCapMs });
-    const selection = (this.selection = new SelectionStage({ clock, events, table, eligibility, selector: options.selector, stickiness, breakers, cooldown }));
+    const selection = (this.selection = new SelectionStage({ clock, events, table, eligibility, selector: options.selector, stickiness, breakers, cooldown, budget }));
     this.attempts = new AttemptStage({
       clock,
       events,

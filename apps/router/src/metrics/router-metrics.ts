@@ -526,7 +526,7 @@ export class RouterMetrics {
     gauge('budget_spent_usd', 'Spend (settled + reserved) in the current budget window, per tenant (_global: the global cap) and window.', 'usedUsd');
     gauge('budget_remaining_usd', 'Headroom left under the cap in the current budget window, per tenant and window.', 'remainingUsd');
     gauge('budget_cap_usd', 'Budget cap per tenant and window.', 'capUsd');
-    gauge('budget_cost_weight', 'The pacer\'s weight on cost per tenant and window: 1 while spend keeps an even pace through the window, higher while it runs ahead or nears the cap.', 'costWeight');
+    gauge('budget_cost_weight', '1 + the pacer\'s price of a dollar of this cap (tenant and window): 1 while the cap does not bind, higher while spend runs ahead of an even plan of what is left over the rest of the window.', 'costWeight');
   }
 }
 

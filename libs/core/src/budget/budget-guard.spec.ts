@@ -104,8 +104,26 @@ describe('BudgetGuard', () => {
     expect((await guard.reserve(request(), arm)).ok).toBe(true);
   });
 
-  it('raises the cost weight as spend nears the cap', async () => {
-    const { guard } = setup({ defaultTenant: { day: 0.01 }, global: { day: 1_000 } });
+  it('prices a dollar above 1 while spend runs ahead of the plan, per tenant, as 1 + the sum of its caps\' λ', async () => {
+    const { guard, clock } = setup({ defaultTenant: { hour: 0.01 }, global: { hour: 0.012 } });
+    expect(guard.costWeight('acme')).toBe(1);
+    // Half past two with half an hour left: 80% of both caps spent in the next 10 s is far ahead of plan.
+    const r = await guard.reserve(request(), arm);
+    if (!r.ok) throw new Error(r.reason);
+    await guard.settle(r, 0.008);
+    await clock.advance(10_000);
+    const weight = guard.costWeight('acme');
+    const [tenantLine, globalLine] = guard.headroom('acme');
+    expect(tenantLine.costWeight).toBeGreaterThan(1);
+    expect(globalLine.costWeight).toBeGreaterThan(1);
+    expect(weight).toBeCloseTo(tenantLine.costWeight + globalLine.costWeight - 1, 10);
+    // Another tenant shares only the global cap's price.
+    expect(guard.costWeight('someone-else')).toBeCloseTo(globalLine.costWeight, 6);
+  });
+
+  it('with windowPacing off, raises the cost weight only as spend nears the cap', async () => {
+    const clock = new ManualClock(START);
+    const guard = new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: { defaultTenant: { day: 0.01 }, global: { day: 1_000 } }, windowPacing: false });
     expect(guard.costWeight('acme')).toBe(1);
     const r = await guard.reserve(request(), arm);
     if (!r.ok) throw new Error(r.reason);

@@ -2,7 +2,7 @@ import { traitsOf } from '../errors/error-kind';
 import type { AttemptOutcome } from '../outcome/attempt-outcome';
 import type { Clock } from '../ports/clock';
 import { costUsd, type ArmConfig } from '../routing/arm';
-import type { ExcludedArm } from '../routing/arm-selector';
+import type { CandidateScore, ExcludedArm } from '../routing/arm-selector';
 import type { EligibilityContext, EligibilityRule } from '../routing/eligibility';
 import type { RouteRequest } from '../routing/route-request';
 import { estimatePromptTokens } from '../routing/token-estimate';
@@ -10,6 +10,8 @@ import { formatUsd } from '../policy/format';
 import type { BudgetLine, BudgetStore, LineUsage } from './budget-store';
 import { BUDGET_WINDOWS, windowId, type BudgetWindow } from './budget-window';
 import { pacingWeight, type PacingOptions } from './pacer';
+import { CheapestDemand } from './cheapest-demand';
+import { InFlightReservations } from './in-flight-reservations';
 import { WindowPacer, type WindowPacerOptions } from './window-pacer';
 
 export type CapsPerWindow = Partial<Record<BudgetWindow, number>>;
@@ -26,8 +28,9 @@ export interface BudgetGuardOptions {
   store: BudgetStore;
   clock: Clock;
   caps: BudgetCaps;
+  /** The near-cap weight, used only with `windowPacing: false`. */
   pacing?: PacingOptions;
-  /** Spreading each cap over its window; `false` keeps only the near-cap weight. */
+  /** The price per dollar of each cap, learned over its window (window-pacer.ts); `false` keeps only the near-cap weight. */
   windowPacing?: WindowPacerOptions | false;
 }
 
@@ -36,6 +39,8 @@ interface ScopedLine extends BudgetLine {
   scope: string;
   window: BudgetWindow;
   cacheKey: string;
+  /** The cap across its window instances (scope and window kind): the pacer's key. */
+  capKey: string;
 }
 
 export type BudgetReservation = { ok: true; reservationId?: string; amountUsd: number; tenant: string };
@@ -61,10 +66,13 @@ export class BudgetGuard {
   private usedVersion = 0;
   /** Lines per tenant for the current minute: window ids change at most once a minute. */
   private readonly lineCache = new Map<string, { minute: number; lines: ScopedLine[] }>();
-  private readonly pacer: WindowPacer;
+  private readonly pacer?: WindowPacer;
+  private readonly demand: CheapestDemand;
+  private readonly inFlight = new InFlightReservations();
 
   constructor(private readonly options: BudgetGuardOptions) {
-    this.pacer = new WindowPacer(options.clock, options.windowPacing === false ? { maxLambda: 0 } : options.windowPacing);
+    if (options.windowPacing !== false) this.pacer = new WindowPacer(options.clock, options.windowPacing);
+    this.demand = new CheapestDemand(options.clock, options.windowPacing === false ? undefined : options.windowPacing?.responseShare);
   }
 
   /** The most `request` can cost on `arm`: the prompt estimate plus every output token it may produce. */
@@ -82,18 +90,27 @@ export class BudgetGuard {
     // last known view instead of marking every cap as spent.
     if (!result.ok && result.unavailable) return { ok: false, reason: `${BUDGET_EXCLUSION_PREFIX} ${result.reason ?? 'budget store unavailable'}` };
     this.remember(result.lines);
-    if (result.ok) return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
+    if (result.ok) {
+      this.inFlight.hold(result.reservationId, amountUsd, lines.map((line) => line.cacheKey));
+      return { ok: true, reservationId: result.reservationId, amountUsd, tenant: request.tenant };
+    }
     const line = lines[result.blockedBy];
     const left = Math.max(0, line.capUsd - result.lines[result.blockedBy].usedUsd);
     return { ok: false, reason: `${describe(line, left)}; this call may cost up to ${formatUsd(amountUsd)}` };
   }
 
   async settle(reservation: BudgetReservation, actualUsd: number): Promise<void> {
-    if (reservation.reservationId) this.remember(await this.options.store.settle(reservation.reservationId, actualUsd));
+    if (!reservation.reservationId) return;
+    const lines = await this.options.store.settle(reservation.reservationId, actualUsd);
+    this.inFlight.land(reservation.reservationId);
+    this.remember(lines);
   }
 
   async release(reservation: BudgetReservation): Promise<void> {
-    if (reservation.reservationId) this.remember(await this.options.store.release(reservation.reservationId));
+    if (!reservation.reservationId) return;
+    const lines = await this.options.store.release(reservation.reservationId);
+    this.inFlight.land(reservation.reservationId);
+    this.remember(lines);
   }
 
   /** Tenants this guard has checked recently (for periodic `refresh` when replicas share a store). */
@@ -134,17 +151,55 @@ export class BudgetGuard {
   }
 
   /**
-   * The pacer: for each cap that applies to `tenant`, the larger of the window pace (1 + λ, see
-   * WindowPacer: grows while spend runs ahead of an even pace through the window) and the near-cap
-   * weight (1 … 5 as the cap is reached); the highest over the caps.
+   * The price of a dollar for `tenant` now, 1 + Σλ over the caps that apply (each cap's λ from
+   * its WindowPacer, updated here): the selector weighs cost by it, so each request goes to the arm
+   * maximising value − (1 + Σλ)·cost, as in the Lagrangian of a knapsack with one constraint per
+   * cap. With `windowPacing: false`, the highest near-cap weight instead (1 … 5 as a cap is spent).
    */
   costWeight(tenant: string): number {
+    const lines = this.linesFor(tenant);
     let weight = 1;
-    for (const line of this.linesFor(tenant)) {
+    for (const line of lines) {
       const used = this.usedOf(line);
-      const paced = 1 + this.pacer.lambda(line.cacheKey, line.window, used, line.capUsd);
-      weight = Math.max(weight, paced, pacingWeight(used, line.capUsd, this.options.pacing));
+      if (this.pacer) weight += this.pacer.lambda(line.capKey, line.window, used, line.capUsd, this.inFlight.of(line.cacheKey));
+      else weight = Math.max(weight, pacingWeight(used, line.capUsd, this.options.pacing));
     }
+    return weight;
+  }
+
+  /**
+   * Why a first decision is refused for budget although arms fit its caps, or undefined. Refused
+   * ("priced out") only when all three hold: the price of a dollar is above 1; no scored candidate
+   * has a positive expected net value at that price (every `utility` ≤ 0); and some cap that
+   * applies would be spent within the next 5% of its window (the pacer's response time) even with every request on its
+   * cheapest arm (CheapestDemand), so some requests must go unserved and these are worth least per
+   * dollar. Otherwise nothing is priced out: traffic moves to cheaper arms instead. Called
+   * once per first decision: it also counts the request's cheapest expected cost for that estimate.
+   */
+  pricedOut(tenant: string, candidates: readonly CandidateScore[]): string | undefined {
+    const lines = this.linesFor(tenant);
+    if (lines.length === 0) return undefined;
+    let cheapest = Infinity;
+    for (const c of candidates) if (c.expectedCostUsd !== undefined && c.expectedCostUsd < cheapest) cheapest = c.expectedCostUsd;
+    if (Number.isFinite(cheapest)) for (const line of lines) this.demand.add(line.capKey, line.window, cheapest);
+    const weight = this.currentWeight(tenant);
+    if (weight <= 1) return undefined;
+    let scored = false;
+    for (const c of candidates) {
+      if (c.utility === undefined || !Number.isFinite(c.utility)) continue;
+      if (c.utility > 0) return undefined;
+      scored = true;
+    }
+    if (!scored) return undefined;
+    const short = lines.find((line) => this.demand.exceeds(line.capKey, line.window, line.capUsd - this.usedOf(line)));
+    if (!short) return undefined;
+    return `${BUDGET_EXCLUSION_PREFIX} priced out: no arm's expected net value is positive at ${weight.toFixed(2)}× cost, and ${formatUsd(Math.max(0, short.capUsd - this.usedOf(short)))} left of ${formatUsd(short.capUsd)} (${short.scope}, ${short.window}) would be spent within minutes even with every request on its cheapest arm`;
+  }
+
+  /** The price of a dollar as last updated by costWeight (no update). */
+  private currentWeight(tenant: string): number {
+    let weight = 1;
+    for (const line of this.linesFor(tenant)) weight = this.pacer ? weight + this.pacer.current(line.capKey) : Math.max(weight, pacingWeight(this.usedOf(line), line.capUsd, this.options.pacing));
     return weight;
   }
 
@@ -153,8 +208,8 @@ export class BudgetGuard {
     const lines = tenant === undefined ? this.globalLines(this.options.clock.now()) : this.linesFor(tenant);
     return lines.map((line) => {
       const usedUsd = this.usedOf(line);
-      // The pacer's current weight on cost for this cap (window pace or near-cap, whichever is higher).
-      const costWeight = Math.max(1 + this.pacer.current(line.cacheKey), pacingWeight(usedUsd, line.capUsd, this.options.pacing));
+      // This cap's share of the price of a dollar: 1 + its λ (or its near-cap weight without window pacing).
+      const costWeight = this.pacer ? 1 + this.pacer.current(line.capKey) : pacingWeight(usedUsd, line.capUsd, this.options.pacing);
       return { key: line.key, windowId: line.windowId, capUsd: line.capUsd, usedUsd, scope: line.scope, window: line.window, remainingUsd: Math.max(0, line.capUsd - usedUsd), costWeight };
     });
   }
@@ -196,7 +251,7 @@ function describe(line: ScopedLine, leftUsd: number): string {
 
 function scoped(key: string, window: BudgetWindow, now: number, capUsd: number, scope: string): ScopedLine {
   const line = { key, windowId: windowId(window, now), capUsd };
-  return { ...line, scope, window, cacheKey: cacheKey(line) };
+  return { ...line, scope, window, cacheKey: cacheKey(line), capKey: `${key}\u0000${window}` };
 }
 
 function cacheKey(line: BudgetLine): string {

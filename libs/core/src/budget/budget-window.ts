@@ -20,8 +20,19 @@ export function windowId(window: BudgetWindow, now: number): string {
   }
 }
 
+/** The last bounds computed per window kind: the pacer asks several times per decision, mostly in the same window. */
+const lastBounds = new Map<BudgetWindow, { start: number; end: number }>();
+
 /** Start and end (clock ms, UTC) of the window containing `now`. */
 export function windowBounds(window: BudgetWindow, now: number): { start: number; end: number } {
+  const last = lastBounds.get(window);
+  if (last && now >= last.start && now < last.end) return last;
+  const bounds = computeBounds(window, now);
+  lastBounds.set(window, bounds);
+  return bounds;
+}
+
+function computeBounds(window: BudgetWindow, now: number): { start: number; end: number } {
   const d = new Date(now);
   switch (window) {
     case 'minute': {

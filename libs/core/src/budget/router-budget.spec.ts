@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Router } from '../router';
 import { RouterEventBus, type RouterEvent } from '../events/router-events';
+import type { ArmSelector } from '../routing/arm-selector';
 import { OrderedSelector } from '../routing/ordered-selector';
 import type { RouteRequest } from '../routing/route-request';
 import { ManualClock, ScriptedProviders, makeArm } from '../testing';
@@ -81,6 +82,125 @@ describe('Router with budget caps', () => {
     );
   });
 });
+
+describe('Router with budget caps: a cheaper arm before a refusal', () => {
+  it('serves from a cheaper arm when the chosen arm\'s reservation no longer fits (another request took the headroom)', async () => {
+    // Room for one pricey reservation (≈ $0.031) and then only cheap ones: both requests are decided
+    // before either reservation is known locally, so both choose pricey.
+    const { router, providers, events } = setup({ tenants: { acme: { hour: 0.04 } } });
+    const [a, b] = await Promise.all([router.route(request('r1')), router.route(request('r2'))]);
+    expect([a.servedBy?.arm, b.servedBy?.arm]).toEqual(['pricey', 'cheap']);
+    expect(b.status).toBe('ok');
+    expect(events.filter((e) => e.type === 'budget.refused').map((e) => e.type === 'budget.refused' && e.arm)).toEqual(['pricey']);
+    // The refused reservation made no call.
+    expect(providers.calls.map((c) => c.arm)).toEqual(['pricey', 'cheap']);
+  });
+
+  it('refuses only when even the cheapest arm\'s reservation does not fit', async () => {
+    // Room for one pricey reservation and nothing after it.
+    const { router, providers } = setup({ tenants: { acme: { hour: 0.032 } } });
+    const [a, b] = await Promise.all([router.route(request('r1')), router.route(request('r2'))]);
+    expect(a.status).toBe('ok');
+    expect(b.error?.kind).toBe('budget_exceeded');
+    expect(providers.calls).toHaveLength(1);
+  });
+});
+
+/**
+ * Scores arms as a net-value selector does: value·(1 for pricey, ½ for cheap) − (price of a
+ * dollar)·maximum cost, best first; the value is the request's `routing.valueUsd`.
+ */
+function pricedSelector(budget: BudgetGuard): ArmSelector {
+  return {
+    name: 'priced',
+    select(ctx, eligible) {
+      const weight = budget.costWeight(ctx.request.tenant);
+      const value = ctx.request.routing.valueUsd ?? 0;
+      const candidates = eligible.map((arm) => {
+        const expectedCostUsd = budget.maxCostUsd(arm, ctx.request);
+        return { arm: arm.id, expectedCostUsd, utility: value * (arm.id === 'pricey' ? 1 : 0.5) - weight * expectedCostUsd };
+      });
+      const best = candidates.reduce((b, c, i) => (c.utility > candidates[b].utility ? i : b), 0);
+      return { chosen: eligible[best], candidates, reason: 'highest utility', exploration: false };
+    },
+  };
+}
+
+describe('Router with budget caps: priced out', () => {
+  // Each call costs about what it reserves (1,000 output tokens): pricey ≈ $0.031, cheap ≈ $0.002.
+  function priced() {
+    const clock = new ManualClock(START);
+    const budget = new BudgetGuard({ store: new InMemoryBudgetStore(), clock, caps: { tenants: { acme: { hour: 0.5 } } } });
+    const ok = { ok: true as const, latencyMs: 0, usage: { inputTokens: 10, outputTokens: 1_000 } };
+    const providers = new ScriptedProviders(clock, { pricey: [ok], cheap: [ok] });
+    const router = new Router({ arms: [pricey, cheap], providers, selector: pricedSelector(budget), clock, budget });
+    const route = (id: string, valueUsd: number) => router.route({ ...request(id), routing: { objective: 'balanced', valueUsd } });
+    return { clock, budget, router, providers, route };
+  }
+
+  it('refuses requests no arm is worth at the price of a dollar when even the cheapest arms would spend the cap within minutes', async () => {
+    const s = priced();
+    // A request a second: $0.002/s on the cheapest arm, $7.2 an hour against a $0.50 cap. Served
+    // (cheap) until the cheapest arm would spend what is left within 3 minutes, priced out after.
+    const results = [];
+    for (let i = 0; i < 240; i++) {
+      results.push(await s.route(`r${i}`, 0.01));
+      await s.clock.advance(1_000);
+    }
+    const refused = results.filter((r) => r.status === 'failed');
+    expect(refused.length).toBeGreaterThan(60);
+    expect(results[0].status).toBe('ok');
+    for (const r of refused) expect(r.error).toEqual(expect.objectContaining({ kind: 'budget_exceeded', message: expect.stringMatching(/priced out.*would be spent within minutes even with every request on its cheapest arm/) }));
+    // Serving them all would have spent $0.48 of the $0.50 in these 4 minutes; pricing out keeps the
+    // rest of the cap for the rest of the hour.
+    expect(s.budget.headroom('acme')[0].remainingUsd).toBeGreaterThan(0.15);
+    expect(s.providers.calls.length).toBe(results.length - refused.length);
+  });
+
+  it('serves a request worth its cost at that price, from the arm best at that price', async () => {
+    const s = priced();
+    // A request every 30 s: the cheapest arm would spend $0.24 an hour, pricey $3.7, against $0.50.
+    const results = [];
+    for (let i = 0; i < 60; i++) {
+      results.push(await s.route(`r${i}`, 1));
+      await s.clock.advance(30_000);
+    }
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    // Pricey while the price is low, cheap once the price of a dollar makes pricey's extra value not worth its cost.
+    expect(results[0].servedBy?.arm).toBe('pricey');
+    expect(results.at(-1)?.servedBy?.arm).toBe('cheap');
+  });
+
+  it('refuses nothing while the cheapest arms would not spend the cap soon, even when no arm is worth the price', async () => {
+    const s = priced();
+    // A valuable request and a cheap one a minute: the valuable one on pricey runs far ahead of the
+    // plan and raises the price; the cheapest arms alone would spend ≈ $0.24 an hour of $0.50.
+    const low = [];
+    for (let m = 0; m < 6; m++) {
+      await s.route(`v${m}`, 1);
+      low.push(await s.route(`l${m}`, 0.01));
+      await s.clock.advance(60_000);
+    }
+    // At this price the cheap request is worth less than its cheapest arm costs…
+    expect(0.005 - s.budget.costWeight('acme') * budgetCheapMax()).toBeLessThan(0);
+    // …and it is served there all the same.
+    const last = await s.route('l-last', 0.01);
+    expect(last.status).toBe('ok');
+    expect(last.servedBy?.arm).toBe('cheap');
+    expect(low.every((r) => r.status === 'ok')).toBe(true);
+  });
+
+  it('never prices out at a price of 1 (no cap running ahead), whatever the value', async () => {
+    const s = priced();
+    expect(s.budget.costWeight('acme')).toBe(1);
+    expect((await s.route('r1', 0)).status).toBe('ok');
+  });
+});
+
+/** The cheap arm's maximum cost for a request (≈ $0.002). */
+function budgetCheapMax(): number {
+  return new BudgetGuard({ store: new InMemoryBudgetStore(), clock: new ManualClock(START), caps: {} }).maxCostUsd(cheap, request('z'));
+}
 
 describe('failure kind when the request itself narrows the arms', () => {
   it('reports budget_exceeded, not no_eligible_arm, when the one allowed arm no longer fits the cap', async () => {

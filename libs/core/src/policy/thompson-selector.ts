@@ -271,12 +271,14 @@ export class ThompsonSelector implements ArmSelector, OutcomeSink, QualitySink, 
       let total = 0;
       for (let i = 0; i < n; i++) {
         if (!affordable[i]) continue;
-        uncertainty[i] *= Math.pow(costRef / Math.max(this.costFloorUsd, cost[i]), this.explorationCostExponent);
+        // Under a binding budget (cost weight > 1) only arms still worth their cost at its price are explored.
+        const priced = costWeight > 1 && i !== best && !((candidates[i].utility as number) > 0);
+        uncertainty[i] *= priced ? 0 : Math.pow(costRef / Math.max(this.costFloorUsd, cost[i]), this.explorationCostExponent);
         total += uncertainty[i];
       }
       let pick = this.random.next() * total;
       for (let i = 0; i < n; i++) {
-        if (!affordable[i]) continue;
+        if (!affordable[i] || uncertainty[i] === 0) continue;
         chosen = i;
         pick -= uncertainty[i];
         if (pick < 0) break;

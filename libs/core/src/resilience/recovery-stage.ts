@@ -41,6 +41,7 @@ export class RecoveryStage {
     const stop = this.options.guard.check(run);
     if (stop) return stop;
     if (outcome.kind === 'deadline_exceeded') return { kind: 'stop', failure: 'deadline_exceeded' };
+    if (outcome.kind === 'budget_exceeded') return this.afterBudgetRefusal(run);
     const arm = this.options.table.armFor(outcome.arm);
     const plan = this.options.fallbacks.plan(outcome, arm, run.request, run);
     if (plan.action === 'rewrite') {
@@ -74,6 +75,23 @@ export class RecoveryStage {
     if (plan.action === 'fallback') events.emit({ type: 'fallback', requestId: run.request.id, at: clock.now(), from: arm.id, reason: `${plan.reason}: no arm left (${retry.detail})` });
     const detail = [plan.action === 'none' ? plan.reason : undefined, retry.detail, excluded.length ? describeExclusions(excluded) : undefined];
     return { kind: 'stop', failure: finalKind(run.attempts, excluded), detail: detail.filter(Boolean).join('; ') };
+  }
+
+  /**
+   * The reservation of the chosen arm did not fit (another request took the headroom since the
+   * decision; no call was made): choose again among the untried arms, which now excludes every arm
+   * whose maximum cost no longer fits, so a cheaper arm serves; refused only when none fits.
+   */
+  private afterBudgetRefusal(run: Run): Next {
+    const { clock, events, selection } = this.options;
+    const next = selection.select(run);
+    if (!next.decision) return { kind: 'stop', failure: finalKind(run.attempts, next.excluded), detail: describeExclusions(next.excluded) };
+    const refused = run.attempts.at(-1)!.arm;
+    events.emit({ type: 'fallback', requestId: run.request.id, at: clock.now(), from: refused, to: next.decision.chosen.id, reason: 'budget_exceeded: its reservation did not fit, an arm that fits does' });
+    selection.emitDecision(run, next.decision);
+    // No call has been made yet if every attempt so far was refused at reservation: this is still the first.
+    const first = run.attempts.every((a) => a.kind === 'budget_exceeded');
+    return { kind: 'attempt', arm: next.decision.chosen, role: first ? 'first' : 'fallback' };
   }
 
   /** Waits for an arm's 429 cooldown to end (spending one retry), then chooses again among every untried arm. */

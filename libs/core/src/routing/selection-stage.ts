@@ -1,4 +1,4 @@
-import { excludedByBudget } from '../budget/budget-guard';
+import { excludedByBudget, type BudgetGuard } from '../budget/budget-guard';
 import type { RouterEvents } from '../events/router-events';
 import type { Clock } from '../ports/clock';
 import { isBreakerExclusion, type BreakerRegistry } from '../resilience/breaker-registry';
@@ -20,16 +20,25 @@ export interface SelectionStageOptions {
   stickiness: ConversationStickiness;
   breakers: BreakerRegistry;
   cooldown: CooldownWait;
+  /** Refuses a first decision no arm is worth at the budget's price of a dollar. */
+  budget?: Pick<BudgetGuard, 'pricedOut'>;
 }
 
 /** Chooses the arm of the next attempt among the untried eligible ones, and says why when there is none. */
 export class SelectionStage {
   constructor(private readonly options: SelectionStageOptions) {}
 
-  /** The first decision of a request. */
+  /**
+   * The first decision of a request. Under a cap about to be spent even on the cheapest arms, it is refused
+   * (`budget_exceeded`) when no arm is worth its cost at the price of a dollar
+   * (BudgetGuard.pricedOut), so the money goes to requests worth more per dollar; later decisions
+   * (fallbacks, hedges) serve a request already admitted.
+   */
   choose(run: Run): Next {
     const selection = this.select(run);
     if (!selection.decision) return this.nothingEligible(run, selection.excluded);
+    const pricedOut = this.options.budget?.pricedOut(run.request.tenant, selection.decision.candidates);
+    if (pricedOut) return { kind: 'stop', failure: 'budget_exceeded', detail: pricedOut };
     this.emitDecision(run, selection.decision);
     return { kind: 'attempt', arm: selection.decision.chosen, role: 'first' };
   }
