@@ -17,6 +17,7 @@ import { ResponseCollector, connectLoadProducer, createTopics, deleteTopics, uni
 import { startRouter, stopRouter } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
 import { accountRun, type RunAccounting } from './accounting';
+import { LiveFeedback, type FeedbackCounts } from './feedback';
 import { routingOptions, routingTableYaml, type LivePolicy } from './policies';
 import { openProcessLog, type ProcessLog } from './process-log';
 import { unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
@@ -61,7 +62,15 @@ export interface LiveTarget {
   dlqTopic?: string;
   /** Told the scenario time on every tick of the send schedule (routers apply price changes). */
   atScenarioTime?(elapsedMs: number): void;
+  /** The quality feedback this target was given (Switchyard routers; peers get none). */
+  feedback?(): Promise<LiveFeedbackReport>;
   stop(): Promise<void>;
+}
+
+/** Feedback the client published to a router, and what the router made of it. */
+export interface LiveFeedbackReport extends FeedbackCounts {
+  /** The router's own count of feedback it joined to an answer and learnt (`switchyard_feedback_total{result="applied"}`); null when unreadable. */
+  applied: number | null;
 }
 
 export type TargetFactory = (ctx: TargetContext) => Promise<LiveTarget>;
@@ -80,6 +89,8 @@ export interface LiveJobResult {
   logs: Record<string, string>;
   /** How long the run waited after the last send before calling a request lost. */
   graceMs: number;
+  /** Quality feedback given to the target; null for targets that get none (peers). */
+  feedback: LiveFeedbackReport | null;
 }
 
 interface Running {
@@ -132,10 +143,22 @@ interface ResponseBody {
 
 /** Request index of a bench request id (`live-<index>`). */
 const indexOfId = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+const idOfIndex = (index: number) => `live-${index}`;
+
+/** Feedback the router applied, from its Prometheus metrics (null when they cannot be read). */
+async function appliedFeedback(port: number): Promise<number | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const m = /^switchyard_feedback_total\{[^}]*result="applied"[^}]*\} (\d+(?:\.\d+)?)/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return null;
+  }
+}
 
 /** A Switchyard router process configured as the job's policy, fed through its own Kafka topics. */
 export function routerTarget(policy: LivePolicy): TargetFactory {
-  return async ({ job, simUrl, options: o, record, recordDlq, logFile }) => {
+  return async ({ job, simUrl, options: o, record, recordDlq, logFile, sentAt }) => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-live-'));
     const table = join(dir, 'routing.yaml');
     writeFileSync(table, routingTableYaml(job.scenario, simUrl, policy));
@@ -155,10 +178,15 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
     const collector = new ResponseCollector(o.kafka, topics.responses, (id, raw) => {
       const body = raw as ResponseBody;
       const ok = body.status === 'ok' && !body.degraded;
-      record(indexOfId(id), {
+      const index = indexOfId(id);
+      const servedArm = ok ? armIndex(job.scenario, body.servedBy?.arm) : -1;
+      // Answer time in scenario time, as the engine scores it: arrival + the client's latency.
+      const answeredAt = job.world.requests[index] ? job.world.requests[index].at + (nowMs() - sentAt[index]) : NaN;
+      if (servedArm >= 0 && Number.isFinite(answeredAt)) feedback.answered(index, servedArm, answeredAt);
+      record(index, {
         ok,
         latencyMs: 0, // set by the engine from the receive time
-        servedArm: ok ? armIndex(job.scenario, body.servedBy?.arm) : -1,
+        servedArm,
         firstArm: armIndex(job.scenario, body.attempts?.[0]?.arm),
         inputTokens: body.usage?.inputTokens ?? 0,
         outputTokens: body.usage?.outputTokens ?? 0,
@@ -171,6 +199,7 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       const body = raw as { requestId?: string; reason?: string };
       recordDlq(indexOfId(body.requestId ?? key), body.reason ?? 'unknown');
     });
+    const feedback = new LiveFeedback(job.scenario, job.world, o.producer, topics.feedback, idOfIndex);
     await collector.start();
     await dlq.start();
     const router = await startRouter({
@@ -191,7 +220,9 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       logs: { router: routerLog.path },
       dlqTopic: topics.dlq,
       atScenarioTime: publishPrices,
+      feedback: async () => ({ ...feedback.counts, applied: await appliedFeedback(router.port) }),
       stop: async () => {
+        await feedback.stop();
         await stopRouter(router, 20_000).catch(() => undefined);
         await routerLog.closed();
         await collector.stop().catch(() => undefined);
@@ -250,7 +281,7 @@ async function startJob(job: LiveJob, o: EngineOptions): Promise<Running> {
 function requestMessage(job: LiveJob, policy: LivePolicy, index: number): Message {
   const req = job.world.requests[index];
   const c = job.scenario.workload.classes[req.classIndex];
-  const id = `live-${index}`;
+  const id = idOfIndex(index);
   const body = {
     schemaVersion: 1,
     id,
@@ -360,6 +391,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     for (const r of running) {
       const stats = await r.sim.stats();
       const firstArms = r.target.firstArms ? await r.target.firstArms() : undefined;
+      const feedback = r.target.feedback ? await r.target.feedback() : null;
       const { scenario, world } = r.job;
       const ref = refCosts(scenario);
       const records = world.requests.map((req, i) => {
@@ -381,6 +413,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
         ),
         logs: { ...r.target.logs, sim: r.simLog.path },
         graceMs,
+        feedback,
       });
     }
     return results;

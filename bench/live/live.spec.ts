@@ -30,9 +30,10 @@ budget: { global: { hour: 4 } }
 describe('bench:live building blocks', () => {
   const scenario = parseScenario(YAML);
 
-  it('compresses event times, run length and the rate profile, not latencies or rates', () => {
+  it('compresses event times, run length, the rate profile and the feedback delay, not latencies or rates', () => {
     const s = scaleScenario(scenario, 4);
     expect(s.duration).toBe(150_000);
+    expect(s.feedback.delay).toBe(scenario.feedback.delay / 4);
     expect(s.events[0]).toMatchObject({ start: 30_000, end: 60_000 });
     expect(s.events[3]).toMatchObject({ at: 120_000 });
     expect(s.workload.arrival).toMatchObject({ ratePerSec: 2, profile: [{ at: 75_000, multiplier: 2 }] });

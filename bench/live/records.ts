@@ -8,7 +8,8 @@ import type { Scenario } from '../policy/scenario';
 import type { RequestRecord } from '../policy/simulate';
 import { realisedNetValue } from '@switchyard/core';
 import { classValue } from '../policy/simulate';
-import { armStateAt, classQuality, type SimRequest, type World } from '../policy/world';
+import { judgeAnswer } from '../policy/judgement';
+import type { SimRequest, World } from '../policy/world';
 import { priceAt } from './sim-config';
 
 /** A finished request as the client saw it (from a Switchyard response or a peer's HTTP answer). */
@@ -29,14 +30,13 @@ export function scoreRequest(scenario: Scenario, world: World, refCost: readonly
   const c = scenario.workload.classes[req.classIndex];
   const doneAt = req.at + o.latencyMs;
   let cost = 0;
-  let quality = 0;
+  let acceptable = false;
   if (o.servedArm >= 0) {
     const price = priceAt(scenario, world, o.servedArm, doneAt);
     cost = (o.inputTokens * price.inputPer1M + o.outputTokens * price.outputPer1M) / 1_000_000;
-    const arm = scenario.arms[o.servedArm];
-    quality = req.uCheck >= arm.checkFailureRate ? classQuality(arm, armStateAt(arm, world.timelines[o.servedArm], doneAt), c.name) : 0;
+    acceptable = judgeAnswer(scenario, world, req, o.servedArm, doneAt).acceptable;
   }
-  const success = o.ok && req.uQuality < quality && o.latencyMs <= c.sloMs;
+  const success = o.ok && acceptable && o.latencyMs <= c.sloMs;
   const { costWeight: lc, latencyWeight: ll } = scenario.utility;
   return {
     index: req.index,
