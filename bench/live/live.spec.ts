@@ -68,6 +68,15 @@ describe('bench:live building blocks', () => {
     expect(routingOptions(scenario, 'simple-retry', scenario.workload.classes[0])).toMatchObject({ models: ['a'], contentPolicyFallback: false });
     expect(routingOptions(scenario, 'switchyard', scenario.workload.classes[0])).toMatchObject({ contentPolicyFallback: true, latencySloMs: 3000 });
     expect(() => parsePolicies('switchyard,oracle')).toThrow(/oracle exists only in bench:policy/);
+    expect(routingTableSchema.parse(parse(routingTableYaml(scenario, 'http://127.0.0.1:4010', 'switchyard'))).classes).toEqual({});
+  });
+
+  it('tells the router what each class is worth, as the in-process simulator tells its router', () => {
+    const valued = loadScenario(`${__dirname}/../scenarios/silent-quality-drop.yaml`.replace('/dist/', '/'));
+    const table = routingTableSchema.parse(parse(routingTableYaml(valued, 'http://127.0.0.1:4010', 'switchyard')));
+    const declared = valued.workload.classes.filter((c) => c.valueUsd !== undefined);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const c of declared) expect(table.classes[c.name]).toMatchObject({ valueUsd: c.valueUsd, ...(c.latencyUsdPerSecond !== undefined ? { latencyUsdPerSecond: c.latencyUsdPerSecond } : {}) });
   });
 
   it('builds seed-table rows from the records of simple retry and Switchyard', () => {
