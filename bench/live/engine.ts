@@ -20,7 +20,7 @@ import { accountRun, type RunAccounting } from './accounting';
 import { LiveFeedback, type FeedbackCounts } from './feedback';
 import { routingOptions, routingTableYaml, type LivePolicy } from './policies';
 import { openProcessLog, type ProcessLog } from './process-log';
-import { unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
+import { answerTokens, unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
 import { priceAt, simConfigFor } from './sim-config';
 
 export interface LiveJob {
@@ -287,8 +287,10 @@ function requestMessage(job: LiveJob, policy: LivePolicy, index: number): Messag
     id,
     tenant: c.tenant,
     class: c.name,
-    messages: [{ role: 'user', content: promptText(index, req.inputTokens) }],
-    params: { maxTokens: Math.min(req.outputTokens, c.maxTokens ?? Infinity) },
+    messages: [{ role: 'user', content: promptText(index, req.inputTokens, answerTokens(job.scenario, req)) }],
+    // The class's max tokens, as the in-process simulator's requests carry (the router's cost
+    // estimate and context-window check see the same request); the answer's length is the drawn one.
+    params: c.maxTokens !== undefined ? { maxTokens: c.maxTokens } : {},
     routing: routingOptions(job.scenario, policy, c),
   };
   return { key: id, value: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
