@@ -64,6 +64,8 @@ export interface LiveTarget {
   atScenarioTime?(elapsedMs: number): void;
   /** The quality feedback this target was given (Switchyard routers; peers get none). */
   feedback?(): Promise<LiveFeedbackReport>;
+  /** What the router's answer checks said, answers per result (`pass`, `cut`, ...); Switchyard routers only. */
+  answerChecks?(): Promise<Record<string, number> | null>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,8 @@ export interface LiveJobResult {
   graceMs: number;
   /** Quality feedback given to the target; null for targets that get none (peers). */
   feedback: LiveFeedbackReport | null;
+  /** The router's answer checks per result (null: not a router, or unreadable). */
+  answerChecks: Record<string, number> | null;
 }
 
 interface Running {
@@ -145,14 +149,38 @@ interface ResponseBody {
 const indexOfId = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
 const idOfIndex = (index: number) => `live-${index}`;
 
-/** Feedback the router applied, from its Prometheus metrics (null when they cannot be read). */
-async function appliedFeedback(port: number): Promise<number | null> {
+/** The router's Prometheus metrics text (null when unreadable). */
+async function routerMetrics(port: number): Promise<string | null> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const m = /^switchyard_feedback_total\{[^}]*result="applied"[^}]*\} (\d+(?:\.\d+)?)/m.exec(text);
-    return m ? Number(m[1]) : 0;
+    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   } catch {
     return null;
+  }
+}
+
+/** Sum of a counter's series per value of one label, e.g. answer checks by `result`. */
+function counterBy(metrics: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm');
+  for (const m of metrics.matchAll(line)) {
+    const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1];
+    if (value !== undefined) out[value] = (out[value] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * Feedback the router applied (`switchyard_feedback_total{result="applied"}`), once it has caught
+ * up with what was published (the consumer polls; up to 10 s), or null when unreadable.
+ */
+async function appliedFeedback(port: number, published: number): Promise<number | null> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const metrics = await routerMetrics(port);
+    if (metrics === null) return null;
+    const applied = counterBy(metrics, 'switchyard_feedback_total', 'result').applied ?? 0;
+    if (applied >= published || Date.now() > until) return applied;
+    await sleep(250);
   }
 }
 
@@ -220,7 +248,14 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       logs: { router: routerLog.path },
       dlqTopic: topics.dlq,
       atScenarioTime: publishPrices,
-      feedback: async () => ({ ...feedback.counts, applied: await appliedFeedback(router.port) }),
+      feedback: async () => {
+        await feedback.stop(); // the run is over: what is not due yet is never given
+        return { ...feedback.counts, applied: await appliedFeedback(router.port, feedback.counts.published) };
+      },
+      answerChecks: async () => {
+        const metrics = await routerMetrics(router.port);
+        return metrics === null ? null : counterBy(metrics, 'switchyard_answer_checks_total', 'result');
+      },
       stop: async () => {
         await feedback.stop();
         await stopRouter(router, 20_000).catch(() => undefined);
@@ -394,6 +429,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
       const stats = await r.sim.stats();
       const firstArms = r.target.firstArms ? await r.target.firstArms() : undefined;
       const feedback = r.target.feedback ? await r.target.feedback() : null;
+      const answerChecks = r.target.answerChecks ? await r.target.answerChecks() : null;
       const { scenario, world } = r.job;
       const ref = refCosts(scenario);
       const records = world.requests.map((req, i) => {
@@ -416,6 +452,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
         logs: { ...r.target.logs, sim: r.simLog.path },
         graceMs,
         feedback,
+        answerChecks,
       });
     }
     return results;

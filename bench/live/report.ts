@@ -33,6 +33,8 @@ export type LiveSummary = PolicySummary &
   firstAttemptShare: Record<string, number>;
   /** Quality feedback the client gave the router (published, bad, dropped, applied by the router); null for peers. */
   feedback: LiveFeedbackReport | null;
+  /** Switchyard routers: answers per answer-check result (`pass`, `cut`, `empty`, ...); null for peers. */
+  answerChecks: Record<string, number> | null;
 };
 
 /** Share of first attempts per arm id, over the requests whose first attempt is known. */
@@ -91,6 +93,7 @@ export function summariseScenario(results: readonly LiveJobResult[], scenario: S
       simCallsByModel: r.simCallsByModel,
       firstAttemptShare: firstAttemptSplit(scenario, r.records),
       feedback: r.feedback,
+      answerChecks: r.answerChecks,
     };
   }
   return summary;
@@ -148,6 +151,13 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
 
 /** One line on the quality feedback each router was given (success in every table counts answer quality either way). */
 function feedbackMd(scenario: Scenario, summary: Record<string, LiveSummary>): string {
+  const checks = Object.entries(summary)
+    .filter(([, s]) => s.answerChecks)
+    .map(([p, s]) => `${p}: ${Object.entries(s.answerChecks!).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}`);
+  return [quality(scenario, summary), ...(checks.length ? [`Answer checks in the routers: ${checks.join('; ')}.`] : [])].join(' ');
+}
+
+function quality(scenario: Scenario, summary: Record<string, LiveSummary>): string {
   const fb = scenario.feedback;
   if (fb.share <= 0) return 'Quality feedback: none (the scenario gives none); success counts answer quality, judged by the client from the scenario.';
   const given = Object.entries(summary)
