@@ -122,6 +122,8 @@ export interface RunOptions {
   oraclePrice?: OraclePrice;
   /** `false`: no BudgetGuard (the budget-aware oracle's search measures unconstrained spend). */
   hardCaps?: boolean;
+  /** Breaker settings over the policy's (bench/live/gap.ts: the time-scaled router a compressed live run gets). */
+  breaker?: ResilienceOverrides['breaker'];
 }
 
 const messageCache = new Map<number, ChatMessage[]>();
@@ -451,7 +453,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
     selector,
     clock,
     outcomeSinks: sinks,
-    resilience,
+    resilience: options.breaker ? { ...resilience, breaker: { ...resilience.breaker, ...options.breaker } } : resilience,
     random: new SeededRandom(mix(policySeed, 0x7e7)),
     budget,
     latency: thompson,
