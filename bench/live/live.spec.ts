@@ -57,6 +57,13 @@ describe('bench:live building blocks', () => {
     expect(priceAt(scenario, world, 1, 480_000)).toEqual({ inputPer1M: 0.5, outputPer1M: 2.5 });
   });
 
+  it('gives an arm with a heavy tail the same tail in the simulator', () => {
+    const heavy = loadScenario(`${__dirname}/../scenarios/heavy-tail.yaml`.replace('/dist/', '/'));
+    const config = normalizeConfig(simConfigFor(heavy, buildWorld(heavy, 1)));
+    heavy.arms.forEach((arm, i) => expect(config.models[i].latency.tail).toEqual(arm.latency.tail));
+    expect(heavy.arms.some((a) => a.latency.tail)).toBe(true);
+  });
+
   it('writes a routing table the router accepts for every live policy', () => {
     for (const policy of LIVE_POLICIES) {
       const table = routingTableSchema.parse(parse(routingTableYaml(scenario, 'http://127.0.0.1:4010', policy)));

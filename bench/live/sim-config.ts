@@ -47,7 +47,7 @@ export function simConfigFor(scenario: Scenario, world: World): SimConfigInput {
       maxOutputTokens: arm.maxOutputTokens,
       // Output length is set per request through max_tokens (the scenario's drawn output tokens).
       outputTokens: arm.maxOutputTokens,
-      latency: { medianMs: arm.latency.medianMs, p95Ms: arm.latency.p95Ms, multiplier },
+      latency: { medianMs: arm.latency.medianMs, p95Ms: arm.latency.p95Ms, multiplier, ...(arm.latency.tail ? { tail: arm.latency.tail } : {}) },
       faults: { ...faults, error5xxStatuses: [500], contentPolicyMode: 'error' },
     });
     const changes = new Set<number>();

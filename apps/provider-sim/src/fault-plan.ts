@@ -71,7 +71,9 @@ export function planCall(live: LiveModel, req: SimRequest, latencyScale: number,
   const u: number[] = new Array<number>(DRAWS_PER_CALL);
   for (let i = 0; i < DRAWS_PER_CALL; i++) u[i] = rng();
   const [uAuth, u429, u5xx, u5xxPick, uReset, uHang, uPolicy, uTrunc, uLat1, uLat2] = u;
-  const sampled = sampleLatencyMs(spec.latency, latencyScale, uLat1, uLat2);
+  // Drawn only for models with a latency tail, so every other model keeps its draws.
+  const uTail = spec.latency.tail ? rng() : 1;
+  const sampled = sampleLatencyMs(spec.latency, latencyScale, uLat1, uLat2, uTail);
   const fast = sampled * FAST_FAIL_FRACTION;
   const pick5xx = () => f.error5xxStatuses[Math.min(f.error5xxStatuses.length - 1, Math.floor(u5xxPick * f.error5xxStatuses.length))];
   const error = (error: SimError, status: number, delayMs: number, fault: string): CallPlan => ({
