@@ -4,7 +4,7 @@
 // outage windows the live router met). The first difference is the compression's, the second
 // what the live path (Kafka, processes, provider-sim, real time) adds.
 //
-//   node dist/bench/live/gap.js --scenario bench/scenarios/flapping-provider.yaml --time-scale 3 \
+//   npm run bench:gap -- --scenario bench/scenarios/flapping-provider.yaml --time-scale 3 \
 //        --seed 1 --live <bench:live or bench:peers --out dir> [--policies switchyard,static-chain]
 //        [--thompson '{"stalenessDecayPerMinute":0.5}'] [--draws 20] [--out <dir>]
 // --draws N adds the simulated router's spread over N other provider and policy draws on the live
