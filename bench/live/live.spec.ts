@@ -5,6 +5,7 @@ import { loadScenario, parseScenario } from '../policy/scenario';
 import type { RequestRecord } from '../policy/simulate';
 import { buildWorld } from '../policy/world';
 import { LIVE_POLICIES, parsePolicies, routingOptions, routingTableYaml } from './policies';
+import { firstAttemptSplit } from './report';
 import { scaleScenario } from './scale';
 import { seedRow } from './seed-table';
 import { priceAt, simConfigFor } from './sim-config';
@@ -84,6 +85,12 @@ describe('bench:live building blocks', () => {
     const declared = valued.workload.classes.filter((c) => c.valueUsd !== undefined);
     expect(declared.length).toBeGreaterThan(0);
     for (const c of declared) expect(table.classes[c.name]).toMatchObject({ valueUsd: c.valueUsd, ...(c.latencyUsdPerSecond !== undefined ? { latencyUsdPerSecond: c.latencyUsdPerSecond } : {}) });
+  });
+
+  it('measures the traffic split over requests whose first attempt is known', () => {
+    const rec = (firstArm: number): RequestRecord => ({ index: 0, at: 0, ok: true, success: true, latencyMs: 1, costUsd: 0, firstArm, servedArm: firstArm, utility: 0, netValue: 0 });
+    expect(firstAttemptSplit(scenario, [rec(0), rec(0), rec(1), rec(-1)])).toEqual({ a: 0.6667, b: 0.3333 });
+    expect(firstAttemptSplit(scenario, [])).toEqual({ a: 0, b: 0 });
   });
 
   it('builds seed-table rows from the records of simple retry and Switchyard', () => {
