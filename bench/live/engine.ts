@@ -66,6 +66,8 @@ export interface LiveTarget {
   feedback?(): Promise<LiveFeedbackReport>;
   /** What the router's answer checks said, answers per result (`pass`, `cut`, ...); Switchyard routers only. */
   answerChecks?(): Promise<Record<string, number> | null>;
+  /** The router's provider attempts per arm and outcome (`ok` or an error kind); Switchyard routers only. */
+  attemptOutcomes?(): Promise<Record<string, Record<string, number>> | null>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,8 @@ export interface LiveJobResult {
   feedback: LiveFeedbackReport | null;
   /** The router's answer checks per result (null: not a router, or unreadable). */
   answerChecks: Record<string, number> | null;
+  /** The router's attempts per arm and outcome (null: not a router, or unreadable). */
+  attemptOutcomes: Record<string, Record<string, number>> | null;
 }
 
 interface Running {
@@ -161,12 +165,17 @@ async function routerMetrics(port: number): Promise<string | null> {
 /** Sum of a counter's series per value of one label, e.g. answer checks by `result`. */
 function counterBy(metrics: string, name: string, label: string): Record<string, number> {
   const out: Record<string, number> = {};
-  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm');
-  for (const m of metrics.matchAll(line)) {
-    const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1];
-    if (value !== undefined) out[value] = (out[value] ?? 0) + Number(m[2]);
+  for (const [labels, n] of series(metrics, name)) {
+    const value = labels[label];
+    if (value !== undefined) out[value] = (out[value] ?? 0) + n;
   }
   return out;
+}
+
+/** A counter's series as (labels, value) pairs from Prometheus text. */
+function series(metrics: string, name: string): Array<[Record<string, string>, number]> {
+  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm');
+  return [...metrics.matchAll(line)].map((m) => [Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])), Number(m[2])]);
 }
 
 /**
@@ -255,6 +264,16 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       answerChecks: async () => {
         const metrics = await routerMetrics(router.port);
         return metrics === null ? null : counterBy(metrics, 'switchyard_answer_checks_total', 'result');
+      },
+      attemptOutcomes: async () => {
+        const metrics = await routerMetrics(router.port);
+        if (metrics === null) return null;
+        const out: Record<string, Record<string, number>> = {};
+        for (const [labels, n] of series(metrics, 'switchyard_attempts_total')) {
+          const byOutcome = (out[labels.arm] ??= {});
+          byOutcome[labels.outcome] = (byOutcome[labels.outcome] ?? 0) + n;
+        }
+        return out;
       },
       stop: async () => {
         await feedback.stop();
@@ -430,6 +449,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
       const firstArms = r.target.firstArms ? await r.target.firstArms() : undefined;
       const feedback = r.target.feedback ? await r.target.feedback() : null;
       const answerChecks = r.target.answerChecks ? await r.target.answerChecks() : null;
+      const attemptOutcomes = r.target.attemptOutcomes ? await r.target.attemptOutcomes() : null;
       const { scenario, world } = r.job;
       const ref = refCosts(scenario);
       const records = world.requests.map((req, i) => {
@@ -453,6 +473,7 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
         graceMs,
         feedback,
         answerChecks,
+        attemptOutcomes,
       });
     }
     return results;

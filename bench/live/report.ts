@@ -35,6 +35,8 @@ export type LiveSummary = PolicySummary &
   feedback: LiveFeedbackReport | null;
   /** Switchyard routers: answers per answer-check result (`pass`, `cut`, `empty`, ...); null for peers. */
   answerChecks: Record<string, number> | null;
+  /** Switchyard routers: provider attempts per arm and outcome (`ok`, `server_error`, `network`, ...); null for peers. */
+  attemptOutcomes: Record<string, Record<string, number>> | null;
 };
 
 /** Share of first attempts per arm id, over the requests whose first attempt is known. */
@@ -94,6 +96,7 @@ export function summariseScenario(results: readonly LiveJobResult[], scenario: S
       firstAttemptShare: firstAttemptSplit(scenario, r.records),
       feedback: r.feedback,
       answerChecks: r.answerChecks,
+      attemptOutcomes: r.attemptOutcomes,
     };
   }
   return summary;
@@ -154,7 +157,14 @@ function feedbackMd(scenario: Scenario, summary: Record<string, LiveSummary>): s
   const checks = Object.entries(summary)
     .filter(([, s]) => s.answerChecks)
     .map(([p, s]) => `${p}: ${Object.entries(s.answerChecks!).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}`);
-  return [quality(scenario, summary), ...(checks.length ? [`Answer checks in the routers: ${checks.join('; ')}.`] : [])].join(' ');
+  const attempts = Object.entries(summary)
+    .filter(([, s]) => s.attemptOutcomes)
+    .map(([p, s]) => `${p}: ${Object.entries(s.attemptOutcomes!).map(([arm, o]) => `${arm} ${Object.entries(o).map(([k, n]) => `${k} ${n}`).join(' ')}`).join(', ')}`);
+  return [
+    quality(scenario, summary),
+    ...(checks.length ? [`Answer checks in the routers: ${checks.join('; ')}.`] : []),
+    ...(attempts.length ? [`Router attempts by arm and outcome: ${attempts.join('; ')}.`] : []),
+  ].join(' ');
 }
 
 function quality(scenario: Scenario, summary: Record<string, LiveSummary>): string {
