@@ -7,7 +7,10 @@ import { REPO_ROOT, kafkaBrokersString } from './support/env';
 /**
  * `bench:live` (and `bench:peers`, which drives the same engine) must keep starting: it once broke
  * silently when every bench phase got its own outcomes topic and the engine asked the broker to
- * create that topic twice. A one-minute scenario played 6× faster through real processes.
+ * create that topic twice. A one-minute scenario played 6× faster through real processes. It must
+ * also keep teaching the routers as bench:policy does: the scenario's feedback reaches each router
+ * (which joins it to the answer and learns it), and live answers are not cut by max_tokens (every
+ * one was once, so the router's answer checks held every answer against its arm).
  */
 describe('bench:live smoke run', () => {
   it('plays a short scenario through a router and provider-sim and accounts for every request', async () => {
@@ -31,15 +34,29 @@ describe('bench:live smoke run', () => {
     if (code !== 0) throw new Error(`bench:live exited ${code}:\n${stderr.slice(-4000)}`);
 
     const summary = JSON.parse(readFileSync(join(out, 'live-smoke', 'summary.json'), 'utf8')) as {
-      policies: Record<string, { sent: number; answered: number; lost: number; duplicateResponses: number }>;
+      policies: Record<
+        string,
+        {
+          sent: number;
+          answered: number;
+          lost: number;
+          duplicateResponses: number;
+          feedback: { published: number; applied: number | null } | null;
+          answerChecks: Record<string, number> | null;
+        }
+      >;
     };
     for (const policy of ['switchyard', 'static-chain']) {
-      const accounting = summary.policies[policy];
-      expect(accounting).toBeDefined();
-      expect(accounting.sent).toBeGreaterThan(0);
-      expect(accounting.lost).toBe(0);
-      expect(accounting.answered).toBe(accounting.sent);
-      expect(accounting.duplicateResponses).toBe(0);
+      const run = summary.policies[policy];
+      expect(run).toBeDefined();
+      expect(run.sent).toBeGreaterThan(0);
+      expect(run.lost).toBe(0);
+      expect(run.answered).toBe(run.sent);
+      expect(run.duplicateResponses).toBe(0);
+      // Feedback on half the answers, 2 s late: most of it falls due before the run ends.
+      expect(run.feedback!.published).toBeGreaterThan(0);
+      expect(run.feedback!.applied).toBe(run.feedback!.published);
+      expect(Object.keys(run.answerChecks!)).toEqual(['pass']);
     }
   });
 });

@@ -17,9 +17,10 @@ import { ResponseCollector, connectLoadProducer, createTopics, deleteTopics, uni
 import { startRouter, stopRouter } from '../support/router-process';
 import { startSimProcess, type SimProcess } from '../support/sim-process';
 import { accountRun, type RunAccounting } from './accounting';
+import { LiveFeedback, type FeedbackCounts } from './feedback';
 import { routingOptions, routingTableYaml, type LivePolicy } from './policies';
 import { openProcessLog, type ProcessLog } from './process-log';
-import { unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
+import { answerTokens, unansweredOutcome, promptText, scoreRequest, type LiveOutcome } from './records';
 import { priceAt, simConfigFor } from './sim-config';
 
 export interface LiveJob {
@@ -61,7 +62,19 @@ export interface LiveTarget {
   dlqTopic?: string;
   /** Told the scenario time on every tick of the send schedule (routers apply price changes). */
   atScenarioTime?(elapsedMs: number): void;
+  /** The quality feedback this target was given (Switchyard routers; peers get none). */
+  feedback?(): Promise<LiveFeedbackReport>;
+  /** What the router's answer checks said, answers per result (`pass`, `cut`, ...); Switchyard routers only. */
+  answerChecks?(): Promise<Record<string, number> | null>;
+  /** The router's provider attempts per arm and outcome (`ok` or an error kind); Switchyard routers only. */
+  attemptOutcomes?(): Promise<Record<string, Record<string, number>> | null>;
   stop(): Promise<void>;
+}
+
+/** Feedback the client published to a router, and what the router made of it. */
+export interface LiveFeedbackReport extends FeedbackCounts {
+  /** The router's own count of feedback it joined to an answer and learnt (`switchyard_feedback_total{result="applied"}`); null when unreadable. */
+  applied: number | null;
 }
 
 export type TargetFactory = (ctx: TargetContext) => Promise<LiveTarget>;
@@ -80,6 +93,12 @@ export interface LiveJobResult {
   logs: Record<string, string>;
   /** How long the run waited after the last send before calling a request lost. */
   graceMs: number;
+  /** Quality feedback given to the target; null for targets that get none (peers). */
+  feedback: LiveFeedbackReport | null;
+  /** The router's answer checks per result (null: not a router, or unreadable). */
+  answerChecks: Record<string, number> | null;
+  /** The router's attempts per arm and outcome (null: not a router, or unreadable). */
+  attemptOutcomes: Record<string, Record<string, number>> | null;
 }
 
 interface Running {
@@ -132,10 +151,51 @@ interface ResponseBody {
 
 /** Request index of a bench request id (`live-<index>`). */
 const indexOfId = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+const idOfIndex = (index: number) => `live-${index}`;
+
+/** The router's Prometheus metrics text (null when unreadable). */
+async function routerMetrics(port: number): Promise<string | null> {
+  try {
+    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  } catch {
+    return null;
+  }
+}
+
+/** Sum of a counter's series per value of one label, e.g. answer checks by `result`. */
+function counterBy(metrics: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [labels, n] of series(metrics, name)) {
+    const value = labels[label];
+    if (value !== undefined) out[value] = (out[value] ?? 0) + n;
+  }
+  return out;
+}
+
+/** A counter's series as (labels, value) pairs from Prometheus text. */
+function series(metrics: string, name: string): Array<[Record<string, string>, number]> {
+  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm');
+  return [...metrics.matchAll(line)].map((m) => [Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])), Number(m[2])]);
+}
+
+/**
+ * Feedback the router applied (`switchyard_feedback_total{result="applied"}`), once it has caught
+ * up with what was published (the consumer polls; up to 10 s), or null when unreadable.
+ */
+async function appliedFeedback(port: number, published: number): Promise<number | null> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const metrics = await routerMetrics(port);
+    if (metrics === null) return null;
+    const applied = counterBy(metrics, 'switchyard_feedback_total', 'result').applied ?? 0;
+    if (applied >= published || Date.now() > until) return applied;
+    await sleep(250);
+  }
+}
 
 /** A Switchyard router process configured as the job's policy, fed through its own Kafka topics. */
 export function routerTarget(policy: LivePolicy): TargetFactory {
-  return async ({ job, simUrl, options: o, record, recordDlq, logFile }) => {
+  return async ({ job, simUrl, options: o, record, recordDlq, logFile, sentAt }) => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-live-'));
     const table = join(dir, 'routing.yaml');
     writeFileSync(table, routingTableYaml(job.scenario, simUrl, policy));
@@ -155,10 +215,15 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
     const collector = new ResponseCollector(o.kafka, topics.responses, (id, raw) => {
       const body = raw as ResponseBody;
       const ok = body.status === 'ok' && !body.degraded;
-      record(indexOfId(id), {
+      const index = indexOfId(id);
+      const servedArm = ok ? armIndex(job.scenario, body.servedBy?.arm) : -1;
+      // Answer time in scenario time, as the engine scores it: arrival + the client's latency.
+      const answeredAt = job.world.requests[index] ? job.world.requests[index].at + (nowMs() - sentAt[index]) : NaN;
+      if (servedArm >= 0 && Number.isFinite(answeredAt)) feedback.answered(index, servedArm, answeredAt);
+      record(index, {
         ok,
         latencyMs: 0, // set by the engine from the receive time
-        servedArm: ok ? armIndex(job.scenario, body.servedBy?.arm) : -1,
+        servedArm,
         firstArm: armIndex(job.scenario, body.attempts?.[0]?.arm),
         inputTokens: body.usage?.inputTokens ?? 0,
         outputTokens: body.usage?.outputTokens ?? 0,
@@ -171,6 +236,7 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       const body = raw as { requestId?: string; reason?: string };
       recordDlq(indexOfId(body.requestId ?? key), body.reason ?? 'unknown');
     });
+    const feedback = new LiveFeedback(job.scenario, job.world, o.producer, topics.feedback, idOfIndex);
     await collector.start();
     await dlq.start();
     const router = await startRouter({
@@ -191,7 +257,26 @@ export function routerTarget(policy: LivePolicy): TargetFactory {
       logs: { router: routerLog.path },
       dlqTopic: topics.dlq,
       atScenarioTime: publishPrices,
+      feedback: async () => {
+        await feedback.stop(); // the run is over: what is not due yet is never given
+        return { ...feedback.counts, applied: await appliedFeedback(router.port, feedback.counts.published) };
+      },
+      answerChecks: async () => {
+        const metrics = await routerMetrics(router.port);
+        return metrics === null ? null : counterBy(metrics, 'switchyard_answer_checks_total', 'result');
+      },
+      attemptOutcomes: async () => {
+        const metrics = await routerMetrics(router.port);
+        if (metrics === null) return null;
+        const out: Record<string, Record<string, number>> = {};
+        for (const [labels, n] of series(metrics, 'switchyard_attempts_total')) {
+          const byOutcome = (out[labels.arm] ??= {});
+          byOutcome[labels.outcome] = (byOutcome[labels.outcome] ?? 0) + n;
+        }
+        return out;
+      },
       stop: async () => {
+        await feedback.stop();
         await stopRouter(router, 20_000).catch(() => undefined);
         await routerLog.closed();
         await collector.stop().catch(() => undefined);
@@ -250,14 +335,16 @@ async function startJob(job: LiveJob, o: EngineOptions): Promise<Running> {
 function requestMessage(job: LiveJob, policy: LivePolicy, index: number): Message {
   const req = job.world.requests[index];
   const c = job.scenario.workload.classes[req.classIndex];
-  const id = `live-${index}`;
+  const id = idOfIndex(index);
   const body = {
     schemaVersion: 1,
     id,
     tenant: c.tenant,
     class: c.name,
-    messages: [{ role: 'user', content: promptText(index, req.inputTokens) }],
-    params: { maxTokens: Math.min(req.outputTokens, c.maxTokens ?? Infinity) },
+    messages: [{ role: 'user', content: promptText(index, req.inputTokens, answerTokens(job.scenario, req)) }],
+    // The class's max tokens, as the in-process simulator's requests carry (the router's cost
+    // estimate and context-window check see the same request); the answer's length is the drawn one.
+    params: c.maxTokens !== undefined ? { maxTokens: c.maxTokens } : {},
     routing: routingOptions(job.scenario, policy, c),
   };
   return { key: id, value: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
@@ -360,6 +447,9 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
     for (const r of running) {
       const stats = await r.sim.stats();
       const firstArms = r.target.firstArms ? await r.target.firstArms() : undefined;
+      const feedback = r.target.feedback ? await r.target.feedback() : null;
+      const answerChecks = r.target.answerChecks ? await r.target.answerChecks() : null;
+      const attemptOutcomes = r.target.attemptOutcomes ? await r.target.attemptOutcomes() : null;
       const { scenario, world } = r.job;
       const ref = refCosts(scenario);
       const records = world.requests.map((req, i) => {
@@ -381,6 +471,9 @@ export async function runLiveJobs(jobs: LiveJob[], options: Omit<EngineOptions, 
         ),
         logs: { ...r.target.logs, sim: r.simLog.path },
         graceMs,
+        feedback,
+        answerChecks,
+        attemptOutcomes,
       });
     }
     return results;

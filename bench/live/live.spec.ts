@@ -5,6 +5,7 @@ import { loadScenario, parseScenario } from '../policy/scenario';
 import type { RequestRecord } from '../policy/simulate';
 import { buildWorld } from '../policy/world';
 import { LIVE_POLICIES, parsePolicies, routingOptions, routingTableYaml } from './policies';
+import { firstAttemptSplit } from './report';
 import { scaleScenario } from './scale';
 import { seedRow } from './seed-table';
 import { priceAt, simConfigFor } from './sim-config';
@@ -30,9 +31,10 @@ budget: { global: { hour: 4 } }
 describe('bench:live building blocks', () => {
   const scenario = parseScenario(YAML);
 
-  it('compresses event times, run length and the rate profile, not latencies or rates', () => {
+  it('compresses event times, run length, the rate profile and the feedback delay, not latencies or rates', () => {
     const s = scaleScenario(scenario, 4);
     expect(s.duration).toBe(150_000);
+    expect(s.feedback.delay).toBe(scenario.feedback.delay / 4);
     expect(s.events[0]).toMatchObject({ start: 30_000, end: 60_000 });
     expect(s.events[3]).toMatchObject({ at: 120_000 });
     expect(s.workload.arrival).toMatchObject({ ratePerSec: 2, profile: [{ at: 75_000, multiplier: 2 }] });
@@ -56,6 +58,13 @@ describe('bench:live building blocks', () => {
     expect(priceAt(scenario, world, 1, 480_000)).toEqual({ inputPer1M: 0.5, outputPer1M: 2.5 });
   });
 
+  it('gives an arm with a heavy tail the same tail in the simulator', () => {
+    const heavy = loadScenario(`${__dirname}/../scenarios/heavy-tail.yaml`.replace('/dist/', '/'));
+    const config = normalizeConfig(simConfigFor(heavy, buildWorld(heavy, 1)));
+    heavy.arms.forEach((arm, i) => expect(config.models[i].latency.tail).toEqual(arm.latency.tail));
+    expect(heavy.arms.some((a) => a.latency.tail)).toBe(true);
+  });
+
   it('writes a routing table the router accepts for every live policy', () => {
     for (const policy of LIVE_POLICIES) {
       const table = routingTableSchema.parse(parse(routingTableYaml(scenario, 'http://127.0.0.1:4010', policy)));
@@ -67,6 +76,21 @@ describe('bench:live building blocks', () => {
     expect(routingOptions(scenario, 'simple-retry', scenario.workload.classes[0])).toMatchObject({ models: ['a'], contentPolicyFallback: false });
     expect(routingOptions(scenario, 'switchyard', scenario.workload.classes[0])).toMatchObject({ contentPolicyFallback: true, latencySloMs: 3000 });
     expect(() => parsePolicies('switchyard,oracle')).toThrow(/oracle exists only in bench:policy/);
+    expect(routingTableSchema.parse(parse(routingTableYaml(scenario, 'http://127.0.0.1:4010', 'switchyard'))).classes).toEqual({});
+  });
+
+  it('tells the router what each class is worth, as the in-process simulator tells its router', () => {
+    const valued = loadScenario(`${__dirname}/../scenarios/silent-quality-drop.yaml`.replace('/dist/', '/'));
+    const table = routingTableSchema.parse(parse(routingTableYaml(valued, 'http://127.0.0.1:4010', 'switchyard')));
+    const declared = valued.workload.classes.filter((c) => c.valueUsd !== undefined);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const c of declared) expect(table.classes[c.name]).toMatchObject({ valueUsd: c.valueUsd, ...(c.latencyUsdPerSecond !== undefined ? { latencyUsdPerSecond: c.latencyUsdPerSecond } : {}) });
+  });
+
+  it('measures the traffic split over requests whose first attempt is known', () => {
+    const rec = (firstArm: number): RequestRecord => ({ index: 0, at: 0, ok: true, success: true, latencyMs: 1, costUsd: 0, firstArm, servedArm: firstArm, utility: 0, netValue: 0 });
+    expect(firstAttemptSplit(scenario, [rec(0), rec(0), rec(1), rec(-1)])).toEqual({ a: 0.6667, b: 0.3333 });
+    expect(firstAttemptSplit(scenario, [])).toEqual({ a: 0, b: 0 });
   });
 
   it('builds seed-table rows from the records of simple retry and Switchyard', () => {

@@ -62,6 +62,14 @@ export function routingTableYaml(scenario: Scenario, simUrl: string, policy: Liv
   }
   if (policy === 'switchyard-hedged') table.resilience = { hedge: { enabled: true } };
   if (scenario.budget) table.budgets = scenario.budget;
+  // What an answer is worth per class, as the in-process simulator's router is told (classValues);
+  // without it a live router would weigh a $0.10 support answer by its objective's preset.
+  const classes = Object.fromEntries(
+    scenario.workload.classes
+      .filter((c) => c.valueUsd !== undefined || c.latencyUsdPerSecond !== undefined)
+      .map((c) => [c.name, { ...(c.valueUsd !== undefined ? { valueUsd: c.valueUsd } : {}), ...(c.latencyUsdPerSecond !== undefined ? { latencyUsdPerSecond: c.latencyUsdPerSecond } : {}) }]),
+  );
+  if (Object.keys(classes).length) table.classes = classes;
   return stringify(table);
 }
 

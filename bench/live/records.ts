@@ -2,13 +2,15 @@
 // (bench/policy/simulate.ts): success = answered ok, acceptable (the request's quality draw is
 // below the serving arm's true quality at that moment) and within the class SLO; utility
 // U = S − λ_cost·cost/refCost − λ_lat·latency/SLO, and net value V·S − cost − latency cost (the
-// router's own objective, value/net-value.ts). Answer checks count as in the simulator. Latency is measured at the client (publish →
-// response received), cost from the tokens the serving arm billed at its price at that moment.
+// router's own objective, value/net-value.ts), judged by bench/policy/judgement.ts as in the
+// simulator (answer checks included). Latency is measured at the client (publish → response
+// received), cost from the tokens the serving arm billed at its price at that moment.
 import type { Scenario } from '../policy/scenario';
 import type { RequestRecord } from '../policy/simulate';
 import { realisedNetValue } from '@switchyard/core';
 import { classValue } from '../policy/simulate';
-import { armStateAt, classQuality, type SimRequest, type World } from '../policy/world';
+import { judgeAnswer } from '../policy/judgement';
+import type { SimRequest, World } from '../policy/world';
 import { priceAt } from './sim-config';
 
 /** A finished request as the client saw it (from a Switchyard response or a peer's HTTP answer). */
@@ -29,14 +31,13 @@ export function scoreRequest(scenario: Scenario, world: World, refCost: readonly
   const c = scenario.workload.classes[req.classIndex];
   const doneAt = req.at + o.latencyMs;
   let cost = 0;
-  let quality = 0;
+  let acceptable = false;
   if (o.servedArm >= 0) {
     const price = priceAt(scenario, world, o.servedArm, doneAt);
     cost = (o.inputTokens * price.inputPer1M + o.outputTokens * price.outputPer1M) / 1_000_000;
-    const arm = scenario.arms[o.servedArm];
-    quality = req.uCheck >= arm.checkFailureRate ? classQuality(arm, armStateAt(arm, world.timelines[o.servedArm], doneAt), c.name) : 0;
+    acceptable = judgeAnswer(scenario, world, req, o.servedArm, doneAt).acceptable;
   }
-  const success = o.ok && req.uQuality < quality && o.latencyMs <= c.sloMs;
+  const success = o.ok && acceptable && o.latencyMs <= c.sloMs;
   const { costWeight: lc, latencyWeight: ll } = scenario.utility;
   return {
     index: req.index,
@@ -61,9 +62,19 @@ export function unansweredOutcome(failure: 'dlq' | 'lost', waitedMs: number): Li
   return { ok: false, latencyMs: waitedMs, servedArm: -1, firstArm: -1, inputTokens: 0, outputTokens: 0, failure };
 }
 
-/** Prompt text the simulator counts as ≈ `tokens` tokens (4 characters per token). */
-export function promptText(index: number, tokens: number): string {
-  const head = `Request ${index}: summarise the following notes. `;
+/**
+ * Prompt text the simulator counts as ≈ `tokens` tokens (4 characters per token), asking
+ * provider-sim for an answer of `answerTokens` (`[answer: N tokens]`): the answer then ends on its
+ * own at the request's drawn length, as in the in-process simulator, and is not a cut answer (a
+ * router's answer checks count an answer that ran into max_tokens against the arm).
+ */
+export function promptText(index: number, tokens: number, answerTokens: number): string {
+  const head = `Request ${index} [answer: ${answerTokens} tokens]: summarise the following notes. `;
   const chars = Math.max(head.length, tokens * 4);
   return (head + 'rail yard signal data '.repeat(Math.ceil(chars / 22))).slice(0, chars);
+}
+
+/** The answer length request `req` gets: its drawn output tokens within its class's max tokens (as billed in-process). */
+export function answerTokens(scenario: Scenario, req: SimRequest): number {
+  return Math.max(1, Math.min(req.outputTokens, scenario.workload.classes[req.classIndex].maxTokens ?? Infinity));
 }

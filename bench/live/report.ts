@@ -7,7 +7,7 @@ import type { RequestRecord } from '../policy/simulate';
 import type { Scenario } from '../policy/scenario';
 import type { World } from '../policy/world';
 import { runVerdict, type RunAccounting, type RunVerdict } from './accounting';
-import type { LiveJobResult } from './engine';
+import type { LiveFeedbackReport, LiveJobResult } from './engine';
 import { eventWindow } from './seed-table';
 
 /** Requests that arrived while something was wrong (outages, spikes, quota cuts, brown-outs). */
@@ -29,7 +29,27 @@ export type LiveSummary = PolicySummary &
   duringEvents: WindowMetrics;
   /** Provider calls per simulator model (= arm id): calls, ok, errors. */
   simCallsByModel: Record<string, { calls: number; ok: number; errors: number }>;
+  /** Share of first attempts per arm id (the traffic split), over requests with a known first attempt. */
+  firstAttemptShare: Record<string, number>;
+  /** Quality feedback the client gave the router (published, bad, dropped, applied by the router); null for peers. */
+  feedback: LiveFeedbackReport | null;
+  /** Switchyard routers: answers per answer-check result (`pass`, `cut`, `empty`, ...); null for peers. */
+  answerChecks: Record<string, number> | null;
+  /** Switchyard routers: provider attempts per arm and outcome (`ok`, `server_error`, `network`, ...); null for peers. */
+  attemptOutcomes: Record<string, Record<string, number>> | null;
 };
+
+/** Share of first attempts per arm id, over the requests whose first attempt is known. */
+export function firstAttemptSplit(scenario: Scenario, records: readonly RequestRecord[]): Record<string, number> {
+  const counts = scenario.arms.map(() => 0);
+  let known = 0;
+  for (const r of records) {
+    if (r.firstArm < 0) continue;
+    counts[r.firstArm]++;
+    known++;
+  }
+  return Object.fromEntries(scenario.arms.map((a, i) => [a.id, known ? Number((counts[i] / known).toFixed(4)) : 0]));
+}
 
 const finite = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(4)) : null);
 
@@ -73,6 +93,10 @@ export function summariseScenario(results: readonly LiveJobResult[], scenario: S
       logs: logPaths(r.logs, outDir),
       duringEvents: windowMetrics(r.records, world),
       simCallsByModel: r.simCallsByModel,
+      firstAttemptShare: firstAttemptSplit(scenario, r.records),
+      feedback: r.feedback,
+      answerChecks: r.answerChecks,
+      attemptOutcomes: r.attemptOutcomes,
     };
   }
   return summary;
@@ -97,13 +121,19 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
   return [
     `## ${scenario.name} (live, time scale ${timeScale}: ${(scenario.duration / 60_000).toFixed(1)} min)`,
     '',
-    `| ${label} | requests | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | failover ms | budget overshoot % | attempts / request | during events: err / p95 / p99 ms | failures by kind |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${label} | requests | net value / req (USD) | error rate | p50 ms | p95 ms | p99 ms | cost / success | utility | failover ms | budget overshoot % | attempts / request | during events: err / p95 / p99 ms | failures by kind |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(summary).map(([p, s]) =>
-      `| ${p} | ${num(s.requests)} | ${pct(s.errorRate)} | ${num(s.p50Ms)} | ${num(s.p95Ms)} | ${num(s.p99Ms)} | ${usd(s.costPerSuccessUsd)} | ${num(s.utility, 4)} | ${num(s.failoverMs)} | ${num(s.budgetOvershootPct, 1)} | ${s.attemptsPerRequest.toFixed(2)} | ` +
+      `| ${p} | ${num(s.requests)} | ${num(s.netValuePerRequest, 5)} | ${pct(s.errorRate)} | ${num(s.p50Ms)} | ${num(s.p95Ms)} | ${num(s.p99Ms)} | ${usd(s.costPerSuccessUsd)} | ${num(s.utility, 4)} | ${num(s.failoverMs)} | ${num(s.budgetOvershootPct, 1)} | ${s.attemptsPerRequest.toFixed(2)} | ` +
         `${s.duringEvents.requests ? `${pct(s.duringEvents.errorRate)} / ${num(s.duringEvents.p95Ms)} / ${num(s.duringEvents.p99Ms)}` : '–'} | ` +
         `${Object.entries(s.failureKinds).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ') || '–'} |`,
     ),
+    '',
+    `Traffic split (share of first attempts per arm): ${Object.entries(summary)
+      .map(([p, s]) => `${p}: ${Object.entries(s.firstAttemptShare).map(([a, x]) => `${a} ${(x * 100).toFixed(1)}%`).join(', ')}`)
+      .join('; ')}.`,
+    '',
+    feedbackMd(scenario, summary),
     '',
     `First-attempt-and-retry traffic per arm (provider calls at the simulator): ${Object.entries(summary)
       .map(([p, s]) => `${p}: ${Object.entries(s.simCallsByModel).map(([m, c]) => `${m} ${c.calls}`).join(', ')}`)
@@ -120,6 +150,30 @@ export function scenarioMd(scenario: Scenario, timeScale: number, summary: Recor
     }),
     '',
   ].join('\n');
+}
+
+/** One line on the quality feedback each router was given (success in every table counts answer quality either way). */
+function feedbackMd(scenario: Scenario, summary: Record<string, LiveSummary>): string {
+  const checks = Object.entries(summary)
+    .filter(([, s]) => s.answerChecks)
+    .map(([p, s]) => `${p}: ${Object.entries(s.answerChecks!).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}`);
+  const attempts = Object.entries(summary)
+    .filter(([, s]) => s.attemptOutcomes)
+    .map(([p, s]) => `${p}: ${Object.entries(s.attemptOutcomes!).map(([arm, o]) => `${arm} ${Object.entries(o).map(([k, n]) => `${k} ${n}`).join(' ')}`).join(', ')}`);
+  return [
+    quality(scenario, summary),
+    ...(checks.length ? [`Answer checks in the routers: ${checks.join('; ')}.`] : []),
+    ...(attempts.length ? [`Router attempts by arm and outcome: ${attempts.join('; ')}.`] : []),
+  ].join(' ');
+}
+
+function quality(scenario: Scenario, summary: Record<string, LiveSummary>): string {
+  const fb = scenario.feedback;
+  if (fb.share <= 0) return 'Quality feedback: none (the scenario gives none); success counts answer quality, judged by the client from the scenario.';
+  const given = Object.entries(summary)
+    .map(([p, s]) => (s.feedback ? `${p} ${s.feedback.published} published (${s.feedback.bad} bad), ${s.feedback.applied ?? '?'} applied by the router, ${s.feedback.dropped} due after the run` : `${p} none (no feedback channel)`))
+    .join('; ');
+  return `Quality feedback on ${(fb.share * 100).toFixed(0)}% of answers that passed the checks, ${(fb.delay / 1000).toFixed(0)} s late, ${(fb.noise * 100).toFixed(0)}% noise, to the router's feedback topic: ${given}.`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Time compression for live runs: a 20-minute scenario at --time-scale 4 runs in 5 minutes. Event
-// times, the run length and the arrival-rate profile shrink by the factor; what a provider or the
-// router does per request does not (latencies, Retry-After, timeouts, SLOs, deadlines, the arrival
-// rate itself). So a compressed run has fewer requests and shorter outages measured against
+// times, the run length, the arrival-rate profile and the feedback delay (a minute late stays the
+// same share of a quality drop) shrink by the factor; what a provider or the router does per
+// request does not (latencies, Retry-After, timeouts, SLOs, deadlines, the arrival rate itself). So a compressed run has fewer requests and shorter outages measured against
 // unchanged breaker open times and cooldowns: it is a quicker, harsher approximation of the
 // real-time run (`--time-scale 1`, the default), not the same experiment.
 import type { Scenario, ScenarioEvent } from '../policy/scenario';
@@ -32,6 +32,7 @@ export function scaleScenario(scenario: Scenario, factor: number): Scenario {
     ...scenario,
     duration: t(scenario.duration),
     events,
+    feedback: { ...scenario.feedback, delay: t(scenario.feedback.delay) },
     workload: { ...scenario.workload, arrival: { ...arrival, profile: arrival.profile.map((p) => ({ ...p, at: t(p.at) })) } },
   };
 }

@@ -1,7 +1,8 @@
 // A scenario (under one seed) as a provider-sim configuration: one simulator model per arm, and a
 // phase at every instant where an arm's true state changes (outages, latency spikes, quota changes,
 // brown-outs). What the simulator cannot show is applied elsewhere or reported:
-// - quality (never observed by a router) is scored by the client from the request's quality draw;
+// - quality is judged by the client (bench/policy/judgement.ts), which also gives routers the
+//   scenario's feedback on it (feedback.ts);
 // - price changes are applied to the cost the client computes and, for Switchyard routers, written
 //   into the router's routing table file at their time (the router's file watch reloads it);
 // - content blocks are drawn per call by the simulator (independent across arms), whereas the
@@ -47,7 +48,7 @@ export function simConfigFor(scenario: Scenario, world: World): SimConfigInput {
       maxOutputTokens: arm.maxOutputTokens,
       // Output length is set per request through max_tokens (the scenario's drawn output tokens).
       outputTokens: arm.maxOutputTokens,
-      latency: { medianMs: arm.latency.medianMs, p95Ms: arm.latency.p95Ms, multiplier },
+      latency: { medianMs: arm.latency.medianMs, p95Ms: arm.latency.p95Ms, multiplier, ...(arm.latency.tail ? { tail: arm.latency.tail } : {}) },
       faults: { ...faults, error5xxStatuses: [500], contentPolicyMode: 'error' },
     });
     const changes = new Set<number>();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { CallRecord } from '../../apps/provider-sim/src';
 import { armIndex, type LiveTarget, type TargetFactory } from '../live/engine';
-import { promptText, type LiveOutcome } from '../live/records';
+import { answerTokens, promptText, type LiveOutcome } from '../live/records';
 import { simModelOf } from '../live/sim-config';
 import type { PeerCallResult, PeerRequest } from './chat-call';
 import { peerArms, type PeerArm } from './peer-arm';
@@ -64,8 +64,9 @@ export function httpPeerTarget<R extends PeerCallResult>(logRoot: string, spec: 
         const p = peer
           .call({
             requestId: `live-${i}`,
-            prompt: promptText(i, req.inputTokens),
-            maxTokens: Math.min(req.outputTokens, c.maxTokens ?? Infinity),
+            prompt: promptText(i, req.inputTokens, answerTokens(job.scenario, req)),
+            // As Switchyard's requests: the class's max tokens (the drawn length when it has none).
+            maxTokens: c.maxTokens ?? answerTokens(job.scenario, req),
             timeoutMs: c.deadlineMs,
           })
           .then((r) => record(i, outcome(r)));

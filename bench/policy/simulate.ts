@@ -35,6 +35,7 @@ import {
 import { OracleSelector, posteriorMeanChoice, type OracleTruth } from '@switchyard/core/testing';
 import { capLines, tenantOfClass } from './budget-lines';
 import { EventClock } from './event-clock';
+import { FEEDBACK_SOURCE, feedbackOn, judgeAnswer, type AnswerJudgement } from './judgement';
 import type { MembershipEvent, Scenario } from './scenario';
 import { eventTimes, stationaryAt } from './stationary';
 import { armStateAt, classQuality, mix, normal, sigmaOf, T0, type World } from './world';
@@ -121,6 +122,8 @@ export interface RunOptions {
   oraclePrice?: OraclePrice;
   /** `false`: no BudgetGuard (the budget-aware oracle's search measures unconstrained spend). */
   hardCaps?: boolean;
+  /** Breaker settings over the policy's (bench/live/gap.ts: the time-scaled router a compressed live run gets). */
+  breaker?: ResilienceOverrides['breaker'];
 }
 
 const messageCache = new Map<number, ChatMessage[]>();
@@ -452,7 +455,7 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
     selector,
     clock,
     outcomeSinks: sinks,
-    resilience,
+    resilience: options.breaker ? { ...resilience, breaker: { ...resilience.breaker, ...options.breaker } } : resilience,
     random: new SeededRandom(mix(policySeed, 0x7e7)),
     budget,
     latency: thompson,
@@ -503,13 +506,10 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
         // Arm indices are the scenario's (best-fixed-arm reorders the router's arm list).
         const servedArm = result.servedBy ? armIndexInScenario.get(result.servedBy.arm)! : -1;
         const firstAttempt = result.attempts[0];
-        const served = servedArm >= 0 ? scenario.arms[servedArm] : undefined;
-        const passedChecks = served !== undefined && req.uCheck >= served.checkFailureRate;
-        const quality = served ? classQuality(served, armStateAt(served, world.timelines[servedArm], clock.now() - T0), c.name) : 0;
-        const acceptable = passedChecks && req.uQuality < quality;
-        const success = ok && acceptable && result.latencyMs <= c.sloMs;
+        const judgement = servedArm >= 0 ? judgeAnswer(scenario, world, req, servedArm, clock.now() - T0) : { passedChecks: false, acceptable: false };
+        const success = ok && judgement.acceptable && result.latencyMs <= c.sloMs;
         const cost = result.usage.costUsd;
-        if (ok && served && thompson) observeQuality(thompson, served.id, c.name, req, passedChecks, acceptable);
+        if (ok && servedArm >= 0 && thompson) observeQuality(thompson, scenario.arms[servedArm].id, c.name, req, judgement);
         records[req.index] = {
           index: req.index,
           at: req.at,
@@ -528,13 +528,12 @@ export async function runPolicy(scenario: Scenario, world: World, spec: RunSpec,
   }
   // What the router learns of answer quality: the checks on every answer at once, feedback on a
   // share of the answers that passed, after the scenario's delay, flipped with its noise.
-  function observeQuality(learner: ThompsonSelector, arm: string, requestClass: string, req: World['requests'][number], passedChecks: boolean, acceptable: boolean): void {
-    learner.recordQuality({ arm, requestClass, score: passedChecks ? 1 : 0, kind: 'check', source: 'sim', id: `${req.index}:check` });
-    const fb = scenario.feedback;
-    if (!passedChecks || req.uFeedback >= fb.share) return;
-    const score = req.uNoise < fb.noise ? !acceptable : acceptable;
+  function observeQuality(learner: ThompsonSelector, arm: string, requestClass: string, req: World['requests'][number], judgement: AnswerJudgement): void {
+    learner.recordQuality({ arm, requestClass, score: judgement.passedChecks ? 1 : 0, kind: 'check', source: FEEDBACK_SOURCE, id: `${req.index}:check` });
+    const feedback = feedbackOn(scenario, req, judgement);
+    if (!feedback) return;
     const answeredAt = clock.now();
-    clock.schedule(clock.now() + fb.delay, () => learner.recordQuality({ arm, requestClass, score: score ? 1 : 0, kind: 'feedback', source: 'sim', id: `${req.index}:feedback`, answeredAt }));
+    clock.schedule(clock.now() + feedback.delayMs, () => learner.recordQuality({ arm, requestClass, score: feedback.score, kind: 'feedback', source: FEEDBACK_SOURCE, id: `${req.index}:feedback`, answeredAt }));
   }
   await clock.run();
   const missing = records.length - records.filter(Boolean).length;

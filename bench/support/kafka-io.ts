@@ -15,6 +15,8 @@ export interface BenchTopics {
   responses: string;
   dlq: string;
   escalations: string;
+  /** The router's feedback topic (TOPIC_FEEDBACK): live runs publish the scenario's feedback there. */
+  feedback: string;
   all: string[];
   /** Router env naming these topics and a group of its own. */
   routerEnv: Record<string, string>;
@@ -29,6 +31,7 @@ export function uniqueTopics(prefix: string): BenchTopics {
   return {
     tag,
     ...t,
+    feedback: learning.feedback,
     all: [...Object.values(t), ...Object.values(learning)],
     routerEnv: {
       TOPIC_REQUESTS: t.requests,

@@ -14,6 +14,20 @@ const WORDS = (
   'before after under over between through during without within across toward upon'
 ).split(' ');
 
+/** `[answer: N tokens]` anywhere in the prompt (a scripted client's request for an answer of N tokens). */
+const ANSWER_LENGTH = /\[answer: (\d{1,7}) tokens\]/;
+
+/**
+ * The answer length a scripted prompt asks for (`[answer: N tokens]`), else undefined. Benchmarks
+ * replaying drawn output lengths use it so an answer ends on its own (finish `stop`) at the drawn
+ * length instead of running into max_tokens (finish `length`, which routers count as a cut answer).
+ */
+export function requestedAnswerTokens(prompt: string): number | undefined {
+  if (!prompt.includes('[answer: ')) return undefined;
+  const m = ANSWER_LENGTH.exec(prompt);
+  return m ? Math.max(1, Number(m[1])) : undefined;
+}
+
 export interface GeneratedText {
   text: string;
   tokens: number;

@@ -81,6 +81,8 @@ const latencyShape = {
   multiplier: z.number().min(0),
   /** Streamed answers: time between two tokens after the first (the first comes after the sampled latency). */
   tokenIntervalMs: z.number().min(0),
+  /** A heavy tail the log-normal misses: this share of calls takes `multiplier` × as long. */
+  tail: z.strictObject({ share: z.number().min(0).max(1), multiplier: z.number().min(1) }),
 };
 
 export const faultsPatchSchema = z.strictObject(faultsShape).partial();
@@ -168,6 +170,8 @@ export interface LatencySpec {
   multiplier: number;
   /** Absent: 0 (every token of a streamed answer at once). */
   tokenIntervalMs?: number;
+  /** Absent: no tail beyond the log-normal. */
+  tail?: { share: number; multiplier: number };
 }
 
 export interface ModelSpec {

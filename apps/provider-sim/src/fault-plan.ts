@@ -2,6 +2,7 @@
 // Every call draws the same number of values from its model's stream, so under a fixed seed the
 // n-th call to a model always gets the same draws, whatever the fault settings.
 import type { Faults, OutageSetting, Probability } from './config-schema';
+import { requestedAnswerTokens } from './completion-text';
 import { sampleLatencyMs } from './latency';
 import type { LiveModel } from './scenario';
 import type { FinishKind, SimError, SimRequest } from './sim-request';
@@ -70,7 +71,9 @@ export function planCall(live: LiveModel, req: SimRequest, latencyScale: number,
   const u: number[] = new Array<number>(DRAWS_PER_CALL);
   for (let i = 0; i < DRAWS_PER_CALL; i++) u[i] = rng();
   const [uAuth, u429, u5xx, u5xxPick, uReset, uHang, uPolicy, uTrunc, uLat1, uLat2] = u;
-  const sampled = sampleLatencyMs(spec.latency, latencyScale, uLat1, uLat2);
+  // Drawn only for models with a latency tail, so every other model keeps its draws.
+  const uTail = spec.latency.tail ? rng() : 1;
+  const sampled = sampleLatencyMs(spec.latency, latencyScale, uLat1, uLat2, uTail);
   const fast = sampled * FAST_FAIL_FRACTION;
   const pick5xx = () => f.error5xxStatuses[Math.min(f.error5xxStatuses.length - 1, Math.floor(u5xxPick * f.error5xxStatuses.length))];
   const error = (error: SimError, status: number, delayMs: number, fault: string): CallPlan => ({
@@ -126,16 +129,18 @@ export function planCall(live: LiveModel, req: SimRequest, latencyScale: number,
   if (policy) return { kind: 'complete', delayMs: sampled, outputTokens: 0, finish: 'content_filter', fault: 'contentPolicy', sampledLatencyMs: sampled };
 
   const cap = req.maxTokens ?? Infinity;
+  // What the model has to say: the model's length, or what a scripted prompt asks for.
+  const natural = requestedAnswerTokens(req.prompt) ?? spec.outputTokens;
   if (uTrunc < p(f.truncate)) {
-    const n = Math.max(1, Math.floor(Math.min(spec.outputTokens, cap) / 2));
+    const n = Math.max(1, Math.floor(Math.min(natural, cap) / 2));
     return { kind: 'complete', delayMs: sampled, outputTokens: n, finish: 'length', fault: 'truncate', sampledLatencyMs: sampled };
   }
-  if (spec.outputTokens > cap) {
+  if (natural > cap) {
     return { kind: 'complete', delayMs: sampled, outputTokens: cap, finish: 'length', fault: null, sampledLatencyMs: sampled };
   }
   // Drawn only for JSON requests, so the draws of every other call stay as they were.
   if (req.json && rng() < p(f.invalidJson)) {
-    return { kind: 'complete', delayMs: sampled, outputTokens: spec.outputTokens, finish: 'stop', fault: 'invalidJson', sampledLatencyMs: sampled, invalidJson: true };
+    return { kind: 'complete', delayMs: sampled, outputTokens: natural, finish: 'stop', fault: 'invalidJson', sampledLatencyMs: sampled, invalidJson: true };
   }
-  return { kind: 'complete', delayMs: sampled, outputTokens: spec.outputTokens, finish: 'stop', fault: null, sampledLatencyMs: sampled };
+  return { kind: 'complete', delayMs: sampled, outputTokens: natural, finish: 'stop', fault: null, sampledLatencyMs: sampled };
 }

@@ -48,6 +48,17 @@ describe('provider-sim: OpenAI chat completions through the official SDK', () =>
     expect(parts.usage!.prompt_tokens).toBe(2);
   });
 
+  it('answers a scripted prompt at the length it asks for, ending on its own unless max_tokens cuts it', async () => {
+    const asked = await ask('Request 7 [answer: 23 tokens]: summarise.', { max_tokens: 200 });
+    expect(asked.choices[0].finish_reason).toBe('stop');
+    expect(asked.usage!.completion_tokens).toBe(23);
+    const exact = await ask('Request 7 [answer: 23 tokens]: summarise.', { max_tokens: 23 });
+    expect(exact.choices[0].finish_reason).toBe('stop');
+    const cut = await ask('Request 7 [answer: 23 tokens]: summarise.', { max_tokens: 10 });
+    expect(cut.choices[0].finish_reason).toBe('length');
+    expect(cut.usage!.completion_tokens).toBe(10);
+  });
+
   it('lists the configured OpenAI models', async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id).sort()).toEqual(['gpt-4o', 'llama-3.1-8b']);
