@@ -1,5 +1,6 @@
 // The mixed workload of bench:batch and how its outcome is counted (pure: no I/O).
 import type { RequestV1Input } from '@switchyard/contracts';
+import { mulberry32 } from '../../apps/provider-sim/src/prng';
 
 export interface MixOptions {
   requests: number;
@@ -23,25 +24,14 @@ const DAY = 24 * 60 * MIN;
 /** Interactive requests: the router's usual 30 s (not scaled: they are served live at real speed). */
 const INTERACTIVE_DEADLINE_MS = 30_000;
 
-/** mulberry32: a small seeded generator, so both arms of the comparison see the same requests. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Interactive chat turns (short prompt, default class) mixed with deadline-tolerant jobs (a long
  * document to summarise, class `tolerant`), with deadlines log-uniform between 5 min and 24 h of
  * simulated time. Tolerant requests carry no `routing.batch`: their class decides.
  */
 export function planMix(o: MixOptions): PlannedRequest[] {
-  const random = seeded(o.seed);
+  // Seeded, so both arms of the comparison see the same requests.
+  const random = mulberry32(o.seed);
   const out: PlannedRequest[] = [];
   for (let i = 0; i < o.requests; i++) {
     const id = `m${o.seed}-${i}`;
