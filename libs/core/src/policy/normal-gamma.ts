@@ -33,6 +33,9 @@ export class NormalGamma {
   /** pointMeanMs(cap) for the last cap asked, kept with the point estimate (NaN: not computed since it changed). */
   private pointMeanCap = NaN;
   private pointMean = 0;
+  /** pointWithin(lnSlo) for the last lnSlo asked (NaN: not computed since the evidence changed). */
+  private pointWithinSlo = NaN;
+  private pointWithinValue = 0;
 
   constructor(readonly prior: NormalGammaPrior) {}
 
@@ -95,8 +98,14 @@ export class NormalGamma {
    * the P95/median ratio (at least 1e-3), as pointMeanMs reads it.
    */
   pointWithin(lnSlo: number): number {
-    const point = this.pointParts();
-    return normalCdf((lnSlo - point.mu) / point.sigma);
+    // Every decision asks it for every eligible arm, mostly with the SLO of the last ask and no new
+    // evidence since: kept like pointMeanMs.
+    if (this.pointWithinSlo !== lnSlo) {
+      const point = this.pointParts();
+      this.pointWithinValue = normalCdf((lnSlo - point.mu) / point.sigma);
+      this.pointWithinSlo = lnSlo;
+    }
+    return this.pointWithinValue;
   }
 
   /** σ of ln latency by the point estimate (as pointWithin reads it). */
@@ -165,6 +174,7 @@ export class NormalGamma {
   private changed(): void {
     this.point = undefined;
     this.pointMeanCap = NaN;
+    this.pointWithinSlo = NaN;
   }
 
   copyCapped(maxWeight: number): NormalGamma {
